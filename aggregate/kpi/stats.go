@@ -1,0 +1,83 @@
+package kpi
+
+// The inputs of the KPI math: additive sufficient statistics, as the projections in ClickHouse
+// hold them (schema/migrations/0002_projections.sql) for one branch (its whole subtree) and month.
+// Adding the statistics of two disjoint sets of events gives the statistics of their union.
+
+// Item keys of SurveyStats besides the catalog codes.
+const (
+	ItemCSI     = "_csi"     // the per-response composite y of SPEC §3.3
+	ItemOverall = "_overall" // the overall question
+)
+
+// Moments summarises weighted values x on the 0–100 scale (x' of SPEC §3.1).
+type Moments struct {
+	N    uint64  // responses
+	SW   float64 // Σ w
+	SW2  float64 // Σ w²
+	SWX  float64 // Σ w·x
+	SWX2 float64 // Σ w·x²
+}
+
+// Add returns the moments of the union.
+func (m Moments) Add(o Moments) Moments {
+	return Moments{N: m.N + o.N, SW: m.SW + o.SW, SW2: m.SW2 + o.SW2, SWX: m.SWX + o.SWX, SWX2: m.SWX2 + o.SWX2}
+}
+
+// SurveyStats holds Moments by carrier, then by item key (catalog code, ItemCSI or ItemOverall).
+type SurveyStats map[string]map[string]Moments
+
+// Window holds hotline and store rating counts.
+type Window struct {
+	HotlineN         uint64
+	HotlineSatisfied uint64 // rating ≥ 4
+	HotlineResolved  uint64
+	HotlineWaitSum   uint64 // seconds
+	HotlineSL20      uint64 // wait_seconds ≤ 20
+	StoreN           uint64
+	StoreSatisfied   uint64 // rating ≥ 4
+	StoreWaitSum     uint64 // seconds
+}
+
+// Complaints holds complaint counts; closed figures are for complaints closed in the month.
+type Complaints struct {
+	Opened             uint64
+	Escalated          uint64
+	Closed             uint64
+	ClosedWithinSLA    uint64
+	ResolutionHoursSum float64
+	CallbackN          uint64 // closed with a satisfied outcome present
+	CallbackSatisfied  uint64
+}
+
+// ChurnCounts holds churn events by tier.
+type ChurnCounts struct {
+	Churned, High, Mid, Low uint64
+}
+
+// Tiers splits a subscriber base by value tier.
+type Tiers struct {
+	High, Mid, Low uint64
+}
+
+// Snapshot is the winning subscriber snapshot a branch has of its own for a month.
+type Snapshot struct {
+	Subscribers uint64
+	Tiers       *Tiers // nil when the snapshot had none
+}
+
+// Base is the resolved subscriber base of a branch (SPEC §2.2): its own snapshot, else the sum
+// of its children's bases. Tiers is nil when unknown.
+type Base struct {
+	Subscribers uint64
+	Tiers       *Tiers
+}
+
+// MonthData is everything the KPI math needs about one branch (whole subtree) and one month.
+type MonthData struct {
+	Survey     SurveyStats
+	Window     Window
+	Complaints Complaints
+	Churn      ChurnCounts
+	Base       *Base // nil when neither the branch nor any descendant has a snapshot
+}

@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# ClickHouse for development and CI: Debian's clickhouse-server, run with a project-owned config
+# and data folder. Idempotent.
+#   scripts/clickhouse.sh install|start|stop|status
+# Settings (environment): CSAT_STATE_DIR (default ./.state), CH_TCP_PORT (9000), CH_HTTP_PORT (8123),
+# CH_NAME (instance name, default "clickhouse": a folder under the state dir).
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+state=${CSAT_STATE_DIR:-$here/.state}
+name=${CH_NAME:-clickhouse}
+dir=$state/$name
+tcp=${CH_TCP_PORT:-9000}
+http=${CH_HTTP_PORT:-8123}
+inter=${CH_INTERSERVER_PORT:-$((http + 1000))}
+
+log() { printf 'clickhouse: %s\n' "$*" >&2; }
+
+install() {
+	if [ -x /usr/sbin/clickhouse-server ] && command -v clickhouse-client >/dev/null; then return 0; fi
+	log "installing Debian's clickhouse-server"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	apt-get install -y -qq clickhouse-server clickhouse-client >/dev/null
+}
+
+ready() { curl -fsS "http://127.0.0.1:$http/ping" 2>/dev/null | grep -q Ok; }
+
+start() {
+	install
+	if ready; then log "already running on tcp $tcp (http $http)"; return 0; fi
+	mkdir -p "$dir"/{data,tmp,user_files,format_schemas,log}
+	sed -e "s#<tcp_port>9000</tcp_port>#<tcp_port>$tcp</tcp_port>#" \
+		-e "s#<http_port>8123</http_port>#<http_port>$http</http_port>#" \
+		-e "s#<interserver_http_port>9009</interserver_http_port>#<interserver_http_port>$inter</interserver_http_port>#" \
+		-e "s#<path>/var/lib/clickhouse/</path>#<path>$dir/data/</path>#" \
+		-e "s#<tmp_path>/var/lib/clickhouse/tmp/</tmp_path>#<tmp_path>$dir/tmp/</tmp_path>#" \
+		-e "s#<user_files_path>/var/lib/clickhouse/user_files/</user_files_path>#<user_files_path>$dir/user_files/</user_files_path>#" \
+		-e "s#<format_schema_path>/var/lib/clickhouse/format_schemas/</format_schema_path>#<format_schema_path>$dir/format_schemas/</format_schema_path>#" \
+		-e "s#/var/log/clickhouse-server/#$dir/log/#g" \
+		-e "s#<listen_host>::1</listen_host>##" \
+		/etc/clickhouse-server/config.xml >"$dir/config.xml"
+	# Extra config (cluster definitions, ZooKeeper) may be dropped into $dir/config.d by other scripts.
+	mkdir -p "$dir/config.d"
+	cp /etc/clickhouse-server/users.xml "$dir/users.xml"
+	sed -i -e "s#<users_config>users.xml</users_config>#<users_config>$dir/users.xml</users_config>#" "$dir/config.xml"
+	log "starting on tcp $tcp (http $http), data in $dir"
+	(cd "$dir" && nohup /usr/sbin/clickhouse-server --config-file="$dir/config.xml" --pid-file="$dir/clickhouse.pid" \
+		>"$dir/log/stdout.log" 2>&1 &)
+	for _ in $(seq 1 120); do
+		if ready; then log "ready"; return 0; fi
+		sleep 0.5
+	done
+	log "did not become ready; last log lines:"
+	tail -n 30 "$dir/log/clickhouse-server.err.log" "$dir/log/stdout.log" >&2 || true
+	return 1
+}
+
+stop() {
+	if [ -f "$dir/clickhouse.pid" ]; then
+		pid=$(cat "$dir/clickhouse.pid" 2>/dev/null || true)
+		if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+			kill "$pid"
+			for _ in $(seq 1 60); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
+			kill -9 "$pid" 2>/dev/null || true
+		fi
+		rm -f "$dir/clickhouse.pid"
+	fi
+	log "stopped"
+}
+
+status() { if ready; then echo "clickhouse: up on tcp $tcp"; else echo "clickhouse: down"; return 1; fi; }
+
+case "${1:-}" in
+install) install ;;
+start) start ;;
+stop) stop ;;
+status) status ;;
+*) echo "usage: $0 install|start|stop|status" >&2; exit 2 ;;
+esac
