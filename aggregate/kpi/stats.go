@@ -57,7 +57,9 @@ type ChurnCounts struct {
 
 // Tiers splits a subscriber base by value tier.
 type Tiers struct {
-	High, Mid, Low uint64
+	High uint64 `json:"high"`
+	Mid  uint64 `json:"mid"`
+	Low  uint64 `json:"low"`
 }
 
 // Snapshot is the winning subscriber snapshot a branch has of its own for a month.
@@ -67,10 +69,11 @@ type Snapshot struct {
 }
 
 // Base is the resolved subscriber base of a branch (SPEC §2.2): its own snapshot, else the sum
-// of its children's bases. Tiers is nil when unknown.
+// of its children's bases. Tiers is nil when unknown. It marshals to SPEC §4's
+// {"subscribers", "tiers": {"high", "mid", "low"}}, tiers null when unknown.
 type Base struct {
-	Subscribers uint64
-	Tiers       *Tiers
+	Subscribers uint64 `json:"subscribers"`
+	Tiers       *Tiers `json:"tiers"`
 }
 
 // MonthData is everything the KPI math needs about one branch (whole subtree) and one month.
