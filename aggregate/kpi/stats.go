@@ -84,3 +84,45 @@ type MonthData struct {
 	Churn      ChurnCounts
 	Base       *Base // nil when neither the branch nor any descendant has a snapshot
 }
+
+// Add returns the statistics of the union: a new map; neither s nor o is modified.
+func (s SurveyStats) Add(o SurveyStats) SurveyStats {
+	out := make(SurveyStats, len(s)+len(o))
+	for _, src := range []SurveyStats{s, o} {
+		for carrier, items := range src {
+			dst := out[carrier]
+			if dst == nil {
+				dst = make(map[string]Moments, len(items))
+				out[carrier] = dst
+			}
+			for item, m := range items {
+				dst[item] = dst[item].Add(m)
+			}
+		}
+	}
+	return out
+}
+
+// Add returns the counts of the union.
+func (w Window) Add(o Window) Window {
+	return Window{
+		HotlineN: w.HotlineN + o.HotlineN, HotlineSatisfied: w.HotlineSatisfied + o.HotlineSatisfied,
+		HotlineResolved: w.HotlineResolved + o.HotlineResolved, HotlineWaitSum: w.HotlineWaitSum + o.HotlineWaitSum,
+		HotlineSL20: w.HotlineSL20 + o.HotlineSL20, StoreN: w.StoreN + o.StoreN,
+		StoreSatisfied: w.StoreSatisfied + o.StoreSatisfied, StoreWaitSum: w.StoreWaitSum + o.StoreWaitSum,
+	}
+}
+
+// Add returns the counts of the union.
+func (c Complaints) Add(o Complaints) Complaints {
+	return Complaints{
+		Opened: c.Opened + o.Opened, Escalated: c.Escalated + o.Escalated, Closed: c.Closed + o.Closed,
+		ClosedWithinSLA: c.ClosedWithinSLA + o.ClosedWithinSLA, ResolutionHoursSum: c.ResolutionHoursSum + o.ResolutionHoursSum,
+		CallbackN: c.CallbackN + o.CallbackN, CallbackSatisfied: c.CallbackSatisfied + o.CallbackSatisfied,
+	}
+}
+
+// Add returns the counts of the union.
+func (c ChurnCounts) Add(o ChurnCounts) ChurnCounts {
+	return ChurnCounts{Churned: c.Churned + o.Churned, High: c.High + o.High, Mid: c.Mid + o.Mid, Low: c.Low + o.Low}
+}

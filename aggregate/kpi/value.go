@@ -27,8 +27,11 @@ func (v Value) SE() *float64 {
 func Rescale(x float64) float64 { return (x - 1) * 100 / 9 }
 
 // ItemValue is SPEC §3.2 for one set of moments: S = Σw·x / Σw, n_eff = (Σw)² / Σw²,
-// s² = Σw·x² / Σw − S² (rounding noise below zero is clamped to 0), SE = s / √n_eff,
+// s² = Σw·x² / Σw − S², SE = s / √n_eff,
 // moe95 = 1.96 × SE (null when n < 2); value null when n = 0; reportable when n ≥ minSample.
+// The subtraction in s² cancels: a result within rounding noise of 0 (|s²| ≤ 1e-12 × Σw·x²/Σw,
+// negative or not) is taken as exactly 0, so identical answers give moe95 = 0 whatever the order
+// of summation.
 func ItemValue(m Moments, minSample uint64) Value {
 	v := Value{N: m.N}
 	if m.N == 0 || !(m.SW > 0) {
@@ -39,8 +42,9 @@ func ItemValue(m Moments, minSample uint64) Value {
 	v.Reportable = m.N >= minSample
 	if m.N >= 2 && m.SW2 > 0 {
 		nEff := m.SW * m.SW / m.SW2
-		s2 := m.SWX2/m.SW - s*s
-		if s2 < 0 {
+		second := m.SWX2 / m.SW
+		s2 := second - s*s
+		if s2 <= 1e-12*second {
 			s2 = 0
 		}
 		v.MOE95 = ptr(z95 * math.Sqrt(s2) / math.Sqrt(nEff))
