@@ -26,8 +26,8 @@ func fixture() (cfg kpi.Config, cat schema.Catalog, cur, prev kpi.MonthData) {
 		Survey: kpi.SurveyStats{
 			"cmcc": {
 				"a": eq(50, 70, 10), "b": eq(50, 60, 10), "c": eq(50, 60, 20),
-				"d": eq(10, 50, 10), // unreportable: n = 10 < 30
-				"e": eq(50, 90, 10),
+				"d":         eq(10, 50, 10), // unreportable: n = 10 < 30
+				"e":         eq(50, 90, 10),
 				kpi.ItemCSI: eq(60, 66, 12), kpi.ItemOverall: eq(55, 72, 15),
 			},
 			// ctcc and cucc have identical item scores, so identical CSIs (a tie); their _csi
