@@ -1,0 +1,112 @@
+// Package chdb connects csat to ClickHouse and keeps its schema: Config (from CSAT_CLICKHOUSE_*),
+// Open, the migration runner Migrate with Pending for readiness checks, and the error
+// classification (IsRetryable, ErrorCode) shared by ingest and aggregate.
+//
+// # ClickHouse 18.16
+//
+// csat's SQL and client must work with Debian's ClickHouse 18.16 as well as with current
+// releases, which constrains every user of a connection from Open:
+//
+//   - Only the native protocol (port 9000, or 9440 with TLS) works: clickhouse-go's HTTP
+//     protocol sends client_protocol_version, which 18.16 rejects. Open always uses Native.
+//   - Every INSERT must name its columns (INSERT INTO t (a, b) ...): without the list,
+//     PrepareBatch's Append fails with "expected 0 arguments".
+//   - Only integer and boolean query settings can be sent (clickhouse.WithSettings); string
+//     settings fail. Open sends none.
+//   - No DateTime64, Map, LowCardinality, WITH x AS (SELECT ...), window functions,
+//     ADD COLUMN IF NOT EXISTS, insert_deduplication_token or async inserts.
+//
+// Open verifies the connection with a ping before returning it; it blocks for at most the dial
+// timeout per address unless ctx ends sooner.
+package chdb
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"os"
+
+	"github.com/ClickHouse/clickhouse-go/v2"
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+)
+
+// Option changes how Open connects.
+type Option func(*openOptions)
+
+type openOptions struct {
+	noDatabase bool
+}
+
+// WithoutDatabase connects without selecting cfg.Database (the user's default database is the
+// session's), for example to create cfg.Database before it exists: a connection that names a
+// missing database fails its handshake.
+func WithoutDatabase() Option {
+	return func(o *openOptions) { o.noDatabase = true }
+}
+
+// Open validates cfg, opens a connection pool over the native protocol with LZ4 compression and
+// pings the server. The caller closes the returned connection.
+func Open(ctx context.Context, cfg Config, opts ...Option) (driver.Conn, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("clickhouse config: %w", err)
+	}
+	var o openOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
+	chOpts := &clickhouse.Options{
+		Protocol: clickhouse.Native,
+		Addr:     cfg.Addr,
+		Auth: clickhouse.Auth{
+			Database: cfg.Database,
+			Username: cfg.User,
+			Password: cfg.Password,
+		},
+		Compression:  &clickhouse.Compression{Method: clickhouse.CompressionLZ4},
+		DialTimeout:  cfg.DialTimeout,
+		MaxOpenConns: cfg.MaxOpenConns,
+		MaxIdleConns: cfg.MaxOpenConns,
+		ClientInfo: clickhouse.ClientInfo{
+			Products: []struct{ Name, Version string }{{Name: "csat", Version: "1"}},
+		},
+	}
+	if o.noDatabase {
+		chOpts.Auth.Database = ""
+	}
+	if cfg.TLS {
+		tc, err := tlsConfig(cfg)
+		if err != nil {
+			return nil, err
+		}
+		chOpts.TLS = tc
+	}
+	conn, err := clickhouse.Open(chOpts)
+	if err != nil {
+		return nil, fmt.Errorf("open clickhouse %v: %w", cfg.Addr, err)
+	}
+	if err := conn.Ping(ctx); err != nil {
+		_ = conn.Close() // the ping error is the one that matters
+		return nil, fmt.Errorf("ping clickhouse %v: %w", cfg.Addr, err)
+	}
+	return conn, nil
+}
+
+func tlsConfig(cfg Config) (*tls.Config, error) {
+	tc := &tls.Config{
+		MinVersion:         tls.VersionTLS12,
+		InsecureSkipVerify: cfg.TLSInsecureSkipVerify, //nolint:gosec // opt-in, documented as tests only
+	}
+	if cfg.TLSCAFile != "" {
+		pem, err := os.ReadFile(cfg.TLSCAFile)
+		if err != nil {
+			return nil, fmt.Errorf("CSAT_CLICKHOUSE_TLS_CA_FILE: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("CSAT_CLICKHOUSE_TLS_CA_FILE: %s holds no PEM certificate", cfg.TLSCAFile)
+		}
+		tc.RootCAs = pool
+	}
+	return tc, nil
+}

@@ -1,0 +1,396 @@
+package chdb
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ClickHouse/ch-go/proto"
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/csat-dev/csat/schema/migrations"
+)
+
+// MigrationsTable records the applied migrations, one row per version, in cfg.Database.
+const MigrationsTable = "schema_migrations"
+
+// ErrChecksumMismatch is returned (wrapped, naming the file) when an applied migration's file
+// has changed since it was applied. Applied files are immutable: change the schema with a new file.
+var ErrChecksumMismatch = errors.New("applied migration changed")
+
+// Migration is one numbered file of schema/migrations.
+type Migration struct {
+	Version    uint32   // NNNN of the file name
+	Name       string   // the file name, e.g. "0001_raw_events.sql"
+	Statements []string // the SQL statements, comments removed, without the trailing ";"
+	// Checksum is the hex SHA-256 of the statements with runs of white space collapsed:
+	// comments, blank lines and indentation may change without changing it, the SQL may not.
+	Checksum string
+}
+
+var fileName = regexp.MustCompile(`^([0-9]{4})_([a-z0-9_]+)\.sql$`)
+
+// Migrations returns the embedded migrations in version order.
+func Migrations() ([]Migration, error) {
+	return loadMigrations(migrations.FS)
+}
+
+func loadMigrations(fsys fs.FS) ([]Migration, error) {
+	entries, err := fs.ReadDir(fsys, ".")
+	if err != nil {
+		return nil, fmt.Errorf("read migrations: %w", err)
+	}
+	var ms []Migration
+	for _, e := range entries {
+		if e.IsDir() || !strings.HasSuffix(e.Name(), ".sql") {
+			continue
+		}
+		m := fileName.FindStringSubmatch(e.Name())
+		if m == nil {
+			return nil, fmt.Errorf("migration %s: name is not NNNN_name.sql", e.Name())
+		}
+		v, _ := strconv.ParseUint(m[1], 10, 32) // four digits: cannot fail
+		b, err := fs.ReadFile(fsys, e.Name())
+		if err != nil {
+			return nil, fmt.Errorf("read migration %s: %w", e.Name(), err)
+		}
+		stmts, err := SplitStatements(string(b))
+		if err != nil {
+			return nil, fmt.Errorf("migration %s: %w", e.Name(), err)
+		}
+		if len(stmts) == 0 {
+			return nil, fmt.Errorf("migration %s: no statements", e.Name())
+		}
+		sum := checksum(stmts)
+		ms = append(ms, Migration{
+			Version:    uint32(v),
+			Name:       e.Name(),
+			Statements: stmts,
+			Checksum:   sum,
+		})
+	}
+	slices.SortFunc(ms, func(a, b Migration) int { return int(a.Version) - int(b.Version) })
+	for i := 1; i < len(ms); i++ {
+		if ms[i].Version == ms[i-1].Version {
+			return nil, fmt.Errorf("migrations %s and %s share version %d", ms[i-1].Name, ms[i].Name, ms[i].Version)
+		}
+	}
+	return ms, nil
+}
+
+func checksum(stmts []string) string {
+	h := sha256.New()
+	for _, s := range stmts {
+		h.Write([]byte(strings.Join(strings.Fields(s), " ")))
+		h.Write([]byte(";\n"))
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// SplitStatements splits SQL text into statements at each ";" that is outside quotes
+// ('...', "...", `...`) and comments. Comments (-- to the end of the line, /* ... */) are
+// removed; statements are trimmed of surrounding space and empty ones dropped. A missing ";"
+// after the last statement is accepted.
+func SplitStatements(sql string) ([]string, error) {
+	var (
+		stmts []string
+		cur   strings.Builder
+	)
+	flush := func() {
+		if s := strings.TrimSpace(cur.String()); s != "" {
+			stmts = append(stmts, s)
+		}
+		cur.Reset()
+	}
+	for i := 0; i < len(sql); i++ {
+		c := sql[i]
+		switch {
+		case c == '-' && i+1 < len(sql) && sql[i+1] == '-':
+			j := strings.IndexByte(sql[i:], '\n')
+			if j < 0 {
+				i = len(sql)
+				continue
+			}
+			i += j - 1 // the newline itself is kept
+		case c == '/' && i+1 < len(sql) && sql[i+1] == '*':
+			j := strings.Index(sql[i+2:], "*/")
+			if j < 0 {
+				return nil, errors.New("unterminated /* comment")
+			}
+			cur.WriteByte(' ')
+			i += 2 + j + 1
+		case c == '\'' || c == '"' || c == '`':
+			j := i + 1
+			for ; j < len(sql); j++ {
+				if sql[j] == '\\' {
+					j++
+					continue
+				}
+				if sql[j] == c {
+					if j+1 < len(sql) && sql[j+1] == c { // doubled quote
+						j++
+						continue
+					}
+					break
+				}
+			}
+			if j >= len(sql) {
+				return nil, fmt.Errorf("unterminated %c quote", c)
+			}
+			cur.WriteString(sql[i : j+1])
+			i = j
+		case c == ';':
+			flush()
+		default:
+			cur.WriteByte(c)
+		}
+	}
+	flush()
+	return stmts, nil
+}
+
+// applied is what schema_migrations says about the versions it holds.
+type applied map[uint32][]string // version → checksums of its records (duplicates possible)
+
+// Migrate brings cfg.Database up to date with the embedded migrations: it creates the database
+// and the schema_migrations table when missing, then applies each migration not yet recorded,
+// in version order, and records it. It returns the names of the migrations this call applied.
+//
+// conn may be connected to any database (use Open with WithoutDatabase when cfg.Database may
+// not exist yet); when it is not connected to cfg.Database, Migrate opens a connection of its
+// own for the DDL, which runs unqualified, and closes it before returning.
+//
+// Migrate is safe to run again and concurrently, from several processes: every statement is
+// idempotent, "already exists" errors are tolerated, the recorded versions are read again
+// before each migration, and a version recorded twice by racing runners counts once (the
+// table is a ReplacingMergeTree ordered by version). It refuses with ErrChecksumMismatch,
+// applying nothing, when an applied migration's file has changed. Versions recorded but
+// unknown to this binary (a newer one migrated) are logged and left alone.
+func Migrate(ctx context.Context, conn driver.Conn, cfg Config, logger *slog.Logger) ([]string, error) {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	logger = logger.With("component", "migrate", "database", cfg.Database)
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("clickhouse config: %w", err)
+	}
+	ms, err := Migrations()
+	if err != nil {
+		return nil, err
+	}
+	db := quoteIdent(cfg.Database)
+	if err := execTolerant(ctx, conn, "CREATE DATABASE IF NOT EXISTS "+db, proto.ErrDatabaseAlreadyExists); err != nil {
+		return nil, fmt.Errorf("create database %s: %w", cfg.Database, err)
+	}
+	if err := execTolerant(ctx, conn, createMigrationsTable(db), proto.ErrTableAlreadyExists); err != nil {
+		return nil, fmt.Errorf("create %s.%s: %w", cfg.Database, MigrationsTable, err)
+	}
+	done, err := readApplied(ctx, conn, db)
+	if err != nil {
+		return nil, err
+	}
+	pending, err := compare(ms, done, logger)
+	if err != nil {
+		return nil, err
+	}
+	if len(pending) == 0 {
+		logger.Debug("migrations up to date", "versions", len(ms))
+		return nil, nil
+	}
+
+	ddl, release, err := conninDatabase(ctx, conn, cfg)
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, m := range pending {
+		// Another runner may have applied it since: read again just before.
+		done, err := readApplied(ctx, conn, db)
+		if err != nil {
+			return names, errors.Join(err, release())
+		}
+		if _, ok := done[m.Version]; ok {
+			if err := checkSums(m, done[m.Version]); err != nil {
+				return names, errors.Join(err, release())
+			}
+			logger.Debug("migration applied by another runner", "migration", m.Name)
+			continue
+		}
+		start := time.Now()
+		for i, stmt := range m.Statements {
+			if err := execTolerant(ctx, ddl, stmt, proto.ErrTableAlreadyExists); err != nil {
+				return names, errors.Join(
+					fmt.Errorf("migration %s: statement %d of %d: %w", m.Name, i+1, len(m.Statements), err),
+					release())
+			}
+		}
+		// Record it unless a concurrent runner did in the meantime. The window left between
+		// this read and the insert can produce a duplicate row, which ReplacingMergeTree
+		// collapses and readers count once.
+		done, err = readApplied(ctx, conn, db)
+		if err != nil {
+			return names, errors.Join(err, release())
+		}
+		if _, ok := done[m.Version]; !ok {
+			if err := record(ctx, conn, db, m); err != nil {
+				return names, errors.Join(err, release())
+			}
+		}
+		names = append(names, m.Name)
+		logger.Info("migration applied", "migration", m.Name, "statements", len(m.Statements), "duration", time.Since(start))
+	}
+	return names, release()
+}
+
+// Pending returns the names of the embedded migrations not yet applied to cfg.Database (all of
+// them when the database or schema_migrations does not exist), in version order; an empty
+// result means the schema is up to date. conn may be connected to any database. It fails with
+// ErrChecksumMismatch when an applied migration's file has changed. Use it for readiness checks.
+func Pending(ctx context.Context, conn driver.Conn, cfg Config) ([]string, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("clickhouse config: %w", err)
+	}
+	ms, err := Migrations()
+	if err != nil {
+		return nil, err
+	}
+	done, err := readApplied(ctx, conn, quoteIdent(cfg.Database))
+	if code, ok := ErrorCode(err); ok && (code == int32(proto.ErrUnknownDatabase) || code == int32(proto.ErrUnknownTable)) {
+		done, err = applied{}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	pending, err := compare(ms, done, nil)
+	if err != nil {
+		return nil, err
+	}
+	names := make([]string, len(pending))
+	for i, m := range pending {
+		names[i] = m.Name
+	}
+	return names, nil
+}
+
+// compare verifies the checksums of the applied migrations and returns the others.
+func compare(ms []Migration, done applied, logger *slog.Logger) ([]Migration, error) {
+	var pending []Migration
+	known := make(map[uint32]bool, len(ms))
+	for _, m := range ms {
+		known[m.Version] = true
+		sums, ok := done[m.Version]
+		if !ok {
+			pending = append(pending, m)
+			continue
+		}
+		if err := checkSums(m, sums); err != nil {
+			return nil, err
+		}
+	}
+	if logger != nil {
+		for v := range done {
+			if !known[v] {
+				logger.Warn("database has a migration this binary does not know; a newer csat migrated it", "version", v)
+			}
+		}
+	}
+	return pending, nil
+}
+
+func checkSums(m Migration, sums []string) error {
+	for _, s := range sums {
+		if s != m.Checksum {
+			return fmt.Errorf("%w: %s was applied with checksum %s, the file now has %s; never edit an applied migration, add a new one",
+				ErrChecksumMismatch, m.Name, s, m.Checksum)
+		}
+	}
+	return nil
+}
+
+func createMigrationsTable(db string) string {
+	return "CREATE TABLE IF NOT EXISTS " + db + "." + MigrationsTable + ` (
+    version UInt32,
+    name String,
+    checksum String,
+    applied_at DateTime
+) ENGINE = ReplacingMergeTree() ORDER BY version`
+}
+
+func readApplied(ctx context.Context, conn driver.Conn, db string) (applied, error) {
+	rows, err := conn.Query(ctx, "SELECT version, checksum FROM "+db+"."+MigrationsTable)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", MigrationsTable, err)
+	}
+	done := applied{}
+	for rows.Next() {
+		var (
+			v   uint32
+			sum string
+		)
+		if err := rows.Scan(&v, &sum); err != nil {
+			return nil, errors.Join(fmt.Errorf("read %s: %w", MigrationsTable, err), rows.Close())
+		}
+		done[v] = append(done[v], sum)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, errors.Join(fmt.Errorf("read %s: %w", MigrationsTable, err), rows.Close())
+	}
+	if err := rows.Close(); err != nil {
+		return nil, fmt.Errorf("read %s: %w", MigrationsTable, err)
+	}
+	return done, nil
+}
+
+func record(ctx context.Context, conn driver.Conn, db string, m Migration) error {
+	batch, err := conn.PrepareBatch(ctx, "INSERT INTO "+db+"."+MigrationsTable+" (version, name, checksum, applied_at)")
+	if err != nil {
+		return fmt.Errorf("record migration %s: %w", m.Name, err)
+	}
+	if err := batch.Append(m.Version, m.Name, m.Checksum, time.Now().UTC().Truncate(time.Second)); err != nil {
+		return errors.Join(fmt.Errorf("record migration %s: %w", m.Name, err), batch.Abort())
+	}
+	if err := batch.Send(); err != nil {
+		return fmt.Errorf("record migration %s: %w", m.Name, err)
+	}
+	return nil
+}
+
+// conninDatabase returns a connection whose current database is cfg.Database: conn itself when
+// it is, else a new one, and the function that releases it.
+func conninDatabase(ctx context.Context, conn driver.Conn, cfg Config) (driver.Conn, func() error, error) {
+	var current string
+	if err := conn.QueryRow(ctx, "SELECT currentDatabase()").Scan(&current); err != nil {
+		return nil, nil, fmt.Errorf("read current database: %w", err)
+	}
+	if current == cfg.Database {
+		return conn, func() error { return nil }, nil
+	}
+	own := cfg
+	own.MaxOpenConns = 1
+	c, err := Open(ctx, own)
+	if err != nil {
+		return nil, nil, err
+	}
+	return c, c.Close, nil
+}
+
+// execTolerant runs a statement, treating the server error tolerate as success.
+func execTolerant(ctx context.Context, conn driver.Conn, stmt string, tolerate proto.Error) error {
+	err := conn.Exec(ctx, stmt)
+	if code, ok := ErrorCode(err); ok && code == int32(tolerate) {
+		return nil
+	}
+	return err
+}
+
+// quoteIdent quotes a validated identifier for SQL.
+func quoteIdent(s string) string { return "`" + s + "`" }
