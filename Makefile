@@ -1,0 +1,35 @@
+# The developer interface. CI (.ci/run) calls `make test`.
+GO ?= go
+export CSAT_E2E ?= 1
+
+.PHONY: build test unit e2e up down lint bench demo fuzz
+
+build:
+	$(GO) build -o bin/csat ./cmd/csat
+
+## up: install (when missing) and start ClickHouse and Kafka on this machine
+up:
+	scripts/services.sh up
+
+down:
+	scripts/services.sh down
+
+## test: start the services, then every test (services required: CSAT_E2E=1)
+test: up
+	$(GO) vet ./...
+	$(GO) test -count=1 -timeout 60m ./...
+
+## unit: tests that need no service (service tests skip)
+unit:
+	CSAT_E2E= $(GO) test -count=1 ./...
+
+lint:
+	$(GO) vet ./...
+	test -z "$$(gofmt -l $$(git ls-files '*.go'))"
+
+fuzz:
+	$(GO) test ./schema -run '^$$' -fuzz FuzzDecode -fuzztime 60s
+
+## demo: start the services' embedded default and run the demo
+demo: build
+	bin/csat demo
