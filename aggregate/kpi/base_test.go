@@ -1,10 +1,12 @@
 package kpi_test
 
 import (
+	"math/rand/v2"
 	"reflect"
 	"testing"
 
 	"github.com/csat-dev/csat/aggregate/kpi"
+	"github.com/csat-dev/csat/schema"
 )
 
 func TestResolveBase(t *testing.T) {
@@ -68,4 +70,68 @@ func baseString(b *kpi.Base) string {
 		return fmtp(&b.Subscribers) + " tiers nil"
 	}
 	return fmtp(&b.Subscribers) + " tiers " + fmtp(b.Tiers)
+}
+
+// naiveBase is SPEC §2.2 written as literally as possible: own snapshot, else the sum over the
+// children (ids one level below branch on the path to some snapshot) of their bases.
+func naiveBase(branch string, snaps map[string]kpi.Snapshot) *kpi.Base {
+	if s, ok := snaps[branch]; ok {
+		return &kpi.Base{Subscribers: s.Subscribers, Tiers: s.Tiers}
+	}
+	kids := map[string]bool{}
+	for id := range snaps {
+		for _, a := range schema.Ancestors(id) {
+			if schema.Parent(a) == branch {
+				kids[a] = true
+			}
+		}
+	}
+	var sum *kpi.Base
+	tiers, known := kpi.Tiers{}, true
+	for k := range kids {
+		if b := naiveBase(k, snaps); b != nil {
+			if sum == nil {
+				sum = &kpi.Base{}
+			}
+			sum.Subscribers += b.Subscribers
+			if b.Tiers == nil {
+				known = false
+			} else {
+				tiers.High += b.Tiers.High
+				tiers.Mid += b.Tiers.Mid
+				tiers.Low += b.Tiers.Low
+			}
+		}
+	}
+	if sum != nil && known {
+		sum.Tiers = &tiers
+	}
+	return sum
+}
+
+func TestResolveBaseRandom(t *testing.T) {
+	ids := []string{"GD", "GD-GZ", "GD-GZ-TH", "GD-GZ-BY", "GD-GZ-BY-1", "GD-SZ", "GD-SZ-NS", "HB", "HB-WH", "HB-WH-X", "SC-CD"}
+	r := rand.New(rand.NewPCG(7, 7))
+	for i := range 300 {
+		snaps := map[string]kpi.Snapshot{}
+		for _, id := range ids {
+			if r.IntN(3) == 0 {
+				s := kpi.Snapshot{Subscribers: uint64(r.IntN(1000))}
+				if r.IntN(4) > 0 {
+					s.Tiers = &kpi.Tiers{High: uint64(r.IntN(10)), Mid: uint64(r.IntN(10)), Low: uint64(r.IntN(10))}
+				}
+				snaps[id] = s
+			}
+		}
+		all := kpi.ResolveBases(snaps)
+		for _, id := range append(ids, "ALL", "GD-FS", "HB-WH-X-Y") {
+			want := naiveBase(id, snaps)
+			if got := kpi.ResolveBase(id, snaps); !reflect.DeepEqual(got, want) {
+				t.Fatalf("case %d: ResolveBase(%s) = %s, want %s", i, id, baseString(got), baseString(want))
+			}
+			if got := all[id]; !reflect.DeepEqual(got, want) {
+				t.Fatalf("case %d: ResolveBases[%s] = %s, want %s", i, id, baseString(got), baseString(want))
+			}
+		}
+	}
 }
