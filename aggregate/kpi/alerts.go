@@ -8,6 +8,11 @@ import (
 	"github.com/csat-dev/csat/schema"
 )
 
+// AlertLookbackMonths is the look-back the read side uses for Alerts: series of
+// AlertLookbackMonths+1 cards (months m−12 … m), so a streak of falls is reported in full up to
+// a year long (a longer one shows as 12 falls starting 12 months before m).
+const AlertLookbackMonths = 12
+
 // Alert rules of SPEC §3.11.
 const (
 	RuleDeclineStreak = "decline_streak"
@@ -96,9 +101,9 @@ func DeclineMetrics(cat schema.Catalog) []Metric {
 // Alerts evaluates the rules of SPEC §3.11 for one branch and month. series holds the branch's
 // cards of consecutive months ending at month: series[len(series)−1] is month's card,
 // series[i] is the card of month − (len(series)−1−i); nil marks a month without a card (a gap).
-// A streak is counted within series only, so pass at least AlertDeclineMonths+1 cards, and more
-// to report long streaks in full (the caller chooses the look-back; the aggregate package's
-// choice is documented there). sc may be nil (no below_base alerts).
+// A streak is counted within series only: pass at least AlertDeclineMonths+1 cards, and
+// AlertLookbackMonths+1 to report streaks of up to a year in full. sc may be nil (no below_base
+// alerts).
 //
 // Rules, and the choices where SPEC is silent:
 //   - decline_streak, per DeclineMetrics: only reportable values count (for lead: non-null); the
