@@ -8,9 +8,9 @@ import (
 	"github.com/csat-dev/csat/schema"
 )
 
-// AlertLookbackMonths is the look-back the read side uses for Alerts: series of
-// AlertLookbackMonths+1 cards (months m−12 … m), so a streak of falls is reported in full up to
-// a year long (a longer one shows as 12 falls starting 12 months before m).
+// AlertLookbackMonths is the look-back recommended to callers of Alerts: series of
+// AlertLookbackMonths+1 cards (months m−12 … m) report a streak of falls in full up to a year
+// long (a longer one shows as 12 falls starting 12 months before m).
 const AlertLookbackMonths = 12
 
 // Alert rules of SPEC §3.11.

@@ -85,6 +85,10 @@ func TestAlertsDeclineStreak(t *testing.T) {
 			},
 		},
 		// A series without a competitor has no lead: only csi and item:a.
+		{"full streak", series(t, -1, 90, 88, 86, 85, 84, 82), []want{
+			{"csi", 5, []float64{90, 88, 86, 85, 84, 82}, 8, fp(8 / math.Sqrt2), kpi.SeveritySignificant},
+			{"item:a", 5, []float64{90, 88, 86, 85, 84, 82}, 8, fp(8 / math.Sqrt2), kpi.SeveritySignificant},
+		}},
 		{"no lead without a competitor", series(t, -1, 86, 85, 84, 82), []want{
 			{"csi", 3, []float64{86, 85, 84, 82}, 4, fp(4 / math.Sqrt2), kpi.SeveritySignificant},
 			{"item:a", 3, []float64{86, 85, 84, 82}, 4, fp(4 / math.Sqrt2), kpi.SeveritySignificant},
@@ -98,6 +102,12 @@ func TestAlertsDeclineStreak(t *testing.T) {
 		{"an unreportable month ends the streak", series(t, 80, 86, 85, -84, 82, 81), nil},
 		{"no card at m", series(t, 80, 86, 85, 84, 82, math.NaN()), nil},
 		{"too short a series", series(t, 80, 84, 82, 81), nil},
+		// Five falls, May 90 … Oct 82, but only Jul–Oct passed: the streak is counted within
+		// the series, 3 from Jul (the full series gives 5 from May).
+		{"streak truncated at the series start", series(t, -1, 90, 88, 86, 85, 84, 82)[2:], []want{
+			{"csi", 3, []float64{86, 85, 84, 82}, 4, fp(4 / math.Sqrt2), kpi.SeveritySignificant},
+			{"item:a", 3, []float64{86, 85, 84, 82}, 4, fp(4 / math.Sqrt2), kpi.SeveritySignificant},
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
