@@ -1,0 +1,48 @@
+package schema_test
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/csat-dev/csat/schema"
+)
+
+// FuzzDecode checks that Decode never panics and always returns exactly one of an event (of the
+// type it says, with a valid month) or a *Rejection with a known reason and a detail.
+func FuzzDecode(f *testing.F) {
+	for _, c := range loadCorpus(f) {
+		if msg := c.message(f); len(msg) <= 4096 {
+			f.Add(c.Topic, msg)
+		}
+	}
+	d := corpusDecoder(f)
+	f.Fuzz(func(t *testing.T, topic string, msg []byte) {
+		ev, err := d.Decode(topic, msg)
+		if err != nil {
+			if ev != nil {
+				t.Fatalf("both an event and %v", err)
+			}
+			var rej *schema.Rejection
+			if !errors.As(err, &rej) {
+				t.Fatalf("error %T %v is not a *Rejection", err, err)
+			}
+			if !rej.Reason.Valid() || rej.Detail == "" {
+				t.Fatalf("bad rejection %q", rej)
+			}
+			return
+		}
+		if ev == nil {
+			t.Fatal("neither an event nor an error")
+		}
+		e := ev.Env()
+		if e.Type == schema.TypeUnknown || !e.Month.Valid() || e.EventID == "" || !schema.ValidBranchID(e.BranchID) {
+			t.Fatalf("bad envelope %+v", e)
+		}
+		if schema.DefaultTopics().For(e.Type) != topic {
+			t.Fatalf("%s accepted on topic %q", e.Type, topic)
+		}
+		if len(msg) > schema.MaxMessageSize {
+			t.Fatalf("accepted %d bytes", len(msg))
+		}
+	})
+}
