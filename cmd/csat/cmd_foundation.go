@@ -55,5 +55,10 @@ Without --topic, each event is checked as if it came on the topic of its own typ
 
 // migrate applies the schema migrations with the configured ClickHouse.
 func migrate(ctx context.Context, a *app) ([]string, error) {
-	return chdb.Migrate(ctx, a.cfg.ClickHouse, a.log)
+	conn, err := chdb.Open(ctx, a.cfg.ClickHouse, chdb.WithoutDatabase())
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+	return chdb.Migrate(ctx, conn, a.cfg.ClickHouse, a.log)
 }

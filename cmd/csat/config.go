@@ -94,7 +94,7 @@ func fieldKeys(t reflect.Type) map[string][]string {
 	walk = func(t reflect.Type) {
 		for i := 0; i < t.NumField(); i++ {
 			f := t.Field(i)
-			if k, _, _ := strings.Cut(f.Tag.Get("env"), ","); k != "" {
+			if k, _, _ := strings.Cut(f.Tag.Get("env"), ","); k != "" && k != "-" {
 				out[f.Name] = append(out[f.Name], k)
 				continue
 			}
@@ -114,7 +114,7 @@ func envVars() []envVar {
 	walk = func(t reflect.Type) {
 		for i := 0; i < t.NumField(); i++ {
 			f := t.Field(i)
-			if k, _, _ := strings.Cut(f.Tag.Get("env"), ","); k != "" {
+			if k, _, _ := strings.Cut(f.Tag.Get("env"), ","); k != "" && k != "-" {
 				out = append(out, envVar{Name: k, Default: f.Tag.Get("envDefault")})
 				continue
 			}

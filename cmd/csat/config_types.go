@@ -3,8 +3,8 @@ package main
 import (
 	"fmt"
 	"net"
-	"time"
 
+	"github.com/csat-dev/csat/aggregate/api"
 	"github.com/csat-dev/csat/aggregate/kpi"
 	"github.com/csat-dev/csat/ingest"
 	"github.com/csat-dev/csat/schema"
@@ -21,6 +21,7 @@ type config struct {
 	ClickHouse chdb.Config
 	Ingest     ingest.Config
 	KPI        kpi.Config
+	API        api.Config
 }
 
 func (c *config) validate() error {
@@ -30,7 +31,7 @@ func (c *config) validate() error {
 	if _, _, err := net.SplitHostPort(c.HTTPAddr); err != nil {
 		return fmt.Errorf("CSAT_HTTP_ADDR: %q is not host:port", c.HTTPAddr)
 	}
-	for _, v := range []interface{ Validate() error }{c.Schema, c.ClickHouse, c.Ingest, c.KPI} {
+	for _, v := range []interface{ Validate() error }{c.Schema, c.ClickHouse, c.Ingest, c.KPI, c.API} {
 		if err := v.Validate(); err != nil {
 			return err
 		}
@@ -40,16 +41,13 @@ func (c *config) validate() error {
 
 // decoder builds the event decoder from the configuration (catalog file, time zone, topics).
 func (c *config) decoder() (*schema.Decoder, schema.Catalog, error) {
-	cat := schema.DefaultCatalog()
-	if c.Schema.CatalogFile != "" {
-		var err error
-		if cat, err = schema.LoadCatalog(c.Schema.CatalogFile); err != nil {
-			return nil, cat, fmt.Errorf("CSAT_CATALOG_FILE: %w", err)
-		}
-	}
-	loc, err := time.LoadLocation(c.Schema.TimeZone)
+	cat, err := c.Schema.Catalog()
 	if err != nil {
-		return nil, cat, fmt.Errorf("CSAT_TIMEZONE: %w", err)
+		return nil, cat, err
+	}
+	loc, err := c.Schema.Location()
+	if err != nil {
+		return nil, cat, err
 	}
 	return schema.NewDecoder(cat, c.Schema.Topics, loc), cat, nil
 }
