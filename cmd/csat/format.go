@@ -1,0 +1,137 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/csat-dev/csat/aggregate/kpi"
+	"github.com/csat-dev/csat/schema"
+)
+
+// writeJSON prints v as indented JSON (numbers as Go formats them: not rounded).
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// num formats an optional number with one decimal, "–" when absent.
+func num(p *float64) string {
+	if p == nil {
+		return "–"
+	}
+	return fmt.Sprintf("%.1f", *p)
+}
+
+// signed formats an optional number with a sign.
+func signed(p *float64) string {
+	if p == nil {
+		return "–"
+	}
+	return fmt.Sprintf("%+.1f", *p)
+}
+
+// val formats a survey value as "82.1 ±1.2 n=412", with a trailing "*" when not reportable.
+func val(v kpi.Value) string {
+	if v.Value == nil {
+		return fmt.Sprintf("– n=%d", v.N)
+	}
+	s := fmt.Sprintf("%.1f", *v.Value)
+	if v.MOE95 != nil {
+		s += fmt.Sprintf(" ±%.1f", *v.MOE95)
+	}
+	s += fmt.Sprintf(" n=%d", v.N)
+	if !v.Reportable {
+		s += " *"
+	}
+	return s
+}
+
+func leadText(l kpi.Lead) string {
+	if l.Value == nil {
+		return "–"
+	}
+	s := signed(l.Value)
+	if l.MOE95 != nil {
+		s += fmt.Sprintf(" ±%.1f", *l.MOE95)
+	}
+	if l.BestCompetitor != nil {
+		s += " vs " + *l.BestCompetitor
+	}
+	if l.Significant {
+		s += " (significant)"
+	}
+	return s
+}
+
+// printCard prints a KPI card as aligned tables.
+func printCard(w io.Writer, c kpi.Card, cat schema.Catalog) error {
+	fmt.Fprintf(w, "%s · %s\n\n", c.Branch, c.Month)
+	comps := make([]string, 0, len(c.Survey.Competitors))
+	for name := range c.Survey.Competitors {
+		comps = append(comps, name)
+	}
+	sort.Strings(comps)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	header := []string{"survey", c.Survey.Own.Carrier + " (own)"}
+	header = append(header, comps...)
+	header = append(header, "lead")
+	fmt.Fprintln(tw, strings.Join(header, "\t"))
+	row := func(name string, own kpi.Value, comp func(kpi.CarrierSurvey) kpi.Value, lead *kpi.Lead) {
+		cells := []string{name, val(own)}
+		for _, cn := range comps {
+			cells = append(cells, val(comp(c.Survey.Competitors[cn])))
+		}
+		if lead != nil {
+			cells = append(cells, leadText(*lead))
+		} else {
+			cells = append(cells, "")
+		}
+		fmt.Fprintln(tw, strings.Join(cells, "\t"))
+	}
+	row("CSI", c.Survey.Own.CSI, func(s kpi.CarrierSurvey) kpi.Value { return s.CSI }, &c.Survey.Lead)
+	row("overall", c.Survey.Own.Overall, func(s kpi.CarrierSurvey) kpi.Value { return s.Overall }, nil)
+	for _, it := range cat.Items {
+		code := it.Code
+		l := c.Survey.ItemLeads[code]
+		row(code+" "+it.Name, c.Survey.Own.Items[code], func(s kpi.CarrierSurvey) kpi.Value { return s.Items[code] }, &l)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	sp := c.Survey.ShortPlanks
+	fmt.Fprintf(w, "(* not reportable: n below CSAT_MIN_SAMPLE; margins are 95%%)\n\n")
+	fmt.Fprintf(w, "short planks    absolute: %s   competitive: %s   index %s   improvement %s\n",
+		list(sp.Absolute), list(sp.Competitive), num(sp.Index), signed(sp.Improvement))
+	h, s := c.Window.Hotline, c.Window.Store
+	fmt.Fprintf(w, "window service  satisfaction %s   hotline n=%d sat %s fcr %s avg wait %ss sl20 %s   store n=%d sat %s avg wait %ss\n",
+		num(c.Window.Satisfaction), h.N, num(h.Satisfaction), num(h.FCR), num(h.AvgWait), num(h.SL20),
+		s.N, num(s.Satisfaction), num(s.AvgWait))
+	cp := c.Complaints
+	fmt.Fprintf(w, "complaints      opened %d (%s per 10k)   escalated %d (%s per 1m)   closed %d   sla %s%%   mean %sh   callback sat %s%%\n",
+		cp.Opened, num(cp.RatePer10k), cp.Escalated, num(cp.EscalatedPer1m), cp.Closed, num(cp.SLARate),
+		num(cp.MeanResolutionHours), num(cp.CallbackSatisfaction))
+	ch := c.Churn
+	fmt.Fprintf(w, "churn           %d (high %d, mid %d, low %d)   rate %s%%   high-value %s%%   retention %s%%\n",
+		ch.Churned, ch.ByTier.High, ch.ByTier.Mid, ch.ByTier.Low, num(ch.Rate), num(ch.HighValueRate), num(ch.RetentionRate))
+	if c.Base == nil {
+		fmt.Fprintln(w, "base            –")
+	} else if c.Base.Tiers == nil {
+		fmt.Fprintf(w, "base            %d subscribers\n", c.Base.Subscribers)
+	} else {
+		fmt.Fprintf(w, "base            %d subscribers (high %d, mid %d, low %d)\n", c.Base.Subscribers,
+			c.Base.Tiers.High, c.Base.Tiers.Mid, c.Base.Tiers.Low)
+	}
+	return nil
+}
+
+func list(s []string) string {
+	if len(s) == 0 {
+		return "–"
+	}
+	return strings.Join(s, ", ")
+}
