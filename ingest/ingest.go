@@ -1,0 +1,329 @@
+package ingest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/segmentio/kafka-go"
+
+	"github.com/csat-dev/csat/schema"
+)
+
+// Decoder turns a message value from a topic into a typed event, or a *schema.Rejection.
+// *schema.Decoder implements it.
+type Decoder interface {
+	Decode(topic string, value []byte) (schema.Event, error)
+}
+
+// Projector recomputes the projections of the months that ingest marked dirty in kpi_dirty.
+// The aggregate package implements it. Refresh must be safe to call repeatedly; ingest calls it
+// from one goroutine at a time.
+type Projector interface {
+	Refresh(ctx context.Context) error
+}
+
+// Option configures an Ingester beyond its Config.
+type Option func(*options)
+
+type options struct {
+	projector Projector
+	// beforeSend, when set, runs before each INSERT into a raw table with the event ids of the
+	// rows; an error it returns is treated as the server's answer. A test seam.
+	beforeSend func(table string, eventIDs []string) error
+}
+
+// WithProjector makes ingest refresh projections: every CSAT_PROJECT_INTERVAL while Run runs
+// (when something was written since the last refresh), and once at the end of Drain.
+func WithProjector(p Projector) Option {
+	return func(o *options) { o.projector = p }
+}
+
+// Ingester moves events from the input topics into ClickHouse's raw tables exactly once (see
+// DESIGN.md). Build it with New; call Run or Drain once.
+type Ingester struct {
+	cfg    Config
+	dec    Decoder
+	topics schema.Topics
+	inputs []string
+	conn   driver.Conn
+	log    *slog.Logger
+	m      *metrics
+	opts   options
+
+	dialer    *kafka.Dialer
+	client    *kafka.Client
+	dlq       *kafka.Writer
+	closeOnce sync.Once
+
+	state     sync.Mutex
+	started   bool
+	stopped   bool
+	inGen     bool
+	kafkaErr  error
+	writeErr  error
+	wrote     atomic.Bool           // rows written since the last projector refresh
+	drainEnd  map[tpKey]int64       // drain: end offset of each partition as first seen
+	drainDone map[tpKey]bool        // drain: partitions caught up
+	lagTS     map[tpKey]time.Time   // the last committed message's timestamp, per partition
+	owned     map[tpKey]struct{}    // partitions of the current generation (metric labels)
+	_         [0]func()             // not comparable
+}
+
+type tpKey struct {
+	topic     string
+	partition int
+}
+
+// New builds an Ingester. It validates cfg and connects nothing yet: Run and Drain join the
+// group. conn must reach a database migrated with schema/migrations. A nil logger discards logs;
+// a nil registerer registers no metrics.
+func New(cfg Config, dec Decoder, topics schema.Topics, conn driver.Conn, logger *slog.Logger,
+	reg prometheus.Registerer, opts ...Option) (*Ingester, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("ingest config: %w", err)
+	}
+	if dec == nil {
+		return nil, errors.New("ingest: nil decoder")
+	}
+	if conn == nil {
+		return nil, errors.New("ingest: nil clickhouse connection")
+	}
+	inputs := topics.Inputs()
+	for i, t := range inputs {
+		if t == "" {
+			return nil, fmt.Errorf("ingest: input topic %d is empty", i)
+		}
+	}
+	if topics.DLQ == "" {
+		return nil, errors.New("ingest: dead-letter topic is empty")
+	}
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	dialer, transport, err := cfg.kafkaClients()
+	if err != nil {
+		return nil, err
+	}
+	in := &Ingester{
+		cfg: cfg, dec: dec, topics: topics, inputs: inputs, conn: conn,
+		log:    logger.With("component", "ingest"),
+		m:      newMetrics(reg),
+		dialer: dialer,
+		client: &kafka.Client{Addr: kafka.TCP(cfg.Brokers...), Transport: transport, Timeout: 10 * time.Second},
+		dlq: &kafka.Writer{
+			Addr:         kafka.TCP(cfg.Brokers...),
+			Topic:        topics.DLQ,
+			Balancer:     &kafka.Hash{},
+			RequiredAcks: kafka.RequireAll,
+			BatchSize:    1000,
+			BatchBytes:   4 << 20,
+			BatchTimeout: 2 * time.Millisecond,
+			WriteTimeout: cfg.InsertTimeout,
+			MaxAttempts:  1, // ingest retries itself, with its backoff and metrics
+			Transport:    transport,
+		},
+		drainEnd:  map[tpKey]int64{},
+		drainDone: map[tpKey]bool{},
+		lagTS:     map[tpKey]time.Time{},
+		owned:     map[tpKey]struct{}{},
+	}
+	for _, o := range opts {
+		o(&in.opts)
+	}
+	in.m.ready.Set(0)
+	return in, nil
+}
+
+// Ready reports whether ingest is healthy, for /readyz: nil while it holds a consumer group
+// generation and its last ClickHouse and dead-letter writes succeeded; otherwise an error that
+// says what it is waiting for. It never blocks.
+func (in *Ingester) Ready() error {
+	in.state.Lock()
+	defer in.state.Unlock()
+	switch {
+	case in.stopped:
+		return errors.New("ingest stopped")
+	case !in.started:
+		return errors.New("ingest not started")
+	case in.writeErr != nil:
+		return fmt.Errorf("writing to clickhouse or the dead-letter topic: %w", in.writeErr)
+	case !in.inGen && in.kafkaErr != nil:
+		return fmt.Errorf("joining kafka consumer group %s: %w", in.cfg.Group, in.kafkaErr)
+	case !in.inGen:
+		return fmt.Errorf("joining kafka consumer group %s", in.cfg.Group)
+	}
+	return nil
+}
+
+func (in *Ingester) setState(f func()) {
+	in.state.Lock()
+	f()
+	ok := in.started && !in.stopped && in.inGen && in.writeErr == nil
+	in.state.Unlock()
+	if ok {
+		in.m.ready.Set(1)
+	} else {
+		in.m.ready.Set(0)
+	}
+}
+
+// Run consumes until ctx ends (SIGTERM), then flushes what it fetched, commits, leaves the group
+// and returns nil, all within CSAT_SHUTDOWN_GRACE. It returns an error only when it cannot
+// start (a second call) or on an unrecoverable fault; Kafka and ClickHouse outages are waited
+// out.
+func (in *Ingester) Run(ctx context.Context) error { return in.run(ctx, false) }
+
+// Drain consumes until every partition assigned to this process has reached its end offset as
+// of when it was first assigned, flushes, commits, leaves the group, refreshes the projections
+// (when a projector is set) and returns. If ctx ends first it behaves like Run and returns
+// ctx's error.
+func (in *Ingester) Drain(ctx context.Context) error { return in.run(ctx, true) }
+
+func (in *Ingester) run(ctx context.Context, drain bool) error {
+	in.state.Lock()
+	if in.started {
+		in.state.Unlock()
+		return errors.New("ingest: Run or Drain called twice")
+	}
+	in.started = true
+	in.state.Unlock()
+	defer in.setState(func() { in.stopped = true })
+	defer in.closeClients()
+
+	in.log.Info("ingest starting", "config", in.cfg, "drain", drain, "topics", in.inputs, "dlq", in.topics.DLQ)
+	cg, err := kafka.NewConsumerGroup(kafka.ConsumerGroupConfig{
+		ID:                in.cfg.Group,
+		Brokers:           in.cfg.Brokers,
+		Dialer:            in.dialer,
+		Topics:            in.inputs,
+		GroupBalancers:    []kafka.GroupBalancer{kafka.RoundRobinGroupBalancer{}, kafka.RangeGroupBalancer{}},
+		HeartbeatInterval: in.cfg.SessionTimeout / 4,
+		SessionTimeout:    in.cfg.SessionTimeout,
+		RebalanceTimeout:  in.cfg.RebalanceTimeout,
+		JoinGroupBackoff:  time.Second,
+		StartOffset:       kafka.FirstOffset,
+		Timeout:           10 * time.Second,
+		ErrorLogger:       kafka.LoggerFunc(func(f string, a ...any) { in.log.Debug("kafka group", "msg", fmt.Sprintf(f, a...)) }),
+	})
+	if err != nil {
+		return fmt.Errorf("consumer group %s: %w", in.cfg.Group, err)
+	}
+
+	// The projector goroutine is owned by run: started here, stopped and awaited below.
+	projCtx, stopProj := context.WithCancel(context.WithoutCancel(ctx))
+	var projWG sync.WaitGroup
+	if in.opts.projector != nil && !drain {
+		projWG.Add(1)
+		go func() {
+			defer projWG.Done()
+			in.projectLoop(projCtx)
+		}()
+	}
+
+	drained, runErr := in.generations(ctx, cg, drain)
+	closeErr := cg.Close() // leaves the group
+	stopProj()
+	projWG.Wait()
+	if closeErr != nil {
+		in.log.Warn("leave consumer group", "err", closeErr)
+	}
+	if runErr != nil {
+		return runErr
+	}
+	if drain {
+		if !drained {
+			return fmt.Errorf("drain interrupted: %w", context.Cause(ctx))
+		}
+		if in.opts.projector != nil {
+			if err := in.opts.projector.Refresh(context.WithoutCancel(ctx)); err != nil {
+				in.m.projectErrors.Inc()
+				return fmt.Errorf("refresh projections after drain: %w", err)
+			}
+		}
+	}
+	in.log.Info("ingest stopped", "drain", drain)
+	return nil
+}
+
+// generations takes part in consumer group generations until ctx ends or, when draining, every
+// assigned partition is caught up.
+func (in *Ingester) generations(ctx context.Context, cg *kafka.ConsumerGroup, drain bool) (bool, error) {
+	bo := newBackoff(in.cfg.RetryMin, in.cfg.RetryMax)
+	for {
+		gen, err := cg.Next(ctx)
+		if ctx.Err() != nil {
+			return false, nil
+		}
+		if err != nil {
+			in.setState(func() { in.inGen, in.kafkaErr = false, err })
+			in.m.retries.WithLabelValues("join", "none").Inc()
+			in.log.Warn("join consumer group", "err", err)
+			if !bo.wait(ctx) {
+				return false, nil
+			}
+			continue
+		}
+		bo.reset()
+		in.m.rebalances.Inc()
+		in.setState(func() { in.inGen, in.kafkaErr = true, nil })
+		type result struct {
+			drained bool
+			err     error
+		}
+		done := make(chan result, 1)
+		// The generation's pipeline runs inside gen.Start, so kafka-go does not rejoin (and no
+		// other member gets these partitions) before it has flushed and returned: see DESIGN.md.
+		gen.Start(func(gctx context.Context) {
+			d, err := in.generation(ctx, gctx, gen, drain)
+			done <- result{d, err}
+		})
+		res := <-done
+		in.setState(func() { in.inGen = false })
+		if res.err != nil {
+			return false, res.err
+		}
+		if res.drained || ctx.Err() != nil {
+			return res.drained, nil
+		}
+	}
+}
+
+// projectLoop refreshes the projections every ProjectInterval when rows were written since the
+// last refresh.
+func (in *Ingester) projectLoop(ctx context.Context) {
+	t := time.NewTicker(in.cfg.ProjectInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if !in.wrote.Swap(false) {
+				continue
+			}
+			if err := in.opts.projector.Refresh(ctx); err != nil {
+				if ctx.Err() != nil {
+					return
+				}
+				in.wrote.Store(true) // try again next time
+				in.m.projectErrors.Inc()
+				in.log.Warn("refresh projections", "err", err)
+			}
+		}
+	}
+}
+
+func (in *Ingester) closeClients() {
+	in.closeOnce.Do(func() {
+		if err := in.dlq.Close(); err != nil {
+			in.log.Warn("close dead-letter writer", "err", err)
+		}
+	})
+}

@@ -1,0 +1,90 @@
+package ingest
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/csat-dev/csat/schema"
+)
+
+// markDirty inserts one kpi_dirty row per (family, month) the batch touched, duplicates
+// included (a crash between the inserts and the marks leaves rows whose months are only marked
+// when they come back as duplicates). A survey_void marks the months of the responses it
+// targets that survey_responses holds; when none is there yet, the response marks its own
+// month when it arrives. marked_at is taken after the rows are written.
+func (in *Ingester) markDirty(ctx context.Context, e *epoch) error {
+	marks := e.marks
+	bo := newBackoff(in.cfg.RetryMin, in.cfg.RetryMax)
+	if len(e.voids) > 0 {
+		for {
+			months, err := in.voidMonths(ctx, e.voids)
+			if err == nil {
+				for _, m := range months {
+					marks[mark{"survey", m}] = struct{}{}
+				}
+				break
+			}
+			in.noteWriteError("void_months", err)
+			if !bo.wait(ctx) {
+				return fmt.Errorf("months of voided responses: %w", ctx.Err())
+			}
+		}
+	}
+	if len(marks) == 0 {
+		return nil
+	}
+	fam, mon, at := make([]string, 0, len(marks)), make([]uint32, 0, len(marks)), make([]uint64, 0, len(marks))
+	now := uint64(time.Now().UnixNano())
+	for mk := range marks {
+		fam, mon, at = append(fam, mk.family), append(mon, uint32(mk.month)), append(at, now)
+	}
+	bo.reset()
+	for {
+		err := in.send(ctx, "kpi_dirty", "INSERT INTO kpi_dirty (family, month, marked_at)", []any{fam, mon, at})
+		if err == nil {
+			return nil
+		}
+		// A duplicate mark is harmless (kpi_dirty keeps the latest per family and month).
+		in.noteWriteError("insert_kpi_dirty", err)
+		if !bo.wait(ctx) {
+			return fmt.Errorf("insert kpi_dirty: %w", ctx.Err())
+		}
+	}
+}
+
+// voidMonths returns the months of the survey responses whose event_id is in targets.
+func (in *Ingester) voidMonths(ctx context.Context, targets []string) ([]schema.Month, error) {
+	targets = slices.Compact(slices.Sorted(slices.Values(targets)))
+	seen := map[schema.Month]bool{}
+	var out []schema.Month
+	for chunk := range slices.Chunk(targets, 1000) {
+		q := "SELECT DISTINCT month FROM survey_responses WHERE event_id IN (" + quoteList(chunk) + ")"
+		qctx, cancel := context.WithTimeout(ctx, in.cfg.InsertTimeout)
+		rows, err := in.conn.Query(qctx, q)
+		if err != nil {
+			cancel()
+			return nil, fmt.Errorf("months of voided responses: %w", err)
+		}
+		for rows.Next() {
+			var m uint32
+			if err := rows.Scan(&m); err != nil {
+				rows.Close()
+				cancel()
+				return nil, fmt.Errorf("months of voided responses: %w", err)
+			}
+			if !seen[schema.Month(m)] {
+				seen[schema.Month(m)] = true
+				out = append(out, schema.Month(m))
+			}
+		}
+		err = rows.Err()
+		rows.Close()
+		cancel()
+		if err != nil {
+			return nil, fmt.Errorf("months of voided responses: %w", err)
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,294 @@
+package ingest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+
+	"github.com/csat-dev/csat/schema"
+)
+
+const (
+	chunkMax    = 2048                  // messages a fetcher hands over at once
+	chunkWindow = 20 * time.Millisecond // longest a fetched message waits in a fetcher
+)
+
+// mark is a (family, month) of kpi_dirty.
+type mark struct {
+	family string
+	month  schema.Month
+}
+
+// chunk is a run of consecutive messages of one partition, decoded and filtered by its fetcher.
+type chunk struct {
+	topic     string
+	partition int
+	rows      [numTables][]record
+	dead      []*DeadLetter
+	marks     []mark   // months touched by rows dropped as duplicates
+	voids     []string // target ids of survey_voids dropped as duplicates
+	dups      [numTables]int
+	bytes     int
+	msgs      int
+	last      int64     // offset of the last message
+	lastTS    time.Time // its timestamp
+	hwm       int64     // the partition's high-water mark seen with it
+}
+
+// fetch reads one partition from its start offset and hands decoded chunks to out until ctx
+// ends or, when draining, the partition reaches its end offset. It owns its reader.
+func (in *Ingester) fetch(ctx context.Context, p *partState, drain bool, out chan<- *chunk) {
+	r := kafka.NewReader(kafka.ReaderConfig{
+		Brokers:        in.cfg.Brokers,
+		Topic:          p.topic,
+		Partition:      p.partition,
+		Dialer:         in.dialer,
+		MinBytes:       1,
+		MaxBytes:       8 << 20,
+		MaxWait:        250 * time.Millisecond,
+		QueueCapacity:  512,
+		ReadBackoffMin: 100 * time.Millisecond,
+		ReadBackoffMax: 2 * time.Second,
+		ErrorLogger: kafka.LoggerFunc(func(f string, a ...any) {
+			in.log.Debug("kafka reader", "topic", p.topic, "partition", p.partition, "msg", fmt.Sprintf(f, a...))
+		}),
+	})
+	defer func() {
+		if err := r.Close(); err != nil {
+			in.log.Debug("close reader", "topic", p.topic, "partition", p.partition, "err", err)
+		}
+	}()
+	if err := r.SetOffset(p.start); err != nil {
+		in.log.Error("set reader offset", "topic", p.topic, "partition", p.partition, "offset", p.start, "err", err)
+		return
+	}
+	consumed := in.m.consumed.WithLabelValues(p.topic)
+	c := &chunk{topic: p.topic, partition: p.partition}
+	send := func() bool {
+		if c.msgs == 0 {
+			return true
+		}
+		consumed.Add(float64(c.msgs))
+		select {
+		case out <- c:
+			c = &chunk{topic: p.topic, partition: p.partition}
+			return true
+		case <-ctx.Done():
+			return false
+		}
+	}
+	win := newWindow(ctx)
+	defer win.stop()
+	for {
+		m, err := r.FetchMessage(win.ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				return // what was not handed over is not committed: it is fetched again later
+			}
+			if errors.Is(err, context.DeadlineExceeded) {
+				if !send() {
+					return
+				}
+				if drain && r.Offset() >= p.end {
+					in.setCaughtUp(p)
+					return
+				}
+				win.renew(ctx)
+				continue
+			}
+			in.log.Warn("fetch", "topic", p.topic, "partition", p.partition, "err", err)
+			return
+		}
+		in.add(c, p, &m)
+		if c.msgs >= chunkMax && !send() {
+			return
+		}
+		if drain && m.Offset+1 >= p.end {
+			if send() {
+				in.setCaughtUp(p)
+			}
+			return
+		}
+	}
+}
+
+// window is the deadline of a fetcher's current chunk: a fetch that waits past it hands the
+// chunk over. One context per window, not per message.
+type window struct {
+	ctx    context.Context
+	cancel context.CancelFunc
+}
+
+func newWindow(parent context.Context) *window {
+	w := &window{}
+	w.renew(parent)
+	return w
+}
+
+func (w *window) renew(parent context.Context) {
+	if w.cancel != nil {
+		w.cancel()
+	}
+	w.ctx, w.cancel = context.WithTimeout(parent, chunkWindow)
+}
+
+func (w *window) stop() { w.cancel() }
+
+// add decodes m into c: a row of its table, a duplicate already in ClickHouse, or a dead letter.
+func (in *Ingester) add(c *chunk, p *partState, m *kafka.Message) {
+	c.msgs++
+	c.bytes += len(m.Value)
+	c.last, c.lastTS, c.hwm = m.Offset, m.Time, m.HighWaterMark
+	ev, err := in.dec.Decode(m.Topic, m.Value)
+	if err != nil {
+		reason, detail := schema.ReasonInvalidField, err.Error()
+		if rej := schema.AsRejection(err); rej != nil {
+			reason, detail = rej.Reason, rej.Detail
+		}
+		c.dead = append(c.dead, newDeadLetter(reason, detail, m.Topic, m.Partition, m.Offset, m.Key, m.Value,
+			m.Time, time.Now(), in.cfg.DLQMaxPayload))
+		return
+	}
+	id, ok := tableOf(ev.Env().Type)
+	if !ok {
+		c.dead = append(c.dead, newDeadLetter(schema.ReasonUnknownType, "decoder returned an event of unknown type",
+			m.Topic, m.Partition, m.Offset, m.Key, m.Value, m.Time, time.Now(), in.cfg.DLQMaxPayload))
+		return
+	}
+	if m.Offset <= p.hw[id] {
+		c.dups[id]++
+		if v, ok := ev.(*schema.SurveyVoid); ok {
+			c.voids = append(c.voids, v.TargetEventID)
+		} else {
+			c.marks = append(c.marks, mark{tables[id].family, ev.Env().Month})
+		}
+		return
+	}
+	c.rows[id] = append(c.rows[id], record{ev: ev, topic: m.Topic, partition: int32(m.Partition), offset: m.Offset, ts: m.Time,
+		key: m.Key, value: m.Value})
+}
+
+// progress is how far a batch reaches in one partition.
+type progress struct {
+	next   int64     // the offset to commit: last + 1
+	lastTS time.Time // the last message's timestamp
+	hwm    int64     // the partition's high-water mark as last seen
+}
+
+// epoch is one batch: every row, dead letter and dirty mark of a run of chunks, written
+// together and committed as one. It belongs to the batcher until sent, then to the writer.
+type epoch struct {
+	rowsBy  [numTables][]record
+	dead    []*DeadLetter
+	marks   map[mark]struct{}
+	voids   []string // target ids of every survey_void in the batch, duplicates included
+	dups    [numTables]int
+	offsets map[tpKey]progress
+	bytes   int
+	msgs    int
+	started time.Time
+}
+
+func newEpoch() *epoch {
+	return &epoch{marks: map[mark]struct{}{}, offsets: map[tpKey]progress{}}
+}
+
+func (e *epoch) rows() int {
+	n := 0
+	for _, r := range e.rowsBy {
+		n += len(r)
+	}
+	return n
+}
+
+// add merges a chunk; it reports whether a table reached maxRows.
+func (e *epoch) add(c *chunk, maxRows int) bool {
+	if e.msgs == 0 {
+		e.started = time.Now()
+	}
+	full := false
+	for id := range numTables {
+		rs := c.rows[id]
+		if len(rs) == 0 {
+			continue
+		}
+		e.rowsBy[id] = append(e.rowsBy[id], rs...)
+		if len(e.rowsBy[id]) >= maxRows {
+			full = true
+		}
+		fam := tables[id].family
+		var last schema.Month
+		for i := range rs {
+			if tableID(id) == tSurveyVoids {
+				if v, ok := rs[i].ev.(*schema.SurveyVoid); ok {
+					e.voids = append(e.voids, v.TargetEventID)
+				}
+				continue
+			}
+			if mo := rs[i].ev.Env().Month; mo != last {
+				e.marks[mark{fam, mo}] = struct{}{}
+				last = mo
+			}
+		}
+		e.dups[id] += c.dups[id]
+	}
+	for id := range numTables {
+		if len(c.rows[id]) == 0 {
+			e.dups[id] += c.dups[id]
+		}
+	}
+	for _, mk := range c.marks {
+		e.marks[mk] = struct{}{}
+	}
+	e.voids = append(e.voids, c.voids...)
+	e.dead = append(e.dead, c.dead...)
+	e.bytes += c.bytes
+	e.msgs += c.msgs
+	e.offsets[tpKey{c.topic, c.partition}] = progress{next: c.last + 1, lastTS: c.lastTS, hwm: c.hwm}
+	return full
+}
+
+// batch merges chunks into epochs and hands each to the writer when a table holds BatchRows
+// rows, the batch holds BatchBytes bytes, or BatchInterval passed since its first message. It
+// closes epochs when chunks is closed (after handing over the last batch) and returns early
+// when the writer gave up (writerDone).
+func (in *Ingester) batch(chunks <-chan *chunk, epochs chan<- *epoch, writerDone <-chan struct{}) {
+	defer close(epochs)
+	e := newEpoch()
+	tick := time.NewTicker(max(in.cfg.BatchInterval/4, 5*time.Millisecond))
+	defer tick.Stop()
+	hand := func() bool {
+		if e.msgs == 0 {
+			return true
+		}
+		select {
+		case epochs <- e:
+			e = newEpoch()
+			return true
+		case <-writerDone:
+			return false
+		}
+	}
+	for {
+		select {
+		case c, ok := <-chunks:
+			if !ok {
+				hand()
+				return
+			}
+			full := e.add(c, in.cfg.BatchRows)
+			if (full || e.bytes >= in.cfg.BatchBytes) && !hand() {
+				return
+			}
+		case <-tick.C:
+			if e.msgs > 0 && time.Since(e.started) >= in.cfg.BatchInterval && !hand() {
+				return
+			}
+		case <-writerDone:
+			return
+		}
+	}
+}
