@@ -1,0 +1,57 @@
+package api
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Config is the HTTP read side's configuration. Only cmd/csat parses it from the environment;
+// Addr comes from CSAT_HTTP_ADDR, which cmd/csat owns, and Location from CSAT_TIMEZONE.
+type Config struct {
+	// Addr is the listen address, host:port. Set by cmd/csat from CSAT_HTTP_ADDR.
+	Addr string `env:"-"`
+	// Location is the reporting time zone: it decides the "current month" of the KPI gauges.
+	// Set by cmd/csat from CSAT_TIMEZONE; nil means UTC.
+	Location *time.Location `env:"-"`
+
+	// TokensFile is the YAML list of API tokens ({name, sha256, scope}). Empty (the default)
+	// leaves the API open; the server logs that once at start.
+	TokensFile string `env:"CSAT_API_TOKENS_FILE"`
+	// TLSCertFile and TLSKeyFile are PEM files; with both set the server speaks HTTPS only.
+	// Default empty (plain HTTP).
+	TLSCertFile string `env:"CSAT_HTTP_TLS_CERT_FILE"`
+	TLSKeyFile  string `env:"CSAT_HTTP_TLS_KEY_FILE"`
+	// MetricsBranchLevel is the deepest branch level with KPI gauges on /metrics: 0 only ALL,
+	// 1 provinces, 2 cities (the default), 3 counties, 4 everything. The number of series is
+	// bounded by (branches at levels ≤ this) × 11 KPI gauges, plus alerts of those branches;
+	// with a national hierarchy (31 provinces, ~370 cities) level 2 is ~400 branches, ~4,400
+	// series; level 3 (~3,400 branches) would be ~37,000 and is not recommended.
+	MetricsBranchLevel int `env:"CSAT_METRICS_BRANCH_LEVEL" envDefault:"2"`
+	// MetricsRefresh is how often the KPI gauges are recomputed from the Reader (a Go duration).
+	// Default 60s; at least 1s.
+	MetricsRefresh time.Duration `env:"CSAT_METRICS_REFRESH" envDefault:"60s"`
+	// ShutdownTimeout bounds the graceful shutdown of in-flight requests. Default 10s.
+	ShutdownTimeout time.Duration `env:"-"`
+}
+
+// DefaultConfig returns the defaults, as env.Parse gives them with an empty environment, with
+// Addr 127.0.0.1:8080.
+func DefaultConfig() Config {
+	return Config{Addr: "127.0.0.1:8080", MetricsBranchLevel: 2, MetricsRefresh: 60 * time.Second, ShutdownTimeout: 10 * time.Second}
+}
+
+// Validate checks every field and names the environment variable of each bad one.
+func (c Config) Validate() error {
+	var errs []error
+	if (c.TLSCertFile == "") != (c.TLSKeyFile == "") {
+		errs = append(errs, errors.New("CSAT_HTTP_TLS_CERT_FILE and CSAT_HTTP_TLS_KEY_FILE: set both or neither"))
+	}
+	if c.MetricsBranchLevel < 0 || c.MetricsBranchLevel > 4 {
+		errs = append(errs, fmt.Errorf("CSAT_METRICS_BRANCH_LEVEL %d: want 0 (ALL) to 4 (every level)", c.MetricsBranchLevel))
+	}
+	if c.MetricsRefresh < time.Second {
+		errs = append(errs, fmt.Errorf("CSAT_METRICS_REFRESH %s: want at least 1s", c.MetricsRefresh))
+	}
+	return errors.Join(errs...)
+}

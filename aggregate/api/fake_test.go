@@ -1,0 +1,292 @@
+package api_test
+
+import (
+	"context"
+	"fmt"
+	"hash/fnv"
+	"math"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/csat-dev/csat/aggregate/api"
+	"github.com/csat-dev/csat/aggregate/kpi"
+	"github.com/csat-dev/csat/schema"
+)
+
+// fakeReader is a Reader over fixed fixture numbers: deterministic per (branch, metric,
+// month), with GD-GZ's CSI falling for the last three months of fixtureMonth.
+type fakeReader struct {
+	branches []api.Branch
+	panicOn  string // a branch whose Card panics, for the recover test
+
+	mu    sync.Mutex
+	calls []string // "method branch" of each call, for the scope tests
+}
+
+func (f *fakeReader) record(call string) {
+	f.mu.Lock()
+	f.calls = append(f.calls, call)
+	f.mu.Unlock()
+}
+
+func (f *fakeReader) takeCalls() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	c := f.calls
+	f.calls = nil
+	return c
+}
+
+var _ api.Reader = (*fakeReader)(nil)
+
+const fixtureMonth = schema.Month(202610)
+
+func newFakeReader() *fakeReader {
+	names := map[string]string{"ALL": "全公司", "GD": "广东", "GD-GZ": "广州", "GD-SZ": "深圳", "GD-GZ-TH": "天河", "GD-GZ-YX": "越秀", "BJ": "北京", "BJ-HD": "海淀"}
+	ids := make([]string, 0, len(names))
+	for id := range names {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	f := &fakeReader{}
+	for _, id := range ids {
+		f.branches = append(f.branches, api.Branch{ID: id, Name: names[id], Parent: schema.Parent(id), Level: schema.Level(id)})
+	}
+	return f
+}
+
+func (f *fakeReader) known(b string) error {
+	for _, x := range f.branches {
+		if x.ID == b {
+			return nil
+		}
+	}
+	return fmt.Errorf("branch %s: %w", b, api.ErrUnknownBranch)
+}
+
+func jitter(parts ...string) float64 {
+	h := fnv.New32a()
+	h.Write([]byte(strings.Join(parts, "|")))
+	return float64(h.Sum32()%1000)/1000 - 0.5 // [-0.5, 0.5)
+}
+
+// csi is the fixture CSI: GD-GZ 2026-10 is 78.4 after three falls (81.9, 80.6, 79.5, 78.4).
+func csi(branch string, m schema.Month) float64 {
+	if branch == "GD-GZ" {
+		switch m {
+		case 202607:
+			return 81.9
+		case 202608:
+			return 80.6
+		case 202609:
+			return 79.5
+		case 202610:
+			return 78.4
+		}
+	}
+	return 80 + 6*jitter(branch) + 2*math.Sin(float64(m.Year()*12+m.Mon())/2) + jitter(branch, m.String())
+}
+
+func pf(v float64) *float64 { return &v }
+
+// moments gives n equally weighted responses with mean v and a 95 % margin moe.
+func moments(v, moe float64, n uint64) kpi.Moments {
+	fn := float64(n)
+	sd := moe / 1.96 * math.Sqrt(fn)
+	return kpi.Moments{N: n, SW: fn, SW2: fn, SWX: fn * v, SWX2: fn * (v*v + sd*sd)}
+}
+
+// monthData is the fixture's statistics of one branch and month: the own CSI is csi(b, m)
+// exactly (the item offsets sum to zero), ctcc trails by 1.2 and cucc by 3.
+func monthData(b string, m schema.Month) kpi.MonthData {
+	n := uint64(412)
+	if b == "GD-GZ-YX" {
+		n = 18 // below CSAT_MIN_SAMPLE: unreportable
+	}
+	survey := kpi.SurveyStats{}
+	for _, c := range []struct {
+		carrier string
+		delta   float64
+		n       uint64
+	}{{"cmcc", 0, n}, {"ctcc", -1.2, 380}, {"cucc", -3, 350}} {
+		v := csi(b, m) + c.delta
+		ms := map[string]kpi.Moments{kpi.ItemCSI: moments(v, 2.1, c.n), kpi.ItemOverall: moments(v+1.3, 2.4, c.n)}
+		for i, it := range items {
+			off := itemOffsets[i] + 1.5*jitter(b, it, c.carrier, m.String())
+			if i == len(items)-1 {
+				off = itemOffsets[i]
+			}
+			ms[it] = moments(v+off, 3.0, c.n)
+		}
+		survey[c.carrier] = ms
+	}
+	// Keep the own item mean exactly at csi(b, m): undo the jitter on the last item.
+	var sum float64
+	for _, it := range items {
+		sum += survey["cmcc"][it].SWX / survey["cmcc"][it].SW
+	}
+	last := items[len(items)-1]
+	fix := survey["cmcc"][last]
+	lv := fix.SWX/fix.SW - (sum - csi(b, m)*float64(len(items)))
+	survey["cmcc"][last] = moments(lv, 3.0, n)
+	return kpi.MonthData{
+		Survey:     survey,
+		Window:     kpi.Window{HotlineN: 5120, HotlineSatisfied: 4890, HotlineResolved: 4516, HotlineWaitSum: 5120 * 14, HotlineSL20: 4659, StoreN: 2300, StoreSatisfied: 2240, StoreWaitSum: 2300 * 310},
+		Complaints: kpi.Complaints{Opened: 230, Escalated: 3, Closed: 221, ClosedWithinSLA: 206, ResolutionHoursSum: 221 * 20.5, CallbackN: 200, CallbackSatisfied: 180},
+		Churn:      kpi.ChurnCounts{Churned: 14500, High: 900, Mid: 4100, Low: 9500},
+		Base:       &kpi.Base{Subscribers: 1250000, Tiers: &kpi.Tiers{High: 100000, Mid: 400000, Low: 750000}},
+	}
+}
+
+var (
+	items       = []string{"network", "voice", "data", "tariff", "billing", "store", "hotline", "online", "brand", "complaint"}
+	itemOffsets = []float64{4, 3, 1, -5, -6, 2.5, 3.5, -4.5, 1.5, 0}
+)
+
+func (f *fakeReader) Card(_ context.Context, b string, m schema.Month) (kpi.Card, error) {
+	f.record("card " + b)
+	if err := f.known(b); err != nil {
+		return kpi.Card{}, err
+	}
+	if b == f.panicOn {
+		panic("fixture panic")
+	}
+	return kpi.ComputeCard(kpi.DefaultConfig(), schema.DefaultCatalog(), b, m, monthData(b, m), monthData(b, m.Prev())), nil
+}
+
+func strPtr(s string) *string { return &s }
+
+// point is a trend point / compare row in the fixture's JSON.
+type point struct {
+	Month      string   `json:"month,omitempty"`
+	Branch     string   `json:"branch,omitempty"`
+	Name       string   `json:"name,omitempty"`
+	Value      *float64 `json:"value"`
+	MOE95      *float64 `json:"moe95"`
+	N          *uint64  `json:"n"`
+	Reportable bool     `json:"reportable"`
+	Rank       *int     `json:"rank,omitempty"`
+	Change     *float64 `json:"change,omitempty"`
+}
+
+func (f *fakeReader) metricValue(b, metric string, m schema.Month) (point, error) {
+	n := uint64(412)
+	if b == "GD-GZ-YX" {
+		n = 18
+	}
+	p := point{N: &n, Reportable: n >= 30, MOE95: pf(2.1)}
+	switch {
+	case metric == "csi":
+		p.Value = pf(csi(b, m))
+	case metric == "lead":
+		p.Value, p.N = pf(1.2+jitter(b, m.String())*4), nil
+	case strings.HasPrefix(metric, "item:"):
+		p.Value = pf(csi(b, m) + 6*jitter(b, metric))
+	case metric == "window_satisfaction" || metric == "complaint_rate" || metric == "churn_rate" || metric == "overall":
+		p.Value = pf(90 + 5*jitter(b, metric, m.String()))
+	default:
+		return point{}, &api.ParamError{Param: "metric", Msg: fmt.Sprintf("unknown metric %q", metric)}
+	}
+	return p, nil
+}
+
+func (f *fakeReader) Trend(_ context.Context, b, metric string, from, to schema.Month) (any, error) {
+	f.record("trend " + b)
+	if err := f.known(b); err != nil {
+		return nil, err
+	}
+	pts := []point{}
+	for _, m := range schema.Months(from, to) {
+		p, err := f.metricValue(b, metric, m)
+		if err != nil {
+			return nil, err
+		}
+		p.Month = m.String()
+		pts = append(pts, p)
+	}
+	return map[string]any{"branch": b, "metric": metric, "from": from, "to": to, "points": pts}, nil
+}
+
+func (f *fakeReader) Compare(_ context.Context, parent string, m schema.Month, metric string) (any, error) {
+	f.record("compare " + parent)
+	if err := f.known(parent); err != nil {
+		return nil, err
+	}
+	rows := []point{}
+	for _, b := range f.branches {
+		if b.Parent != parent {
+			continue
+		}
+		p, err := f.metricValue(b.ID, metric, m)
+		if err != nil {
+			return nil, err
+		}
+		prev, _ := f.metricValue(b.ID, metric, m.Prev())
+		p.Branch, p.Name, p.Change = b.ID, b.Name, pf(*p.Value-*prev.Value)
+		rows = append(rows, p)
+	}
+	sort.SliceStable(rows, func(i, j int) bool {
+		if rows[i].Reportable != rows[j].Reportable {
+			return rows[i].Reportable
+		}
+		return *rows[i].Value > *rows[j].Value
+	})
+	for i := range rows {
+		if rows[i].Reportable {
+			r := i + 1
+			rows[i].Rank = &r
+		}
+	}
+	return map[string]any{"parent": parent, "month": m, "metric": metric, "branches": rows}, nil
+}
+
+func (f *fakeReader) Alerts(_ context.Context, b string, m schema.Month) (any, error) {
+	f.record("alerts " + b)
+	if err := f.known(b); err != nil {
+		return nil, err
+	}
+	all := []map[string]any{
+		{"rule": "decline_streak", "branch": "GD-GZ", "metric": "csi", "month": m, "severity": "significant", "streak": 3,
+			"start": m.Add(-3), "values": []float64{csi("GD-GZ", m.Add(-3)), csi("GD-GZ", m.Add(-2)), csi("GD-GZ", m.Add(-1)), csi("GD-GZ", m)},
+			"drop": csi("GD-GZ", m.Add(-3)) - csi("GD-GZ", m), "z": 2.37},
+		{"rule": "lead_lost", "branch": "GD-SZ", "metric": "lead", "month": m, "severity": "watch", "value": -0.7, "previous": 0.4},
+		{"rule": "below_base", "branch": "BJ-HD", "metric": "window_satisfaction", "month": m, "severity": "watch", "value": 94.2, "base": 95.0},
+	}
+	out := []map[string]any{}
+	for _, a := range all {
+		if schema.InSubtree(a["branch"].(string), b) {
+			out = append(out, a)
+		}
+	}
+	return map[string]any{"month": m, "branch": b, "alerts": out}, nil
+}
+
+func (f *fakeReader) Scorecard(_ context.Context, b, period string) (any, error) {
+	f.record("scorecard " + b)
+	if err := f.known(b); err != nil {
+		return nil, err
+	}
+	if period != "2026-Q3" && period != "2026-10" {
+		return nil, &api.ParamError{Param: "period", Msg: fmt.Sprintf("period %q: no such month or quarter in the fixture", period)}
+	}
+	comp := func(metric string, points float64, dir string, floor, base, challenge, value, score float64) map[string]any {
+		return map[string]any{"metric": metric, "points": points, "direction": dir, "floor": floor, "base": base, "challenge": challenge, "value": value, "score": score, "missing": false}
+	}
+	cs := []map[string]any{
+		comp("csi", 8, "higher", 70, 78, 82, 79.5, 6.04),
+		comp("lead", 4, "higher", -3, 0, 3, 1.2, 3.04),
+		comp("short_plank_improvement", 4, "higher", -2, 0, 2, -0.8, 1.44),
+		comp("window_satisfaction", 4, "higher", 90, 95, 98, 96.1, 2.99),
+		comp("complaint_rate", 4, "lower", 3, 2, 1.5, 1.84, 2.78),
+		comp("high_value_churn_rate", 4, "lower", 1.5, 1, 0.8, 0.9, 3.2),
+		{"metric": "retention_rate", "points": 3.0, "direction": "higher", "floor": 95.0, "base": 97.0, "challenge": 98.5, "value": nil, "score": 0.0, "missing": true},
+	}
+	return map[string]any{"branch": b, "period": period, "months": []map[string]any{{"month": "2026-07", "weight": 1.0 / 3}, {"month": "2026-08", "weight": 1.0 / 3}, {"month": "2026-09", "weight": 1.0 / 3}},
+		"components": cs, "total": 19.49, "max": 31.0}, nil
+}
+
+func (f *fakeReader) Branches(context.Context) ([]api.Branch, error) {
+	f.record("branches")
+	return f.branches, nil
+}

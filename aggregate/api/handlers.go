@@ -1,0 +1,286 @@
+package api
+
+import (
+	"bytes"
+	_ "embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"regexp"
+
+	"github.com/csat-dev/csat/schema"
+)
+
+// maxTrendMonths bounds a trend request (ten years), so one request cannot ask for centuries.
+const maxTrendMonths = 120
+
+//go:embed openapi.json
+var openAPIDoc []byte
+
+// httpError is an error answered with its status and {"error", "param"}.
+type httpError struct {
+	status int
+	param  string
+	msg    string
+}
+
+func (e *httpError) Error() string { return e.msg }
+
+func badParam(param, format string, args ...any) error {
+	return &httpError{status: http.StatusBadRequest, param: param, msg: fmt.Sprintf(format, args...)}
+}
+
+// errorBody is the JSON of every error response.
+type errorBody struct {
+	Error string `json:"error"`
+	Param string `json:"param,omitempty"`
+}
+
+func writeError(w http.ResponseWriter, e *httpError) {
+	writeJSON(w, e.status, errorBody{Error: e.msg, Param: e.param})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		status = http.StatusInternalServerError
+		buf.Reset()
+		buf.WriteString(`{"error":"internal error: encode response"}` + "\n")
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	_, _ = w.Write(buf.Bytes()) // the client went away: nothing to do
+}
+
+// apiFunc serves one /api/v1 endpoint: it returns the value to encode or an error.
+type apiFunc func(r *http.Request) (any, error)
+
+func (s *Server) apiHandler(f apiFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		v, err := f(r)
+		if err != nil {
+			writeError(w, s.classify(r, err))
+			return
+		}
+		writeJSON(w, http.StatusOK, v)
+	})
+}
+
+// classify maps an error to its response: ours as they are, a Reader's parameter errors to 400,
+// anything else to 500 (logged; the client sees no internals).
+func (s *Server) classify(r *http.Request, err error) *httpError {
+	var he *httpError
+	if errors.As(err, &he) {
+		return he
+	}
+	var pe *ParamError
+	if errors.As(err, &pe) {
+		return &httpError{status: http.StatusBadRequest, param: pe.Param, msg: pe.Error()}
+	}
+	if param, msg, ok := engineParamError(err); ok {
+		return &httpError{status: http.StatusBadRequest, param: param, msg: msg}
+	}
+	if errors.Is(err, ErrUnknownBranch) || isEngineUnknownBranch(err) {
+		param := "branch"
+		if r.URL.Path == "/api/v1/compare" {
+			param = "parent"
+		}
+		return &httpError{status: http.StatusBadRequest, param: param, msg: err.Error()}
+	}
+	if r.Context().Err() != nil {
+		return &httpError{status: http.StatusServiceUnavailable, msg: "request cancelled"}
+	}
+	s.log.Error("read failed", "path", r.URL.Path, "err", err)
+	return &httpError{status: http.StatusInternalServerError, msg: "internal error"}
+}
+
+// engineParamError and isEngineUnknownBranch recognise the engine's own error types; they are
+// replaced when the engine's types are wired in (see engine.go).
+var (
+	engineParamError      = func(error) (param, msg string, ok bool) { return "", "", false }
+	isEngineUnknownBranch = func(error) bool { return false }
+)
+
+func query(r *http.Request, name string) (string, error) {
+	vs := r.URL.Query()[name]
+	switch {
+	case len(vs) > 1:
+		return "", badParam(name, "%s given %d times", name, len(vs))
+	case len(vs) == 0 || vs[0] == "":
+		return "", nil
+	}
+	return vs[0], nil
+}
+
+func required(r *http.Request, name string) (string, error) {
+	v, err := query(r, name)
+	if err == nil && v == "" {
+		err = badParam(name, "%s is required", name)
+	}
+	return v, err
+}
+
+// branchParam reads a branch id (ALL or a valid id), def when absent ("" = required), and
+// checks the caller's scope.
+func branchParam(r *http.Request, name, def string) (string, error) {
+	b, err := query(r, name)
+	if err != nil {
+		return "", err
+	}
+	if b == "" {
+		if def == "" {
+			return "", badParam(name, "%s is required (ALL or a branch id such as GD-GZ)", name)
+		}
+		b = def
+	}
+	if b != schema.Root && !schema.ValidBranchID(b) {
+		return "", badParam(name, "%s %q: want ALL or a branch id (1–4 segments of [A-Z0-9]{1,16} joined by '-')", name, b)
+	}
+	if err := authorize(r, b, name); err != nil {
+		return "", err
+	}
+	return b, nil
+}
+
+func monthParam(r *http.Request, name string) (schema.Month, error) {
+	v, err := required(r, name)
+	if err != nil {
+		return 0, err
+	}
+	m, err := schema.ParseMonth(v)
+	if err != nil {
+		return 0, badParam(name, "%s %q: want YYYY-MM", name, v)
+	}
+	return m, nil
+}
+
+var metricRE = regexp.MustCompile(`^[a-z_]{1,40}(:[a-z0-9_]{1,32})?$`)
+
+func metricParam(r *http.Request) (string, error) {
+	v, err := required(r, "metric")
+	if err != nil {
+		return "", err
+	}
+	if !metricRE.MatchString(v) {
+		return "", badParam("metric", "metric %q: unknown metric name (see the OpenAPI document for the list)", v)
+	}
+	return v, nil
+}
+
+func (s *Server) kpi(r *http.Request) (any, error) {
+	b, err := branchParam(r, "branch", "")
+	if err != nil {
+		return nil, err
+	}
+	m, err := monthParam(r, "month")
+	if err != nil {
+		return nil, err
+	}
+	return s.reader.Card(r.Context(), b, m)
+}
+
+func (s *Server) trend(r *http.Request) (any, error) {
+	b, err := branchParam(r, "branch", "")
+	if err != nil {
+		return nil, err
+	}
+	metric, err := metricParam(r)
+	if err != nil {
+		return nil, err
+	}
+	from, err := monthParam(r, "from")
+	if err != nil {
+		return nil, err
+	}
+	to, err := monthParam(r, "to")
+	if err != nil {
+		return nil, err
+	}
+	if from > to {
+		return nil, badParam("from", "from %s is after to %s", from, to)
+	}
+	if len(schema.Months(from, to)) > maxTrendMonths {
+		return nil, badParam("to", "at most %d months from %s", maxTrendMonths, from)
+	}
+	return s.reader.Trend(r.Context(), b, metric, from, to)
+}
+
+func (s *Server) compare(r *http.Request) (any, error) {
+	p, err := branchParam(r, "parent", "")
+	if err != nil {
+		return nil, err
+	}
+	m, err := monthParam(r, "month")
+	if err != nil {
+		return nil, err
+	}
+	metric, err := metricParam(r)
+	if err != nil {
+		return nil, err
+	}
+	return s.reader.Compare(r.Context(), p, m, metric)
+}
+
+func (s *Server) alerts(r *http.Request) (any, error) {
+	b, err := branchParam(r, "branch", schema.Root)
+	if err != nil {
+		return nil, err
+	}
+	m, err := monthParam(r, "month")
+	if err != nil {
+		return nil, err
+	}
+	return s.reader.Alerts(r.Context(), b, m)
+}
+
+var periodRE = regexp.MustCompile(`^[0-9A-Za-z_-]{1,32}$`)
+
+func (s *Server) scorecard(r *http.Request) (any, error) {
+	b, err := branchParam(r, "branch", "")
+	if err != nil {
+		return nil, err
+	}
+	p, err := required(r, "period")
+	if err != nil {
+		return nil, err
+	}
+	if !periodRE.MatchString(p) {
+		return nil, badParam("period", "period %q: want YYYY-MM, YYYY-Qn or a configured period name", p)
+	}
+	return s.reader.Scorecard(r.Context(), b, p)
+}
+
+// branchList is the JSON of /api/v1/branches.
+type branchList struct {
+	Scope    string   `json:"scope"`
+	Branches []Branch `json:"branches"`
+}
+
+// branches lists the known branches in the caller's scope: its subtree, nothing above it.
+func (s *Server) branches(r *http.Request) (any, error) {
+	all, err := s.reader.Branches(r.Context())
+	if err != nil {
+		return nil, err
+	}
+	p := principalOf(r.Context())
+	out := branchList{Scope: p.scope, Branches: []Branch{}}
+	for _, b := range all {
+		if p.may(b.ID) {
+			out.Branches = append(out.Branches, b)
+		}
+	}
+	return out, nil
+}
+
+func (s *Server) openAPI(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	h.Set("Cache-Control", "no-cache")
+	_, _ = w.Write(openAPIDoc)
+}

@@ -1,0 +1,227 @@
+package api
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"golang.org/x/sync/errgroup"
+)
+
+// Server is the HTTP read side. Build it with New; serve with Run (or mount Handler).
+type Server struct {
+	cfg     Config
+	reader  Reader
+	log     *slog.Logger
+	ready   func(context.Context) error
+	tokens  *tokenSet // nil: open API
+	assets  *assets
+	gauges  *kpiCollector
+	handler http.Handler
+}
+
+// New builds the server: it validates cfg, loads the tokens file (when configured) and the
+// embedded assets, and registers its metrics with reg. A nil logger discards; a nil reg gets
+// a private registry, so /metrics still serves the KPI gauges. /metrics serves what reg gathers
+// when reg is also a prometheus.Gatherer (a *prometheus.Registry is), else the private
+// registry's. ready is called by /readyz (nil: always ready).
+func New(cfg Config, r Reader, logger *slog.Logger, reg prometheus.Registerer, ready func(context.Context) error) (*Server, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if r == nil {
+		return nil, errors.New("api: nil Reader")
+	}
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Location == nil {
+		cfg.Location = time.UTC
+	}
+	if cfg.ShutdownTimeout <= 0 {
+		cfg.ShutdownTimeout = 10 * time.Second
+	}
+	s := &Server{cfg: cfg, reader: r, log: logger.With("component", "api"), ready: ready}
+	if cfg.TokensFile != "" {
+		entries, err := LoadTokens(cfg.TokensFile)
+		if err != nil {
+			return nil, err
+		}
+		s.tokens = newTokenSet(entries)
+		s.log.Info("api tokens loaded", "tokens", len(entries), "file", cfg.TokensFile)
+	} else {
+		s.log.Warn("no API tokens configured (CSAT_API_TOKENS_FILE unset): the API is open to anyone who can reach it")
+	}
+	var err error
+	if s.assets, err = loadAssets(); err != nil {
+		return nil, err
+	}
+	var gatherer prometheus.Gatherer
+	if reg == nil {
+		pr := prometheus.NewRegistry()
+		reg, gatherer = pr, pr
+	} else if g, ok := reg.(prometheus.Gatherer); ok {
+		gatherer = g
+	} else {
+		gatherer = prometheus.DefaultGatherer
+	}
+	s.gauges = newKPICollector(r, cfg, s.log)
+	if err := reg.Register(s.gauges); err != nil {
+		return nil, fmt.Errorf("register KPI gauges: %w", err)
+	}
+	s.handler, err = s.routes(reg, gatherer)
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// Handler returns the server's whole HTTP handler (API, dashboard, probes, /metrics).
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Run listens on cfg.Addr and serves until ctx is cancelled, then shuts down gracefully.
+func (s *Server) Run(ctx context.Context) error {
+	ln, err := net.Listen("tcp", s.cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s (CSAT_HTTP_ADDR): %w", s.cfg.Addr, err)
+	}
+	return s.Serve(ctx, ln)
+}
+
+// Serve is Run on a listener the caller opened (tests listen on 127.0.0.1:0). It closes ln.
+// It owns the HTTP server and the KPI gauge refresher, and returns when both have stopped.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{
+		Handler:           s.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      2 * time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+	tlsOn := s.cfg.TLSCertFile != ""
+	if tlsOn {
+		cert, err := tls.LoadX509KeyPair(s.cfg.TLSCertFile, s.cfg.TLSKeyFile)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("CSAT_HTTP_TLS_CERT_FILE/CSAT_HTTP_TLS_KEY_FILE: %w", err)
+		}
+		srv.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}}
+		ln = tls.NewListener(ln, srv.TLSConfig)
+	}
+	s.log.Info("http server listening", "addr", ln.Addr().String(), "tls", tlsOn)
+
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			return fmt.Errorf("http serve: %w", err)
+		}
+		return nil
+	})
+	g.Go(func() error {
+		<-gctx.Done()
+		// The root context is cancelled: shutdown gets its own deadline.
+		sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
+		defer cancel()
+		if err := srv.Shutdown(sctx); err != nil {
+			return fmt.Errorf("http shutdown: %w", err)
+		}
+		return nil
+	})
+	g.Go(func() error {
+		s.gauges.run(gctx)
+		return nil
+	})
+	err := g.Wait()
+	s.log.Info("http server stopped")
+	return err
+}
+
+func (s *Server) routes(reg prometheus.Registerer, gatherer prometheus.Gatherer) (http.Handler, error) {
+	requests := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "csat_http_requests_total",
+		Help: "HTTP requests served, by route and status code.",
+	}, []string{"handler", "code"})
+	duration := prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "csat_http_request_duration_seconds",
+		Help:    "Time to serve an HTTP request, by route.",
+		Buckets: []float64{.005, .01, .025, .05, .1, .15, .25, .5, 1, 2.5, 5},
+	}, []string{"handler"})
+	for _, c := range []prometheus.Collector{requests, duration} {
+		if err := reg.Register(c); err != nil {
+			return nil, fmt.Errorf("register http metrics: %w", err)
+		}
+	}
+	mux := http.NewServeMux()
+	handle := func(pattern, name string, h http.Handler) {
+		h = promhttp.InstrumentHandlerDuration(duration.MustCurryWith(prometheus.Labels{"handler": name}),
+			promhttp.InstrumentHandlerCounter(requests.MustCurryWith(prometheus.Labels{"handler": name}), h))
+		mux.Handle(pattern, h)
+	}
+	api := func(pattern, name string, f apiFunc) {
+		handle(pattern, name, s.authenticate(s.apiHandler(f)))
+	}
+	api("GET /api/v1/kpi", "kpi", s.kpi)
+	api("GET /api/v1/trend", "trend", s.trend)
+	api("GET /api/v1/compare", "compare", s.compare)
+	api("GET /api/v1/alerts", "alerts", s.alerts)
+	api("GET /api/v1/scorecard", "scorecard", s.scorecard)
+	api("GET /api/v1/branches", "branches", s.branches)
+	handle("GET /api/v1/openapi.json", "openapi", http.HandlerFunc(s.openAPI))
+	handle("GET /api/", "api_not_found", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, &httpError{status: http.StatusNotFound, msg: "no such endpoint: " + r.URL.Path})
+	}))
+	handle("GET /healthz", "healthz", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	}))
+	handle("GET /readyz", "readyz", http.HandlerFunc(s.readyz))
+	metrics := promhttp.HandlerFor(gatherer, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn)})
+	handle("GET /metrics", "metrics", s.authenticate(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := authorize(r, "ALL", ""); err != nil {
+			writeError(w, &httpError{status: http.StatusForbidden, msg: "/metrics needs a token scoped to ALL"})
+			return
+		}
+		metrics.ServeHTTP(w, r)
+	})))
+	handle("GET /", "static", s.assets)
+	return s.recoverer(mux), nil
+}
+
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	if s.ready != nil {
+		ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
+		defer cancel()
+		if err := s.ready(ctx); err != nil {
+			s.log.Warn("not ready", "err", err)
+			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "not ready", "error": err.Error()})
+			return
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+}
+
+// recoverer answers a panicking handler with 500 and logs the panic; nothing is re-panicked
+// except http.ErrAbortHandler, which net/http uses to abort a response on purpose.
+func (s *Server) recoverer(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			v := recover()
+			if v == nil {
+				return
+			}
+			if v == http.ErrAbortHandler { //nolint:errorlint // sentinel panic value, not an error chain
+				panic(v)
+			}
+			s.log.Error("handler panic", "path", r.URL.Path, "panic", fmt.Sprint(v))
+			writeError(w, &httpError{status: http.StatusInternalServerError, msg: "internal error"})
+		}()
+		h.ServeHTTP(w, r)
+	})
+}
