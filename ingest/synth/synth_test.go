@@ -103,6 +103,36 @@ func TestDefaultEndMonth(t *testing.T) {
 	}
 }
 
+func TestItemsAreTheDefaultCatalog(t *testing.T) {
+	ms, _ := generate(t, synth.Config{Seed: 1, EndMonth: end, Months: 1, Scale: 0.1})
+	known := map[string]bool{}
+	for _, it := range schema.DefaultCatalog().Items {
+		known[it.Code] = true
+	}
+	seen := map[string]bool{}
+	for _, m := range ms {
+		var v struct {
+			Items map[string]int `json:"items"`
+		}
+		if err := json.Unmarshal(m.value, &v); err != nil {
+			t.Fatal(err)
+		}
+		for code := range v.Items {
+			seen[code] = true
+		}
+	}
+	for code := range known {
+		if !seen[code] {
+			t.Errorf("item %s never answered", code)
+		}
+	}
+	for code := range seen {
+		if !known[code] {
+			t.Errorf("item %s not in the default catalog", code)
+		}
+	}
+}
+
 func TestConfigValidate(t *testing.T) {
 	tests := []struct {
 		name string

@@ -1,0 +1,38 @@
+// Package synth generates a realistic, deterministic stream of csat events (SPEC §2) for demos,
+// load and end-to-end tests: the exact wire JSON (schema_version 1, occurred_at with a +08:00
+// offset), keyed by branch id, for a hierarchy of provinces, cities and counties with Chinese
+// names (Hierarchy).
+//
+// What it generates, month by month over Config.Months months ending at Config.EndMonth:
+//   - subscriber_base: a month-end snapshot per county with tiers; about 8% are restated half an
+//     hour later (the later snapshot wins).
+//   - survey_response: the vendor's monthly wave, for the own carrier (cmcc) and two competitors
+//     (ctcc, cucc): 36–60 own interviews per county, 14–22 and 12–20 per competitor, plus a direct
+//     city sample whose respondents have no county (20–40 own) — a few hundred own responses per
+//     city. Sampling weights by value segment, item non-response (few answer the complaint item),
+//     branch effects, a small seasonality; own scores around 80 on the 0–100 scale, competitors a
+//     few points lower but better on tariffs. 85% carry an explicit wave.
+//   - survey_void: about 0.6% of interviews fail quality control; half of the voids are emitted
+//     before the response they retract.
+//   - hotline_feedback and store_feedback at about 0.8% and 0.5% of the subscribers a month.
+//   - complaint_opened (≈ 2.2 per 10 000 subscribers a month, escalated when lodged with the
+//     regulator) and complaint_closed (median 30 h later, so in the same or the next month; a
+//     complaint not resolved by the end of the range stays open).
+//   - churn by tier (0.5% high, 0.9% mid, 1.8% low a month).
+//
+// About 0.2–0.3% of the messages are resent (the same bytes, so the same event_id) right after
+// the original, to exercise exactly-once counting.
+//
+// Three stories are planted in the last months (Stories, and the Story* constants document the
+// magnitudes): a city's network score falling significantly three months in a row, a small-sample
+// county whose CSI falls three months in a row within sampling noise (watch), and a city whose lead
+// over a competitor turns negative (lead_lost). The generator holds them on the realized data, not
+// only in expectation: it draws a city's survey wave again (deterministically) until the stories
+// hold and no unplanted significant decline streak, CSI decline streak or negative city lead
+// appears at city, county, province or company level. Items still show a few watch streaks:
+// that is what sampling noise does.
+//
+// Same Config (Seed, Months, EndMonth, Scale, Volume) → byte-identical stream. Generate streams
+// to a callback and holds one city's survey wave at a time; Run publishes to a Sink (for
+// example *publish.Publisher) with an optional rate limit.
+package synth
