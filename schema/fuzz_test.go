@@ -1,8 +1,11 @@
 package schema_test
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/csat-dev/csat/schema"
 )
@@ -18,6 +21,14 @@ func FuzzDecode(f *testing.F) {
 	d := corpusDecoder(f)
 	f.Fuzz(func(t *testing.T, topic string, msg []byte) {
 		ev, err := d.Decode(topic, msg)
+		if len(msg) <= schema.MaxMessageSize {
+			// The scanner agrees with encoding/json on what is one JSON object.
+			isObject := utf8.Valid(msg) && json.Valid(msg) && bytes.HasPrefix(bytes.TrimLeft(msg, " \t\r\n"), []byte("{"))
+			malformed := errors.Is(err, &schema.Rejection{Reason: schema.ReasonMalformedJSON})
+			if isObject == malformed {
+				t.Fatalf("JSON object: %v, but Decode: %v", isObject, err)
+			}
+		}
 		if err != nil {
 			if ev != nil {
 				t.Fatalf("both an event and %v", err)
