@@ -22,7 +22,7 @@ func mustTime(tb testing.TB, s string) time.Time {
 	return t.UTC()
 }
 
-func env(tb testing.TB, typ schema.Type, id, at, branch string, month schema.Month) schema.Envelope {
+func envelope(tb testing.TB, typ schema.Type, id, at, branch string, month schema.Month) schema.Envelope {
 	return schema.Envelope{EventID: id, Type: typ, SchemaVersion: 1, OccurredAt: mustTime(tb, at), BranchID: branch, Month: month}
 }
 
@@ -37,43 +37,43 @@ func TestDecodeTypes(t *testing.T) {
 	}{
 		{"survey_response", "csat.survey",
 			`{"event_id":"s1","type":"survey_response",` + envJSON + `,"carrier":"cmcc","wave":"2026-09","weight":2.5,"segment":"mid","overall":7,"items":{"voice":9,"network":8,"voice":10}}`,
-			&schema.SurveyResponse{Envelope: env(t, schema.TypeSurveyResponse, "s1", at, "GD-GZ-TH", 202609),
+			&schema.SurveyResponse{Envelope: envelope(t, schema.TypeSurveyResponse, "s1", at, "GD-GZ-TH", 202609),
 				Carrier: "cmcc", Wave: 202609, Weight: 2.5, Segment: "mid", Overall: 7,
 				Items: []schema.ItemScore{{Code: "network", Score: 8}, {Code: "voice", Score: 10}}}},
 		{"survey_response defaults", "csat.survey",
 			`{"event_id":"s2","type":"survey_response",` + envJSON + `,"carrier":"ctcc","items":{"brand":1}}`,
-			&schema.SurveyResponse{Envelope: env(t, schema.TypeSurveyResponse, "s2", at, "GD-GZ-TH", 202610),
+			&schema.SurveyResponse{Envelope: envelope(t, schema.TypeSurveyResponse, "s2", at, "GD-GZ-TH", 202610),
 				Carrier: "ctcc", Wave: 202610, Weight: 1, Items: []schema.ItemScore{{Code: "brand", Score: 1}}}},
 		{"survey_void", "csat.survey",
 			`{"event_id":"v1","type":"survey_void",` + envJSON + `,"target_event_id":"s1","reason":"QC"}`,
-			&schema.SurveyVoid{Envelope: env(t, schema.TypeSurveyVoid, "v1", at, "GD-GZ-TH", 202610), TargetEventID: "s1", Reason: "QC"}},
+			&schema.SurveyVoid{Envelope: envelope(t, schema.TypeSurveyVoid, "v1", at, "GD-GZ-TH", 202610), TargetEventID: "s1", Reason: "QC"}},
 		{"hotline_feedback", "csat.hotline",
 			`{"event_id":"h1","type":"hotline_feedback",` + envJSON + `,"agent_id":"A1","rating":4,"resolved":true,"wait_seconds":20,"handle_seconds":300}`,
-			&schema.HotlineFeedback{Envelope: env(t, schema.TypeHotlineFeedback, "h1", at, "GD-GZ-TH", 202610),
+			&schema.HotlineFeedback{Envelope: envelope(t, schema.TypeHotlineFeedback, "h1", at, "GD-GZ-TH", 202610),
 				AgentID: "A1", Rating: 4, Resolved: true, WaitSeconds: 20, HandleSeconds: 300}},
 		{"store_feedback", "csat.store",
 			`{"event_id":"st1","type":"store_feedback",` + envJSON + `,"store_id":"S7","staff_id":"E1","rating":3,"wait_seconds":600,"business":"SIM"}`,
-			&schema.StoreFeedback{Envelope: env(t, schema.TypeStoreFeedback, "st1", at, "GD-GZ-TH", 202610),
+			&schema.StoreFeedback{Envelope: envelope(t, schema.TypeStoreFeedback, "st1", at, "GD-GZ-TH", 202610),
 				StoreID: "S7", StaffID: "E1", Rating: 3, WaitSeconds: 600, Business: "SIM"}},
 		{"complaint_opened", "csat.complaint",
 			`{"event_id":"c1","type":"complaint_opened",` + envJSON + `,"complaint_id":"C1","category":"network","channel":"regulator","escalated":true}`,
-			&schema.ComplaintOpened{Envelope: env(t, schema.TypeComplaintOpened, "c1", at, "GD-GZ-TH", 202610),
+			&schema.ComplaintOpened{Envelope: envelope(t, schema.TypeComplaintOpened, "c1", at, "GD-GZ-TH", 202610),
 				ComplaintID: "C1", Category: "network", Channel: "regulator", Escalated: true}},
 		{"complaint_closed", "csat.complaint",
 			`{"event_id":"c2","type":"complaint_closed",` + envJSON + `,"complaint_id":"C1","resolution_hours":47.5,"satisfied":false}`,
-			&schema.ComplaintClosed{Envelope: env(t, schema.TypeComplaintClosed, "c2", at, "GD-GZ-TH", 202610),
+			&schema.ComplaintClosed{Envelope: envelope(t, schema.TypeComplaintClosed, "c2", at, "GD-GZ-TH", 202610),
 				ComplaintID: "C1", ResolutionHours: 47.5, Satisfied: boolPtr(false)}},
 		{"churn", "csat.churn",
 			`{"event_id":"ch1","type":"churn",` + envJSON + `,"customer_ref":"x9","tier":"high","reason":"price","tenure_months":13,"to_carrier":"cucc"}`,
-			&schema.Churn{Envelope: env(t, schema.TypeChurn, "ch1", at, "GD-GZ-TH", 202610),
+			&schema.Churn{Envelope: envelope(t, schema.TypeChurn, "ch1", at, "GD-GZ-TH", 202610),
 				CustomerRef: "x9", Tier: "high", Reason: "price", TenureMonths: 13, ToCarrier: "cucc"}},
 		{"subscriber_base", "csat.reference",
 			`{"event_id":"b1","type":"subscriber_base",` + envJSON + `,"month":"2026-08","subscribers":100,"tiers":{"high":10,"mid":20,"low":70}}`,
-			&schema.SubscriberBase{Envelope: env(t, schema.TypeSubscriberBase, "b1", at, "GD-GZ-TH", 202608),
+			&schema.SubscriberBase{Envelope: envelope(t, schema.TypeSubscriberBase, "b1", at, "GD-GZ-TH", 202608),
 				Subscribers: 100, Tiers: &schema.Tiers{High: 10, Mid: 20, Low: 70}}},
 		{"escaped strings", "csat.survey",
 			`{"event_id":"e\u00e9\ud83d\ude00","type":"survey_void",` + envJSON + `,"target_event_id":"a\"b\\c\/d","reason":"\u4e2d\ud800x"}`,
-			&schema.SurveyVoid{Envelope: env(t, schema.TypeSurveyVoid, "eé😀", at, "GD-GZ-TH", 202610),
+			&schema.SurveyVoid{Envelope: envelope(t, schema.TypeSurveyVoid, "eé😀", at, "GD-GZ-TH", 202610),
 				TargetEventID: `a"b\c/d`, Reason: "中\uFFFDx"}},
 	}
 	for _, tt := range tests {
