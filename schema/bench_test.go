@@ -1,6 +1,7 @@
 package schema_test
 
 import (
+	"encoding/json"
 	"testing"
 	"time"
 
@@ -43,4 +44,30 @@ func BenchmarkDecodeSurvey(b *testing.B) { benchDecode(b, "csat.survey", benchSu
 // overstates the cost.
 func cpuPerOp(b *testing.B, start time.Duration) {
 	b.ReportMetric(float64(processCPU()-start)/float64(b.N), "cpu-ns/op")
+}
+
+// BenchmarkBaselineEncodingJSON decodes the hotline event with encoding/json into a plain struct,
+// without any validation: a yardstick for the figures above on a machine of unknown speed.
+func BenchmarkBaselineEncodingJSON(b *testing.B) {
+	var v struct {
+		EventID       string `json:"event_id"`
+		Type          string `json:"type"`
+		SchemaVersion int    `json:"schema_version"`
+		OccurredAt    string `json:"occurred_at"`
+		BranchID      string `json:"branch_id"`
+		AgentID       string `json:"agent_id"`
+		Rating        int    `json:"rating"`
+		Resolved      bool   `json:"resolved"`
+		WaitSeconds   int    `json:"wait_seconds"`
+		HandleSeconds int    `json:"handle_seconds"`
+	}
+	b.SetBytes(int64(len(benchHotline)))
+	b.ReportAllocs()
+	start := processCPU()
+	for b.Loop() {
+		if err := json.Unmarshal(benchHotline, &v); err != nil {
+			b.Fatal(err)
+		}
+	}
+	cpuPerOp(b, start)
 }

@@ -886,6 +886,20 @@ func (d *Decoder) surveyResponse(st *state, e *SurveyResponse) *Rejection {
 	return nil
 }
 
+// item finds a catalog code: a linear search for a catalog of typical size, which beats hashing.
+func (d *Decoder) item(code []byte) (int, bool) {
+	if len(d.codes) > 16 {
+		ci, ok := d.itemIdx[string(code)]
+		return int(ci), ok
+	}
+	for i, c := range d.codes {
+		if len(c) == len(code) && c == string(code) {
+			return i, true
+		}
+	}
+	return 0, false
+}
+
 // items decodes the items object into e.Items, in catalog order; a code given twice counts once,
 // with its last score.
 func (d *Decoder) items(st *state, e *SurveyResponse) *Rejection {
@@ -906,7 +920,7 @@ func (d *Decoder) items(st *state, e *SurveyResponse) *Rejection {
 		if kesc {
 			key = unescape(nil, key)
 		}
-		ci, known := d.itemIdx[string(key)]
+		ci, known := d.item(key)
 		if !known {
 			return reject(ReasonUnknownItem, "items: unknown item "+quote(key)+" (not in the catalog)")
 		}
