@@ -18,11 +18,12 @@ import (
 	"github.com/csat-dev/csat/schema"
 )
 
-// TokenEntry is one entry of the tokens file (CSAT_API_TOKENS_FILE), a YAML list of
+// TokenEntry is one entry of the tokens file (CSAT_API_TOKENS_FILE), a YAML list:
 //
-//   - name: gd-sz-service-desk
-//     sha256: 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
-//     scope: GD-SZ
+//	# tokens.yaml
+//	- name: gd-sz-service-desk
+//	  sha256: 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
+//	  scope: GD-SZ
 //
 // SHA256 is the lowercase hex SHA-256 of the token; Scope is the branch (ALL or a branch id)
 // whose subtree the token may read.

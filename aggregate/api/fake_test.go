@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"math"
+	"regexp"
 	"sort"
 	"strings"
 	"sync"
@@ -262,12 +263,14 @@ func (f *fakeReader) Alerts(_ context.Context, b string, m schema.Month) (any, e
 	return map[string]any{"month": m, "branch": b, "alerts": out}, nil
 }
 
+var periodFixtureRE = regexp.MustCompile(`^[0-9]{4}-(Q[1-4]|0[1-9]|1[0-2])$`)
+
 func (f *fakeReader) Scorecard(_ context.Context, b, period string) (any, error) {
 	f.record("scorecard " + b)
 	if err := f.known(b); err != nil {
 		return nil, err
 	}
-	if period != "2026-Q3" && period != "2026-10" {
+	if !periodFixtureRE.MatchString(period) || period < "2000" {
 		return nil, &api.ParamError{Param: "period", Msg: fmt.Sprintf("period %q: no such month or quarter in the fixture", period)}
 	}
 	comp := func(metric string, points float64, dir string, floor, base, challenge, value, score float64) map[string]any {

@@ -40,7 +40,7 @@
       sl20: '20秒接通率', avgWait: '平均等待', complaints: '投诉', per10k: '万投比',
       escalated: '越级投诉', per1m: '每百万', sla: '按时处理率', churn: '离网', highValue: '高端离网率',
       retention: '中高端保有率', subscribers: '客户数', item: '分项', own: '本网', competitor: '最强竞争对手',
-      lead: '领先程度', rank: '排名', value: '得分', change: '环比', previous: '较上月',
+      lead: '领先程度', rank: '排名', value: '数值', change: '环比', previous: '较上月',
       childrenOf: '下级单位：', noAlerts: '本月无预警。', alertsOf: '范围：',
       component: '考核项', target: '保底 / 基本 / 挑战', points: '得分', missing: '缺失', total: '合计',
       months: '月份', drop: '降幅', streak: '个月连降', base: '基本目标', was: '上月',
@@ -132,8 +132,8 @@
       let body = null;
       try { body = await resp.json(); } catch (e) { /* not JSON */ }
       if (resp.status === 401) {
-        await askToken(); // resolves once the user gave a token; then retry
-        continue;
+        if (await askToken()) continue; // the user gave a token: retry
+        throw new HTTPError(401, body);
       }
       if (!resp.ok) throw new HTTPError(resp.status, body);
       return body;
@@ -147,9 +147,10 @@
         dlg.addEventListener('close', function onClose() {
           dlg.removeEventListener('close', onClose);
           const v = $('token-input').value.trim();
-          if (dlg.returnValue === 'ok' && v) sessionStorage.setItem('csat.token', v);
+          const given = dlg.returnValue === 'ok' && v !== '';
+          if (given) sessionStorage.setItem('csat.token', v);
           tokenPrompt = null;
-          resolve();
+          resolve(given);
         });
         dlg.showModal();
       });
@@ -166,6 +167,7 @@
   }
   function failText(err) {
     if (err instanceof HTTPError && err.status === 403) return t('forbidden');
+    if (err instanceof HTTPError && err.status === 401) return t('tokenHelp');
     return t('error') + ': ' + err.message;
   }
 
@@ -273,9 +275,9 @@
         key: 'window', unreportable: !isNum(w.satisfaction),
         sub: t('hotline') + ' ' + fmt(h.satisfaction, 1) + '% · ' + t('store') + ' ' + fmt(st.satisfaction, 1) + '%',
       }),
-      tile(t('hotline'), fmt(h.fcr, 1) + '%', {
+      tile(t('hotline') + ' · ' + t('fcr'), fmt(h.fcr, 1) + '%', {
         key: 'hotline', unreportable: !isNum(h.fcr),
-        sub: t('fcr') + ' · ' + t('sl20') + ' ' + fmt(h.sl20, 1) + '% · ' + t('avgWait') + ' ' + fmt(h.avg_wait, 0) + ' s · ' + t('n') + ' ' + fmtInt(h.n),
+        sub: t('sl20') + ' ' + fmt(h.sl20, 1) + '% · ' + t('avgWait') + ' ' + fmt(h.avg_wait, 0) + ' s · ' + t('n') + ' ' + fmtInt(h.n),
       }),
       tile(t('complaints'), fmt(cp.rate_per_10k, 2), {
         key: 'complaints', unreportable: !isNum(cp.rate_per_10k),
@@ -288,7 +290,10 @@
     );
     // Items: own score ± margin, n, best competitor's, the lead; short planks in red.
     const planks = new Set(sp.absolute || []);
-    const rows = Object.keys(own.items || {}).map((code) => {
+    const codes = Object.keys(own.items || {});
+    const catalogOrder = Object.keys(ITEMS);
+    codes.sort((a, b) => ((catalogOrder.indexOf(a) + 1 || 99) - (catalogOrder.indexOf(b) + 1 || 99)) || a.localeCompare(b));
+    const rows = codes.map((code) => {
       const v = own.items[code] || {}, l = (s.item_leads || {})[code] || {};
       const best = l.best_competitor && s.competitors && s.competitors[l.best_competitor] ? (s.competitors[l.best_competitor].items || {})[code] : null;
       return el('tr', { class: v.reportable === false ? 'unreportable' : null },
@@ -364,7 +369,6 @@
         {
           type: 'bar', barMaxWidth: 18, name: metricName(cmp.metric),
           data: shown.map((r) => ({ value: isNum(r.value) ? r.value : null, itemStyle: { color: r.reportable === false ? grey : '#0b6bcb', borderRadius: [0, 3, 3, 0] } })),
-          label: { show: true, position: 'right', color: '#6b7588', formatter: (p) => fmt(p.value, d) },
         },
         {
           type: 'custom', name: '95%', silent: true, z: 5,
