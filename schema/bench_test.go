@@ -71,3 +71,19 @@ func BenchmarkBaselineEncodingJSON(b *testing.B) {
 	}
 	cpuPerOp(b, start)
 }
+
+// BenchmarkDecodeHotlineParallel decodes on every P at once (the decoder is shared): ns/op is
+// wall time per event over all cores.
+func BenchmarkDecodeHotlineParallel(b *testing.B) {
+	d := benchDecoder()
+	b.SetBytes(int64(len(benchHotline)))
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, err := d.Decode("csat.hotline", benchHotline); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+}
