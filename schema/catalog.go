@@ -60,11 +60,17 @@ func LoadCatalog(path string) (Catalog, error) {
 	return c, nil
 }
 
-// Validate checks that the catalog has at least one item, that codes match [a-z0-9_]{1,32} and are
-// unique, and that every weight is > 0.
+// MaxItems is the largest catalog csat handles.
+const MaxItems = 255
+
+// Validate checks that the catalog has 1 to MaxItems items, that codes match [a-z0-9_]{1,32}
+// and are unique, and that every weight is > 0.
 func (c Catalog) Validate() error {
 	if len(c.Items) == 0 {
 		return errors.New("no items")
+	}
+	if len(c.Items) > MaxItems {
+		return fmt.Errorf("%d items, more than %d", len(c.Items), MaxItems)
 	}
 	seen := make(map[string]bool, len(c.Items))
 	for i, it := range c.Items {

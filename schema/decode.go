@@ -72,14 +72,15 @@ type Decoder struct {
 }
 
 // NewDecoder returns a decoder for the given catalog, topic names and reporting time zone
-// (nil means UTC). The catalog should have passed Catalog.Validate; at most 255 items are used.
+// (nil means UTC). The catalog should have passed Catalog.Validate (a duplicate code or an item
+// beyond MaxItems is ignored here).
 func NewDecoder(cat Catalog, topics Topics, loc *time.Location, opts ...DecoderOption) *Decoder {
 	if loc == nil {
 		loc = time.UTC
 	}
 	d := &Decoder{topics: topics, loc: loc, now: time.Now, itemIdx: make(map[string]uint8, len(cat.Items))}
 	for _, it := range cat.Items {
-		if _, dup := d.itemIdx[it.Code]; dup || len(d.codes) == math.MaxUint8 {
+		if _, dup := d.itemIdx[it.Code]; dup || len(d.codes) == MaxItems {
 			continue
 		}
 		d.itemIdx[it.Code] = uint8(len(d.codes))
