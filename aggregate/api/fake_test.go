@@ -5,11 +5,11 @@ import (
 	"fmt"
 	"hash/fnv"
 	"math"
-	"regexp"
 	"sort"
 	"strings"
 	"sync"
 
+	"github.com/csat-dev/csat/aggregate"
 	"github.com/csat-dev/csat/aggregate/api"
 	"github.com/csat-dev/csat/aggregate/kpi"
 	"github.com/csat-dev/csat/schema"
@@ -57,13 +57,19 @@ func newFakeReader() *fakeReader {
 	return f
 }
 
-func (f *fakeReader) known(b string) error {
+// known reports an unknown branch the way the engine does: an *aggregate.ParamError wrapping
+// aggregate.ErrUnknownBranch. (Compare's unknown parent uses api.ErrUnknownBranch instead, to
+// cover that path too.)
+func (f *fakeReader) known(param, b string) error {
 	for _, x := range f.branches {
 		if x.ID == b {
 			return nil
 		}
 	}
-	return fmt.Errorf("branch %s: %w", b, api.ErrUnknownBranch)
+	if param == "parent" {
+		return fmt.Errorf("branch %s: %w", b, api.ErrUnknownBranch)
+	}
+	return &aggregate.ParamError{Param: param, Msg: fmt.Sprintf("branch %s is named by no event", b), Err: aggregate.ErrUnknownBranch}
 }
 
 func jitter(parts ...string) float64 {
@@ -147,7 +153,7 @@ var (
 
 func (f *fakeReader) Card(_ context.Context, b string, m schema.Month) (kpi.Card, error) {
 	f.record("card " + b)
-	if err := f.known(b); err != nil {
+	if err := f.known("branch", b); err != nil {
 		return kpi.Card{}, err
 	}
 	if b == f.panicOn {
@@ -194,7 +200,7 @@ func (f *fakeReader) metricValue(b, metric string, m schema.Month) (point, error
 
 func (f *fakeReader) Trend(_ context.Context, b, metric string, from, to schema.Month) (any, error) {
 	f.record("trend " + b)
-	if err := f.known(b); err != nil {
+	if err := f.known("branch", b); err != nil {
 		return nil, err
 	}
 	pts := []point{}
@@ -211,7 +217,7 @@ func (f *fakeReader) Trend(_ context.Context, b, metric string, from, to schema.
 
 func (f *fakeReader) Compare(_ context.Context, parent string, m schema.Month, metric string) (any, error) {
 	f.record("compare " + parent)
-	if err := f.known(parent); err != nil {
+	if err := f.known("parent", parent); err != nil {
 		return nil, err
 	}
 	rows := []point{}
@@ -244,49 +250,45 @@ func (f *fakeReader) Compare(_ context.Context, parent string, m schema.Month, m
 
 func (f *fakeReader) Alerts(_ context.Context, b string, m schema.Month) (any, error) {
 	f.record("alerts " + b)
-	if err := f.known(b); err != nil {
+	if err := f.known("branch", b); err != nil {
 		return nil, err
 	}
-	all := []map[string]any{
-		{"rule": "decline_streak", "branch": "GD-GZ", "metric": "csi", "month": m, "severity": "significant", "streak": 3,
-			"start": m.Add(-3), "values": []float64{csi("GD-GZ", m.Add(-3)), csi("GD-GZ", m.Add(-2)), csi("GD-GZ", m.Add(-1)), csi("GD-GZ", m)},
-			"drop": csi("GD-GZ", m.Add(-3)) - csi("GD-GZ", m), "z": 2.37},
-		{"rule": "lead_lost", "branch": "GD-SZ", "metric": "lead", "month": m, "severity": "watch", "value": -0.7, "previous": 0.4},
-		{"rule": "below_base", "branch": "BJ-HD", "metric": "window_satisfaction", "month": m, "severity": "watch", "value": 94.2, "base": 95.0},
+	vals := []float64{csi("GD-GZ", m.Add(-3)), csi("GD-GZ", m.Add(-2)), csi("GD-GZ", m.Add(-1)), csi("GD-GZ", m)}
+	all := []kpi.Alert{
+		{Rule: kpi.RuleDeclineStreak, Branch: "GD-GZ", Metric: "csi", Month: m, Severity: kpi.SeveritySignificant,
+			Streak: 3, Start: m.Add(-3), Values: vals, Drop: vals[0] - vals[3], Z: pf(2.37)},
+		{Rule: kpi.RuleLeadLost, Branch: "GD-SZ", Metric: "lead", Month: m, Severity: kpi.SeverityWatch, Value: -0.7, Previous: 0.4},
+		{Rule: kpi.RuleBelowBase, Branch: "BJ-HD", Metric: "window_satisfaction", Month: m, Severity: kpi.SeverityWatch, Value: 94.2, Base: 95},
 	}
-	out := []map[string]any{}
+	out := []kpi.Alert{}
 	for _, a := range all {
-		if schema.InSubtree(a["branch"].(string), b) {
+		if schema.InSubtree(a.Branch, b) {
 			out = append(out, a)
 		}
 	}
-	return map[string]any{"month": m, "branch": b, "alerts": out}, nil
+	return map[string]any{"month": m, "alerts": out}, nil
 }
 
-var periodFixtureRE = regexp.MustCompile(`^[0-9]{4}-(Q[1-4]|0[1-9]|1[0-2])$`)
-
-func (f *fakeReader) Scorecard(_ context.Context, b, period string) (any, error) {
+// Scorecard evaluates the default scorecard over the fixture's cards.
+func (f *fakeReader) Scorecard(ctx context.Context, b, period string) (any, error) {
 	f.record("scorecard " + b)
-	if err := f.known(b); err != nil {
+	if err := f.known("branch", b); err != nil {
 		return nil, err
 	}
-	if !periodFixtureRE.MatchString(period) || period < "2000" {
-		return nil, &api.ParamError{Param: "period", Msg: fmt.Sprintf("period %q: no such month or quarter in the fixture", period)}
+	sc, err := kpi.DefaultScorecard(schema.DefaultCatalog())
+	if err != nil {
+		return nil, err
 	}
-	comp := func(metric string, points float64, dir string, floor, base, challenge, value, score float64) map[string]any {
-		return map[string]any{"metric": metric, "points": points, "direction": dir, "floor": floor, "base": base, "challenge": challenge, "value": value, "score": score, "missing": false}
+	p, err := sc.Period(period)
+	if err != nil || p.Months[0].Month.Year() < 2000 {
+		return nil, &api.ParamError{Param: "period", Msg: fmt.Sprintf("period %q: not a month, quarter or year of the fixture", period)}
 	}
-	cs := []map[string]any{
-		comp("csi", 8, "higher", 70, 78, 82, 79.5, 6.04),
-		comp("lead", 4, "higher", -3, 0, 3, 1.2, 3.04),
-		comp("short_plank_improvement", 4, "higher", -2, 0, 2, -0.8, 1.44),
-		comp("window_satisfaction", 4, "higher", 90, 95, 98, 96.1, 2.99),
-		comp("complaint_rate", 4, "lower", 3, 2, 1.5, 1.84, 2.78),
-		comp("high_value_churn_rate", 4, "lower", 1.5, 1, 0.8, 0.9, 3.2),
-		{"metric": "retention_rate", "points": 3.0, "direction": "higher", "floor": 95.0, "base": 97.0, "challenge": 98.5, "value": nil, "score": 0.0, "missing": true},
+	cards := map[schema.Month]*kpi.Card{}
+	for _, pm := range p.Months {
+		c := kpi.ComputeCard(kpi.DefaultConfig(), schema.DefaultCatalog(), b, pm.Month, monthData(b, pm.Month), monthData(b, pm.Month.Prev()))
+		cards[pm.Month] = &c
 	}
-	return map[string]any{"branch": b, "period": period, "months": []map[string]any{{"month": "2026-07", "weight": 1.0 / 3}, {"month": "2026-08", "weight": 1.0 / 3}, {"month": "2026-09", "weight": 1.0 / 3}},
-		"components": cs, "total": 19.49, "max": 31.0}, nil
+	return sc.Evaluate(b, p, cards), nil
 }
 
 func (f *fakeReader) Branches(context.Context) ([]api.Branch, error) {

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"regexp"
 
+	"github.com/csat-dev/csat/aggregate"
 	"github.com/csat-dev/csat/schema"
 )
 
@@ -72,7 +73,8 @@ func (s *Server) apiHandler(f apiFunc) http.Handler {
 	})
 }
 
-// classify maps an error to its response: ours as they are, a Reader's parameter errors to 400,
+// classify maps an error to its response: ours as they are, a Reader's parameter errors (ours or
+// the engine's *aggregate.ParamError, unknown branches included) to 400,
 // anything else to 500 (logged; the client sees no internals).
 func (s *Server) classify(r *http.Request, err error) *httpError {
 	var he *httpError
@@ -83,10 +85,11 @@ func (s *Server) classify(r *http.Request, err error) *httpError {
 	if errors.As(err, &pe) {
 		return &httpError{status: http.StatusBadRequest, param: pe.Param, msg: pe.Error()}
 	}
-	if param, msg, ok := engineParamError(err); ok {
-		return &httpError{status: http.StatusBadRequest, param: param, msg: msg}
+	var ape *aggregate.ParamError
+	if errors.As(err, &ape) {
+		return &httpError{status: http.StatusBadRequest, param: ape.Param, msg: ape.Error()}
 	}
-	if errors.Is(err, ErrUnknownBranch) || isEngineUnknownBranch(err) {
+	if errors.Is(err, ErrUnknownBranch) || errors.Is(err, aggregate.ErrUnknownBranch) {
 		param := "branch"
 		if r.URL.Path == "/api/v1/compare" {
 			param = "parent"
@@ -99,13 +102,6 @@ func (s *Server) classify(r *http.Request, err error) *httpError {
 	s.log.Error("read failed", "path", r.URL.Path, "err", err)
 	return &httpError{status: http.StatusInternalServerError, msg: "internal error"}
 }
-
-// engineParamError and isEngineUnknownBranch recognise the engine's own error types; they are
-// replaced when the engine's types are wired in (see engine.go).
-var (
-	engineParamError      = func(error) (param, msg string, ok bool) { return "", "", false }
-	isEngineUnknownBranch = func(error) bool { return false }
-)
 
 func query(r *http.Request, name string) (string, error) {
 	vs := r.URL.Query()[name]

@@ -450,13 +450,14 @@
         el('th', { class: 'num' }, t('points')), el('th', null, ''))),
       el('tbody', null, comps.map((c) => {
         const d = digitsFor(c.metric);
-        const score = isNum(c.score) ? c.score : c.earned;
-        const share = isNum(score) && c.points ? Math.max(0, Math.min(1, score / c.points)) : 0;
-        return el('tr', { class: c.missing ? 'unreportable' : null },
+        const score = c.points, max = c.points_max;
+        const share = isNum(score) && max ? Math.max(0, Math.min(1, score / max)) : 0;
+        const months = (c.months || []).map((x) => x.month + ' ' + fmt(x.value, d) + (x.missing ? ' (' + t('missing') + ')' : '')).join(' · ');
+        return el('tr', { class: c.missing ? 'unreportable' : null, title: months || null },
           el('td', null, metricName(c.metric), c.direction === 'lower' ? el('span', { class: 'tag' }, '↓') : null),
-          el('td', { class: 'num' }, c.missing ? el('span', { class: 'missing' }, t('missing')) : fmt(c.value, d)),
+          el('td', { class: 'num' }, fmt(c.value, d), c.missing ? el('span', { class: 'missing' }, ' ' + t('missing')) : null),
           el('td', { class: 'num' }, [tgt(c, 'floor'), tgt(c, 'base'), tgt(c, 'challenge')].map((v) => fmt(v, d)).join(' / ')),
-          el('td', { class: 'num' }, fmt(score, 2) + ' / ' + fmt(c.points, 0)),
+          el('td', { class: 'num' }, fmt(score, 2) + ' / ' + fmt(max, 0)),
           el('td', null, el('div', { class: 'bar' }, el('span', { style: 'width:' + (share * 100).toFixed(1) + '%' }))));
       })),
       el('tfoot', null, el('tr', null, el('td', null, t('total')), el('td'), el('td'),
