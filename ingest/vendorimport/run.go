@@ -1,0 +1,114 @@
+package vendorimport
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/csat-dev/csat/schema"
+)
+
+// Sink is where Run publishes; *publish.Publisher is one. Run calls Flush once at the end.
+type Sink interface {
+	Publish(ctx context.Context, topic string, key, value []byte) error
+	Flush(ctx context.Context) error
+}
+
+// Config is one csat import run.
+type Config struct {
+	File    string // the vendor's CSV or XLSX file
+	Mapping string // the YAML mapping file
+	// Strict refuses the whole file — publishes nothing — when any row is bad.
+	Strict bool
+	// DryRun converts and reports without publishing.
+	DryRun bool
+	// Catalog is the item catalog; zero means schema.DefaultCatalog().
+	Catalog schema.Catalog
+	// Topics names the topics; the events go to Topics.Survey. Zero means schema.DefaultTopics().
+	Topics schema.Topics
+	// Now is the clock (tests); nil means time.Now.
+	Now func() time.Time
+}
+
+// Report is what Run did.
+type Report struct {
+	File      string
+	Format    string
+	Sheet     string
+	Digest    string
+	Rows      int        // data rows read
+	Events    int        // good rows
+	Bad       []RowError // bad rows, in file order
+	Published int        // events published (0 when refused or a dry run)
+	Refused   bool       // Strict and some row was bad
+	Topic     string
+}
+
+// ErrRefused is returned (wrapped) by Run when Strict refuses a file with bad rows.
+var ErrRefused = errors.New("file refused: it has bad rows and --strict is set")
+
+// Run converts cfg.File with cfg.Mapping and publishes the events to the survey topic, keyed by
+// branch id, then flushes sink. It writes a report for people to out (nil: none): counts, every
+// bad row with its number and reason, what was published. Bad rows are skipped, unless Strict,
+// which refuses the file (nothing published, ErrRefused). Importing the same file again publishes
+// the same event ids, which csat counts once.
+func Run(ctx context.Context, cfg Config, sink Sink, out io.Writer) (Report, error) {
+	if out == nil {
+		out = io.Discard
+	}
+	rep := Report{File: cfg.File}
+	opts := Options{Catalog: cfg.Catalog, Topics: cfg.Topics, Now: cfg.Now}.withDefaults()
+	rep.Topic = opts.Topics.Survey
+	m, err := LoadMapping(cfg.Mapping, opts.Catalog)
+	if err != nil {
+		return rep, err
+	}
+	data, err := os.ReadFile(cfg.File)
+	if err != nil {
+		return rep, fmt.Errorf("read vendor file: %w", err)
+	}
+	res, err := Convert(data, filepath.Base(cfg.File), m, opts)
+	if err != nil {
+		return rep, fmt.Errorf("%s: %w", cfg.File, err)
+	}
+	rep.Format, rep.Sheet, rep.Digest = res.Format, res.Sheet, res.Digest
+	rep.Rows, rep.Events, rep.Bad = res.Rows, len(res.Events), res.Bad
+
+	where := cfg.File
+	if res.Sheet != "" {
+		where += " (sheet " + res.Sheet + ")"
+	}
+	fmt.Fprintf(out, "%s: %d rows, %d good, %d bad\n", where, res.Rows, len(res.Events), len(res.Bad))
+	for _, b := range res.Bad {
+		fmt.Fprintf(out, "  %s\n", b)
+	}
+	switch {
+	case len(res.Bad) > 0 && cfg.Strict:
+		rep.Refused = true
+		fmt.Fprintln(out, "refused: --strict and bad rows; nothing published")
+		return rep, fmt.Errorf("%s: %d bad rows: %w", cfg.File, len(res.Bad), ErrRefused)
+	case cfg.DryRun:
+		fmt.Fprintf(out, "dry run: %d events not published\n", len(res.Events))
+		return rep, nil
+	}
+	for _, ev := range res.Events {
+		if err := sink.Publish(ctx, rep.Topic, []byte(ev.Branch), ev.Value); err != nil {
+			return rep, fmt.Errorf("publish row %d: %w", ev.Row, err)
+		}
+	}
+	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	if err := sink.Flush(fctx); err != nil {
+		return rep, fmt.Errorf("flush: %w", err)
+	}
+	rep.Published = len(res.Events)
+	if len(res.Events) > 0 {
+		fmt.Fprintf(out, "published %d survey_response events to %s (event ids %s …)\n",
+			rep.Published, rep.Topic, res.Events[0].ID)
+	}
+	return rep, nil
+}
