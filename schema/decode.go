@@ -265,9 +265,10 @@ func (d *Decoder) decode(topic string, checkTopic bool, b []byte) (Event, *Rejec
 	default:
 		return nil, wrongKind(fieldNames[fType], "a string", s.kind)
 	}
-	typ := parseTypeBytes(st.raw(fType))
+	typName := st.strBytes(fType)
+	typ := parseTypeBytes(typName)
 	if typ == TypeUnknown {
-		return nil, reject(ReasonUnknownType, "unknown type "+quote(st.strBytes(fType)))
+		return nil, reject(ReasonUnknownType, "unknown type "+quote(typName))
 	}
 	// 4. topic
 	if want := d.topics.For(typ); checkTopic && want != topic {
