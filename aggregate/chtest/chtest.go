@@ -67,6 +67,7 @@ func Skip(t testing.TB, cfg chdb.Config) {
 	msg := "chtest: ClickHouse is not reachable at %v (CSAT_CLICKHOUSE_ADDR)"
 	if Required() {
 		t.Fatalf(msg+"; required because CI=true or CSAT_E2E=1", cfg.Addr)
+		return
 	}
 	t.Skipf(msg+"; set CSAT_E2E=1 to make this a failure", cfg.Addr)
 }
