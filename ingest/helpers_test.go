@@ -15,6 +15,7 @@ import (
 	"github.com/csat-dev/csat/ingest"
 	"github.com/csat-dev/csat/ingest/kafkatest"
 	"github.com/csat-dev/csat/schema"
+	"github.com/csat-dev/csat/schema/chdb"
 )
 
 // env is one test's world: its own topics, group and ClickHouse database.
@@ -155,3 +156,5 @@ func (e *env) checkExact(want map[string]uint64) {
 		}
 	}
 }
+
+func chdbConfig(t testing.TB) chdb.Config { return chtest.Config(t) }

@@ -68,12 +68,12 @@ type Ingester struct {
 	inGen     bool
 	kafkaErr  error
 	writeErr  error
-	wrote     atomic.Bool           // rows written since the last projector refresh
-	drainEnd  map[tpKey]int64       // drain: end offset of each partition as first seen
-	drainDone map[tpKey]bool        // drain: partitions caught up
-	lagTS     map[tpKey]time.Time   // the last committed message's timestamp, per partition
-	owned     map[tpKey]struct{}    // partitions of the current generation (metric labels)
-	_         [0]func()             // not comparable
+	wrote     atomic.Bool         // rows written since the last projector refresh
+	drainEnd  map[tpKey]int64     // drain: end offset of each partition as first seen
+	drainDone map[tpKey]bool      // drain: partitions caught up
+	lagTS     map[tpKey]time.Time // the last committed message's timestamp, per partition
+	owned     map[tpKey]struct{}  // partitions of the current generation (metric labels)
+	_         [0]func()           // not comparable
 }
 
 type tpKey struct {

@@ -1,24 +1,139 @@
 package ingest_test
 
 import (
+	"context"
+	"fmt"
+	"math/rand/v2"
 	"testing"
+	"time"
 
 	"github.com/segmentio/kafka-go"
 
 	"github.com/csat-dev/csat/ingest/kafkatest"
+	"github.com/csat-dev/csat/schema"
 )
 
-func TestDrainSmall(t *testing.T) {
-	e := newEnv(t, 4)
-	g := kafkatest.NewGen(1, e.topics)
+// TestExactMixed: 100,000 messages of the realistic mix, 10% of them resends of earlier events
+// (same event_id, new offset), survey voids produced before and after their responses, and late
+// events months old. The raw tables hold every message exactly once, in its own month, and a
+// void arriving after its response marks the response's month dirty.
+func TestExactMixed(t *testing.T) {
+	e := newEnv(t, 6)
+	rng := rand.New(rand.NewPCG(7, 7))
+	g := kafkatest.NewGen(3, e.topics)
+	loc, _ := time.LoadLocation("Asia/Shanghai")
+
 	var msgs []kafka.Message
-	for range 5000 {
-		msgs = append(msgs, g.Next())
+	late := map[string]schema.Month{}
+	for i := range 90000 {
+		m := g.Next()
+		if i%100 == 0 { // late: months before now
+			at := time.Date(2025, time.Month(1+rng.IntN(12)), 1+rng.IntN(27), rng.IntN(24), 0, 0, 0, loc)
+			id := fmt.Sprintf("late-%d", i)
+			m = g.Event(schema.TypeHotlineFeedback, id, at)
+			late[id] = schema.MonthOf(at, loc)
+		}
+		msgs = append(msgs, m)
 	}
-	e.produce(msgs)
+	// Resends: 10,000 copies of earlier messages, each after its original.
+	for range 10000 {
+		pos := rng.IntN(len(msgs))
+		orig := msgs[rng.IntN(pos+1)]
+		msgs = append(msgs[:pos+1], msgs[pos:]...)
+		msgs[pos+1] = kafka.Message{Topic: orig.Topic, Key: orig.Key, Value: orig.Value}
+	}
+	// Survey responses in a month of their own, voided before and after they arrive.
+	voidMonth := schema.Month(202402)
+	at := time.Date(2024, 2, 10, 12, 0, 0, 0, loc)
+	var before, after, responses []kafka.Message
+	for i := range 40 {
+		rid := fmt.Sprintf("resp-%d", i)
+		responses = append(responses, g.Event(schema.TypeSurveyResponse, rid, at))
+		v := g.Void(fmt.Sprintf("void-%d", i), rid, at.Add(time.Hour))
+		if i%2 == 0 {
+			before = append(before, v)
+		} else {
+			after = append(after, v)
+		}
+	}
+	phase1 := append(append(before, msgs...), responses...)
+	e.produce(phase1)
 	e.drain(e.config())
-	e.checkExact(e.expected(msgs))
-	// A second drain finds nothing new: offsets were committed.
+	e.checkExact(e.expected(phase1))
+
+	var mark1 uint64
+	if err := e.conn.QueryRow(context.Background(),
+		"SELECT max(marked_at) FROM kpi_dirty WHERE family = 'survey' AND month = ?", uint32(voidMonth)).Scan(&mark1); err != nil {
+		t.Fatal(err)
+	}
+	if mark1 == 0 {
+		t.Fatalf("no survey mark for %s after its responses were ingested", voidMonth)
+	}
+	e.produce(after)
 	e.drain(e.config())
-	e.checkExact(e.expected(msgs))
+	all := append(phase1, after...)
+	e.checkExact(e.expected(all))
+	var mark2 uint64
+	if err := e.conn.QueryRow(context.Background(),
+		"SELECT max(marked_at) FROM kpi_dirty WHERE family = 'survey' AND month = ?", uint32(voidMonth)).Scan(&mark2); err != nil {
+		t.Fatal(err)
+	}
+	if mark2 <= mark1 {
+		t.Errorf("voids after their responses did not mark %s again (marked_at %d, then %d)", voidMonth, mark1, mark2)
+	}
+
+	// Distinct event ids: resends are kept as rows, but their ids are the originals'.
+	ids := map[string]map[string]bool{}
+	for _, m := range all {
+		ev, err := e.dec.Decode(m.Topic, m.Value)
+		if err != nil {
+			t.Fatalf("generated message rejected: %v", err)
+		}
+		tb := tableName(ev.Env().Type)
+		if ids[tb] == nil {
+			ids[tb] = map[string]bool{}
+		}
+		ids[tb][ev.Env().EventID] = true
+	}
+	for tb, set := range ids {
+		var n uint64
+		if err := e.conn.QueryRow(context.Background(), "SELECT uniqExact(event_id) FROM "+tb).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n != uint64(len(set)) {
+			t.Errorf("%s: uniqExact(event_id) = %d, want %d", tb, n, len(set))
+		}
+	}
+	// Late events land in their own month.
+	rows, err := e.conn.Query(context.Background(), "SELECT event_id, month FROM hotline_feedback WHERE event_id LIKE 'late-%'")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	seen := 0
+	for rows.Next() {
+		var id string
+		var m uint32
+		if err := rows.Scan(&id, &m); err != nil {
+			t.Fatal(err)
+		}
+		seen++
+		if schema.Month(m) != late[id] {
+			t.Errorf("%s: month %d, want %d", id, m, late[id])
+		}
+	}
+	if seen < len(late) {
+		t.Errorf("late events: %d rows, want at least %d", seen, len(late))
+	}
+	// Every late month is marked dirty for its family.
+	for _, m := range late {
+		var n uint64
+		if err := e.conn.QueryRow(context.Background(),
+			"SELECT count() FROM kpi_dirty WHERE family = 'window' AND month = ?", uint32(m)).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 {
+			t.Errorf("late month %s not marked dirty", m)
+		}
+	}
 }

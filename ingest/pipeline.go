@@ -49,7 +49,7 @@ func (in *Ingester) fetch(ctx context.Context, p *partState, drain bool, out cha
 		MinBytes:       1,
 		MaxBytes:       8 << 20,
 		MaxWait:        250 * time.Millisecond,
-		QueueCapacity:  512,
+		QueueCapacity:  256,
 		ReadBackoffMin: 100 * time.Millisecond,
 		ReadBackoffMax: 2 * time.Second,
 		ErrorLogger: kafka.LoggerFunc(func(f string, a ...any) {
@@ -167,8 +167,7 @@ func (in *Ingester) add(c *chunk, p *partState, m *kafka.Message) {
 		}
 		return
 	}
-	c.rows[id] = append(c.rows[id], record{ev: ev, topic: m.Topic, partition: int32(m.Partition), offset: m.Offset, ts: m.Time,
-		key: m.Key, value: m.Value})
+	c.rows[id] = append(c.rows[id], record{ev: ev, topic: m.Topic, partition: int32(m.Partition), offset: m.Offset, ts: m.Time})
 }
 
 // progress is how far a batch reaches in one partition.

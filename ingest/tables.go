@@ -98,8 +98,6 @@ type record struct {
 	partition int32
 	offset    int64
 	ts        time.Time // the Kafka message timestamp
-	key       []byte    // the message key and value, kept for a dead letter should
-	value     []byte    // ClickHouse reject the row
 }
 
 // columns returns the column slices of recs for table id, in tables[id].cols order, all rows

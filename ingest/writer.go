@@ -374,8 +374,13 @@ func (in *Ingester) bisect(ctx context.Context, g *genState, id tableID, recs []
 		r := recs[0]
 		in.log.Warn("row rejected by clickhouse", "table", tables[id].name, "topic", r.topic,
 			"partition", r.partition, "offset", r.offset, "err", cause)
+		// The batch keeps decoded events only; the original bytes are read again from Kafka.
+		m, err := in.refetch(ctx, r.topic, int(r.partition), r.offset)
+		if err != nil {
+			return fmt.Errorf("read back rejected row %s/%d@%d: %w", r.topic, r.partition, r.offset, err)
+		}
 		dl := newDeadLetter(schema.ReasonInvalidField, "rejected by clickhouse: "+cause.Error(), r.topic,
-			int(r.partition), r.offset, r.key, r.value, r.ts, time.Now(), in.cfg.DLQMaxPayload)
+			int(r.partition), r.offset, m.Key, m.Value, r.ts, time.Now(), in.cfg.DLQMaxPayload)
 		return in.writeDeadLetters(ctx, g, []*DeadLetter{dl})
 	}
 	mid := len(recs) / 2
@@ -383,4 +388,38 @@ func (in *Ingester) bisect(ctx context.Context, g *genState, id tableID, recs []
 		return err
 	}
 	return in.insertRows(ctx, g, id, recs[mid:])
+}
+
+// refetch reads the message at offset of one partition again, retrying until ctx ends.
+func (in *Ingester) refetch(ctx context.Context, topic string, partition int, offset int64) (kafka.Message, error) {
+	bo := newBackoff(in.cfg.RetryMin, in.cfg.RetryMax)
+	for {
+		m, err := in.readAt(ctx, topic, partition, offset)
+		if err == nil {
+			return m, nil
+		}
+		in.noteWriteError("refetch", err)
+		if !bo.wait(ctx) {
+			return kafka.Message{}, ctx.Err()
+		}
+	}
+}
+
+func (in *Ingester) readAt(ctx context.Context, topic string, partition int, offset int64) (kafka.Message, error) {
+	r := kafka.NewReader(kafka.ReaderConfig{Brokers: in.cfg.Brokers, Topic: topic, Partition: partition,
+		Dialer: in.dialer, MaxBytes: 8 << 20, MaxWait: 250 * time.Millisecond})
+	defer r.Close()
+	if err := r.SetOffset(offset); err != nil {
+		return kafka.Message{}, err
+	}
+	rctx, cancel := context.WithTimeout(ctx, in.cfg.InsertTimeout)
+	defer cancel()
+	m, err := r.FetchMessage(rctx)
+	if err != nil {
+		return kafka.Message{}, err
+	}
+	if m.Offset != offset {
+		return kafka.Message{}, fmt.Errorf("read %s/%d@%d: got offset %d", topic, partition, offset, m.Offset)
+	}
+	return m, nil
 }

@@ -1,0 +1,63 @@
+package bench_test
+
+import (
+	"context"
+	"os"
+	"runtime/pprof"
+	"strconv"
+	"testing"
+
+	"github.com/csat-dev/csat/aggregate/chtest"
+	"github.com/csat-dev/csat/ingest"
+	"github.com/csat-dev/csat/ingest/bench"
+	"github.com/csat-dev/csat/ingest/kafkatest"
+)
+
+// TestRun runs a small benchmark (CSAT_BENCH_EVENTS events, default 20,000) to check that every
+// phase works; figures at this size mean little.
+func TestRun(t *testing.T) {
+	chcfg := chtest.Config(t)
+	chtest.Skip(t, chcfg)
+	brokers := kafkatest.Need(t)
+	n := 20000
+	if v := os.Getenv("CSAT_BENCH_EVENTS"); v != "" {
+		var err error
+		if n, err = strconv.Atoi(v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	icfg := ingest.DefaultConfig()
+	icfg.Brokers = brokers
+	cfg := bench.Config{Events: n, Ingest: icfg, ClickHouse: chcfg, SkipEngine: os.Getenv("CSAT_BENCH_ENGINE") == "0"}
+	if path := os.Getenv("CSAT_BENCH_CPUPROFILE"); path != "" {
+		cfg.AroundIngest = func() func() {
+			f, err := os.Create(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := pprof.StartCPUProfile(f); err != nil {
+				t.Fatal(err)
+			}
+			return func() {
+				pprof.StopCPUProfile()
+				if err := f.Close(); err != nil {
+					t.Error(err)
+				}
+			}
+		}
+	}
+	res, err := bench.Measure(context.Background(), cfg, testWriter{t})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Ingest <= 0 || res.KafkaRead <= 0 || res.CHInsert <= 0 {
+		t.Errorf("missing figures: %+v", res)
+	}
+}
+
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(string(p))
+	return len(p), nil
+}
