@@ -519,4 +519,3 @@ func peakRSS() int64 {
 	}
 	return 0
 }
-
