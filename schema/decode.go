@@ -15,8 +15,8 @@ const MaxMessageSize = 64 << 10
 // MaxClockSkew is how far in the future an occurred_at may lie, relative to the decoder's clock.
 const MaxClockSkew = 24 * time.Hour
 
-// MinOccurredAt is the earliest occurred_at accepted (2000-01-01T00:00:00Z).
-var MinOccurredAt = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+// minOccurredAt is the earliest occurred_at accepted (SPEC §2.1).
+var minOccurredAt = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
 
 // DecoderOption adjusts a Decoder; options exist as test seams.
 type DecoderOption func(*Decoder)
@@ -48,7 +48,8 @@ func WithClock(now func() time.Time) DecoderOption {
 //     punctuation, symbols and the ASCII space; unicode.IsPrint);
 //  7. "branch_id": a branch id (ValidBranchID), not "ALL";
 //  8. "occurred_at": RFC 3339 with a "Z" or ±hh:mm offset (a malformed one → invalid_field), at
-//     or after MinOccurredAt and at most MaxClockSkew after the clock → else out_of_range_time;
+//     or after 2000-01-01T00:00:00Z and at most MaxClockSkew after the clock → else
+//     out_of_range_time;
 //  9. the type's own fields, in the order SPEC §2.2 lists them; inside "items", members in
 //     document order, the code before the score.
 //
@@ -702,7 +703,7 @@ func (d *Decoder) occurredAt(st *state, env *Envelope) *Rejection {
 	if !ok {
 		return invalid("occurred_at: " + quote(v) + " is not an RFC 3339 time with offset (e.g. 2026-10-31T17:00:00+08:00)")
 	}
-	if t.Before(MinOccurredAt) {
+	if t.Before(minOccurredAt) {
 		return reject(ReasonOutOfRangeTime, "occurred_at "+string(v)+" is before 2000-01-01")
 	}
 	if now := d.now(); t.Sub(now) > MaxClockSkew {
