@@ -12,7 +12,7 @@
 //   - Every INSERT must name its columns (INSERT INTO t (a, b) ...): without the list,
 //     PrepareBatch's Append fails with "expected 0 arguments".
 //   - Insert with PrepareBatch, never with Exec("INSERT ... VALUES (...)"): against 18.16 that
-//     Exec hangs until its context ends (seen with clickhouse-go v2.51).
+//     Exec hangs until its context or the driver's read timeout (5 min) ends (clickhouse-go v2.51).
 //   - Only integer and boolean query settings can be sent (clickhouse.WithSettings); string
 //     settings fail. Open sends none.
 //   - No DateTime64, Map, LowCardinality, WITH x AS (SELECT ...), window functions,
