@@ -9,7 +9,6 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/csat-dev/csat/aggregate"
 	"github.com/csat-dev/csat/aggregate/api"
 	"github.com/csat-dev/csat/aggregate/kpi"
 	"github.com/csat-dev/csat/schema"
@@ -57,9 +56,9 @@ func newFakeReader() *fakeReader {
 	return f
 }
 
-// known reports an unknown branch the way the engine does: an *aggregate.ParamError wrapping
-// aggregate.ErrUnknownBranch. (Compare's unknown parent uses api.ErrUnknownBranch instead, to
-// cover that path too.)
+// known reports an unknown branch the way cmd/csat's engine adapter does: an *api.ParamError
+// joined with api.ErrUnknownBranch. (Compare's unknown parent is a bare api.ErrUnknownBranch,
+// to cover that path too.)
 func (f *fakeReader) known(param, b string) error {
 	for _, x := range f.branches {
 		if x.ID == b {
@@ -69,7 +68,7 @@ func (f *fakeReader) known(param, b string) error {
 	if param == "parent" {
 		return fmt.Errorf("branch %s: %w", b, api.ErrUnknownBranch)
 	}
-	return &aggregate.ParamError{Param: param, Msg: fmt.Sprintf("branch %s is named by no event", b), Err: aggregate.ErrUnknownBranch}
+	return fmt.Errorf("%w: %w", &api.ParamError{Param: param, Msg: fmt.Sprintf("branch %s is named by no event", b)}, api.ErrUnknownBranch)
 }
 
 func jitter(parts ...string) float64 {

@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"regexp"
 
-	"github.com/csat-dev/csat/aggregate"
 	"github.com/csat-dev/csat/schema"
 )
 
@@ -73,8 +72,8 @@ func (s *Server) apiHandler(f apiFunc) http.Handler {
 	})
 }
 
-// classify maps an error to its response: ours as they are, a Reader's parameter errors (ours or
-// the engine's *aggregate.ParamError, unknown branches included) to 400,
+// classify maps an error to its response: ours as they are, a Reader's parameter errors
+// (*ParamError, ErrUnknownBranch) to 400,
 // anything else to 500 (logged; the client sees no internals).
 func (s *Server) classify(r *http.Request, err error) *httpError {
 	var he *httpError
@@ -85,11 +84,7 @@ func (s *Server) classify(r *http.Request, err error) *httpError {
 	if errors.As(err, &pe) {
 		return &httpError{status: http.StatusBadRequest, param: pe.Param, msg: pe.Error()}
 	}
-	var ape *aggregate.ParamError
-	if errors.As(err, &ape) {
-		return &httpError{status: http.StatusBadRequest, param: ape.Param, msg: ape.Error()}
-	}
-	if errors.Is(err, ErrUnknownBranch) || errors.Is(err, aggregate.ErrUnknownBranch) {
+	if errors.Is(err, ErrUnknownBranch) {
 		param := "branch"
 		if r.URL.Path == "/api/v1/compare" {
 			param = "parent"

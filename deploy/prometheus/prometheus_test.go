@@ -1,0 +1,117 @@
+// Package prometheus_test checks the Prometheus files of deploy/prometheus: promtool accepts
+// the rules and the example configuration, and the rules' unit tests (tests.yaml) pass.
+// promtool comes with Debian's prometheus package; without it the test skips, unless CI=true
+// or CSAT_E2E=1, where a missing promtool is a failure.
+package prometheus_test
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"gopkg.in/yaml.v3"
+)
+
+func promtool(t *testing.T) string {
+	t.Helper()
+	p, err := exec.LookPath("promtool")
+	if err == nil {
+		return p
+	}
+	if os.Getenv("CI") == "true" || os.Getenv("CSAT_E2E") == "1" {
+		t.Fatal("promtool not on PATH (apt-get install prometheus)")
+	}
+	t.Skip("promtool not on PATH (apt-get install prometheus); skipping")
+	return ""
+}
+
+func run(t *testing.T, name string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command(name, args...)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s %s: %v\n%s", filepath.Base(name), strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
+func TestRules(t *testing.T) {
+	p := promtool(t)
+	run(t, p, "check", "rules", "alerts.yaml")
+	out := run(t, p, "test", "rules", "tests.yaml")
+	if !strings.Contains(out, "SUCCESS") {
+		t.Errorf("promtool test rules: %s", out)
+	}
+}
+
+func TestExampleConfig(t *testing.T) {
+	p := promtool(t)
+	// The example reads its scrape token from a file; give it one in a copy.
+	dir := t.TempDir()
+	b, err := os.ReadFile("prometheus.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tokenFile := filepath.Join(dir, "csat-token")
+	if err := os.WriteFile(tokenFile, []byte("csat_example\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg := strings.ReplaceAll(string(b), "/etc/prometheus/csat-token", tokenFile)
+	rules, err := os.ReadFile("alerts.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, data := range map[string][]byte{"prometheus.yaml": []byte(cfg), "alerts.yaml": rules} {
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	run(t, p, "check", "config", filepath.Join(dir, "prometheus.yaml"))
+}
+
+// TestAlertmanagerExample checks the routing example's structure (amtool is not in Debian's
+// prometheus package): every route names a defined receiver, and the csat alerts' teams are
+// routed.
+func TestAlertmanagerExample(t *testing.T) {
+	b, err := os.ReadFile("alertmanager.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	type route struct {
+		Receiver string   `yaml:"receiver"`
+		Matchers []string `yaml:"matchers"`
+		Routes   []route  `yaml:"routes"`
+	}
+	var am struct {
+		Route     route `yaml:"route"`
+		Receivers []struct {
+			Name string `yaml:"name"`
+		} `yaml:"receivers"`
+	}
+	if err := yaml.Unmarshal(b, &am); err != nil {
+		t.Fatalf("alertmanager.yaml: %v", err)
+	}
+	names := map[string]bool{}
+	for _, r := range am.Receivers {
+		names[r.Name] = true
+	}
+	var walk func(route)
+	matched := ""
+	walk = func(r route) {
+		if !names[r.Receiver] {
+			t.Errorf("route %v names undefined receiver %q", r.Matchers, r.Receiver)
+		}
+		matched += strings.Join(r.Matchers, ",") + ";"
+		for _, c := range r.Routes {
+			walk(c)
+		}
+	}
+	walk(am.Route)
+	for _, team := range []string{`team="ops"`, `team="service"`} {
+		if !strings.Contains(matched, team) {
+			t.Errorf("no route matches %s", team)
+		}
+	}
+}
