@@ -44,6 +44,9 @@ type gen struct {
 	// carrierStats per month; lastCity is the city that completes each of them every month.
 	upper    map[string][]*carrierStats
 	lastCity map[string]string
+	// whist is each branch's window satisfaction so far; wupper accumulates provinces and ALL.
+	whist  map[string][]val
+	wupper map[string][]ratio
 }
 
 // Generate emits the stream for cfg: month by month, the subscriber snapshots, then per city the
@@ -65,11 +68,13 @@ func Generate(cfg Config, emit Emit) (Summary, error) {
 	g.sum = Summary{First: g.months[0], Last: last, Events: map[string]int{}}
 	g.sum.Branches = len(g.tree.names)
 	g.upper, g.lastCity = map[string][]*carrierStats{}, map[string]string{}
+	g.whist, g.wupper = map[string][]val{}, map[string][]ratio{}
 	for _, id := range append([]string{schema.Root}, branchIDs(g.tree.provinces)...) {
 		g.hist[id] = &history{}
 		for range g.months {
 			g.upper[id] = append(g.upper[id], &carrierStats{})
 		}
+		g.wupper[id] = make([]ratio, len(g.months))
 	}
 	for id := range g.tree.names {
 		g.hist[id] = &history{}
@@ -89,10 +94,10 @@ func Generate(cfg Config, emit Emit) (Summary, error) {
 			if err := g.survey(city, mi, m); err != nil {
 				return g.sum, err
 			}
+			if err := g.window(city, mi, m); err != nil {
+				return g.sum, err
+			}
 			for _, county := range g.tree.counties[city.ID] {
-				if err := g.window(city, county, m); err != nil {
-					return g.sum, err
-				}
 				if err := g.complaints(city, county, mi, m); err != nil {
 					return g.sum, err
 				}
@@ -311,8 +316,18 @@ func rating(r *rand.Rand, pHigh float64) int {
 	return int(pick(r, []string{"3", "2", "1"}, []float64{0.5, 0.2, 0.3})[0] - '0')
 }
 
-// window emits the county's hotline (post-call) and store (counter device) ratings for month m.
-func (g *gen) window(city, county Branch, m schema.Month) error {
+// windowMsg is one generated hotline or store rating, not yet emitted.
+type windowMsg struct {
+	t         schema.Type
+	branch    string
+	v         any
+	resend    bool
+	satisfied bool // rating ≥ 4
+}
+
+// windowCounty generates the county's hotline (post-call) and store (counter device) ratings for
+// month m; attempt selects an independent draw.
+func (g *gen) windowCounty(city, county Branch, m schema.Month, attempt int) []windowMsg {
 	eff := g.rng("window-effect", county.ID)
 	pHotline := math.Min(0.985, 0.935+eff.NormFloat64()*0.012)
 	pStore := math.Min(0.99, 0.955+eff.NormFloat64()*0.01)
@@ -320,8 +335,9 @@ func (g *gen) window(city, county Branch, m schema.Month) error {
 	nStores := 2 + eff.IntN(3)
 	agents := 20 + g.rng("agents", city.ID).IntN(20)
 
+	var out []windowMsg
 	b := g.base(county.ID, g.monthIndex(m))
-	r := g.rng("hotline", county.ID, monthKey(m))
+	r := g.rng("hotline", county.ID, monthKey(m), strconv.Itoa(attempt))
 	n := poisson(r, b.subscribers*0.008)
 	for i := 1; i <= n; i++ {
 		rt := rating(r, pHotline)
@@ -334,28 +350,125 @@ func (g *gen) window(city, county Branch, m schema.Month) error {
 			AgentID: fmt.Sprintf("%s-A%03d", city.ID, 1+r.IntN(agents)), Rating: rt, Resolved: resolved,
 			WaitSeconds:   int(math.Min(900, r.ExpFloat64()*waitMean)),
 			HandleSeconds: int(math.Exp(math.Log(200) + r.NormFloat64()*0.5))}
-		if err := g.send(schema.TypeHotlineFeedback, county.ID, ev, r.Float64() < 0.002); err != nil {
-			return err
-		}
+		out = append(out, windowMsg{schema.TypeHotlineFeedback, county.ID, ev, r.Float64() < 0.002, rt >= 4})
 	}
-	r = g.rng("store", county.ID, monthKey(m))
+	r = g.rng("store", county.ID, monthKey(m), strconv.Itoa(attempt))
 	n = poisson(r, b.subscribers*0.005)
 	for i := 1; i <= n; i++ {
 		store := fmt.Sprintf("%s-S%02d", county.ID, 1+r.IntN(nStores))
+		rt := rating(r, pStore)
 		ev := storeJSON{envelope: g.env(fmt.Sprintf("st-%s-%s-%05d", county.ID, monthKey(m), i),
 			schema.TypeStoreFeedback, randomTime(r, m), county.ID),
-			StoreID: store, Rating: rating(r, pStore), WaitSeconds: int(math.Min(3600, r.ExpFloat64()*300))}
+			StoreID: store, Rating: rt, WaitSeconds: int(math.Min(3600, r.ExpFloat64()*300))}
 		if r.Float64() < 0.8 {
 			ev.StaffID = fmt.Sprintf("%s-E%02d", store, 1+r.IntN(8))
 		}
 		if r.Float64() < 0.9 {
 			ev.Business = businesses[r.IntN(len(businesses))]
 		}
-		if err := g.send(schema.TypeStoreFeedback, county.ID, ev, r.Float64() < 0.002); err != nil {
-			return err
+		out = append(out, windowMsg{schema.TypeStoreFeedback, county.ID, ev, r.Float64() < 0.002, rt >= 4})
+	}
+	return out
+}
+
+// ratio is a count of satisfied ratings out of n.
+type ratio struct{ sat, n int }
+
+func (r ratio) val() val {
+	if r.n == 0 {
+		return val{}
+	}
+	p := float64(r.sat) / float64(r.n)
+	return val{v: 100 * p, se: 100 * math.Sqrt(p*(1-p)/float64(r.n)), n: r.n}
+}
+
+// window generates and emits the window-service ratings of the city's counties for month m. The
+// window satisfaction has no planted story, so the draw is repeated until no branch (county, city,
+// and once complete province and company) shows a decline streak of it.
+func (g *gen) window(city Branch, mi int, m schema.Month) error {
+	counties := g.tree.counties[city.ID]
+	var batch [][]windowMsg
+	var why string
+	for attempt := 0; attempt < maxAttempts; attempt++ {
+		batch = batch[:0]
+		for _, c := range counties {
+			batch = append(batch, g.windowCounty(city, c, m, attempt))
+		}
+		if why = g.acceptWindow(city, mi, batch); why == "" {
+			break
+		}
+		g.sum.Retries++
+	}
+	if why != "" {
+		g.sum.Unmet = append(g.sum.Unmet, fmt.Sprintf("%s %v: %s", city.ID, m, why))
+	}
+	g.recordWindow(city, mi, batch)
+	for _, msgs := range batch {
+		for _, w := range msgs {
+			if err := g.send(w.t, w.branch, w.v, w.resend); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
+}
+
+// windowRatios sums the batch per county and for the city.
+func windowRatios(city Branch, counties []Branch, batch [][]windowMsg) map[string]ratio {
+	out := map[string]ratio{}
+	for i, msgs := range batch {
+		var r ratio
+		for _, w := range msgs {
+			r.n++
+			if w.satisfied {
+				r.sat++
+			}
+		}
+		out[counties[i].ID] = r
+		c := out[city.ID]
+		out[city.ID] = ratio{c.sat + r.sat, c.n + r.n}
+	}
+	return out
+}
+
+func (g *gen) acceptWindow(city Branch, mi int, batch [][]windowMsg) string {
+	rs := windowRatios(city, g.tree.counties[city.ID], batch)
+	check := func(b string, r ratio) string {
+		h := g.whist[b]
+		if n, z := streak(append(h[:len(h):len(h)], r.val())); n >= 3 {
+			return fmt.Sprintf("unplanted window decline streak %s z=%.2f", b, z)
+		}
+		return ""
+	}
+	for b, r := range rs {
+		if why := check(b, r); why != "" {
+			return why
+		}
+	}
+	for _, up := range []string{province(city.ID), schema.Root} {
+		if g.lastCity[up] == city.ID {
+			acc := g.wupper[up][mi]
+			if why := check(up, ratio{acc.sat + rs[city.ID].sat, acc.n + rs[city.ID].n}); why != "" {
+				return why
+			}
+		}
+	}
+	return ""
+}
+
+func (g *gen) recordWindow(city Branch, mi int, batch [][]windowMsg) {
+	rs := windowRatios(city, g.tree.counties[city.ID], batch)
+	for b, r := range rs {
+		g.whist[b] = append(g.whist[b], r.val())
+	}
+	for _, up := range []string{province(city.ID), schema.Root} {
+		acc := &g.wupper[up][mi]
+		acc.sat += rs[city.ID].sat
+		acc.n += rs[city.ID].n
+		if g.lastCity[up] == city.ID {
+			g.whist[up] = append(g.whist[up], acc.val())
+		}
+	}
 }
 
 func (g *gen) monthIndex(m schema.Month) int { return monthsBetween(g.months[0], m) }

@@ -497,6 +497,7 @@ func TestPlantedStories(t *testing.T) {
 				}
 			}
 			reportUnplanted(t, cfg, cells, stories)
+			checkWindow(t, cfg, d)
 		})
 	}
 }
@@ -554,4 +555,52 @@ func reportUnplanted(t *testing.T, cfg synth.Config, cells map[cellKey]*cell, st
 	}
 	sort.Strings(watch)
 	t.Logf("watch streaks (noise, expected): %d; significant at province/company level: %v", len(watch), upper)
+}
+
+// checkWindow computes the window satisfaction (SPEC §3.7) of every branch and month and checks
+// that it shows no decline streak: it has no planted story.
+func checkWindow(t *testing.T, cfg synth.Config, d decoded) {
+	t.Helper()
+	type key struct {
+		b string
+		m schema.Month
+	}
+	n, sat := map[key]int{}, map[key]int{}
+	for _, ev := range d.events {
+		var rating uint8
+		switch e := ev.(type) {
+		case *schema.HotlineFeedback:
+			rating = e.Rating
+		case *schema.StoreFeedback:
+			rating = e.Rating
+		default:
+			continue
+		}
+		for _, b := range schema.Ancestors(ev.Env().BranchID) {
+			k := key{b, ev.Env().Month}
+			n[k]++
+			if rating >= 4 {
+				sat[k]++
+			}
+		}
+	}
+	p := func(k key) float64 { return float64(sat[k]) / float64(n[k]) }
+	branches := []string{schema.Root}
+	for _, b := range synth.Hierarchy(cfg) {
+		branches = append(branches, b.ID)
+	}
+	for _, b := range branches {
+		for m := cfg.FirstMonth(); m <= cfg.LastMonth(); m = m.Add(1) {
+			if n[key{b, m}] < 100 {
+				t.Errorf("window %s %v: %d ratings, want ≥ 100", b, m, n[key{b, m}])
+			}
+			k := 0
+			for mm := m; mm > cfg.FirstMonth() && p(key{b, mm}) < p(key{b, mm.Prev()}); mm = mm.Prev() {
+				k++
+			}
+			if k >= 3 {
+				t.Errorf("window satisfaction of %s falls %d months in a row to %v", b, k, m)
+			}
+		}
+	}
 }
