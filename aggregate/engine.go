@@ -1,0 +1,204 @@
+package aggregate
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/csat-dev/csat/aggregate/kpi"
+	"github.com/csat-dev/csat/schema"
+)
+
+// Engine answers the read operations of SPEC §4 from the committed projections. It reads
+// tables of the connection's default database. It is safe for concurrent use.
+type Engine struct {
+	conn driver.Conn
+	cfg  kpi.Config
+	cat  schema.Catalog
+	sc   *kpi.Scorecard
+	log  *slog.Logger
+	now  func() time.Time
+
+	bmu        sync.Mutex
+	known      map[string]bool // known branches and their ancestors
+	knownAt    time.Time
+	knownTried time.Time // last refresh attempt triggered by an unknown branch
+}
+
+// NewEngine returns an engine. sc may be nil: scorecards, the metric "score" and below_base
+// alerts then report an error or nothing. A nil logger discards.
+func NewEngine(conn driver.Conn, cfg kpi.Config, cat schema.Catalog, sc *kpi.Scorecard, logger *slog.Logger) *Engine {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	return &Engine{conn: conn, cfg: cfg, cat: cat, sc: sc, log: logger.With("component", "engine"), now: time.Now}
+}
+
+// Branch is one node of the known hierarchy.
+type Branch struct {
+	ID     string `json:"id"`
+	Parent string `json:"parent"` // "" for ALL
+	Level  int    `json:"level"`  // 0 for ALL, 1 province, 2 city, 3 county, 4 below
+}
+
+// rawBranchTables are the raw tables whose branch ids make the known hierarchy.
+var rawBranchTables = []string{"survey_responses", "survey_voids", "hotline_feedback", "store_feedback",
+	"complaints_opened", "complaints_closed", "churn_events", "subscriber_bases"}
+
+// Branches returns the known hierarchy: every branch id named by a row of a raw table, with
+// all its ancestors, ALL included, sorted by id. It scans the branch_id column of every raw
+// table and refreshes the cache used to validate branches.
+func (e *Engine) Branches(ctx context.Context) ([]Branch, error) {
+	known, err := e.loadKnown(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Branch, 0, len(known))
+	for id := range known {
+		out = append(out, Branch{ID: id, Parent: schema.Parent(id), Level: schema.Level(id)})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out, nil
+}
+
+func (e *Engine) loadKnown(ctx context.Context) (map[string]bool, error) {
+	parts := make([]string, len(rawBranchTables))
+	for i, t := range rawBranchTables {
+		parts[i] = "SELECT DISTINCT branch_id FROM " + t
+	}
+	rows, err := e.conn.Query(ctx, "SELECT DISTINCT branch_id FROM ("+joinUnion(parts)+")")
+	if err != nil {
+		return nil, fmt.Errorf("list branches: %w", err)
+	}
+	defer rows.Close()
+	known := map[string]bool{schema.Root: true}
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("list branches: %w", err)
+		}
+		if !schema.ValidBranchID(id) {
+			continue
+		}
+		for _, a := range schema.Ancestors(id) {
+			if known[a] {
+				break
+			}
+			known[a] = true
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list branches: %w", err)
+	}
+	e.bmu.Lock()
+	e.known, e.knownAt = known, e.now()
+	e.bmu.Unlock()
+	return known, nil
+}
+
+// Cache lifetimes of the known hierarchy: it is reloaded after knownTTL, and at most every
+// knownRetry when a request names a branch it does not hold (a branch whose first events just
+// arrived).
+const (
+	knownTTL   = time.Minute
+	knownRetry = 5 * time.Second
+)
+
+// checkBranch validates a branch parameter: a well-formed id (or ALL) that is known.
+func (e *Engine) checkBranch(ctx context.Context, param, id string) error {
+	if id != schema.Root && !schema.ValidBranchID(id) {
+		return &ParamError{Param: param, Msg: fmt.Sprintf("%q is not a branch id (1–4 segments of [A-Z0-9]{1,16} joined by '-', or ALL)", id)}
+	}
+	e.bmu.Lock()
+	known, at, tried := e.known, e.knownAt, e.knownTried
+	refresh := known == nil || e.now().Sub(at) > knownTTL || (!known[id] && e.now().Sub(tried) > knownRetry)
+	if refresh {
+		e.knownTried = e.now()
+	}
+	e.bmu.Unlock()
+	if refresh {
+		var err error
+		if known, err = e.loadKnown(ctx); err != nil {
+			return err
+		}
+	}
+	if !known[id] {
+		return &ParamError{Param: param, Msg: fmt.Sprintf("%q: no event names it or a branch below it", id), Err: ErrUnknownBranch}
+	}
+	return nil
+}
+
+func checkMonth(param string, m schema.Month) error {
+	if !m.Valid() {
+		return &ParamError{Param: param, Msg: fmt.Sprintf("%d is not a month (YYYY-MM)", uint32(m))}
+	}
+	return nil
+}
+
+// MonthData returns the statistics of branch (its whole subtree) for month m; the zero
+// MonthData when nothing is projected for it.
+func (e *Engine) MonthData(ctx context.Context, branch string, m schema.Month) (kpi.MonthData, error) {
+	if err := e.checkBranch(ctx, "branch", branch); err != nil {
+		return kpi.MonthData{}, err
+	}
+	if err := checkMonth("month", m); err != nil {
+		return kpi.MonthData{}, err
+	}
+	md, err := e.load(ctx, selector{selBranch, branch}, []schema.Month{m})
+	if err != nil {
+		return kpi.MonthData{}, err
+	}
+	return md.lookup(m, branch), nil
+}
+
+// ChildrenData returns the statistics of every child of parent that has any for month m.
+func (e *Engine) ChildrenData(ctx context.Context, parent string, m schema.Month) (map[string]kpi.MonthData, error) {
+	if err := e.checkBranch(ctx, "parent", parent); err != nil {
+		return nil, err
+	}
+	if err := checkMonth("month", m); err != nil {
+		return nil, err
+	}
+	md, err := e.load(ctx, selector{selChildren, parent}, []schema.Month{m})
+	if err != nil {
+		return nil, err
+	}
+	return flatten(md[m]), nil
+}
+
+// SubtreeData returns the statistics of root and every branch below it, at every level, that
+// has any for month m; AllData is SubtreeData of ALL.
+func (e *Engine) SubtreeData(ctx context.Context, root string, m schema.Month) (map[string]kpi.MonthData, error) {
+	if err := e.checkBranch(ctx, "branch", root); err != nil {
+		return nil, err
+	}
+	if err := checkMonth("month", m); err != nil {
+		return nil, err
+	}
+	md, err := e.load(ctx, selector{selSubtree, root}, []schema.Month{m})
+	if err != nil {
+		return nil, err
+	}
+	return flatten(md[m]), nil
+}
+
+// AllData returns the statistics of every branch at every level for month m.
+func (e *Engine) AllData(ctx context.Context, m schema.Month) (map[string]kpi.MonthData, error) {
+	return e.SubtreeData(ctx, schema.Root, m)
+}
+
+func flatten(bm map[string]*kpi.MonthData) map[string]kpi.MonthData {
+	out := make(map[string]kpi.MonthData, len(bm))
+	for b, d := range bm {
+		out[b] = *d
+	}
+	return out
+}
+
+var errNoScorecard = errors.New("no scorecard configured")

@@ -1,0 +1,426 @@
+package aggregate
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"regexp"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promauto"
+
+	"github.com/csat-dev/csat/schema"
+)
+
+// Family is a group of raw tables recomputed together into one projection table.
+type Family string
+
+// The projection families (docs/design/overview.md, "Projections").
+const (
+	FamilySurvey     Family = "survey"     // survey_response, survey_void → kpi_survey
+	FamilyWindow     Family = "window"     // hotline_feedback, store_feedback → kpi_window
+	FamilyComplaints Family = "complaints" // complaint_opened, complaint_closed → kpi_complaints
+	FamilyChurn      Family = "churn"      // churn → kpi_churn
+	FamilyBase       Family = "base"       // subscriber_base → kpi_base
+)
+
+// Families lists every family in recompute order.
+func Families() []Family {
+	return []Family{FamilySurvey, FamilyWindow, FamilyComplaints, FamilyChurn, FamilyBase}
+}
+
+// FamilyOf returns the family of an event type ("" for TypeUnknown).
+func FamilyOf(t schema.Type) Family {
+	switch t {
+	case schema.TypeSurveyResponse, schema.TypeSurveyVoid:
+		return FamilySurvey
+	case schema.TypeHotlineFeedback, schema.TypeStoreFeedback:
+		return FamilyWindow
+	case schema.TypeComplaintOpened, schema.TypeComplaintClosed:
+		return FamilyComplaints
+	case schema.TypeChurn:
+		return FamilyChurn
+	case schema.TypeSubscriberBase:
+		return FamilyBase
+	}
+	return ""
+}
+
+// projTable is the projection table of a family.
+func (f Family) projTable() string {
+	return "kpi_" + string(f)
+}
+
+// rawTables are the raw tables a family is computed from (survey_voids apply to every month,
+// so they are not counted among a month's source rows).
+func (f Family) rawTables() []string {
+	switch f {
+	case FamilySurvey:
+		return []string{"survey_responses"}
+	case FamilyWindow:
+		return []string{"hotline_feedback", "store_feedback"}
+	case FamilyComplaints:
+		return []string{"complaints_opened", "complaints_closed"}
+	case FamilyChurn:
+		return []string{"churn_events"}
+	case FamilyBase:
+		return []string{"subscriber_bases"}
+	}
+	return nil
+}
+
+func (f Family) valid() bool { return len(f.rawTables()) > 0 }
+
+// ProjectorConfig configures a Projector.
+type ProjectorConfig struct {
+	// Database qualifies every table name; empty means the connection's default database.
+	Database string
+	// Catalog is the survey item catalog: its codes and weights W_k go into the composite y.
+	Catalog schema.Catalog
+	// SLAHours is CSAT_COMPLAINT_SLA_HOURS: a complaint closed within it meets the SLA.
+	SLAHours float64
+}
+
+var identRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+// Validate checks the configuration.
+func (c ProjectorConfig) Validate() error {
+	var errs []error
+	if c.Database != "" && !identRE.MatchString(c.Database) {
+		errs = append(errs, fmt.Errorf("database %q is not an identifier", c.Database))
+	}
+	if err := c.Catalog.Validate(); err != nil {
+		errs = append(errs, fmt.Errorf("catalog: %w", err))
+	}
+	if !(c.SLAHours > 0) {
+		errs = append(errs, fmt.Errorf("CSAT_COMPLAINT_SLA_HOURS %v: want > 0", c.SLAHours))
+	}
+	return errors.Join(errs...)
+}
+
+// Projector recomputes the projections. Its methods are safe for concurrent use; within one
+// Projector recomputes run one at a time. Several projectors (several processes) may run at once:
+// each recompute writes its own version and readers take the greatest committed one.
+type Projector struct {
+	conn    driver.Conn
+	cfg     ProjectorConfig
+	codes   []string
+	weights []float64
+	log     *slog.Logger
+	now     func() time.Time
+
+	mu sync.Mutex // serialises Refresh and Rebuild
+
+	recomputes *prometheus.CounterVec
+	duration   *prometheus.HistogramVec
+	stale      prometheus.Gauge
+}
+
+// NewProjector returns a projector over conn. A nil logger discards, a nil registerer registers
+// nothing. cfg is checked by Refresh and Rebuild, which return its error.
+func NewProjector(conn driver.Conn, cfg ProjectorConfig, logger *slog.Logger, reg prometheus.Registerer) *Projector {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	f := promauto.With(reg)
+	p := &Projector{
+		conn:    conn,
+		cfg:     cfg,
+		codes:   cfg.Catalog.Codes(),
+		weights: make([]float64, len(cfg.Catalog.Items)),
+		log:     logger.With("component", "projector"),
+		now:     time.Now,
+		recomputes: f.NewCounterVec(prometheus.CounterOpts{
+			Name: "csat_aggregate_recomputes_total",
+			Help: "Recomputes of one (family, month) projection, by family and result (ok, error).",
+		}, []string{"family", "result"}),
+		duration: f.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "csat_aggregate_recompute_duration_seconds",
+			Help:    "Duration of one (family, month) recompute, by family.",
+			Buckets: prometheus.ExponentialBuckets(0.01, 3, 10),
+		}, []string{"family"}),
+		stale: f.NewGauge(prometheus.GaugeOpts{
+			Name: "csat_aggregate_stale_projections",
+			Help: "Stale (family, month) projections found by the last refresh.",
+		}),
+	}
+	for i, it := range cfg.Catalog.Items {
+		p.weights[i] = it.Weight
+	}
+	return p
+}
+
+func (p *Projector) table(name string) string {
+	return qualify(p.cfg.Database, name)
+}
+
+func qualify(db, name string) string {
+	if db == "" {
+		return name
+	}
+	return db + "." + name
+}
+
+type familyMonth struct {
+	family Family
+	month  schema.Month
+}
+
+// Refresh recomputes every stale (family, month): one with dirty marks and either no committed
+// version or a mark at or after its committed version. It stops at the first error.
+func (p *Projector) Refresh(ctx context.Context) error {
+	if err := p.cfg.Validate(); err != nil {
+		return fmt.Errorf("projector config: %w", err)
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	dirty, err := p.maxPerFamilyMonth(ctx, "kpi_dirty", "marked_at")
+	if err != nil {
+		return err
+	}
+	committed, err := p.maxPerFamilyMonth(ctx, "kpi_versions", "version")
+	if err != nil {
+		return err
+	}
+	var stale []familyMonth
+	for fm, marked := range dirty {
+		if !fm.family.valid() {
+			p.log.Warn("unknown family in kpi_dirty", "family", string(fm.family), "month", fm.month.String())
+			continue
+		}
+		if v, ok := committed[fm]; !ok || marked >= v {
+			stale = append(stale, fm)
+		}
+	}
+	sort.Slice(stale, func(i, j int) bool {
+		if stale[i].month != stale[j].month {
+			return stale[i].month < stale[j].month
+		}
+		return stale[i].family < stale[j].family
+	})
+	p.stale.Set(float64(len(stale)))
+	for _, fm := range stale {
+		if err := p.recompute(ctx, fm.family, fm.month, committed[fm]); err != nil {
+			return err
+		}
+	}
+	if len(stale) > 0 {
+		p.log.Info("projections refreshed", "rows", len(stale))
+	}
+	return nil
+}
+
+// Rebuild recomputes every family of month m from the raw tables, stale or not; m = 0 means every
+// month present in a raw table or in kpi_versions (so a month whose raw rows are gone is emptied).
+func (p *Projector) Rebuild(ctx context.Context, m schema.Month) error {
+	if err := p.cfg.Validate(); err != nil {
+		return fmt.Errorf("projector config: %w", err)
+	}
+	if m != 0 && !m.Valid() {
+		return &ParamError{Param: "month", Msg: fmt.Sprintf("%d is not a month", uint32(m))}
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	committed, err := p.maxPerFamilyMonth(ctx, "kpi_versions", "version")
+	if err != nil {
+		return err
+	}
+	months := []schema.Month{m}
+	if m == 0 {
+		if months, err = p.allMonths(ctx); err != nil {
+			return err
+		}
+	}
+	for _, mo := range months {
+		for _, f := range Families() {
+			if err := p.recompute(ctx, f, mo, committed[familyMonth{f, mo}]); err != nil {
+				return err
+			}
+		}
+	}
+	p.log.Info("projections rebuilt", "months", len(months))
+	return nil
+}
+
+// allMonths lists the months present in any raw table or in kpi_versions, ascending.
+func (p *Projector) allMonths(ctx context.Context) ([]schema.Month, error) {
+	var parts []string
+	for _, f := range Families() {
+		for _, t := range f.rawTables() {
+			parts = append(parts, fmt.Sprintf("SELECT DISTINCT month FROM %s", p.table(t)))
+		}
+	}
+	parts = append(parts, fmt.Sprintf("SELECT DISTINCT month FROM %s", p.table("kpi_versions")))
+	q := "SELECT DISTINCT month FROM (" + joinUnion(parts) + ") ORDER BY month"
+	rows, err := p.conn.Query(ctx, q)
+	if err != nil {
+		return nil, fmt.Errorf("list months: %w", err)
+	}
+	defer rows.Close()
+	var out []schema.Month
+	for rows.Next() {
+		var mo uint32
+		if err := rows.Scan(&mo); err != nil {
+			return nil, fmt.Errorf("list months: %w", err)
+		}
+		if schema.Month(mo).Valid() {
+			out = append(out, schema.Month(mo))
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list months: %w", err)
+	}
+	return out, nil
+}
+
+func joinUnion(parts []string) string {
+	s := ""
+	for i, q := range parts {
+		if i > 0 {
+			s += " UNION ALL "
+		}
+		s += q
+	}
+	return s
+}
+
+// maxPerFamilyMonth reads max(col) per (family, month) of kpi_dirty or kpi_versions.
+func (p *Projector) maxPerFamilyMonth(ctx context.Context, table, col string) (map[familyMonth]uint64, error) {
+	return maxPerFamilyMonth(ctx, p.conn, p.table(table), col)
+}
+
+func maxPerFamilyMonth(ctx context.Context, conn driver.Conn, table, col string) (map[familyMonth]uint64, error) {
+	q := fmt.Sprintf("SELECT family, month, max(%s) FROM %s GROUP BY family, month", col, table)
+	rows, err := conn.Query(ctx, q)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", table, err)
+	}
+	defer rows.Close()
+	out := make(map[familyMonth]uint64)
+	for rows.Next() {
+		var (
+			f  string
+			mo uint32
+			v  uint64
+		)
+		if err := rows.Scan(&f, &mo, &v); err != nil {
+			return nil, fmt.Errorf("read %s: %w", table, err)
+		}
+		out[familyMonth{Family(f), schema.Month(mo)}] = v
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read %s: %w", table, err)
+	}
+	return out, nil
+}
+
+// recompute writes family f of month m under a new version, commits it in kpi_versions, then
+// drops every older version's partition (month, version) of the family's table. A crash before
+// the commit leaves an uncommitted partition that readers ignore and the next recompute drops.
+func (p *Projector) recompute(ctx context.Context, f Family, m schema.Month, prev uint64) (err error) {
+	start := p.now()
+	v := uint64(start.UnixNano())
+	if v <= prev { // a clock that went back must not make the new version lose to the old one
+		v = prev + 1
+	}
+	defer func() {
+		result := "ok"
+		if err != nil {
+			result = "error"
+		}
+		p.recomputes.WithLabelValues(string(f), result).Inc()
+		p.duration.WithLabelValues(string(f)).Observe(time.Since(start).Seconds())
+	}()
+	var q string
+	switch f {
+	case FamilySurvey:
+		q = p.surveySQL(m, v)
+	case FamilyWindow:
+		q = p.windowSQL(m, v)
+	case FamilyComplaints:
+		q = p.complaintsSQL(m, v)
+	case FamilyChurn:
+		q = p.churnSQL(m, v)
+	case FamilyBase:
+		q = p.baseSQL(m, v)
+	default:
+		return fmt.Errorf("recompute: unknown family %q", f)
+	}
+	if err := p.conn.Exec(ctx, q); err != nil {
+		return fmt.Errorf("recompute %s %s into %s: %w", f, m, f.projTable(), err)
+	}
+	src, err := p.sourceRows(ctx, f, m)
+	if err != nil {
+		return err
+	}
+	if err := p.commit(ctx, f, m, v, src); err != nil {
+		return err
+	}
+	if err := p.dropOlder(ctx, f, m, v); err != nil {
+		return err
+	}
+	p.log.Debug("projection recomputed", "family", string(f), "month", m.String(), "version", v,
+		"rows", src, "duration", time.Since(start))
+	return nil
+}
+
+// sourceRows counts the raw rows (copies included) of family f in month m, for kpi_versions.
+func (p *Projector) sourceRows(ctx context.Context, f Family, m schema.Month) (uint64, error) {
+	var parts []string
+	for _, t := range f.rawTables() {
+		parts = append(parts, fmt.Sprintf("SELECT count() AS c FROM %s WHERE month = %d", p.table(t), uint32(m)))
+	}
+	var n uint64
+	if err := p.conn.QueryRow(ctx, "SELECT toUInt64(sum(c)) FROM ("+joinUnion(parts)+")").Scan(&n); err != nil {
+		return 0, fmt.Errorf("count source rows of %s %s: %w", f, m, err)
+	}
+	return n, nil
+}
+
+func (p *Projector) commit(ctx context.Context, f Family, m schema.Month, v, src uint64) error {
+	b, err := p.conn.PrepareBatch(ctx, fmt.Sprintf("INSERT INTO %s (family, month, version, computed_at, source_rows)", p.table("kpi_versions")))
+	if err != nil {
+		return fmt.Errorf("commit %s %s version %d: %w", f, m, v, err)
+	}
+	if err := b.Append(string(f), uint32(m), v, p.now(), src); err != nil {
+		_ = b.Abort() // the Append error is the one that matters
+		return fmt.Errorf("commit %s %s version %d: %w", f, m, v, err)
+	}
+	if err := b.Send(); err != nil {
+		return fmt.Errorf("commit %s %s version %d: %w", f, m, v, err)
+	}
+	return nil
+}
+
+// dropOlder drops the partitions of every version of (f, m) older than v, committed or not.
+func (p *Projector) dropOlder(ctx context.Context, f Family, m schema.Month, v uint64) error {
+	t := p.table(f.projTable())
+	rows, err := p.conn.Query(ctx, fmt.Sprintf("SELECT DISTINCT version FROM %s WHERE month = %d AND version < %d", t, uint32(m), v))
+	if err != nil {
+		return fmt.Errorf("list old versions of %s %s: %w", t, m, err)
+	}
+	var old []uint64
+	for rows.Next() {
+		var ov uint64
+		if err := rows.Scan(&ov); err != nil {
+			rows.Close()
+			return fmt.Errorf("list old versions of %s %s: %w", t, m, err)
+		}
+		old = append(old, ov)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("list old versions of %s %s: %w", t, m, err)
+	}
+	for _, ov := range old {
+		if err := p.conn.Exec(ctx, fmt.Sprintf("ALTER TABLE %s DROP PARTITION tuple(%d, %d)", t, uint32(m), ov)); err != nil {
+			return fmt.Errorf("drop %s partition (%d, %d): %w", t, uint32(m), ov, err)
+		}
+	}
+	return nil
+}
