@@ -97,10 +97,19 @@ func startChild(t testing.TB, s childSpec) *child {
 		t.Fatal(err)
 	}
 	c := &child{cmd: cmd, done: make(chan error, 1)}
+	ready := make(chan struct{})
 	go func() {
-		_, _ = io.Copy(io.Discard, bufio.NewReader(out))
+		br := bufio.NewReader(out)
+		_, _ = br.ReadString('\n') // "child ready": signals are handled from here on
+		close(ready)
+		_, _ = io.Copy(io.Discard, br)
 		c.done <- cmd.Wait()
 	}()
+	select {
+	case <-ready:
+	case <-time.After(30 * time.Second):
+		t.Fatal("child did not start within 30s")
+	}
 	t.Cleanup(func() { c.kill() })
 	return c
 }

@@ -2,6 +2,7 @@ package kafkatest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"strconv"
@@ -194,11 +195,30 @@ func (g *Gen) event(t schema.Type, id string, at time.Time, target string) kafka
 	return kafka.Message{Topic: g.Topics.For(t), Key: []byte(id), Value: v}
 }
 
-// Produce writes msgs with w in slices of 10,000 and returns the first error.
+// Produce writes msgs with w in slices of 10,000 and returns the first error. A topic just
+// created may not be known to every broker yet: such a slice is retried for up to 10 s.
 func Produce(ctx context.Context, w *kafka.Writer, msgs []kafka.Message) error {
 	for len(msgs) > 0 {
 		n := min(len(msgs), 10000)
-		if err := w.WriteMessages(ctx, msgs[:n]...); err != nil {
+		pending := msgs[:n]
+		for attempt := 0; ; attempt++ {
+			err := w.WriteMessages(ctx, pending...)
+			if err == nil {
+				break
+			}
+			var werrs kafka.WriteErrors
+			if attempt < 50 && (errors.Is(err, kafka.UnknownTopicOrPartition) || errors.Is(err, kafka.LeaderNotAvailable)) &&
+				errors.As(err, &werrs) && len(werrs) == len(pending) {
+				var failed []kafka.Message // retry only these: the others are written
+				for i, e := range werrs {
+					if e != nil {
+						failed = append(failed, pending[i])
+					}
+				}
+				pending = failed
+				time.Sleep(200 * time.Millisecond)
+				continue
+			}
 			return fmt.Errorf("produce %d messages: %w", n, err)
 		}
 		msgs = msgs[n:]

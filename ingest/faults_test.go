@@ -1,0 +1,195 @@
+package ingest_test
+
+import (
+	"context"
+	"math/rand/v2"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+
+	"github.com/csat-dev/csat/ingest/kafkatest"
+)
+
+// producer produces msgs in slices with a pause between them, in the background.
+func (e *env) produceSlowly(msgs []kafka.Message, slice int, pause time.Duration) (wait func()) {
+	var wg sync.WaitGroup
+	var err error
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for len(msgs) > 0 {
+			n := min(slice, len(msgs))
+			if err = kafkatest.Produce(context.Background(), e.w, msgs[:n]); err != nil {
+				return
+			}
+			msgs = msgs[n:]
+			time.Sleep(pause)
+		}
+	}()
+	return func() {
+		wg.Wait()
+		if err != nil {
+			e.t.Fatalf("produce: %v", err)
+		}
+	}
+}
+
+// total is the number of rows in every raw table and rejected_events.
+func (e *env) total() uint64 {
+	var n uint64
+	for _, c := range e.counts() {
+		n += c.rows
+	}
+	return n
+}
+
+// waitProgress waits until the tables hold more than from rows (or d passes).
+func (e *env) waitProgress(from uint64, d time.Duration) bool {
+	deadline := time.Now().Add(d)
+	for time.Now().Before(deadline) {
+		if e.total() > from {
+			return true
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return false
+}
+
+// checkEndOffsets checks that the brokers' end offsets add up to n messages on the inputs.
+func (e *env) checkEndOffsets(n int) {
+	e.t.Helper()
+	ends, err := kafkatest.EndOffsets(context.Background(), kafkatest.Brokers(), e.topics.Inputs()...)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	sum := 0
+	for _, ps := range ends {
+		for _, end := range ps {
+			sum += int(end)
+		}
+	}
+	if sum != n {
+		e.t.Fatalf("end offsets add up to %d, produced %d", sum, n)
+	}
+}
+
+// TestKillNine kills the ingest process with SIGKILL at five random moments of a 200,000-event
+// load, restarting it each time; afterwards every table holds each message exactly once.
+func TestKillNine(t *testing.T) {
+	e := newEnv(t, 6)
+	cfg := e.config()
+	cfg.BatchInterval = 100 * time.Millisecond
+	cfg.BatchRows = 5000
+	g := kafkatest.NewGen(11, e.topics)
+	msgs := make([]kafka.Message, 200000)
+	for i := range msgs {
+		msgs[i] = g.Next()
+	}
+	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 1))
+	wait := e.produceSlowly(msgs, 4000, 150*time.Millisecond)
+	spec := e.spec(cfg, "")
+	c := startChild(t, spec)
+	for i := range 5 {
+		before := e.total()
+		if !e.waitProgress(before, 60*time.Second) {
+			t.Fatalf("kill %d: no progress within 60s", i)
+		}
+		time.Sleep(time.Duration(rng.Int64N(int64(1500 * time.Millisecond))))
+		c.kill()
+		t.Logf("kill %d at %d rows", i+1, e.total())
+		c = startChild(t, spec)
+	}
+	wait()
+	if err := c.term(30 * time.Second); err != nil {
+		t.Logf("last child: %v", err)
+	}
+	e.checkEndOffsets(len(msgs))
+	e.drain(cfg)
+	e.checkExact(e.expected(msgs))
+}
+
+// TestTwoProcesses runs two ingest processes in one group and kills one mid-load: the other
+// takes its partitions over and the result is exact.
+func TestTwoProcesses(t *testing.T) {
+	e := newEnv(t, 6)
+	cfg := e.config()
+	cfg.BatchInterval = 100 * time.Millisecond
+	g := kafkatest.NewGen(12, e.topics)
+	msgs := make([]kafka.Message, 100000)
+	for i := range msgs {
+		msgs[i] = g.Next()
+	}
+	spec := e.spec(cfg, "")
+	a := startChild(t, spec)
+	b := startChild(t, spec)
+	wait := e.produceSlowly(msgs, 4000, 100*time.Millisecond)
+	if !e.waitProgress(20000, 60*time.Second) {
+		t.Fatal("no progress within 60s")
+	}
+	a.kill()
+	t.Logf("killed one process at %d rows", e.total())
+	wait()
+	want := e.expected(msgs)
+	var sum uint64
+	for _, n := range want {
+		sum += n
+	}
+	deadline := time.Now().Add(90 * time.Second)
+	for e.total() < sum && time.Now().Before(deadline) {
+		time.Sleep(200 * time.Millisecond)
+	}
+	if err := b.term(30 * time.Second); err != nil {
+		t.Errorf("survivor: %v", err)
+	}
+	e.checkExact(want)
+}
+
+// TestClickHouseOutage cuts ClickHouse off for 10 s in the middle of a load: ingest waits,
+// recovers by itself, the result is exact, and its RSS stays bounded.
+func TestClickHouseOutage(t *testing.T) {
+	e := newEnv(t, 6)
+	cfg := e.config()
+	cfg.BatchInterval = 100 * time.Millisecond
+	cfg.InsertTimeout = 5 * time.Second
+	px := newProxy(t, chdbConfig(t).Addr[0])
+	g := kafkatest.NewGen(13, e.topics)
+	msgs := make([]kafka.Message, 150000)
+	for i := range msgs {
+		msgs[i] = g.Next()
+	}
+	c := startChild(t, e.spec(cfg, px.addr()))
+	wait := e.produceSlowly(msgs, 5000, 100*time.Millisecond)
+	if !e.waitProgress(10000, 60*time.Second) {
+		t.Fatal("no progress within 60s")
+	}
+	px.cut()
+	time.Sleep(2 * time.Second) // an INSERT whose data reached the server before the cut still lands
+	cutAt := e.total()
+	t.Logf("clickhouse cut at %d rows", cutAt)
+	time.Sleep(8 * time.Second)
+	if got := e.total(); got != cutAt {
+		t.Errorf("rows grew from %d to %d while ClickHouse was unreachable", cutAt, got)
+	}
+	px.restore()
+	wait()
+	want := e.expected(msgs)
+	var sum uint64
+	for _, n := range want {
+		sum += n
+	}
+	deadline := time.Now().Add(90 * time.Second)
+	for e.total() < sum && time.Now().Before(deadline) {
+		time.Sleep(200 * time.Millisecond)
+	}
+	rss := c.peakRSS()
+	if err := c.term(30 * time.Second); err != nil {
+		t.Errorf("ingest after outage: %v", err)
+	}
+	e.checkExact(want)
+	t.Logf("peak RSS %d MiB", rss>>20)
+	if rss > 300<<20 {
+		t.Errorf("peak RSS %d MiB, want ≤ 300 MiB", rss>>20)
+	}
+}
