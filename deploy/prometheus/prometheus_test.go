@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -113,5 +114,48 @@ func TestAlertmanagerExample(t *testing.T) {
 		if !strings.Contains(matched, team) {
 			t.Errorf("no route matches %s", team)
 		}
+	}
+}
+
+// TestRuleMetricsExist checks that every csat_* metric the rules use is defined by ingest or by
+// the api package (a renamed metric would silently never fire).
+func TestRuleMetricsExist(t *testing.T) {
+	var src strings.Builder
+	for _, f := range []string{"../../ingest/metrics.go", "../../aggregate/api/metrics.go"} {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		src.Write(b)
+	}
+	rules, err := os.ReadFile("alerts.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var f struct {
+		Groups []struct {
+			Rules []struct {
+				Alert string `yaml:"alert"`
+				Expr  string `yaml:"expr"`
+			} `yaml:"rules"`
+		} `yaml:"groups"`
+	}
+	if err := yaml.Unmarshal(rules, &f); err != nil {
+		t.Fatal(err)
+	}
+	re := regexp.MustCompile(`\bcsat_[a-z0-9_]+`)
+	n := 0
+	for _, g := range f.Groups {
+		for _, r := range g.Rules {
+			for _, m := range re.FindAllString(r.Expr, -1) {
+				n++
+				if !strings.Contains(src.String(), `"`+m+`"`) {
+					t.Errorf("alert %s: metric %s is defined neither by ingest nor by the api package", r.Alert, m)
+				}
+			}
+		}
+	}
+	if n == 0 {
+		t.Error("no csat metrics found in alerts.yaml")
 	}
 }
