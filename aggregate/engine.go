@@ -67,6 +67,17 @@ func (e *Engine) Branches(ctx context.Context) ([]Branch, error) {
 	return out, nil
 }
 
+// knownSet returns the cached known hierarchy, reloading it when older than knownTTL.
+func (e *Engine) knownSet(ctx context.Context) (map[string]bool, error) {
+	e.bmu.Lock()
+	known, at := e.known, e.knownAt
+	e.bmu.Unlock()
+	if known != nil && e.now().Sub(at) <= knownTTL {
+		return known, nil
+	}
+	return e.loadKnown(ctx)
+}
+
 func (e *Engine) loadKnown(ctx context.Context) (map[string]bool, error) {
 	parts := make([]string, len(rawBranchTables))
 	for i, t := range rawBranchTables {

@@ -1,0 +1,336 @@
+package aggregate
+
+import (
+	"context"
+	"fmt"
+	"sort"
+
+	"github.com/csat-dev/csat/aggregate/kpi"
+	"github.com/csat-dev/csat/schema"
+)
+
+// maxTrendMonths bounds the months of one trend request.
+const maxTrendMonths = 120
+
+// alertLookback is the number of months before the alert month whose cards decline_streak
+// sees: a streak longer than this is reported as alertLookback months long (its values start
+// alertLookback months back). It is never less than CSAT_ALERT_DECLINE_MONTHS.
+const alertLookback = 6
+
+// Card returns the KPI card of branch (its whole subtree) for month m (SPEC §4).
+func (e *Engine) Card(ctx context.Context, branch string, m schema.Month) (kpi.Card, error) {
+	if err := e.checkBranch(ctx, "branch", branch); err != nil {
+		return kpi.Card{}, err
+	}
+	if err := checkMonth("month", m); err != nil {
+		return kpi.Card{}, err
+	}
+	md, err := e.load(ctx, selector{selBranch, branch}, []schema.Month{m.Prev(), m})
+	if err != nil {
+		return kpi.Card{}, err
+	}
+	return kpi.ComputeCard(e.cfg, e.cat, branch, m, md.lookup(m, branch), md.lookup(m.Prev(), branch)), nil
+}
+
+// TrendPoint is one month of a trend: the metric's value, moe95, n (null for metrics without
+// one) and reportable.
+type TrendPoint struct {
+	Month schema.Month `json:"month"`
+	kpi.MetricValue
+}
+
+// Trend is a metric of one branch over consecutive months (SPEC §4 "trend").
+type Trend struct {
+	Branch string       `json:"branch"`
+	Metric string       `json:"metric"`
+	From   schema.Month `json:"from"`
+	To     schema.Month `json:"to"`
+	Points []TrendPoint `json:"points"` // one per month from From to To; null values where no data
+}
+
+// Trend returns one value of metric per month from..to (inclusive, at most 120 months).
+func (e *Engine) Trend(ctx context.Context, branch, metric string, from, to schema.Month) (Trend, error) {
+	met, err := e.metric(metric)
+	if err != nil {
+		return Trend{}, err
+	}
+	if err := e.checkBranch(ctx, "branch", branch); err != nil {
+		return Trend{}, err
+	}
+	if err := checkMonth("from", from); err != nil {
+		return Trend{}, err
+	}
+	if err := checkMonth("to", to); err != nil {
+		return Trend{}, err
+	}
+	if from > to {
+		return Trend{}, &ParamError{Param: "from", Msg: fmt.Sprintf("%s is after to %s", from, to)}
+	}
+	months := schema.Months(from, to)
+	if len(months) > maxTrendMonths {
+		return Trend{}, &ParamError{Param: "to", Msg: fmt.Sprintf("%d months from %s to %s; at most %d", len(months), from, to, maxTrendMonths)}
+	}
+	md, err := e.load(ctx, selector{selBranch, branch}, schema.Months(from.Prev(), to))
+	if err != nil {
+		return Trend{}, err
+	}
+	t := Trend{Branch: branch, Metric: met.String(), From: from, To: to, Points: make([]TrendPoint, 0, len(months))}
+	for _, m := range months {
+		card := kpi.ComputeCard(e.cfg, e.cat, branch, m, md.lookup(m, branch), md.lookup(m.Prev(), branch))
+		t.Points = append(t.Points, TrendPoint{Month: m, MetricValue: e.metricValue(&card, met)})
+	}
+	return t, nil
+}
+
+// metric parses a metric name into a ParamError on failure.
+func (e *Engine) metric(name string) (kpi.Metric, error) {
+	m, err := kpi.ParseMetric(name, e.cat)
+	if err != nil {
+		return kpi.Metric{}, &ParamError{Param: "metric", Msg: err.Error()}
+	}
+	if m.Kind == kpi.KindScore && e.sc == nil {
+		return kpi.Metric{}, &ParamError{Param: "metric", Msg: "score needs a scorecard, and none is configured"}
+	}
+	return m, nil
+}
+
+// metricValue extracts m from a card; score comes from the scorecard.
+func (e *Engine) metricValue(card *kpi.Card, m kpi.Metric) kpi.MetricValue {
+	if m.Kind == kpi.KindScore {
+		if e.sc == nil {
+			return kpi.MetricValue{}
+		}
+		return e.sc.MonthScore(card)
+	}
+	return card.Metric(m)
+}
+
+// lowerIsBetter reports the metrics where a smaller value ranks first.
+func lowerIsBetter(k kpi.Kind) bool {
+	switch k {
+	case kpi.KindComplaintRate, kpi.KindEscalatedRate, kpi.KindChurnRate, kpi.KindHighValueChurnRate:
+		return true
+	}
+	return false
+}
+
+// Ranked is one child in a comparison.
+type Ranked struct {
+	Branch string `json:"branch"`
+	kpi.MetricValue
+	Rank   int      `json:"rank"`
+	Change *float64 `json:"change"` // value − the value of the month before; null unless both are non-null
+}
+
+// Comparison is a metric over the children of a parent for one month (SPEC §4 "compare").
+type Comparison struct {
+	Parent   string       `json:"parent"`
+	Month    schema.Month `json:"month"`
+	Metric   string       `json:"metric"`
+	Children []Ranked     `json:"children"`
+}
+
+// Compare ranks the known children of parent by metric for month m. Every child gets a rank,
+// 1 = best (highest, or lowest for complaint and churn rates): first the children whose value
+// is reportable, by value; then those with a value that is not reportable (n below
+// CSAT_MIN_SAMPLE), by value; then those with no value, by branch id. Ties go to the smaller
+// branch id. Change is the value minus that of m−1, whether or not either is reportable.
+func (e *Engine) Compare(ctx context.Context, parent string, m schema.Month, metric string) (Comparison, error) {
+	met, err := e.metric(metric)
+	if err != nil {
+		return Comparison{}, err
+	}
+	if err := e.checkBranch(ctx, "parent", parent); err != nil {
+		return Comparison{}, err
+	}
+	if err := checkMonth("month", m); err != nil {
+		return Comparison{}, err
+	}
+	md, err := e.load(ctx, selector{selChildren, parent}, []schema.Month{m.Add(-2), m.Prev(), m})
+	if err != nil {
+		return Comparison{}, err
+	}
+	kids, err := e.children(ctx, parent, md)
+	if err != nil {
+		return Comparison{}, err
+	}
+	c := Comparison{Parent: parent, Month: m, Metric: met.String(), Children: make([]Ranked, 0, len(kids))}
+	for _, b := range kids {
+		cur := kpi.ComputeCard(e.cfg, e.cat, b, m, md.lookup(m, b), md.lookup(m.Prev(), b))
+		prev := kpi.ComputeCard(e.cfg, e.cat, b, m.Prev(), md.lookup(m.Prev(), b), md.lookup(m.Add(-2), b))
+		r := Ranked{Branch: b, MetricValue: e.metricValue(&cur, met)}
+		if pv := e.metricValue(&prev, met).Value; pv != nil && r.Value != nil {
+			d := *r.Value - *pv
+			r.Change = &d
+		}
+		c.Children = append(c.Children, r)
+	}
+	lower := lowerIsBetter(met.Kind)
+	group := func(r Ranked) int {
+		switch {
+		case r.Value == nil:
+			return 2
+		case !r.Reportable:
+			return 1
+		}
+		return 0
+	}
+	sort.SliceStable(c.Children, func(i, j int) bool {
+		a, b := c.Children[i], c.Children[j]
+		if ga, gb := group(a), group(b); ga != gb {
+			return ga < gb
+		}
+		if a.Value != nil && *a.Value != *b.Value {
+			if lower {
+				return *a.Value < *b.Value
+			}
+			return *a.Value > *b.Value
+		}
+		return a.Branch < b.Branch
+	})
+	for i := range c.Children {
+		c.Children[i].Rank = i + 1
+	}
+	return c, nil
+}
+
+// children lists the known children of parent together with any child present in md, sorted.
+func (e *Engine) children(ctx context.Context, parent string, md monthData) ([]string, error) {
+	known, err := e.knownSet(ctx)
+	if err != nil {
+		return nil, err
+	}
+	set := map[string]bool{}
+	for id := range known {
+		if schema.Parent(id) == parent {
+			set[id] = true
+		}
+	}
+	for _, bm := range md {
+		for id := range bm {
+			set[id] = true
+		}
+	}
+	out := make([]string, 0, len(set))
+	for id := range set {
+		out = append(out, id)
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+// AlertList is the JSON of `csat alerts` (SPEC §4): {"month": M, "alerts": [...]}.
+type AlertList struct {
+	Month  schema.Month `json:"month"`
+	Alerts []kpi.Alert  `json:"alerts"`
+}
+
+// Alerts evaluates the alert rules of SPEC §3.11 for month m over every branch of the subtree
+// of branch (ALL: the whole company), at every level, that has data in m. decline_streak sees
+// the alertLookback months before m (see there). Alerts are ordered by branch, then rule.
+func (e *Engine) Alerts(ctx context.Context, branch string, m schema.Month) (AlertList, error) {
+	if err := e.checkBranch(ctx, "branch", branch); err != nil {
+		return AlertList{}, err
+	}
+	if err := checkMonth("month", m); err != nil {
+		return AlertList{}, err
+	}
+	back := max(alertLookback, e.cfg.AlertDeclineMonths)
+	months := schema.Months(m.Add(-back-1), m) // one more month: each card needs its m−1
+	md, err := e.load(ctx, selector{selSubtree, branch}, months)
+	if err != nil {
+		return AlertList{}, err
+	}
+	out := AlertList{Month: m, Alerts: []kpi.Alert{}}
+	branches := make([]string, 0, len(md[m]))
+	for b := range md[m] {
+		branches = append(branches, b)
+	}
+	sort.Strings(branches)
+	series := make([]*kpi.Card, back+1)
+	for _, b := range branches {
+		for i := range series {
+			mo := m.Add(i - back)
+			cur := md[mo][b]
+			if cur == nil {
+				series[i] = nil
+				continue
+			}
+			card := kpi.ComputeCard(e.cfg, e.cat, b, mo, *cur, md.lookup(mo.Prev(), b))
+			series[i] = &card
+		}
+		out.Alerts = append(out.Alerts, kpi.Alerts(e.cfg, e.cat, e.sc, b, m, series)...)
+	}
+	kpi.SortAlerts(out.Alerts)
+	return out, nil
+}
+
+// Scorecard evaluates the scorecard of branch over an assessment period: a period configured in
+// the scorecard file, YYYY-Qn, YYYY-MM or YYYY.
+func (e *Engine) Scorecard(ctx context.Context, branch, period string) (kpi.ScorecardResult, error) {
+	if err := e.checkBranch(ctx, "branch", branch); err != nil {
+		return kpi.ScorecardResult{}, err
+	}
+	rs, err := e.scorecards(ctx, selector{selBranch, branch}, period)
+	if err != nil {
+		return kpi.ScorecardResult{}, err
+	}
+	return rs[0], nil
+}
+
+// ChildScorecards evaluates the scorecard of every known child of parent over period, in
+// branch order: one read for all of them (e.g. all provinces under ALL).
+func (e *Engine) ChildScorecards(ctx context.Context, parent, period string) ([]kpi.ScorecardResult, error) {
+	if err := e.checkBranch(ctx, "parent", parent); err != nil {
+		return nil, err
+	}
+	return e.scorecards(ctx, selector{selChildren, parent}, period)
+}
+
+func (e *Engine) scorecards(ctx context.Context, sel selector, period string) ([]kpi.ScorecardResult, error) {
+	if e.sc == nil {
+		return nil, errNoScorecard
+	}
+	p, err := e.sc.Period(period)
+	if err != nil {
+		return nil, &ParamError{Param: "period", Msg: err.Error()}
+	}
+	if len(p.Months) == 0 {
+		return nil, &ParamError{Param: "period", Msg: fmt.Sprintf("%q has no months", period)}
+	}
+	set := map[schema.Month]bool{}
+	for _, pm := range p.Months {
+		if !pm.Month.Valid() {
+			return nil, &ParamError{Param: "period", Msg: fmt.Sprintf("%q: month %d is not a month", period, uint32(pm.Month))}
+		}
+		set[pm.Month], set[pm.Month.Prev()] = true, true
+	}
+	months := make([]schema.Month, 0, len(set))
+	for m := range set {
+		months = append(months, m)
+	}
+	sort.Slice(months, func(i, j int) bool { return months[i] < months[j] })
+	md, err := e.load(ctx, sel, months)
+	if err != nil {
+		return nil, err
+	}
+	branches := []string{sel.id}
+	if sel.kind == selChildren {
+		if branches, err = e.children(ctx, sel.id, md); err != nil {
+			return nil, err
+		}
+	}
+	out := make([]kpi.ScorecardResult, 0, len(branches))
+	for _, b := range branches {
+		cards := make(map[schema.Month]*kpi.Card, len(p.Months))
+		for _, pm := range p.Months {
+			if md[pm.Month][b] == nil {
+				continue // no data: the month scores 0 and is missing
+			}
+			c := kpi.ComputeCard(e.cfg, e.cat, b, pm.Month, md.lookup(pm.Month, b), md.lookup(pm.Month.Prev(), b))
+			cards[pm.Month] = &c
+		}
+		out = append(out, e.sc.Evaluate(b, p, cards))
+	}
+	return out, nil
+}

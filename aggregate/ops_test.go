@@ -1,0 +1,189 @@
+package aggregate_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/csat-dev/csat/aggregate"
+	"github.com/csat-dev/csat/aggregate/chtest"
+	"github.com/csat-dev/csat/aggregate/kpi"
+)
+
+func val(t *testing.T, name string, got *float64, want float64) {
+	t.Helper()
+	if got == nil {
+		t.Errorf("%s = null, want %v", name, want)
+		return
+	}
+	if !approx(*got, want) {
+		t.Errorf("%s = %v, want %v", name, *got, want)
+	}
+}
+
+// TestOperations runs the read operations over the fixture of TestProjectorFixture, with
+// CSAT_MIN_SAMPLE = 1 so that the small samples are reportable.
+func TestOperations(t *testing.T) {
+	conn, _ := chtest.New(t)
+	ctx := context.Background()
+	p := newProjector(conn)
+	phase1(t, conn)
+	phase2(t, conn)
+	if err := p.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	cfg := kpi.DefaultConfig()
+	cfg.MinSample = 1
+	sc, err := kpi.DefaultScorecard(testCatalog())
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := aggregate.NewEngine(conn, cfg, testCatalog(), sc, nil)
+
+	sNet := (2*rs(10) + 1*rs(4)) / 3 // county network: r1 (w 2), r2 (w 1)
+	cityVoice := (2*rs(1) + 3*rs(7)) / 5
+	countyCSI := (2*sNet + 1*rs(1)) / 3
+	cityCSI := (2*sNet + 1*cityVoice) / 3
+	ctccCSI := (2*rs(1) + 1*rs(10)) / 3
+
+	t.Run("card", func(t *testing.T) {
+		c, err := e.Card(ctx, "GD-GZ-TH", oct)
+		if err != nil {
+			t.Fatal(err)
+		}
+		val(t, "county csi", c.Survey.Own.CSI.Value, countyCSI)
+		if c.Survey.Own.CSI.N != 2 {
+			t.Errorf("county csi n = %d, want 2", c.Survey.Own.CSI.N)
+		}
+		c, err = e.Card(ctx, "GD-GZ", oct)
+		if err != nil {
+			t.Fatal(err)
+		}
+		val(t, "city csi", c.Survey.Own.CSI.Value, cityCSI)
+		val(t, "city lead", c.Survey.Lead.Value, cityCSI-ctccCSI)
+		if c.Survey.Lead.BestCompetitor == nil || *c.Survey.Lead.BestCompetitor != "ctcc" {
+			t.Errorf("best competitor = %v, want ctcc", c.Survey.Lead.BestCompetitor)
+		}
+		val(t, "complaint rate", c.Complaints.RatePer10k, 2.0/2000*10000)
+		val(t, "churn rate", c.Churn.Rate, 3.0/2000*100)
+		val(t, "high value churn rate", c.Churn.HighValueRate, 1.0/200*100)
+		val(t, "retention rate", c.Churn.RetentionRate, 100-100*2.0/700)
+		val(t, "window satisfaction", c.Window.Satisfaction, 100*2.0/3)
+		if c.Base == nil || c.Base.Subscribers != 2000 {
+			t.Errorf("city base = %+v, want 2000 (the sum of its counties)", c.Base)
+		}
+	})
+
+	t.Run("trend", func(t *testing.T) {
+		tr, err := e.Trend(ctx, "GD", "csi", sep, oct)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(tr.Points) != 2 {
+			t.Fatalf("%d points, want 2", len(tr.Points))
+		}
+		val(t, "2026-09", tr.Points[0].Value, 100) // only r7 (network = 10)
+		val(t, "2026-10", tr.Points[1].Value, cityCSI)
+	})
+
+	t.Run("compare", func(t *testing.T) {
+		c, err := e.Compare(ctx, "GD-GZ", oct, "csi")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(c.Children) != 2 || c.Children[0].Branch != "GD-GZ-TH" || c.Children[1].Branch != "GD-GZ-BY" {
+			t.Fatalf("children = %+v, want GD-GZ-TH then GD-GZ-BY (no value)", c.Children)
+		}
+		val(t, "GD-GZ-TH change", c.Children[0].Change, countyCSI-100)
+		if c.Children[1].Value != nil || c.Children[1].Rank != 2 || c.Children[1].Change != nil {
+			t.Errorf("GD-GZ-BY = %+v, want rank 2 without value or change", c.Children[1])
+		}
+	})
+
+	t.Run("alerts", func(t *testing.T) {
+		a, err := e.Alerts(ctx, "GD", oct)
+		if err != nil {
+			t.Fatal(err)
+		}
+		found := map[string]bool{}
+		for _, al := range a.Alerts {
+			if !strings.HasPrefix(al.Branch, "GD") {
+				t.Errorf("alert outside the subtree: %+v", al)
+			}
+			found[al.Rule+" "+al.Branch+" "+al.Metric] = true
+		}
+		for _, w := range []string{"below_base GD-GZ csi", "below_base GD-GZ complaint_rate", "below_base GD csi", "below_base GD-GZ-TH csi"} {
+			if !found[w] {
+				t.Errorf("no alert %q in %v", w, found)
+			}
+		}
+		b, err := json.Marshal(a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(string(b), `{"month":"2026-10","alerts":[{`) {
+			t.Errorf("JSON = %.80s…", b)
+		}
+	})
+
+	t.Run("scorecard", func(t *testing.T) {
+		r, err := e.Scorecard(ctx, "GD-GZ", "2026-Q4")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(r.Components) != 7 {
+			t.Fatalf("%d components, want 7", len(r.Components))
+		}
+		if !r.Components[0].Missing { // November and December have no data
+			t.Errorf("csi over 2026-Q4 not missing: %+v", r.Components[0])
+		}
+		rs, err := e.ChildScorecards(ctx, "ALL", "2026-10")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rs) != 1 || rs[0].Branch != "GD" {
+			t.Errorf("ChildScorecards(ALL) = %d results, want GD only", len(rs))
+		}
+	})
+
+	t.Run("branches", func(t *testing.T) {
+		bs, err := e.Branches(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []string
+		for _, b := range bs {
+			ids = append(ids, b.ID)
+		}
+		if got, want := strings.Join(ids, " "), "ALL GD GD-GZ GD-GZ-BY GD-GZ-TH"; got != want {
+			t.Errorf("Branches = %s, want %s", got, want)
+		}
+	})
+
+	t.Run("bad input", func(t *testing.T) {
+		for _, tc := range []struct {
+			name  string
+			err   error
+			param string
+		}{
+			{"unknown branch", func() error { _, err := e.Card(ctx, "BJ", oct); return err }(), "branch"},
+			{"malformed branch", func() error { _, err := e.Card(ctx, "gd gz", oct); return err }(), "branch"},
+			{"bad month", func() error { _, err := e.Card(ctx, "GD", 202613); return err }(), "month"},
+			{"unknown metric", func() error { _, err := e.Trend(ctx, "GD", "nps", sep, oct); return err }(), "metric"},
+			{"from after to", func() error { _, err := e.Trend(ctx, "GD", "csi", oct, sep); return err }(), "from"},
+			{"unknown parent", func() error { _, err := e.Compare(ctx, "BJ", oct, "csi"); return err }(), "parent"},
+			{"bad period", func() error { _, err := e.Scorecard(ctx, "GD", "2026-Q5"); return err }(), "period"},
+		} {
+			var pe *aggregate.ParamError
+			if !errors.As(tc.err, &pe) || pe.Param != tc.param {
+				t.Errorf("%s: err = %v, want a ParamError for %s", tc.name, tc.err, tc.param)
+			}
+		}
+		_, err := e.Card(ctx, "BJ", oct)
+		if !errors.Is(err, aggregate.ErrUnknownBranch) {
+			t.Errorf("Card(BJ): %v, want ErrUnknownBranch", err)
+		}
+	})
+}
