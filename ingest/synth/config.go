@@ -22,7 +22,7 @@ type Config struct {
 	EndMonth schema.Month
 	// Now is only used to find the default EndMonth. Default: time.Now().
 	Now time.Time
-	// Scale sets the size of the hierarchy: 1 ≈ 3 provinces, 8 cities, 25 counties. Default 1.
+	// Scale sets the size of the hierarchy: 1 ≈ 3 provinces, 9 cities, 25 counties. Default 1.
 	Scale float64
 	// Volume multiplies the subscriber bases and so the volumes of hotline and store ratings,
 	// complaints and churn (not the survey samples). Default 1 (a county of 15 000–45 000

@@ -10,15 +10,15 @@
 //     (ctcc, cucc): 36–60 own interviews per county, 14–22 and 12–20 per competitor, plus a direct
 //     city sample whose respondents have no county (20–40 own) — a few hundred own responses per
 //     city. Sampling weights by value segment, item non-response (few answer the complaint item),
-//     branch effects, a small seasonality; own scores around 80 on the 0–100 scale, competitors a
+//     branch effects, a small seasonality; own CSI around 81 on the 0–100 scale, competitors a
 //     few points lower but better on tariffs. 85% carry an explicit wave.
 //   - survey_void: about 0.6% of interviews fail quality control; half of the voids are emitted
 //     before the response they retract.
 //   - hotline_feedback and store_feedback at about 0.8% and 0.5% of the subscribers a month.
-//   - complaint_opened (≈ 2.2 per 10 000 subscribers a month, escalated when lodged with the
+//   - complaint_opened (≈ 1.3–3.5 per 10 000 subscribers a month by county, escalated when lodged with the
 //     regulator) and complaint_closed (median 30 h later, so in the same or the next month; a
 //     complaint not resolved by the end of the range stays open).
-//   - churn by tier (0.5% high, 0.9% mid, 1.8% low a month).
+//   - churn by tier (0.8% high, 1.5% mid, 2.2% low a month, × a county factor 0.75–1.35).
 //
 // About 0.2–0.3% of the messages are resent (the same bytes, so the same event_id) right after
 // the original, to exercise exactly-once counting.
@@ -27,12 +27,15 @@
 // magnitudes): a city's network score falling significantly three months in a row, a small-sample
 // county whose CSI falls three months in a row within sampling noise (watch), and a city whose lead
 // over a competitor turns negative (lead_lost). The generator holds them on the realized data, not
-// only in expectation: it draws a city's survey wave again (deterministically) until the stories
-// hold and no unplanted significant decline streak, CSI decline streak or negative city lead
-// appears at city, county, province or company level. Items still show a few watch streaks:
-// that is what sampling noise does.
+// only in expectation: it draws a city's survey wave again (deterministically, with the next
+// attempt number) until the stories hold, and redraws a province's cities (or all cities) until
+// the provinces and the company hold too. The same guards keep the rest of the data free of
+// unplanted signals: no significant decline streak, no CSI or window-satisfaction decline streak
+// and no lead below +0.5 at any branch and level, except where a story moves the value (the
+// declining item also falls in the city's counties, its province and the company). Items still
+// show a few watch streaks: that is what sampling noise does.
 //
 // Same Config (Seed, Months, EndMonth, Scale, Volume) → byte-identical stream. Generate streams
-// to a callback and holds one city's survey wave at a time; Run publishes to a Sink (for
-// example *publish.Publisher) with an optional rate limit.
+// to a callback and holds one month of survey waves and window ratings at a time; Run publishes
+// to a Sink (for example *publish.Publisher) with an optional rate limit.
 package synth

@@ -24,7 +24,7 @@ func ExampleGenerate() {
 		fmt.Println(s.Name, s.Branch, s.Metric, s.Start, s.Month)
 	}
 	// Output:
-	// 2026-05 2026-10 36 branches
+	// 2026-05 2026-10 37 branches
 	// true true
 	// decline_significant GD-SZ item:network 2026-07 2026-10
 	// decline_watch ZJ-HZ-XH csi 2026-07 2026-10

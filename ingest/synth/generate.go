@@ -40,18 +40,14 @@ type gen struct {
 	sum     Summary
 	effects map[string]effect
 	hist    map[string]*history
-	// upper accumulates the own carrier's month of each province and of the company (ALL), one
-	// carrierStats per month; lastCity is the city that completes each of them every month.
-	upper    map[string][]*carrierStats
-	lastCity map[string]string
-	// whist is each branch's window satisfaction so far; wupper accumulates provinces and ALL.
-	whist  map[string][]val
-	wupper map[string][]ratio
+	// whist is each branch's window satisfaction so far.
+	whist map[string][]val
 }
 
-// Generate emits the stream for cfg: month by month, the subscriber snapshots, then per city the
-// survey wave (with its voids), hotline and store ratings, complaints (closed ones right after they
-// open) and churn. It holds at most one city's survey wave in memory. A few events are emitted
+// Generate emits the stream for cfg: month by month, the subscriber snapshots, the survey waves
+// (with their voids), the hotline and store ratings, then per county the complaints (closed ones
+// right after they open) and churn. It holds one month of survey waves and window ratings in
+// memory (a few tens of thousands of events at Scale 10). A few events are emitted
 // twice (a producer's resend) and some voids come before the response they retract, so the
 // exactly-once paths of ingest are exercised.
 func Generate(cfg Config, emit Emit) (Summary, error) {
@@ -67,21 +63,11 @@ func Generate(cfg Config, emit Emit) (Summary, error) {
 	g.end = time.Date(last.Year(), time.Month(last.Mon()), 1, 0, 0, 0, 0, tz).AddDate(0, 1, 0).Add(-time.Second)
 	g.sum = Summary{First: g.months[0], Last: last, Events: map[string]int{}}
 	g.sum.Branches = len(g.tree.names)
-	g.upper, g.lastCity = map[string][]*carrierStats{}, map[string]string{}
-	g.whist, g.wupper = map[string][]val{}, map[string][]ratio{}
-	for _, id := range append([]string{schema.Root}, branchIDs(g.tree.provinces)...) {
-		g.hist[id] = &history{}
-		for range g.months {
-			g.upper[id] = append(g.upper[id], &carrierStats{})
-		}
-		g.wupper[id] = make([]ratio, len(g.months))
-	}
+	g.whist = map[string][]val{}
 	for id := range g.tree.names {
 		g.hist[id] = &history{}
 	}
-	for _, c := range g.tree.cities {
-		g.lastCity[province(c.ID)], g.lastCity[schema.Root] = c.ID, c.ID
-	}
+	g.hist[schema.Root] = &history{}
 	for mi, m := range g.months {
 		for _, city := range g.tree.cities {
 			for _, county := range g.tree.counties[city.ID] {
@@ -90,13 +76,13 @@ func Generate(cfg Config, emit Emit) (Summary, error) {
 				}
 			}
 		}
+		if err := g.surveyMonth(mi, m); err != nil {
+			return g.sum, err
+		}
+		if err := g.windowMonth(mi, m); err != nil {
+			return g.sum, err
+		}
 		for _, city := range g.tree.cities {
-			if err := g.survey(city, mi, m); err != nil {
-				return g.sum, err
-			}
-			if err := g.window(city, mi, m); err != nil {
-				return g.sum, err
-			}
 			for _, county := range g.tree.counties[city.ID] {
 				if err := g.complaints(city, county, mi, m); err != nil {
 					return g.sum, err
@@ -177,20 +163,8 @@ type surveyVoidJSON struct {
 
 var voidReasons = []string{"质检未通过：访问时长过短", "质检未通过：录音缺失", "quality control: duplicate respondent"}
 
-func (g *gen) survey(city Branch, mi int, m schema.Month) error {
-	var wave []response
-	why := ""
-	for attempt := 0; attempt < maxAttempts; attempt++ {
-		wave = g.surveyWave(city, m, attempt)
-		if why = g.acceptWave(city, mi, wave); why == "" {
-			break
-		}
-		g.sum.Retries++
-	}
-	if why != "" {
-		g.sum.Unmet = append(g.sum.Unmet, fmt.Sprintf("%s %v: %s", city.ID, m, why))
-	}
-	g.recordWave(city, mi, wave)
+// emitWave emits a city's accepted survey wave with its voids and resends.
+func (g *gen) emitWave(m schema.Month, wave []response) error {
 	for i := range wave {
 		r := &wave[i]
 		id := fmt.Sprintf("sr-%s-%s-%s-%04d", r.unit, monthKey(m), r.carrier, r.seq)
@@ -382,37 +356,6 @@ func (r ratio) val() val {
 	return val{v: 100 * p, se: 100 * math.Sqrt(p*(1-p)/float64(r.n)), n: r.n}
 }
 
-// window generates and emits the window-service ratings of the city's counties for month m. The
-// window satisfaction has no planted story, so the draw is repeated until no branch (county, city,
-// and once complete province and company) shows a decline streak of it.
-func (g *gen) window(city Branch, mi int, m schema.Month) error {
-	counties := g.tree.counties[city.ID]
-	var batch [][]windowMsg
-	var why string
-	for attempt := 0; attempt < maxAttempts; attempt++ {
-		batch = batch[:0]
-		for _, c := range counties {
-			batch = append(batch, g.windowCounty(city, c, m, attempt))
-		}
-		if why = g.acceptWindow(city, mi, batch); why == "" {
-			break
-		}
-		g.sum.Retries++
-	}
-	if why != "" {
-		g.sum.Unmet = append(g.sum.Unmet, fmt.Sprintf("%s %v: %s", city.ID, m, why))
-	}
-	g.recordWindow(city, mi, batch)
-	for _, msgs := range batch {
-		for _, w := range msgs {
-			if err := g.send(w.t, w.branch, w.v, w.resend); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
-
 // windowRatios sums the batch per county and for the city.
 func windowRatios(city Branch, counties []Branch, batch [][]windowMsg) map[string]ratio {
 	out := map[string]ratio{}
@@ -431,44 +374,13 @@ func windowRatios(city Branch, counties []Branch, batch [][]windowMsg) map[strin
 	return out
 }
 
-func (g *gen) acceptWindow(city Branch, mi int, batch [][]windowMsg) string {
-	rs := windowRatios(city, g.tree.counties[city.ID], batch)
-	check := func(b string, r ratio) string {
-		h := g.whist[b]
-		if n, z := streak(append(h[:len(h):len(h)], r.val())); n >= 3 {
-			return fmt.Sprintf("unplanted window decline streak %s z=%.2f", b, z)
-		}
-		return ""
-	}
-	for b, r := range rs {
-		if why := check(b, r); why != "" {
-			return why
-		}
-	}
-	for _, up := range []string{province(city.ID), schema.Root} {
-		if g.lastCity[up] == city.ID {
-			acc := g.wupper[up][mi]
-			if why := check(up, ratio{acc.sat + rs[city.ID].sat, acc.n + rs[city.ID].n}); why != "" {
-				return why
-			}
-		}
+// windowGuard rejects any decline streak of a branch's window satisfaction: it has no story.
+func (g *gen) windowGuard(b string, r ratio) string {
+	h := g.whist[b]
+	if n, z := streak(append(h[:len(h):len(h)], r.val())); n >= 3 {
+		return fmt.Sprintf("unplanted window decline streak %s z=%.2f", b, z)
 	}
 	return ""
-}
-
-func (g *gen) recordWindow(city Branch, mi int, batch [][]windowMsg) {
-	rs := windowRatios(city, g.tree.counties[city.ID], batch)
-	for b, r := range rs {
-		g.whist[b] = append(g.whist[b], r.val())
-	}
-	for _, up := range []string{province(city.ID), schema.Root} {
-		acc := &g.wupper[up][mi]
-		acc.sat += rs[city.ID].sat
-		acc.n += rs[city.ID].n
-		if g.lastCity[up] == city.ID {
-			g.whist[up] = append(g.whist[up], acc.val())
-		}
-	}
 }
 
 func (g *gen) monthIndex(m schema.Month) int { return monthsBetween(g.months[0], m) }
@@ -493,7 +405,7 @@ var (
 	categoryShare  = []float64{0.25, 0.20, 0.15, 0.20, 0.12, 0.08}
 	channels       = []string{"hotline", "store", "online", "regulator", "other"}
 	channelShare   = []float64{0.55, 0.15, 0.20, 0.05, 0.05}
-	complaintRate  = 2.2 / 10000 // complaints a month per subscriber (万投比 2.2)
+	complaintRate  = 2.2 / 10000 // complaints a month per subscriber (万投比 2.2), × the county's factor 0.6–1.6
 	slaMedianHours = 30.0
 )
 
@@ -503,7 +415,7 @@ func (g *gen) complaints(city, county Branch, mi int, m schema.Month) error {
 	b := g.base(county.ID, mi)
 	r := g.rng("complaints", county.ID, monthKey(m))
 	share := categoryShare
-	lambda := b.subscribers * complaintRate
+	lambda := b.subscribers * complaintRate * (0.6 + g.rng("complaint-factor", county.ID).Float64())
 	if g.plan.decline != "" && schema.InSubtree(county.ID, g.plan.decline) {
 		// The network trouble of the decline story brings network complaints.
 		if step := monthsBetween(g.plan.last.Add(-3), m); step >= 1 && step <= 3 {
@@ -555,7 +467,9 @@ type churnJSON struct {
 var (
 	churnReasons = []string{"price", "network", "service", "competitor_offer", "relocation", "other"}
 	reasonShare  = []float64{0.30, 0.15, 0.10, 0.20, 0.15, 0.10}
-	tierRate     = map[string]float64{"high": 0.005, "mid": 0.009, "low": 0.018}
+	// tierRate is the monthly churn rate per tier, before the county's factor (0.75–1.35): around
+	// the default scorecard's targets (high-value churn 0.6–1.0%, mid/high retention 97–98.5%).
+	tierRate = map[string]float64{"high": 0.008, "mid": 0.015, "low": 0.022}
 )
 
 // churn emits the county's churned customers of month m, by tier. In the lead_lost story's city
@@ -567,7 +481,7 @@ func (g *gen) churn(city, county Branch, mi int, m schema.Month) error {
 	seq := 0
 	for _, tier := range []string{"high", "mid", "low"} {
 		size := map[string]float64{"high": b.high, "mid": b.mid, "low": b.low}[tier]
-		rate := tierRate[tier]
+		rate := tierRate[tier] * (0.75 + 0.6*g.rng("churn-factor", county.ID).Float64())
 		if rival {
 			rate *= 1.25
 		}

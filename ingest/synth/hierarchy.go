@@ -69,7 +69,7 @@ var pool = []unit{
 // Default sizes at Scale 1.
 const (
 	defaultProvinces = 3
-	defaultCities    = 8
+	defaultCities    = 9
 	defaultCounties  = 25
 	minCities        = 3 // the three planted stories need three distinct cities
 	minCountiesEach  = 2 // every city has at least two counties
@@ -84,7 +84,7 @@ type tree struct {
 }
 
 // Hierarchy returns every branch the generator names for cfg, provinces first, then cities, then
-// counties, each level in generation order. Scale sets the size: at 1 it is 3 provinces, 8 cities
+// counties, each level in generation order. Scale sets the size: at 1 it is 3 provinces, 9 cities
 // and 25 counties; the counts grow linearly with Scale up to the 8 provinces, 27 cities and 103
 // counties the generator knows, and never fall below 1 province, 3 cities and 2 counties a city.
 func Hierarchy(cfg Config) []Branch {

@@ -18,8 +18,9 @@ var items = [nItems]string{"network", "voice", "data", "tariff", "billing", "sto
 const nItems = 10
 
 var (
-	// itemMean is the own carrier's mean answer per item (x' ≈ 70–84).
-	itemMean = [nItems]float64{8.3, 8.5, 8.0, 7.3, 7.8, 8.4, 8.3, 7.9, 8.6, 7.1}
+	// itemMean is the own carrier's mean answer per item before rounding and clamping to 1–10:
+	// a company CSI around 81, tariffs and complaint handling the short planks.
+	itemMean = [nItems]float64{8.6, 8.8, 8.3, 7.6, 8.1, 8.7, 8.6, 8.2, 8.9, 7.4}
 	// answerRate is the share of respondents who answer each item (not everyone called the hotline
 	// or had a complaint handled).
 	answerRate = [nItems]float64{0.98, 0.98, 0.95, 0.97, 0.93, 0.80, 0.70, 0.75, 0.96, 0.35}
@@ -30,11 +31,12 @@ var (
 		"ctcc": {0, 0, -0.1, 0.25, 0, -0.1, 0, 0, 0, 0},
 		"cucc": {-0.15, 0, 0, 0.3, 0, 0, 0, 0, -0.1, 0},
 	}
-	// seasonGeneral is a small effect per calendar month: the Spring Festival dip, summer load,
-	// autumn recovery.
-	seasonGeneral = [13]float64{0, -0.05, -0.08, -0.02, 0, 0.02, 0.02, -0.02, -0.03, 0.01, 0.03, 0.03, 0}
+	// seasonGeneral is a small effect of single calendar months: the Spring Festival dip in
+	// February, the summer peak in August, promotions in November. Each is one month's blip, never
+	// a run of falls, so seasonality alone starts no decline streak.
+	seasonGeneral = [13]float64{2: -0.05, 8: -0.03, 11: 0.02}
 	// seasonNetwork adds congestion to network and data in the holiday and summer peaks.
-	seasonNetwork = [13]float64{0, -0.02, -0.05, 0, 0, 0, 0, -0.04, -0.05, 0, 0, 0, 0}
+	seasonNetwork = [13]float64{2: -0.04, 8: -0.05}
 )
 
 const (

@@ -333,31 +333,6 @@ func (g *gen) acceptWave(city Branch, mi int, wave []response) string {
 			return fmt.Sprintf("unplanted lead %.2f at %s %v", l, b, m)
 		}
 	}
-	// The province and the company are complete with their last city of the month: guard them too.
-	var own *carrierStats
-	for _, up := range []string{province(city.ID), schema.Root} {
-		if g.lastCity[up] != city.ID {
-			continue
-		}
-		if own == nil {
-			own = waveStats(wave, city.ID)[OwnCarrier]
-		}
-		cand := *g.upper[up][mi]
-		cand.merge(own)
-		h := g.hist[up]
-		for k := 0; k <= nItems; k++ {
-			metric := "csi"
-			if k < nItems {
-				metric = "item:" + items[k]
-			}
-			if g.exempt(up, metric) {
-				continue
-			}
-			if why := guard(up, metric, append(h[k][:len(h[k]):len(h[k])], cand.metric(k))); why != "" {
-				return why
-			}
-		}
-	}
 	return ""
 }
 
@@ -372,13 +347,16 @@ func guard(b, metric string, vals []val) string {
 }
 
 // exempt reports whether the guard leaves (branch, metric) alone because a story moves it: the
-// declining item and the CSI in the decline story's city, its counties and its ancestors, every
-// metric of the noise story's county and of the lead_lost story's city and counties.
+// declining item in the decline story's city, its counties and its ancestors, and the CSI in the
+// city and its counties; every metric of the noise story's county and of the lead_lost story's
+// city and counties.
 func (g *gen) exempt(b, metric string) bool {
 	sp := g.plan
 	switch {
-	case sp.decline != "" && (schema.InSubtree(b, sp.decline) || schema.InSubtree(sp.decline, b)):
+	case sp.decline != "" && schema.InSubtree(b, sp.decline):
 		return metric == "csi" || metric == "item:"+StoryDeclineItem
+	case sp.decline != "" && schema.InSubtree(sp.decline, b):
+		return metric == "item:"+StoryDeclineItem
 	case sp.noise != "" && b == sp.noise:
 		return true
 	case sp.leadLost != "" && schema.InSubtree(b, sp.leadLost):
@@ -434,20 +412,8 @@ func (g *gen) storyCheck(b, metric string, m schema.Month, vals []val) string {
 	return ""
 }
 
-// recordWave appends the accepted wave's own values to the histories of city and its counties,
-// and of its province and the company once their last city of the month is in.
-func (g *gen) recordWave(city Branch, mi int, wave []response) {
-	own := waveStats(wave, city.ID)[OwnCarrier]
-	for _, up := range []string{province(city.ID), schema.Root} {
-		st := g.upper[up][mi]
-		st.merge(own)
-		if g.lastCity[up] == city.ID {
-			h := g.hist[up]
-			for k := 0; k <= nItems; k++ {
-				h[k] = append(h[k], st.metric(k))
-			}
-		}
-	}
+// recordWave appends the accepted wave's own values to the histories of city and its counties.
+func (g *gen) recordWave(city Branch, wave []response) {
 	for _, b := range append(branchIDs(g.tree.counties[city.ID]), city.ID) {
 		own := waveStats(wave, b)[OwnCarrier]
 		if own == nil {
