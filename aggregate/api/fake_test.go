@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/csat-dev/csat/aggregate"
 	"github.com/csat-dev/csat/aggregate/api"
 	"github.com/csat-dev/csat/aggregate/kpi"
 	"github.com/csat-dev/csat/schema"
@@ -163,88 +164,72 @@ func (f *fakeReader) Card(_ context.Context, b string, m schema.Month) (kpi.Card
 
 func strPtr(s string) *string { return &s }
 
-// point is a trend point / compare row in the fixture's JSON.
-type point struct {
-	Month      string   `json:"month,omitempty"`
-	Branch     string   `json:"branch,omitempty"`
-	Name       string   `json:"name,omitempty"`
-	Value      *float64 `json:"value"`
-	MOE95      *float64 `json:"moe95"`
-	N          *uint64  `json:"n"`
-	Reportable bool     `json:"reportable"`
-	Rank       *int     `json:"rank,omitempty"`
-	Change     *float64 `json:"change,omitempty"`
+// metricValue is the fixture's value of a SPEC §4 metric, extracted from the computed card the
+// way the engine does.
+func metricValue(b, metric string, m schema.Month) (kpi.MetricValue, error) {
+	met, err := kpi.ParseMetric(metric, schema.DefaultCatalog())
+	if err != nil {
+		return kpi.MetricValue{}, &api.ParamError{Param: "metric", Msg: err.Error()}
+	}
+	if met.Kind == kpi.KindScore {
+		return kpi.MetricValue{}, nil
+	}
+	c := kpi.ComputeCard(kpi.DefaultConfig(), schema.DefaultCatalog(), b, m, monthData(b, m), monthData(b, m.Prev()))
+	return c.Metric(met), nil
 }
 
-func (f *fakeReader) metricValue(b, metric string, m schema.Month) (point, error) {
-	n := uint64(412)
-	if b == "GD-GZ-YX" {
-		n = 18
-	}
-	p := point{N: &n, Reportable: n >= 30, MOE95: pf(2.1)}
-	switch {
-	case metric == "csi":
-		p.Value = pf(csi(b, m))
-	case metric == "lead":
-		p.Value, p.N = pf(1.2+jitter(b, m.String())*4), nil
-	case strings.HasPrefix(metric, "item:"):
-		p.Value = pf(csi(b, m) + 6*jitter(b, metric))
-	case metric == "window_satisfaction" || metric == "complaint_rate" || metric == "churn_rate" || metric == "overall":
-		p.Value = pf(90 + 5*jitter(b, metric, m.String()))
-	default:
-		return point{}, &api.ParamError{Param: "metric", Msg: fmt.Sprintf("unknown metric %q", metric)}
-	}
-	return p, nil
-}
-
+// Trend returns the engine's own type, so the JSON checked against the OpenAPI document is the
+// engine's.
 func (f *fakeReader) Trend(_ context.Context, b, metric string, from, to schema.Month) (any, error) {
 	f.record("trend " + b)
 	if err := f.known("branch", b); err != nil {
 		return nil, err
 	}
-	pts := []point{}
+	tr := aggregate.Trend{Branch: b, Metric: metric, From: from, To: to, Points: []aggregate.TrendPoint{}}
 	for _, m := range schema.Months(from, to) {
-		p, err := f.metricValue(b, metric, m)
+		v, err := metricValue(b, metric, m)
 		if err != nil {
 			return nil, err
 		}
-		p.Month = m.String()
-		pts = append(pts, p)
+		tr.Points = append(tr.Points, aggregate.TrendPoint{Month: m, MetricValue: v})
 	}
-	return map[string]any{"branch": b, "metric": metric, "from": from, "to": to, "points": pts}, nil
+	return tr, nil
 }
 
+// Compare ranks the children like the engine: reportable values first (higher is better in
+// the fixture), then unreportable ones, each by value.
 func (f *fakeReader) Compare(_ context.Context, parent string, m schema.Month, metric string) (any, error) {
 	f.record("compare " + parent)
 	if err := f.known("parent", parent); err != nil {
 		return nil, err
 	}
-	rows := []point{}
+	c := aggregate.Comparison{Parent: parent, Month: m, Metric: metric, Children: []aggregate.Ranked{}}
 	for _, b := range f.branches {
 		if b.Parent != parent {
 			continue
 		}
-		p, err := f.metricValue(b.ID, metric, m)
+		v, err := metricValue(b.ID, metric, m)
 		if err != nil {
 			return nil, err
 		}
-		prev, _ := f.metricValue(b.ID, metric, m.Prev())
-		p.Branch, p.Name, p.Change = b.ID, b.Name, pf(*p.Value-*prev.Value)
-		rows = append(rows, p)
-	}
-	sort.SliceStable(rows, func(i, j int) bool {
-		if rows[i].Reportable != rows[j].Reportable {
-			return rows[i].Reportable
+		prev, _ := metricValue(b.ID, metric, m.Prev())
+		r := aggregate.Ranked{Branch: b.ID, MetricValue: v}
+		if v.Value != nil && prev.Value != nil {
+			r.Change = pf(*v.Value - *prev.Value)
 		}
-		return *rows[i].Value > *rows[j].Value
+		c.Children = append(c.Children, r)
+	}
+	sort.SliceStable(c.Children, func(i, j int) bool {
+		a, b := c.Children[i], c.Children[j]
+		if a.Reportable != b.Reportable {
+			return a.Reportable
+		}
+		return *a.Value > *b.Value
 	})
-	for i := range rows {
-		if rows[i].Reportable {
-			r := i + 1
-			rows[i].Rank = &r
-		}
+	for i := range c.Children {
+		c.Children[i].Rank = i + 1
 	}
-	return map[string]any{"parent": parent, "month": m, "metric": metric, "branches": rows}, nil
+	return c, nil
 }
 
 func (f *fakeReader) Alerts(_ context.Context, b string, m schema.Month) (any, error) {
@@ -265,7 +250,7 @@ func (f *fakeReader) Alerts(_ context.Context, b string, m schema.Month) (any, e
 			out = append(out, a)
 		}
 	}
-	return map[string]any{"month": m, "alerts": out}, nil
+	return aggregate.AlertList{Month: m, Alerts: out}, nil
 }
 
 // Scorecard evaluates the default scorecard over the fixture's cards.
