@@ -442,9 +442,14 @@ func streakAt(cells map[cellKey]*cell, b, metric string, first, m schema.Month) 
 }
 
 func TestPlantedStories(t *testing.T) {
+	var cfgs []synth.Config
 	for _, seed := range []int64{1, 2, 3, 4, 5, 42} {
-		t.Run(fmt.Sprint("seed", seed), func(t *testing.T) {
-			cfg := synth.Config{Seed: seed, EndMonth: end}
+		cfgs = append(cfgs, synth.Config{Seed: seed, EndMonth: end})
+	}
+	cfgs = append(cfgs, synth.Config{Seed: 1, Scale: 0.5, EndMonth: end}, synth.Config{Seed: 2, Months: 4, EndMonth: 202703})
+	for _, cfg := range cfgs {
+		t.Run(fmt.Sprintf("seed%d-scale%g-months%d", cfg.Seed, cfg.Scale, cfg.Months), func(t *testing.T) {
+			end := cfg.LastMonth()
 			ms, sum := generate(t, cfg)
 			t.Logf("%d waves redrawn, unmet: %v", sum.Retries, sum.Unmet)
 			d := decodeAll(t, cfg, ms)
