@@ -3,6 +3,7 @@ package api_test
 import (
 	"context"
 	"fmt"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/csat-dev/csat/aggregate/api"
 	"github.com/csat-dev/csat/aggregate/kpi"
 )
 
@@ -212,4 +214,55 @@ func TestDashboardAsksForToken(t *testing.T) {
 	if stored, err := chromedp.Run(ctx, chromedp.Evaluate[string](`sessionStorage.getItem('csat.token')`)); err != nil || stored != tok["sz"] {
 		t.Errorf("token not kept in sessionStorage (%v)", err)
 	}
+}
+
+// TestDashboardInBrowserOnEngine drives the dashboard over the real engine and ClickHouse (a
+// small national data set): the KPI card shows the engine's CSI and n, the trend chart has one
+// point per month, the comparison lists the province's cities, the alert list has the engine's
+// alerts.
+func TestDashboardInBrowserOnEngine(t *testing.T) {
+	chromium(t) // skip before loading data when there is no browser
+	r, province, _, m := engineFixture(t)
+	s, err := api.New(api.DefaultConfig(), r, nil, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(s.Handler())
+	defer ts.Close()
+	card, err := r.Card(context.Background(), province, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	alerts, err := r.e.Alerts(context.Background(), province, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := browser(t, "en-US")
+	if err := chromedp.Do(ctx, chromedp.Navigate(ts.URL+"/#branch="+province+"&month="+m.String())); err != nil {
+		t.Fatal(err)
+	}
+	waitLoaded(t, ctx, 0)
+	csi := card.Survey.Own.CSI
+	if csi.Value == nil {
+		t.Fatalf("fixture: %s has no CSI in %s", province, m)
+	}
+	if got, want := text(t, ctx, `[data-kpi="csi"] .value`), fmt.Sprintf("%.1f", *csi.Value); got != want {
+		t.Errorf("CSI tile %q, want the engine's %q", got, want)
+	}
+	if got := text(t, ctx, `[data-kpi="csi"] .sub`); !strings.Contains(got, fmt.Sprint(csi.N)) {
+		t.Errorf("CSI tile n %q, want %d", got, csi.N)
+	}
+	pts, err := chromedp.Run(ctx, chromedp.Evaluate[[]any](`csatCharts.trend.getOption().series[2].data.map(d => d.value)`))
+	if err != nil || len(pts) != 12 || pts[11] == nil || pts[10] == nil {
+		t.Errorf("trend points %v (%v): want 12 months ending with two values", pts, err)
+	}
+	rows, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll('#compare-table tbody tr').length`))
+	if err != nil || rows == 0 {
+		t.Errorf("comparison rows: %d (%v)", rows, err)
+	}
+	shown, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll('.alert-row').length`))
+	if err != nil || shown != len(alerts.Alerts) {
+		t.Errorf("alert rows %d (%v), want the engine's %d", shown, err, len(alerts.Alerts))
+	}
+	screenshot(t, ctx, "dashboard-engine.png")
 }

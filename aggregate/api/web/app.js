@@ -25,7 +25,7 @@
       months: 'Months', drop: 'drop', streak: 'months falling', base: 'base', was: 'was',
       forbidden: 'This token may not read that branch.', error: 'Request failed', noData: 'No data',
       rule_decline_streak: 'Decline streak', rule_below_base: 'Below base target', rule_lead_lost: 'Lead lost',
-      sev_significant: 'significant', sev_watch: 'watch', quarter: 'quarter',
+      sev_significant: 'significant', sev_watch: 'watch', quarter: 'quarter', alertCount: 'alerts',
     },
     zh: {
       title: '客户满意度', branch: '单位', month: '月份', token: '令牌',
@@ -46,7 +46,7 @@
       months: '月份', drop: '降幅', streak: '个月连降', base: '基本目标', was: '上月',
       forbidden: '此令牌无权查看该单位。', error: '请求失败', noData: '无数据',
       rule_decline_streak: '连续下降', rule_below_base: '低于基本目标', rule_lead_lost: '失去领先',
-      sev_significant: '显著', sev_watch: '关注', quarter: '季度',
+      sev_significant: '显著', sev_watch: '关注', quarter: '季度', alertCount: '条预警',
     },
   };
   const METRICS = {
@@ -356,7 +356,9 @@
     const rows = (cmp.branches || cmp.children || cmp.rows || []).slice();
     const d = digitsFor(cmp.metric || state.cmpMetric);
     $('compare-sub').textContent = t('childrenOf') + ' ' + branchName(parent) + ' · ' + metricName(cmp.metric || state.cmpMetric);
-    const shown = rows.slice().reverse(); // echarts draws the first category at the bottom
+    // The chart shows the children with a value (the table lists them all); echarts draws the
+    // first category at the bottom.
+    const shown = rows.filter((r) => isNum(r.value)).reverse();
     const cats = shown.map((r) => branchName(r.branch || r.id));
     const grey = '#c9ced8';
     chart('compare').setOption({
@@ -387,7 +389,7 @@
         },
       ],
     }, true);
-    const h = Math.max(160, 34 * rows.length + 40);
+    const h = Math.max(160, 34 * shown.length + 40);
     $('compare-chart').style.height = h + 'px';
     chart('compare').resize();
     $('compare-table').replaceChildren(
@@ -412,6 +414,8 @@
     if (!list.length) { $('alerts-list').replaceChildren(el('div', { class: 'empty' }, t('noAlerts'))); return; }
     const order = { significant: 0, watch: 1 };
     list.sort((x, y) => (order[x.severity] ?? 2) - (order[y.severity] ?? 2) || String(x.branch).localeCompare(String(y.branch)));
+    const sig = list.filter((x) => x.severity === 'significant').length;
+    $('alerts-sub').textContent += ' · ' + list.length + ' ' + t('alertCount') + (sig ? ' (' + sig + ' ' + t('sev_significant') + ')' : '');
     $('alerts-list').replaceChildren(...list.map((x) => {
       const d = digitsFor(x.metric || '');
       let detail;

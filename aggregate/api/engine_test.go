@@ -1,0 +1,172 @@
+package api_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/csat-dev/csat/aggregate"
+	"github.com/csat-dev/csat/aggregate/api"
+	"github.com/csat-dev/csat/aggregate/bench"
+	"github.com/csat-dev/csat/aggregate/chtest"
+	"github.com/csat-dev/csat/aggregate/kpi"
+	"github.com/csat-dev/csat/schema"
+)
+
+// engineReader adapts the real engine to api.Reader the way cmd/csat does.
+type engineReader struct{ e *aggregate.Engine }
+
+func engineErr(err error) error {
+	var pe *aggregate.ParamError
+	if errors.As(err, &pe) {
+		if errors.Is(err, aggregate.ErrUnknownBranch) {
+			return fmt.Errorf("%w: %w", &api.ParamError{Param: pe.Param, Msg: pe.Msg}, api.ErrUnknownBranch)
+		}
+		return &api.ParamError{Param: pe.Param, Msg: pe.Msg}
+	}
+	return err
+}
+
+func (r engineReader) Card(ctx context.Context, b string, m schema.Month) (kpi.Card, error) {
+	c, err := r.e.Card(ctx, b, m)
+	return c, engineErr(err)
+}
+func (r engineReader) Trend(ctx context.Context, b, metric string, from, to schema.Month) (any, error) {
+	v, err := r.e.Trend(ctx, b, metric, from, to)
+	return v, engineErr(err)
+}
+func (r engineReader) Compare(ctx context.Context, p string, m schema.Month, metric string) (any, error) {
+	v, err := r.e.Compare(ctx, p, m, metric)
+	return v, engineErr(err)
+}
+func (r engineReader) Alerts(ctx context.Context, b string, m schema.Month) (any, error) {
+	v, err := r.e.Alerts(ctx, b, m)
+	return v, engineErr(err)
+}
+func (r engineReader) Scorecard(ctx context.Context, b, period string) (any, error) {
+	v, err := r.e.Scorecard(ctx, b, period)
+	return v, engineErr(err)
+}
+func (r engineReader) Branches(ctx context.Context) ([]api.Branch, error) {
+	bs, err := r.e.Branches(ctx)
+	out := make([]api.Branch, len(bs))
+	for i, b := range bs {
+		out[i] = api.Branch{ID: b.ID, Parent: b.Parent, Level: b.Level}
+	}
+	return out, err
+}
+
+// TestAgainstEngine serves a small national data set (bench.Load at 1/1000 scale) through the
+// real engine on ClickHouse and checks every endpoint's live JSON against the OpenAPI document,
+// the parameter errors the engine reports, and the KPI gauges.
+// engineFixture loads a small national data set (bench.Load at 1/1000 scale, 5 months) into a
+// fresh ClickHouse database and returns the engine as a Reader, a province, one of its cities
+// and the last month.
+func engineFixture(t *testing.T) (r engineReader, province, city string, last schema.Month) {
+	t.Helper()
+	conn, _ := chtest.New(t)
+	ctx := context.Background()
+	bcfg := bench.DefaultConfig()
+	bcfg.Scale, bcfg.Months = 0.001, 5
+	var out bytes.Buffer
+	if err := bench.Load(ctx, conn, bcfg, &out); err != nil {
+		t.Fatalf("bench.Load: %v\n%s", err, out.String())
+	}
+	sc, err := kpi.DefaultScorecard(bcfg.Catalog)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kcfg := kpi.DefaultConfig()
+	kcfg.MinSample = 5 // a 1/1000 data set has few responses per province
+	r = engineReader{aggregate.NewEngine(conn, kcfg, bcfg.Catalog, sc, nil)}
+	branches, err := r.Branches(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range branches {
+		switch {
+		case b.Level == 1 && province == "":
+			province = b.ID
+		case b.Level == 2 && city == "" && province != "" && schema.InSubtree(b.ID, province):
+			city = b.ID
+		}
+	}
+	if province == "" || city == "" {
+		t.Fatalf("no province/city among %d branches", len(branches))
+	}
+	return r, province, city, bcfg.LastMonth
+}
+
+func TestAgainstEngine(t *testing.T) {
+	r, province, city, m := engineFixture(t)
+	ctx := context.Background()
+	q := strings.NewReplacer("{p}", province, "{c}", city, "{m}", m.String(), "{from}", m.Add(-2).String(), "{q}", fmt.Sprintf("%d-Q%d", m.Year(), (m.Mon()+2)/3))
+
+	reg := prometheus.NewRegistry()
+	cfg := api.DefaultConfig()
+	cfg.MetricsBranchLevel = 1
+	s, err := api.New(cfg, r, slog.New(slog.DiscardHandler), reg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(s.Handler())
+	defer ts.Close()
+	v := loadOpenAPI(t, ts)
+	tests := []struct {
+		path   string
+		status int
+		param  string
+	}{
+		{"/api/v1/kpi?branch=ALL&month={m}", 200, ""},
+		{"/api/v1/kpi?branch={p}&month={m}", 200, ""},
+		{"/api/v1/kpi?branch={c}&month={m}", 200, ""},
+		{"/api/v1/kpi?branch=ZZ-ZZ&month={m}", 400, "branch"},
+		{"/api/v1/trend?branch={p}&metric=csi&from={from}&to={m}", 200, ""},
+		{"/api/v1/trend?branch={c}&metric=item:billing&from={from}&to={m}", 200, ""},
+		{"/api/v1/trend?branch={p}&metric=window_satisfaction&from={from}&to={m}", 200, ""},
+		{"/api/v1/trend?branch={p}&metric=item:nosuch&from={from}&to={m}", 400, "metric"},
+		{"/api/v1/trend?branch={p}&metric=happiness&from={from}&to={m}", 400, "metric"},
+		{"/api/v1/compare?parent=ALL&month={m}&metric=csi", 200, ""},
+		{"/api/v1/compare?parent={p}&month={m}&metric=complaint_rate", 200, ""},
+		{"/api/v1/compare?parent=ZZ&month={m}&metric=csi", 400, "parent"},
+		{"/api/v1/alerts?month={m}", 200, ""},
+		{"/api/v1/alerts?month={m}&branch={p}", 200, ""},
+		{"/api/v1/scorecard?branch={p}&period={m}", 200, ""},
+		{"/api/v1/scorecard?branch={p}&period={q}", 200, ""},
+		{"/api/v1/scorecard?branch={p}&period=1999-Q9", 400, "period"},
+		{"/api/v1/branches", 200, ""},
+	}
+	for _, tt := range tests {
+		path := q.Replace(tt.path)
+		resp, body := get(t, ts, path, "")
+		if resp.StatusCode != tt.status {
+			t.Errorf("GET %s: %d %s, want %d", path, resp.StatusCode, body, tt.status)
+			continue
+		}
+		v.check(t, ts, path, tt.status == 200, resp, body)
+		if tt.param != "" && !strings.Contains(string(body), `"param":"`+tt.param+`"`) {
+			t.Errorf("GET %s: %s, want param %s", path, body, tt.param)
+		}
+	}
+
+	// The gauges come from the same engine: ALL and the 31 provinces.
+	serveCtx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- s.Serve(serveCtx, mustListen(t)) }()
+	defer func() { cancel(); <-done }()
+	waitFor(t, func() bool {
+		n, err := testutil.GatherAndCount(reg, "csat_kpi_complaint_rate")
+		return err == nil && n >= 32
+	})
+	if problems, err := testutil.GatherAndLint(reg); err != nil || len(problems) > 0 {
+		t.Errorf("lint: %v %v", problems, err)
+	}
+}
