@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
@@ -21,8 +22,36 @@ import (
 	"github.com/csat-dev/csat/schema"
 )
 
-// engineReader adapts the real engine to api.Reader the way cmd/csat does.
-type engineReader struct{ e *aggregate.Engine }
+// engineReader adapts the real engine to api.Reader the way cmd/csat does, and implements
+// api.CardLister over Engine.AllData.
+type engineReader struct {
+	e   *aggregate.Engine
+	cfg kpi.Config
+	cat schema.Catalog
+}
+
+var _ api.CardLister = engineReader{}
+
+func (r engineReader) Cards(ctx context.Context, m schema.Month, maxLevel int) (map[string]kpi.Card, error) {
+	cur, err := r.e.AllData(ctx, m)
+	if err != nil {
+		return nil, engineErr(err)
+	}
+	prev, err := r.e.AllData(ctx, m.Prev())
+	if err != nil {
+		return nil, engineErr(err)
+	}
+	out := map[string]kpi.Card{}
+	for b, d := range cur {
+		if schema.Level(b) <= maxLevel {
+			out[b] = kpi.ComputeCard(r.cfg, r.cat, b, m, d, prev[b])
+		}
+	}
+	return out, nil
+}
+
+// oneByOne hides the CardLister, so the gauges ask for one card at a time.
+type oneByOne struct{ api.Reader }
 
 func engineErr(err error) error {
 	var pe *aggregate.ParamError
@@ -76,6 +105,9 @@ func engineFixture(t *testing.T) (r engineReader, province, city string, last sc
 	ctx := context.Background()
 	bcfg := bench.DefaultConfig()
 	bcfg.Scale, bcfg.Months = 0.001, 5
+	// The data ends last month, so the KPI gauges (which describe the current month, or the one
+	// before while the current has no survey response yet) find it whenever the test runs.
+	bcfg.LastMonth = schema.MonthOf(time.Now(), time.UTC).Prev()
 	var out bytes.Buffer
 	if err := bench.Load(ctx, conn, bcfg, &out); err != nil {
 		t.Fatalf("bench.Load: %v\n%s", err, out.String())
@@ -86,7 +118,7 @@ func engineFixture(t *testing.T) (r engineReader, province, city string, last sc
 	}
 	kcfg := kpi.DefaultConfig()
 	kcfg.MinSample = 5 // a 1/1000 data set has few responses per province
-	r = engineReader{aggregate.NewEngine(conn, kcfg, bcfg.Catalog, sc, nil)}
+	r = engineReader{e: aggregate.NewEngine(conn, kcfg, bcfg.Catalog, sc, nil), cfg: kcfg, cat: bcfg.Catalog}
 	branches, err := r.Branches(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -157,16 +189,56 @@ func TestAgainstEngine(t *testing.T) {
 		}
 	}
 
-	// The gauges come from the same engine: ALL and the 31 provinces.
-	serveCtx, cancel := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- s.Serve(serveCtx, mustListen(t)) }()
-	defer func() { cancel(); <-done }()
-	waitFor(t, func() bool {
-		n, err := testutil.GatherAndCount(reg, "csat_kpi_complaint_rate")
-		return err == nil && n >= 32
-	})
-	if problems, err := testutil.GatherAndLint(reg); err != nil || len(problems) > 0 {
-		t.Errorf("lint: %v %v", problems, err)
+	// The gauges come from the same engine: ALL and the 31 provinces, through Cards or one card
+	// at a time, with the same values as the card endpoint.
+	for name, rd := range map[string]api.Reader{"CardLister": r, "Card": oneByOne{r}} {
+		t.Run("gauges via "+name, func(t *testing.T) {
+			reg := prometheus.NewRegistry()
+			cfg := api.DefaultConfig()
+			cfg.MetricsBranchLevel = 1
+			cfg.Location = time.UTC
+			s, err := api.New(cfg, rd, nil, reg, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			serveCtx, cancel := context.WithCancel(ctx)
+			done := make(chan error, 1)
+			go func() { done <- s.Serve(serveCtx, mustListen(t)) }()
+			defer func() { cancel(); <-done }()
+			waitFor(t, func() bool {
+				n, err := testutil.GatherAndCount(reg, "csat_kpi_complaint_rate")
+				return err == nil && n >= 32
+			})
+			if problems, err := testutil.GatherAndLint(reg); err != nil || len(problems) > 0 {
+				t.Errorf("lint: %v %v", problems, err)
+			}
+			mfs, err := reg.Gather()
+			if err != nil {
+				t.Fatal(err)
+			}
+			var month float64
+			got := map[string]float64{}
+			for _, mf := range mfs {
+				for _, mm := range mf.GetMetric() {
+					switch mf.GetName() {
+					case "csat_kpi_month":
+						month = mm.GetGauge().GetValue()
+					case "csat_kpi_complaint_rate":
+						got[mm.GetLabel()[0].GetValue()] = mm.GetGauge().GetValue()
+					}
+				}
+			}
+			gm := schema.Month(month)
+			if gm != m {
+				t.Errorf("csat_kpi_month = %v, want the fixture's last month %s", month, m)
+			}
+			want, err := r.Card(ctx, province, gm)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if v := want.Metric(kpi.Metric{Kind: kpi.KindComplaintRate}); v.Reportable && got[province] != *v.Value {
+				t.Errorf("csat_kpi_complaint_rate{branch=%s} = %v, card of %s says %v", province, got[province], gm, *v.Value)
+			}
+		})
 	}
 }

@@ -145,6 +145,20 @@ func (c *kpiCollector) refresh(ctx context.Context) error {
 	if root.Survey.Own.CSI.N == 0 {
 		month = month.Prev()
 	}
+	card := func(id string) (kpi.Card, bool, error) {
+		c, err := c.reader.Card(ctx, id, month)
+		return c, err == nil, err
+	}
+	if cl, ok := c.reader.(CardLister); ok {
+		cards, err := cl.Cards(ctx, month, c.level)
+		if err != nil {
+			return fmt.Errorf("cards of %s: %w", month, err)
+		}
+		card = func(id string) (kpi.Card, bool, error) {
+			c, ok := cards[id]
+			return c, ok, nil
+		}
+	}
 	var ms []prometheus.Metric
 	gauge := func(d *prometheus.Desc, v float64, labels ...string) {
 		ms = append(ms, prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...))
@@ -158,9 +172,12 @@ func (c *kpiCollector) refresh(ctx context.Context) error {
 	}
 	for _, id := range ids {
 		inScope[id] = true
-		card, err := c.reader.Card(ctx, id, month)
+		card, ok, err := card(id)
 		if err != nil {
 			return fmt.Errorf("card of %s %s: %w", id, month, err)
+		}
+		if !ok {
+			continue
 		}
 		for _, g := range gaugeMetrics {
 			if v := card.Metric(kpi.Metric{Kind: g.kind}); v.Reportable && v.Value != nil {

@@ -24,6 +24,16 @@ type Reader interface {
 	Branches(ctx context.Context) ([]Branch, error)
 }
 
+// CardLister is optionally implemented by a Reader that computes the cards of many branches
+// in one pass (the engine can load every branch's statistics for a month in one query). The KPI
+// gauges then use it instead of one Card call per branch: with the default
+// CSAT_METRICS_BRANCH_LEVEL that is one call instead of about 400.
+type CardLister interface {
+	// Cards returns the cards of month m of the branches at levels ≤ maxLevel, by branch id;
+	// a branch without data in m may be absent.
+	Cards(ctx context.Context, m schema.Month, maxLevel int) (map[string]kpi.Card, error)
+}
+
 // Branch is one known branch of the hierarchy. Name is empty where no name is known.
 type Branch struct {
 	ID     string `json:"id"`
