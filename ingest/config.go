@@ -69,6 +69,11 @@ type Config struct {
 	// payload is cut and the dead letter says so (payload_truncated). Default 900000, under
 	// Kafka's default 1 MB message limit.
 	DLQMaxPayload int `env:"CSAT_DLQ_MAX_PAYLOAD" envDefault:"900000"`
+	// MemoryLimit is the Go soft memory limit (bytes) that Run and Drain set for the process
+	// while they run (runtime/debug.SetMemoryLimit), so that the garbage collector keeps the
+	// heap, and RSS, bounded whatever the backlog; 0 leaves the runtime's setting alone, and so
+	// does a GOMEMLIMIT environment variable. Default 201326592 (192 MiB).
+	MemoryLimit int64 `env:"CSAT_INGEST_MEMORY_LIMIT" envDefault:"201326592"`
 }
 
 // DefaultConfig returns the configuration with every default applied, as env.Parse would with
@@ -88,6 +93,7 @@ func DefaultConfig() Config {
 		ShutdownGrace:    30 * time.Second,
 		ProjectInterval:  5 * time.Second,
 		DLQMaxPayload:    900000,
+		MemoryLimit:      192 << 20,
 	}
 }
 
@@ -155,6 +161,9 @@ func (c Config) Validate() error {
 	if c.DLQMaxPayload < 1024 {
 		errs = append(errs, fmt.Errorf("CSAT_DLQ_MAX_PAYLOAD: %d, want at least 1024", c.DLQMaxPayload))
 	}
+	if c.MemoryLimit != 0 && c.MemoryLimit < 64<<20 {
+		errs = append(errs, fmt.Errorf("CSAT_INGEST_MEMORY_LIMIT: %d, want 0 (off) or at least 67108864 (64 MiB)", c.MemoryLimit))
+	}
 	return errors.Join(errs...)
 }
 
@@ -185,6 +194,7 @@ func (c Config) LogValue() slog.Value {
 		slog.Duration("shutdown_grace", c.ShutdownGrace),
 		slog.Duration("project_interval", c.ProjectInterval),
 		slog.Int("dlq_max_payload", c.DLQMaxPayload),
+		slog.Int64("memory_limit", c.MemoryLimit),
 	)
 }
 

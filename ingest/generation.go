@@ -134,8 +134,12 @@ func (in *Ingester) generation(ctx, gctx context.Context, gen *kafka.Generation,
 	}()
 
 	complete := true
+	idleFrom := time.Now()
 	for e := range epochs {
-		if err := in.writeEpoch(wctx, g, e); err != nil {
+		e.writerIdle = time.Since(idleFrom)
+		err := in.writeEpoch(wctx, g, e)
+		idleFrom = time.Now()
+		if err != nil {
 			complete = false
 			in.log.Warn("batch abandoned: flush budget exhausted; it will be redelivered", "err", err, "rows", e.rows(), "messages", e.msgs)
 			break

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -196,6 +198,10 @@ func (in *Ingester) run(ctx context.Context, drain bool) error {
 	in.state.Unlock()
 	defer in.setState(func() { in.stopped = true })
 	defer in.closeClients()
+	if in.cfg.MemoryLimit > 0 && os.Getenv("GOMEMLIMIT") == "" {
+		prev := debug.SetMemoryLimit(in.cfg.MemoryLimit)
+		defer debug.SetMemoryLimit(prev)
+	}
 
 	in.log.Info("ingest starting", "config", in.cfg, "drain", drain, "topics", in.inputs, "dlq", in.topics.DLQ)
 	cg, err := kafka.NewConsumerGroup(kafka.ConsumerGroupConfig{

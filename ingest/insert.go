@@ -30,7 +30,7 @@ func InsertEvents(ctx context.Context, conn driver.Conn, evs []schema.Event) err
 		if len(by[id]) == 0 {
 			continue
 		}
-		if err := in.send(ctx, tables[id].name, tables[id].insert, columns(id, by[id], at)); err != nil {
+		if err := in.send(ctx, tables[id].name, tables[id].insert, columns(id, [][]record{by[id]}, at)); err != nil {
 			return err
 		}
 	}

@@ -49,7 +49,7 @@ func (in *Ingester) fetch(ctx context.Context, p *partState, drain bool, out cha
 		MinBytes:       1,
 		MaxBytes:       8 << 20,
 		MaxWait:        250 * time.Millisecond,
-		QueueCapacity:  256,
+		QueueCapacity:  128,
 		ReadBackoffMin: 100 * time.Millisecond,
 		ReadBackoffMax: 2 * time.Second,
 		ErrorLogger: kafka.LoggerFunc(func(f string, a ...any) {
@@ -180,15 +180,18 @@ type progress struct {
 // epoch is one batch: every row, dead letter and dirty mark of a run of chunks, written
 // together and committed as one. It belongs to the batcher until sent, then to the writer.
 type epoch struct {
-	rowsBy  [numTables][]record
-	dead    []*DeadLetter
-	marks   map[mark]struct{}
-	voids   []string // target ids of every survey_void in the batch, duplicates included
-	dups    [numTables]int
-	offsets map[tpKey]progress
-	bytes   int
-	msgs    int
-	started time.Time
+	rowsBy     [numTables][][]record // the chunks' row slices, not copied
+	nrows      [numTables]int
+	dead       []*DeadLetter
+	marks      map[mark]struct{}
+	voids      []string // target ids of every survey_void in the batch, duplicates included
+	dups       [numTables]int
+	offsets    map[tpKey]progress
+	bytes      int
+	msgs       int
+	started    time.Time
+	sealed     time.Time     // when the batcher handed it over
+	writerIdle time.Duration // how long the writer waited for it (debug log)
 }
 
 func newEpoch() *epoch {
@@ -197,8 +200,8 @@ func newEpoch() *epoch {
 
 func (e *epoch) rows() int {
 	n := 0
-	for _, r := range e.rowsBy {
-		n += len(r)
+	for _, r := range e.nrows {
+		n += r
 	}
 	return n
 }
@@ -214,8 +217,9 @@ func (e *epoch) add(c *chunk, maxRows int) bool {
 		if len(rs) == 0 {
 			continue
 		}
-		e.rowsBy[id] = append(e.rowsBy[id], rs...)
-		if len(e.rowsBy[id]) >= maxRows {
+		e.rowsBy[id] = append(e.rowsBy[id], rs)
+		e.nrows[id] += len(rs)
+		if e.nrows[id] >= maxRows {
 			full = true
 		}
 		fam := tables[id].family
@@ -232,12 +236,9 @@ func (e *epoch) add(c *chunk, maxRows int) bool {
 				last = mo
 			}
 		}
-		e.dups[id] += c.dups[id]
 	}
 	for id := range numTables {
-		if len(c.rows[id]) == 0 {
-			e.dups[id] += c.dups[id]
-		}
+		e.dups[id] += c.dups[id]
 	}
 	for _, mk := range c.marks {
 		e.marks[mk] = struct{}{}
@@ -263,6 +264,7 @@ func (in *Ingester) batch(chunks <-chan *chunk, epochs chan<- *epoch, writerDone
 		if e.msgs == 0 {
 			return true
 		}
+		e.sealed = time.Now()
 		select {
 		case epochs <- e:
 			e = newEpoch()

@@ -103,8 +103,20 @@ type record struct {
 // columns returns the column slices of recs for table id, in tables[id].cols order, all rows
 // carrying ingestedAt. Events of another type than the table's are a programming error and are
 // written with zero values rather than panicking.
-func columns(id tableID, recs []record, ingestedAt time.Time) []any {
-	n := len(recs)
+func columns(id tableID, segs [][]record, ingestedAt time.Time) []any {
+	n := 0
+	for _, rs := range segs {
+		n += len(rs)
+	}
+	each := func(f func(i int, r *record)) {
+		i := 0
+		for _, rs := range segs {
+			for j := range rs {
+				f(i, &rs[j])
+				i++
+			}
+		}
+	}
 	eventID := make([]string, n)
 	branch := make([]string, n)
 	month := make([]uint32, n)
@@ -114,11 +126,11 @@ func columns(id tableID, recs []record, ingestedAt time.Time) []any {
 	off := make([]int64, n)
 	kts := make([]time.Time, n)
 	ing := make([]time.Time, n)
-	for i, r := range recs {
+	each(func(i int, r *record) {
 		env := r.ev.Env()
 		eventID[i], branch[i], month[i], occurred[i] = env.EventID, env.BranchID, uint32(env.Month), env.OccurredAt
 		topic[i], part[i], off[i], kts[i], ing[i] = r.topic, r.partition, r.offset, r.ts, ingestedAt
-	}
+	})
 	head := []any{eventID, branch, month, occurred}
 	tail := []any{topic, part, off, kts, ing}
 	var mid []any
@@ -126,7 +138,7 @@ func columns(id tableID, recs []record, ingestedAt time.Time) []any {
 	case tSurveyResponses:
 		carrier, weight, segment, overall := make([]string, n), make([]float64, n), make([]string, n), make([]uint8, n)
 		codes, scores := make([][]string, n), make([][]uint8, n)
-		for i, r := range recs {
+		each(func(i int, r *record) {
 			if e, ok := r.ev.(*schema.SurveyResponse); ok {
 				carrier[i], weight[i], segment[i], overall[i] = e.Carrier, e.Weight, e.Segment, e.Overall
 				c, s := make([]string, len(e.Items)), make([]uint8, len(e.Items))
@@ -137,69 +149,69 @@ func columns(id tableID, recs []record, ingestedAt time.Time) []any {
 			} else {
 				codes[i], scores[i] = []string{}, []uint8{}
 			}
-		}
+		})
 		mid = []any{carrier, weight, segment, overall, codes, scores}
 	case tSurveyVoids:
 		target, reason := make([]string, n), make([]string, n)
-		for i, r := range recs {
+		each(func(i int, r *record) {
 			if e, ok := r.ev.(*schema.SurveyVoid); ok {
 				target[i], reason[i] = e.TargetEventID, e.Reason
 			}
-		}
+		})
 		mid = []any{target, reason}
 	case tHotline:
 		agent, rating, resolved, wait, handle := make([]string, n), make([]uint8, n), make([]uint8, n), make([]uint32, n), make([]uint32, n)
-		for i, r := range recs {
+		each(func(i int, r *record) {
 			if e, ok := r.ev.(*schema.HotlineFeedback); ok {
 				agent[i], rating[i], resolved[i], wait[i], handle[i] = e.AgentID, e.Rating, b2u(e.Resolved), e.WaitSeconds, e.HandleSeconds
 			}
-		}
+		})
 		mid = []any{agent, rating, resolved, wait, handle}
 	case tStore:
 		store, staff, rating, wait, business := make([]string, n), make([]string, n), make([]uint8, n), make([]uint32, n), make([]string, n)
-		for i, r := range recs {
+		each(func(i int, r *record) {
 			if e, ok := r.ev.(*schema.StoreFeedback); ok {
 				store[i], staff[i], rating[i], wait[i], business[i] = e.StoreID, e.StaffID, e.Rating, e.WaitSeconds, e.Business
 			}
-		}
+		})
 		mid = []any{store, staff, rating, wait, business}
 	case tComplaintsOpened:
 		cid, cat, ch, esc := make([]string, n), make([]string, n), make([]string, n), make([]uint8, n)
-		for i, r := range recs {
+		each(func(i int, r *record) {
 			if e, ok := r.ev.(*schema.ComplaintOpened); ok {
 				cid[i], cat[i], ch[i], esc[i] = e.ComplaintID, e.Category, e.Channel, b2u(e.Escalated)
 			}
-		}
+		})
 		mid = []any{cid, cat, ch, esc}
 	case tComplaintsClosed:
 		cid, hours, sat := make([]string, n), make([]float64, n), make([]int8, n)
-		for i, r := range recs {
+		each(func(i int, r *record) {
 			if e, ok := r.ev.(*schema.ComplaintClosed); ok {
 				cid[i], hours[i], sat[i] = e.ComplaintID, e.ResolutionHours, -1
 				if e.Satisfied != nil {
 					sat[i] = int8(b2u(*e.Satisfied))
 				}
 			}
-		}
+		})
 		mid = []any{cid, hours, sat}
 	case tChurn:
 		ref, tier, reason, tenure, to := make([]string, n), make([]string, n), make([]string, n), make([]uint32, n), make([]string, n)
-		for i, r := range recs {
+		each(func(i int, r *record) {
 			if e, ok := r.ev.(*schema.Churn); ok {
 				ref[i], tier[i], reason[i], tenure[i], to[i] = e.CustomerRef, e.Tier, e.Reason, e.TenureMonths, e.ToCarrier
 			}
-		}
+		})
 		mid = []any{ref, tier, reason, tenure, to}
 	case tBases:
 		subs, has, hi, mi, lo := make([]uint64, n), make([]uint8, n), make([]uint64, n), make([]uint64, n), make([]uint64, n)
-		for i, r := range recs {
+		each(func(i int, r *record) {
 			if e, ok := r.ev.(*schema.SubscriberBase); ok {
 				subs[i] = e.Subscribers
 				if e.Tiers != nil {
 					has[i], hi[i], mi[i], lo[i] = 1, e.Tiers.High, e.Tiers.Mid, e.Tiers.Low
 				}
 			}
-		}
+		})
 		mid = []any{subs, has, hi, mi, lo}
 	}
 	out := make([]any, 0, len(head)+len(mid)+len(tail))

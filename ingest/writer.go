@@ -79,7 +79,7 @@ func (in *Ingester) writeEpoch(ctx context.Context, g *genState, e *epoch) error
 		if e.dups[id] > 0 {
 			in.m.duplicates.WithLabelValues(tables[id].name).Add(float64(e.dups[id]))
 		}
-		if len(e.rowsBy[id]) == 0 {
+		if e.nrows[id] == 0 {
 			continue
 		}
 		wg.Add(1)
@@ -100,15 +100,18 @@ func (in *Ingester) writeEpoch(ctx context.Context, g *genState, e *epoch) error
 	if e.rows() > 0 {
 		in.wrote.Store(true)
 		in.m.lastInsert.Set(float64(acked.UnixNano()) / 1e9)
-		for _, rs := range e.rowsBy {
-			for i := range rs {
-				in.m.endToEnd.Observe(acked.Sub(rs[i].ts).Seconds())
+		for _, segs := range e.rowsBy {
+			for _, rs := range segs {
+				for i := range rs {
+					in.m.endToEnd.Observe(acked.Sub(rs[i].ts).Seconds())
+				}
 			}
 		}
 	}
 	in.commit(g, e)
 	in.log.Debug("batch written", "rows", e.rows(), "messages", e.msgs, "dead_letters", len(e.dead),
-		"bytes", e.bytes, "duration", time.Since(start))
+		"bytes", e.bytes, "duration", time.Since(start), "inserts", acked.Sub(start), "writer_idle", e.writerIdle,
+		"queued", start.Sub(e.sealed), "fill", e.sealed.Sub(e.started))
 	return nil
 }
 
@@ -284,45 +287,47 @@ func (in *Ingester) send(ctx context.Context, table, query string, cols []any) e
 	return nil
 }
 
-// insertRows inserts recs into table id, in order, as one INSERT (one part: all rows share one
-// ingested_at). On a content error it bisects and dead-letters the offending rows; on any other
-// error it backs off, re-reads the table's high-water marks for these partitions (the failed
-// attempt may have been written) and retries with the rows above them.
-func (in *Ingester) insertRows(ctx context.Context, g *genState, id tableID, recs []record) error {
+// insertRows inserts the rows of segs (in order) into table id as one INSERT: one part, all
+// rows sharing one ingested_at. On a content error it bisects and dead-letters the offending
+// rows; on any other error it backs off, re-reads the table's high-water marks for these
+// partitions (the failed attempt may have been written) and retries with the rows above them.
+func (in *Ingester) insertRows(ctx context.Context, g *genState, id tableID, segs [][]record) error {
 	t := tables[id]
 	bo := newBackoff(in.cfg.RetryMin, in.cfg.RetryMax)
-	for len(recs) > 0 {
+	for n := segsLen(segs); n > 0; n = segsLen(segs) {
 		t0 := time.Now()
 		var err error
 		if in.opts.beforeSend != nil {
-			ids := make([]string, len(recs))
-			for i := range recs {
-				ids[i] = recs[i].ev.Env().EventID
+			var ids []string
+			for _, rs := range segs {
+				for i := range rs {
+					ids = append(ids, rs[i].ev.Env().EventID)
+				}
 			}
 			err = in.opts.beforeSend(t.name, ids)
 		}
 		if err == nil {
-			err = in.send(ctx, t.name, t.insert, columns(id, recs, time.Now().UTC().Truncate(time.Second)))
+			err = in.send(ctx, t.name, t.insert, columns(id, segs, time.Now().UTC().Truncate(time.Second)))
 		}
 		if err == nil {
 			in.m.insertLatency.WithLabelValues(t.name).Observe(time.Since(t0).Seconds())
-			in.m.batchRows.WithLabelValues(t.name).Observe(float64(len(recs)))
-			in.m.inserted.WithLabelValues(t.name).Add(float64(len(recs)))
+			in.m.batchRows.WithLabelValues(t.name).Observe(float64(n))
+			in.m.inserted.WithLabelValues(t.name).Add(float64(n))
 			return nil
 		}
 		if ctx.Err() != nil {
-			return fmt.Errorf("insert %d rows into %s: %w", len(recs), t.name, ctx.Err())
+			return fmt.Errorf("insert %d rows into %s: %w", n, t.name, ctx.Err())
 		}
 		if isContentError(err) {
-			return in.bisect(ctx, g, id, recs, err)
+			return in.bisect(ctx, g, id, slices.Concat(segs...), err)
 		}
 		in.noteWriteError("insert_"+t.name, err)
 		// Retry only once the table's marks are read: the failed attempt may have been written.
 		for {
 			if !bo.wait(ctx) {
-				return fmt.Errorf("insert %d rows into %s: %w", len(recs), t.name, ctx.Err())
+				return fmt.Errorf("insert %d rows into %s: %w", n, t.name, ctx.Err())
 			}
-			if recs, err = in.dropWritten(ctx, id, recs); err == nil {
+			if segs, err = in.dropWritten(ctx, id, segs); err == nil {
 				break
 			}
 			in.noteWriteError("load_high_water", err)
@@ -331,31 +336,48 @@ func (in *Ingester) insertRows(ctx context.Context, g *genState, id tableID, rec
 	return nil
 }
 
+func segsLen(segs [][]record) int {
+	n := 0
+	for _, rs := range segs {
+		n += len(rs)
+	}
+	return n
+}
+
 // dropWritten removes from recs the rows ClickHouse already holds (offset ≤ the table's
 // high-water mark of their partition): a failed INSERT may still have been written, and an
 // INSERT of one block is all or nothing, so the rows above the marks are exactly the ones to
 // retry.
-func (in *Ingester) dropWritten(ctx context.Context, id tableID, recs []record) ([]record, error) {
+func (in *Ingester) dropWritten(ctx context.Context, id tableID, segs [][]record) ([][]record, error) {
 	topics := map[string]bool{}
 	parts := map[int32]bool{}
-	for i := range recs {
-		topics[recs[i].topic] = true
-		parts[recs[i].partition] = true
+	for _, rs := range segs {
+		for i := range rs {
+			topics[rs[i].topic] = true
+			parts[rs[i].partition] = true
+		}
 	}
 	hw, err := in.queryHighWater(ctx, id, keys(topics), keys(parts))
 	if err != nil {
-		return recs, err
+		return segs, err
 	}
-	n := len(recs)
-	recs = slices.DeleteFunc(recs, func(r record) bool {
-		off, ok := hw[tpKey{r.topic, int(r.partition)}]
-		return ok && r.offset <= off
-	})
-	if d := n - len(recs); d > 0 {
+	n := segsLen(segs)
+	out := make([][]record, 0, len(segs))
+	for _, rs := range segs {
+		rs = slices.DeleteFunc(slices.Clone(rs), func(r record) bool {
+			off, ok := hw[tpKey{r.topic, int(r.partition)}]
+			return ok && r.offset <= off
+		})
+		if len(rs) > 0 {
+			out = append(out, rs)
+		}
+	}
+	segs = out
+	if d := n - segsLen(segs); d > 0 {
 		in.m.duplicates.WithLabelValues(tables[id].name).Add(float64(d))
 		in.log.Info("rows of a failed insert were written; dropped from the retry", "table", tables[id].name, "rows", d)
 	}
-	return recs, nil
+	return segs, nil
 }
 
 func keys[K comparable](m map[K]bool) []K {
@@ -384,10 +406,10 @@ func (in *Ingester) bisect(ctx context.Context, g *genState, id tableID, recs []
 		return in.writeDeadLetters(ctx, g, []*DeadLetter{dl})
 	}
 	mid := len(recs) / 2
-	if err := in.insertRows(ctx, g, id, recs[:mid]); err != nil {
+	if err := in.insertRows(ctx, g, id, [][]record{recs[:mid]}); err != nil {
 		return err
 	}
-	return in.insertRows(ctx, g, id, recs[mid:])
+	return in.insertRows(ctx, g, id, [][]record{recs[mid:]})
 }
 
 // refetch reads the message at offset of one partition again, retrying until ctx ends.

@@ -2,10 +2,12 @@ package bench_test
 
 import (
 	"context"
+	"log/slog"
 	"os"
 	"runtime/pprof"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/csat-dev/csat/aggregate/chtest"
 	"github.com/csat-dev/csat/ingest"
@@ -29,6 +31,9 @@ func TestRun(t *testing.T) {
 	icfg := ingest.DefaultConfig()
 	icfg.Brokers = brokers
 	cfg := bench.Config{Events: n, Ingest: icfg, ClickHouse: chcfg, SkipEngine: os.Getenv("CSAT_BENCH_ENGINE") == "0"}
+	if os.Getenv("CSAT_TEST_LOG") != "" {
+		cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
 	if path := os.Getenv("CSAT_BENCH_CPUPROFILE"); path != "" {
 		cfg.AroundIngest = func() func() {
 			f, err := os.Create(path)
@@ -44,6 +49,19 @@ func TestRun(t *testing.T) {
 					t.Error(err)
 				}
 			}
+		}
+	}
+	if path := os.Getenv("CSAT_BENCH_HEAPPROFILE"); path != "" {
+		cfg.AroundIngest = func() func() {
+			tm := time.AfterFunc(2500*time.Millisecond, func() {
+				f, err := os.Create(path)
+				if err != nil {
+					return
+				}
+				defer f.Close()
+				_ = pprof.Lookup("heap").WriteTo(f, 0)
+			})
+			return func() { tm.Stop() }
 		}
 	}
 	res, err := bench.Measure(context.Background(), cfg, testWriter{t})

@@ -206,16 +206,17 @@ func Produce(ctx context.Context, w *kafka.Writer, msgs []kafka.Message) error {
 			if err == nil {
 				break
 			}
-			var werrs kafka.WriteErrors
-			if attempt < 50 && (errors.Is(err, kafka.UnknownTopicOrPartition) || errors.Is(err, kafka.LeaderNotAvailable)) &&
-				errors.As(err, &werrs) && len(werrs) == len(pending) {
-				var failed []kafka.Message // retry only these: the others are written
-				for i, e := range werrs {
-					if e != nil {
-						failed = append(failed, pending[i])
+			if attempt < 50 && (errors.Is(err, kafka.UnknownTopicOrPartition) || errors.Is(err, kafka.LeaderNotAvailable)) {
+				var werrs kafka.WriteErrors
+				if errors.As(err, &werrs) && len(werrs) == len(pending) {
+					var failed []kafka.Message // retry only these: the others are written
+					for i, e := range werrs {
+						if e != nil {
+							failed = append(failed, pending[i])
+						}
 					}
-				}
-				pending = failed
+					pending = failed
+				} // else the writer failed before writing anything (metadata)
 				time.Sleep(200 * time.Millisecond)
 				continue
 			}

@@ -112,7 +112,32 @@ func Create(ctx context.Context, brokers []string, partitions int, topics ...str
 			time.Sleep(100 * time.Millisecond)
 		}
 	}
-	return nil
+	// The controller knows the topics; wait until the brokers' metadata does too.
+	client := &kafka.Client{Addr: kafka.TCP(brokers...), Timeout: 10 * time.Second}
+	for {
+		meta, err := client.Metadata(ctx, &kafka.MetadataRequest{Topics: topics})
+		ok := err == nil && len(meta.Topics) == len(topics)
+		if ok {
+			for _, tp := range meta.Topics {
+				if tp.Error != nil || len(tp.Partitions) != partitions {
+					ok = false
+					break
+				}
+				for _, p := range tp.Partitions {
+					if p.Error != nil || p.Leader.ID < 0 {
+						ok = false
+					}
+				}
+			}
+		}
+		if ok {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("topics %v: metadata not ready after 30s (%v)", topics, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }
 
 // Delete deletes the topics.
