@@ -161,7 +161,7 @@ func (e *Engine) MonthData(ctx context.Context, branch string, m schema.Month) (
 	if err := checkMonth("month", m); err != nil {
 		return kpi.MonthData{}, err
 	}
-	md, err := e.load(ctx, selector{selBranch, branch}, []schema.Month{m})
+	md, err := e.load(ctx, selector{kind: selBranch, id: branch}, []schema.Month{m})
 	if err != nil {
 		return kpi.MonthData{}, err
 	}
@@ -176,7 +176,7 @@ func (e *Engine) ChildrenData(ctx context.Context, parent string, m schema.Month
 	if err := checkMonth("month", m); err != nil {
 		return nil, err
 	}
-	md, err := e.load(ctx, selector{selChildren, parent}, []schema.Month{m})
+	md, err := e.load(ctx, selector{kind: selChildren, id: parent}, []schema.Month{m})
 	if err != nil {
 		return nil, err
 	}
@@ -192,7 +192,7 @@ func (e *Engine) SubtreeData(ctx context.Context, root string, m schema.Month) (
 	if err := checkMonth("month", m); err != nil {
 		return nil, err
 	}
-	md, err := e.load(ctx, selector{selSubtree, root}, []schema.Month{m})
+	md, err := e.load(ctx, selector{kind: selSubtree, id: root}, []schema.Month{m})
 	if err != nil {
 		return nil, err
 	}

@@ -17,7 +17,8 @@ import (
 // selector chooses the branches a load returns.
 type selector struct {
 	kind selKind
-	id   string // the branch, the parent, or the subtree's root
+	id   string          // the branch, the parent, or the subtree's root
+	list map[string]bool // selList: the branches
 }
 
 type selKind int
@@ -26,6 +27,7 @@ const (
 	selBranch   selKind = iota // one branch
 	selChildren                // the children of id (parent_id = id)
 	selSubtree                 // id and every descendant, at every level
+	selList                    // the branches of list, without their bases (see fetch)
 )
 
 // where is the SQL condition on branch_id (and parent_id) of the kpi_* tables with parent_id.
@@ -35,12 +37,24 @@ func (s selector) where() string {
 		return "parent_id = " + quote(s.id)
 	case selSubtree:
 		return subtreeCond(s.id)
+	case selList:
+		ids := make([]string, 0, len(s.list))
+		for id := range s.list {
+			ids = append(ids, id)
+		}
+		sort.Strings(ids)
+		return "branch_id IN " + "(" + strings.Join(quoteAll(ids), ", ") + ")"
 	}
 	return "branch_id = " + quote(s.id)
 }
 
-// baseRoot is the subtree whose snapshots are needed to resolve the bases of the selection.
-func (s selector) baseRoot() string { return s.id }
+func quoteAll(ss []string) []string {
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = quote(s)
+	}
+	return out
+}
 
 func (s selector) selects(branch string) bool {
 	switch s.kind {
@@ -48,6 +62,8 @@ func (s selector) selects(branch string) bool {
 		return schema.Parent(branch) == s.id
 	case selSubtree:
 		return schema.InSubtree(branch, s.id)
+	case selList:
+		return s.list[branch]
 	}
 	return branch == s.id
 }
@@ -170,15 +186,16 @@ func versionFilter(vers map[familyMonth]uint64, f Family, months []schema.Month)
 }
 
 // fetch reads the statistics of versions vers of the selected branches for the given months,
-// with the five families queried concurrently. Bases are resolved with the base rule (own
-// snapshot, else the sum of the children's bases) from the snapshots of the selection's subtree.
+// with the five families queried concurrently, each building its own part of the result. Bases
+// are resolved with the base rule (own snapshot, else the sum of the children's bases) from the
+// snapshots of the selection's subtree; a selList load reads no bases.
 func (e *Engine) fetch(ctx context.Context, sel selector, months []schema.Month, vers map[familyMonth]uint64) (monthData, error) {
 	var (
-		survey     []surveyRow
-		window     []windowRow
-		complaints []complaintsRow
-		churn      []churnRow
-		snaps      []baseRow
+		survey     map[monthBranch]kpi.SurveyStats
+		window     map[monthBranch]kpi.Window
+		complaints map[monthBranch]kpi.Complaints
+		churn      map[monthBranch]kpi.ChurnCounts
+		bases      map[monthBranch]*kpi.Base
 	)
 	g, gctx := errgroup.WithContext(ctx)
 	if vf, ok := versionFilter(vers, FamilySurvey, months); ok {
@@ -205,9 +222,9 @@ func (e *Engine) fetch(ctx context.Context, sel selector, months []schema.Month,
 			return err
 		})
 	}
-	if vf, ok := versionFilter(vers, FamilyBase, months); ok {
+	if vf, ok := versionFilter(vers, FamilyBase, months); ok && sel.kind != selList {
 		g.Go(func() (err error) {
-			snaps, err = e.loadBase(gctx, vf+" AND "+subtreeCond(sel.baseRoot()))
+			bases, err = e.loadBases(gctx, vf+" AND "+subtreeCond(sel.id), sel)
 			return err
 		})
 	}
@@ -215,71 +232,75 @@ func (e *Engine) fetch(ctx context.Context, sel selector, months []schema.Month,
 		return nil, err
 	}
 	md := make(monthData, len(months))
-	for _, r := range survey {
-		d := md.get(r.month, r.branch)
-		if d.Survey == nil {
-			d.Survey = make(kpi.SurveyStats)
-		}
-		items := d.Survey[r.carrier]
-		if items == nil {
-			items = make(map[string]kpi.Moments)
-			d.Survey[r.carrier] = items
-		}
-		items[r.item] = r.m
+	for k, v := range survey {
+		md.get(k.month, k.branch).Survey = v
 	}
-	for _, r := range window {
-		md.get(r.month, r.branch).Window = r.w
+	for k, v := range window {
+		md.get(k.month, k.branch).Window = v
 	}
-	for _, r := range complaints {
-		md.get(r.month, r.branch).Complaints = r.c
+	for k, v := range complaints {
+		md.get(k.month, k.branch).Complaints = v
 	}
-	for _, r := range churn {
-		md.get(r.month, r.branch).Churn = r.c
+	for k, v := range churn {
+		md.get(k.month, k.branch).Churn = v
 	}
-	byMonth := make(map[schema.Month]map[string]kpi.Snapshot)
-	for _, r := range snaps {
-		s := byMonth[r.month]
-		if s == nil {
-			s = make(map[string]kpi.Snapshot)
-			byMonth[r.month] = s
-		}
-		s[r.branch] = r.s
-	}
-	for m, s := range byMonth {
-		for b, base := range resolveBases(s) {
-			if sel.selects(b) {
-				md.get(m, b).Base = base
-			}
-		}
+	for k, v := range bases {
+		md.get(k.month, k.branch).Base = v
 	}
 	return md, nil
 }
 
-type surveyRow struct {
-	month         schema.Month
-	branch        string
-	carrier, item string
-	m             kpi.Moments
+type monthBranch struct {
+	month  schema.Month
+	branch string
 }
 
-func (e *Engine) loadSurvey(ctx context.Context, where string) ([]surveyRow, error) {
+// interner shares the copies of repeated strings (carriers, items) read from many rows.
+type interner map[string]string
+
+func (in interner) of(s string) string {
+	if v, ok := in[s]; ok {
+		return v
+	}
+	in[s] = s
+	return s
+}
+
+func (e *Engine) loadSurvey(ctx context.Context, where string) (map[monthBranch]kpi.SurveyStats, error) {
 	q := "SELECT month, branch_id, carrier, item, n, sw, sw2, swx, swx2 FROM kpi_survey WHERE " + where
 	rows, err := e.conn.Query(ctx, q)
 	if err != nil {
 		return nil, fmt.Errorf("load kpi_survey: %w", err)
 	}
 	defer rows.Close()
-	var out []surveyRow
+	out := make(map[monthBranch]kpi.SurveyStats)
+	strs := interner{}
+	var (
+		k             monthBranch
+		stats         kpi.SurveyStats
+		mo            uint32
+		branch        string
+		carrier, item string
+		m             kpi.Moments
+	)
 	for rows.Next() {
-		var (
-			r  surveyRow
-			mo uint32
-		)
-		if err := rows.Scan(&mo, &r.branch, &r.carrier, &r.item, &r.m.N, &r.m.SW, &r.m.SW2, &r.m.SWX, &r.m.SWX2); err != nil {
+		if err := rows.Scan(&mo, &branch, &carrier, &item, &m.N, &m.SW, &m.SW2, &m.SWX, &m.SWX2); err != nil {
 			return nil, fmt.Errorf("load kpi_survey: %w", err)
 		}
-		r.month = schema.Month(mo)
-		out = append(out, r)
+		// Rows come in (branch, carrier, item) order within a part: keep the current stats.
+		if stats == nil || k.month != schema.Month(mo) || k.branch != branch {
+			k = monthBranch{schema.Month(mo), branch}
+			if stats = out[k]; stats == nil {
+				stats = make(kpi.SurveyStats, 4)
+				out[k] = stats
+			}
+		}
+		items := stats[carrier]
+		if items == nil {
+			items = make(map[string]kpi.Moments, len(e.cat.Items)+2)
+			stats[strs.of(carrier)] = items
+		}
+		items[strs.of(item)] = m
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("load kpi_survey: %w", err)
@@ -287,13 +308,7 @@ func (e *Engine) loadSurvey(ctx context.Context, where string) ([]surveyRow, err
 	return out, nil
 }
 
-type windowRow struct {
-	month  schema.Month
-	branch string
-	w      kpi.Window
-}
-
-func (e *Engine) loadWindow(ctx context.Context, where string) ([]windowRow, error) {
+func (e *Engine) loadWindow(ctx context.Context, where string) (map[monthBranch]kpi.Window, error) {
 	q := `SELECT month, branch_id, hotline_n, hotline_satisfied, hotline_resolved, hotline_wait_sum,
   hotline_sl20, store_n, store_satisfied, store_wait_sum FROM kpi_window WHERE ` + where
 	rows, err := e.conn.Query(ctx, q)
@@ -301,19 +316,18 @@ func (e *Engine) loadWindow(ctx context.Context, where string) ([]windowRow, err
 		return nil, fmt.Errorf("load kpi_window: %w", err)
 	}
 	defer rows.Close()
-	var out []windowRow
+	out := make(map[monthBranch]kpi.Window)
 	for rows.Next() {
 		var (
-			r  windowRow
-			mo uint32
-			w  = &r.w
+			mo     uint32
+			branch string
+			w      kpi.Window
 		)
-		if err := rows.Scan(&mo, &r.branch, &w.HotlineN, &w.HotlineSatisfied, &w.HotlineResolved, &w.HotlineWaitSum,
+		if err := rows.Scan(&mo, &branch, &w.HotlineN, &w.HotlineSatisfied, &w.HotlineResolved, &w.HotlineWaitSum,
 			&w.HotlineSL20, &w.StoreN, &w.StoreSatisfied, &w.StoreWaitSum); err != nil {
 			return nil, fmt.Errorf("load kpi_window: %w", err)
 		}
-		r.month = schema.Month(mo)
-		out = append(out, r)
+		out[monthBranch{schema.Month(mo), branch}] = w
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("load kpi_window: %w", err)
@@ -321,13 +335,7 @@ func (e *Engine) loadWindow(ctx context.Context, where string) ([]windowRow, err
 	return out, nil
 }
 
-type complaintsRow struct {
-	month  schema.Month
-	branch string
-	c      kpi.Complaints
-}
-
-func (e *Engine) loadComplaints(ctx context.Context, where string) ([]complaintsRow, error) {
+func (e *Engine) loadComplaints(ctx context.Context, where string) (map[monthBranch]kpi.Complaints, error) {
 	q := `SELECT month, branch_id, opened, escalated, closed, closed_within_sla, resolution_hours_sum,
   callback_n, callback_satisfied FROM kpi_complaints WHERE ` + where
 	rows, err := e.conn.Query(ctx, q)
@@ -335,19 +343,18 @@ func (e *Engine) loadComplaints(ctx context.Context, where string) ([]complaints
 		return nil, fmt.Errorf("load kpi_complaints: %w", err)
 	}
 	defer rows.Close()
-	var out []complaintsRow
+	out := make(map[monthBranch]kpi.Complaints)
 	for rows.Next() {
 		var (
-			r  complaintsRow
-			mo uint32
-			c  = &r.c
+			mo     uint32
+			branch string
+			c      kpi.Complaints
 		)
-		if err := rows.Scan(&mo, &r.branch, &c.Opened, &c.Escalated, &c.Closed, &c.ClosedWithinSLA,
+		if err := rows.Scan(&mo, &branch, &c.Opened, &c.Escalated, &c.Closed, &c.ClosedWithinSLA,
 			&c.ResolutionHoursSum, &c.CallbackN, &c.CallbackSatisfied); err != nil {
 			return nil, fmt.Errorf("load kpi_complaints: %w", err)
 		}
-		r.month = schema.Month(mo)
-		out = append(out, r)
+		out[monthBranch{schema.Month(mo), branch}] = c
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("load kpi_complaints: %w", err)
@@ -355,30 +362,24 @@ func (e *Engine) loadComplaints(ctx context.Context, where string) ([]complaints
 	return out, nil
 }
 
-type churnRow struct {
-	month  schema.Month
-	branch string
-	c      kpi.ChurnCounts
-}
-
-func (e *Engine) loadChurn(ctx context.Context, where string) ([]churnRow, error) {
+func (e *Engine) loadChurn(ctx context.Context, where string) (map[monthBranch]kpi.ChurnCounts, error) {
 	q := "SELECT month, branch_id, churned, churned_high, churned_mid, churned_low FROM kpi_churn WHERE " + where
 	rows, err := e.conn.Query(ctx, q)
 	if err != nil {
 		return nil, fmt.Errorf("load kpi_churn: %w", err)
 	}
 	defer rows.Close()
-	var out []churnRow
+	out := make(map[monthBranch]kpi.ChurnCounts)
 	for rows.Next() {
 		var (
-			r  churnRow
-			mo uint32
+			mo     uint32
+			branch string
+			c      kpi.ChurnCounts
 		)
-		if err := rows.Scan(&mo, &r.branch, &r.c.Churned, &r.c.High, &r.c.Mid, &r.c.Low); err != nil {
+		if err := rows.Scan(&mo, &branch, &c.Churned, &c.High, &c.Mid, &c.Low); err != nil {
 			return nil, fmt.Errorf("load kpi_churn: %w", err)
 		}
-		r.month = schema.Month(mo)
-		out = append(out, r)
+		out[monthBranch{schema.Month(mo), branch}] = c
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("load kpi_churn: %w", err)
@@ -386,38 +387,54 @@ func (e *Engine) loadChurn(ctx context.Context, where string) ([]churnRow, error
 	return out, nil
 }
 
-type baseRow struct {
-	month  schema.Month
-	branch string
-	s      kpi.Snapshot
-}
-
-func (e *Engine) loadBase(ctx context.Context, where string) ([]baseRow, error) {
+// loadBases reads the winning snapshots under the selection's root and resolves the base of
+// every selected branch that has one.
+func (e *Engine) loadBases(ctx context.Context, where string, sel selector) (map[monthBranch]*kpi.Base, error) {
 	q := "SELECT month, branch_id, subscribers, has_tiers, tier_high, tier_mid, tier_low FROM kpi_base WHERE " + where
 	rows, err := e.conn.Query(ctx, q)
 	if err != nil {
 		return nil, fmt.Errorf("load kpi_base: %w", err)
 	}
 	defer rows.Close()
-	var out []baseRow
+	byMonth := make(map[schema.Month]map[string]kpi.Snapshot)
 	for rows.Next() {
 		var (
-			r       baseRow
 			mo      uint32
+			branch  string
+			s       kpi.Snapshot
 			hasT    uint8
 			h, m, l uint64
 		)
-		if err := rows.Scan(&mo, &r.branch, &r.s.Subscribers, &hasT, &h, &m, &l); err != nil {
+		if err := rows.Scan(&mo, &branch, &s.Subscribers, &hasT, &h, &m, &l); err != nil {
 			return nil, fmt.Errorf("load kpi_base: %w", err)
 		}
 		if hasT != 0 {
-			r.s.Tiers = &kpi.Tiers{High: h, Mid: m, Low: l}
+			s.Tiers = &kpi.Tiers{High: h, Mid: m, Low: l}
 		}
-		r.month = schema.Month(mo)
-		out = append(out, r)
+		snaps := byMonth[schema.Month(mo)]
+		if snaps == nil {
+			snaps = make(map[string]kpi.Snapshot)
+			byMonth[schema.Month(mo)] = snaps
+		}
+		snaps[branch] = s
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("load kpi_base: %w", err)
+	}
+	out := make(map[monthBranch]*kpi.Base)
+	for mo, snaps := range byMonth {
+		if sel.kind == selBranch {
+			// One branch needs no other branch's resolution.
+			if b := resolveBases(snaps)[sel.id]; b != nil {
+				out[monthBranch{mo, sel.id}] = b
+			}
+			continue
+		}
+		for b, base := range resolveBases(snaps) {
+			if sel.selects(b) {
+				out[monthBranch{mo, b}] = base
+			}
+		}
 	}
 	return out, nil
 }

@@ -3,7 +3,9 @@ package aggregate
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"sort"
+	"sync"
 
 	"github.com/csat-dev/csat/aggregate/kpi"
 	"github.com/csat-dev/csat/schema"
@@ -25,7 +27,7 @@ func (e *Engine) Card(ctx context.Context, branch string, m schema.Month) (kpi.C
 	if err := checkMonth("month", m); err != nil {
 		return kpi.Card{}, err
 	}
-	md, err := e.load(ctx, selector{selBranch, branch}, []schema.Month{m.Prev(), m})
+	md, err := e.load(ctx, selector{kind: selBranch, id: branch}, []schema.Month{m.Prev(), m})
 	if err != nil {
 		return kpi.Card{}, err
 	}
@@ -70,7 +72,7 @@ func (e *Engine) Trend(ctx context.Context, branch, metric string, from, to sche
 	if len(months) > maxTrendMonths {
 		return Trend{}, &ParamError{Param: "to", Msg: fmt.Sprintf("%d months from %s to %s; at most %d", len(months), from, to, maxTrendMonths)}
 	}
-	md, err := e.load(ctx, selector{selBranch, branch}, schema.Months(from.Prev(), to))
+	md, err := e.load(ctx, selector{kind: selBranch, id: branch}, schema.Months(from.Prev(), to))
 	if err != nil {
 		return Trend{}, err
 	}
@@ -146,7 +148,7 @@ func (e *Engine) Compare(ctx context.Context, parent string, m schema.Month, met
 	if err := checkMonth("month", m); err != nil {
 		return Comparison{}, err
 	}
-	md, err := e.load(ctx, selector{selChildren, parent}, []schema.Month{m.Add(-2), m.Prev(), m})
+	md, err := e.load(ctx, selector{kind: selChildren, id: parent}, []schema.Month{m.Add(-2), m.Prev(), m})
 	if err != nil {
 		return Comparison{}, err
 	}
@@ -228,6 +230,12 @@ type AlertList struct {
 // Alerts evaluates the alert rules of SPEC §3.11 for month m over every branch of the subtree
 // of branch (ALL: the whole company), at every level, that has data in m. decline_streak sees
 // the alertLookback months before m (see there). Alerts are ordered by branch, then rule.
+//
+// To stay fast company-wide it reads in two passes: first the CSAT_ALERT_DECLINE_MONTHS months
+// before m for the whole subtree, which decides every rule (a streak that does not reach the
+// threshold within them cannot reach it with more months); then, only for the branches whose
+// streak reaches back to the first of those months, the rest of the look-back, to report their
+// streaks in full.
 func (e *Engine) Alerts(ctx context.Context, branch string, m schema.Month) (AlertList, error) {
 	if err := e.checkBranch(ctx, "branch", branch); err != nil {
 		return AlertList{}, err
@@ -235,34 +243,88 @@ func (e *Engine) Alerts(ctx context.Context, branch string, m schema.Month) (Ale
 	if err := checkMonth("month", m); err != nil {
 		return AlertList{}, err
 	}
-	back := max(alertLookback, e.cfg.AlertDeclineMonths)
-	months := schema.Months(m.Add(-back-1), m) // one more month: each card needs its m−1
-	md, err := e.load(ctx, selector{selSubtree, branch}, months)
+	short := max(1, e.cfg.AlertDeclineMonths)
+	long := max(alertLookback, short)
+	// One month more than the series: each card needs its month − 1.
+	md, err := e.load(ctx, selector{kind: selSubtree, id: branch}, schema.Months(m.Add(-short-1), m))
 	if err != nil {
 		return AlertList{}, err
 	}
-	out := AlertList{Month: m, Alerts: []kpi.Alert{}}
 	branches := make([]string, 0, len(md[m]))
 	for b := range md[m] {
 		branches = append(branches, b)
 	}
 	sort.Strings(branches)
-	series := make([]*kpi.Card, back+1)
-	for _, b := range branches {
-		for i := range series {
-			mo := m.Add(i - back)
-			cur := md[mo][b]
-			if cur == nil {
-				series[i] = nil
-				continue
+	byBranch := e.alertsOf(md, branches, m, short)
+	if long > short {
+		again := map[string]bool{}
+		for i, b := range branches {
+			for _, a := range byBranch[i] {
+				if a.Rule == kpi.RuleDeclineStreak && a.Streak >= short {
+					again[b] = true
+				}
 			}
-			card := kpi.ComputeCard(e.cfg, e.cat, b, mo, *cur, md.lookup(mo.Prev(), b))
-			series[i] = &card
 		}
-		out.Alerts = append(out.Alerts, kpi.Alerts(e.cfg, e.cat, e.sc, b, m, series)...)
+		if len(again) > 0 {
+			more, err := e.load(ctx, selector{kind: selList, list: again}, schema.Months(m.Add(-long-1), m.Add(-short-2)))
+			if err != nil {
+				return AlertList{}, err
+			}
+			for mo, bm := range more {
+				md[mo] = bm // months disjoint from the first pass
+			}
+			var bs []string
+			for _, b := range branches {
+				if again[b] {
+					bs = append(bs, b)
+				}
+			}
+			redone := e.alertsOf(md, bs, m, long)
+			j := 0
+			for i, b := range branches {
+				if again[b] {
+					byBranch[i] = redone[j]
+					j++
+				}
+			}
+		}
+	}
+	out := AlertList{Month: m, Alerts: []kpi.Alert{}}
+	for _, as := range byBranch {
+		out.Alerts = append(out.Alerts, as...)
 	}
 	kpi.SortAlerts(out.Alerts)
 	return out, nil
+}
+
+// alertsOf evaluates the alerts of each branch at m over series of back+1 cards (m − back … m),
+// spreading the branches over GOMAXPROCS goroutines: card computation is the CPU-bound part
+// of a company-wide evaluation.
+func (e *Engine) alertsOf(md monthData, branches []string, m schema.Month, back int) [][]kpi.Alert {
+	out := make([][]kpi.Alert, len(branches))
+	workers := min(runtime.GOMAXPROCS(0), max(1, len(branches)/64))
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			series := make([]*kpi.Card, back+1)
+			for i := w; i < len(branches); i += workers {
+				b := branches[i]
+				for j := range series {
+					mo := m.Add(j - back)
+					cur := md[mo][b]
+					if cur == nil {
+						series[j] = nil // a gap
+						continue
+					}
+					card := kpi.ComputeCard(e.cfg, e.cat, b, mo, *cur, md.lookup(mo.Prev(), b))
+					series[j] = &card
+				}
+				out[i] = kpi.Alerts(e.cfg, e.cat, e.sc, b, m, series)
+			}
+		})
+	}
+	wg.Wait()
+	return out
 }
 
 // Scorecard evaluates the scorecard of branch over an assessment period: a period configured in
@@ -271,7 +333,7 @@ func (e *Engine) Scorecard(ctx context.Context, branch, period string) (kpi.Scor
 	if err := e.checkBranch(ctx, "branch", branch); err != nil {
 		return kpi.ScorecardResult{}, err
 	}
-	rs, err := e.scorecards(ctx, selector{selBranch, branch}, period)
+	rs, err := e.scorecards(ctx, selector{kind: selBranch, id: branch}, period)
 	if err != nil {
 		return kpi.ScorecardResult{}, err
 	}
@@ -284,7 +346,7 @@ func (e *Engine) ChildScorecards(ctx context.Context, parent, period string) ([]
 	if err := e.checkBranch(ctx, "parent", parent); err != nil {
 		return nil, err
 	}
-	return e.scorecards(ctx, selector{selChildren, parent}, period)
+	return e.scorecards(ctx, selector{kind: selChildren, id: parent}, period)
 }
 
 func (e *Engine) scorecards(ctx context.Context, sel selector, period string) ([]kpi.ScorecardResult, error) {

@@ -4,12 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
 	"github.com/csat-dev/csat/aggregate"
 	"github.com/csat-dev/csat/aggregate/chtest"
 	"github.com/csat-dev/csat/aggregate/kpi"
+	"github.com/csat-dev/csat/schema"
 )
 
 func val(t *testing.T, name string, got *float64, want float64) {
@@ -186,4 +188,50 @@ func TestOperations(t *testing.T) {
 			t.Errorf("Card(BJ): %v, want ErrUnknownBranch", err)
 		}
 	})
+}
+
+// TestAlertsLongStreak checks that a decline streak longer than CSAT_ALERT_DECLINE_MONTHS is
+// reported in full (up to the look-back of six months), through Alerts' second read.
+func TestAlertsLongStreak(t *testing.T) {
+	conn, _ := chtest.New(t)
+	ctx := context.Background()
+	var rows [][]any
+	var marks []aggregate.DirtyMark
+	first := schema.Month(202603)
+	for i, m := range schema.Months(first, oct) {
+		score := uint8(10 - i) // falls every month: 10, 9, …, 3
+		for k := range 2 {
+			id := fmt.Sprintf("r%d-%d", m, k)
+			rows = append(rows, resp(id, "BJ-HD", m, "cmcc", 1, score, net, []uint8{score}, 0, int64(len(rows))))
+		}
+		marks = append(marks, aggregate.DirtyMark{Family: aggregate.FamilySurvey, Month: m})
+	}
+	insert(t, conn, "survey_responses", colsSurvey, rows...)
+	mark(t, conn, marks...)
+	if err := newProjector(conn).Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	cfg := kpi.DefaultConfig()
+	cfg.MinSample = 1
+	e := aggregate.NewEngine(conn, cfg, testCatalog(), nil, nil)
+	got, err := e.Alerts(ctx, "ALL", oct)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var csi []kpi.Alert
+	for _, a := range got.Alerts {
+		if a.Rule == kpi.RuleDeclineStreak && a.Metric == "csi" {
+			csi = append(csi, a)
+		}
+	}
+	// BJ-HD, BJ and ALL hold the same responses.
+	if len(csi) != 3 {
+		t.Fatalf("%d csi decline_streak alerts, want 3 (BJ-HD, BJ, ALL): %+v", len(csi), got.Alerts)
+	}
+	for _, a := range csi {
+		if a.Streak != 6 || a.Start != 202604 || len(a.Values) != 7 {
+			t.Errorf("%s: streak %d from %s with %d values, want 6 from 2026-04 with 7", a.Branch, a.Streak, a.Start, len(a.Values))
+		}
+		val(t, a.Branch+" drop", &a.Drop, rs(9)-rs(3))
+	}
 }

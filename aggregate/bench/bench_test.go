@@ -2,8 +2,11 @@ package bench_test
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"math"
+	"os"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -12,6 +15,7 @@ import (
 	"github.com/csat-dev/csat/aggregate/chtest"
 	"github.com/csat-dev/csat/aggregate/kpi"
 	"github.com/csat-dev/csat/schema"
+	"github.com/csat-dev/csat/schema/chdb"
 )
 
 func approx(a, b float64) bool {
@@ -95,4 +99,59 @@ func TestParentIsSumOfChildren(t *testing.T) {
 		}
 	}
 	t.Logf("\n%s", out.String())
+}
+
+// TestNationalBench runs the benchmark against a persistent database when CSAT_BENCH_SCALE is
+// set (e.g. 0.1), loading it first when CSAT_BENCH_LOAD=1:
+//
+//	CSAT_BENCH_SCALE=0.1 CSAT_BENCH_LOAD=1 go test -run TestNationalBench -v -timeout 2h ./aggregate/bench
+//
+// The database is CSAT_BENCH_DATABASE (default csat_bench). Run without CSAT_BENCH_LOAD the RSS
+// printed is that of a process that only queried.
+func TestNationalBench(t *testing.T) {
+	scale := os.Getenv("CSAT_BENCH_SCALE")
+	if scale == "" {
+		t.Skip("set CSAT_BENCH_SCALE (e.g. 0.1) to run the national benchmark")
+	}
+	ctx := context.Background()
+	ccfg := chtest.Config(t)
+	chtest.Skip(t, ccfg)
+	ccfg.Database = cmp.Or(os.Getenv("CSAT_BENCH_DATABASE"), "csat_bench")
+	cfg := bench.DefaultConfig()
+	var err error
+	if cfg.Scale, err = strconv.ParseFloat(scale, 64); err != nil {
+		t.Fatalf("CSAT_BENCH_SCALE: %v", err)
+	}
+	if os.Getenv("CSAT_BENCH_LOAD") == "1" {
+		server, err := chdb.Open(ctx, ccfg, chdb.WithoutDatabase())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := server.Exec(ctx, "DROP DATABASE IF EXISTS "+ccfg.Database); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := chdb.Migrate(ctx, server, ccfg, nil); err != nil {
+			t.Fatal(err)
+		}
+		_ = server.Close()
+	}
+	conn, err := chdb.Open(ctx, ccfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	cfg.Projector = aggregate.NewProjector(conn, aggregate.ProjectorConfig{Catalog: cfg.Catalog, SLAHours: cfg.SLAHours}, nil, nil)
+	if os.Getenv("CSAT_BENCH_LOAD") == "1" {
+		if err := bench.Load(ctx, conn, cfg, os.Stdout); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sc, err := kpi.DefaultScorecard(cfg.Catalog)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := aggregate.NewEngine(conn, kpi.DefaultConfig(), cfg.Catalog, sc, nil)
+	if err := bench.Run(ctx, e, cfg, os.Stdout); err != nil {
+		t.Fatal(err)
+	}
 }
