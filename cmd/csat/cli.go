@@ -38,6 +38,11 @@ func (e *usageError) Error() string { return e.msg }
 
 func usagef(format string, args ...any) error { return &usageError{fmt.Sprintf(format, args...)} }
 
+// exitCode ends a command with a code and no further message (it printed its own output).
+type exitCode int
+
+func (e exitCode) Error() string { return fmt.Sprintf("exit %d", int(e)) }
+
 var commands = map[string]*command{}
 
 func register(c *command) { commands[c.name] = c }
@@ -87,6 +92,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			fmt.Fprintf(stderr, "csat %s: %v\n", c.name, err)
 			fs.Usage()
 			return 2
+		}
+		var ec exitCode
+		if errors.As(err, &ec) {
+			return int(ec)
 		}
 		if errors.Is(err, context.Canceled) && ctx.Err() != nil {
 			return 0

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"strings"
@@ -39,7 +40,8 @@ from several processes at once.`,
 		details: `Reads one event per line on standard input and prints one JSON line per input line:
   {"line":N,"ok":true,"type":"…","event_id":"…"}
   {"line":N,"ok":false,"reason":"<code>","detail":"…"}
-Without --topic, each event is checked as if it came on the topic of its own type.`,
+Without --topic, each event is checked as if it came on the topic of its own type.
+Exit status: 0 when every line is a valid event, 1 when any is not.`,
 		flags: func(fs *flag.FlagSet, a *app) func(context.Context) error {
 			topic := fs.String("topic", "", "the Kafka topic the events are taken to come from (default: each event's own)")
 			return func(ctx context.Context) error {
@@ -47,7 +49,11 @@ Without --topic, each event is checked as if it came on the topic of its own typ
 				if err != nil {
 					return err
 				}
-				return schema.ValidateStream(a.stdin, a.stdout, dec, *topic)
+				err = schema.ValidateStream(a.stdin, a.stdout, dec, *topic)
+				if errors.Is(err, schema.ErrRejectedLines) {
+					return exitCode(1) // the verdicts say which lines
+				}
+				return err
 			}
 		},
 	})

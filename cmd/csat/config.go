@@ -3,9 +3,9 @@ package main
 import (
 	"errors"
 	"fmt"
-	"reflect"
 	"io"
 	"log/slog"
+	"reflect"
 	"strings"
 
 	"github.com/caarlos0/env/v11"

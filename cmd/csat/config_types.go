@@ -16,12 +16,15 @@ type config struct {
 	Log logConfig
 	// HTTPAddr is where the HTTP server (API, dashboard, /metrics, /healthz, /readyz) listens,
 	// host:port. Default 127.0.0.1:8080.
-	HTTPAddr   string `env:"CSAT_HTTP_ADDR" envDefault:"127.0.0.1:8080"`
-	Schema     schema.Config
-	ClickHouse chdb.Config
-	Ingest     ingest.Config
-	KPI        kpi.Config
-	API        api.Config
+	HTTPAddr string `env:"CSAT_HTTP_ADDR" envDefault:"127.0.0.1:8080"`
+	// BranchNamesFile is a YAML map of branch id to display name (e.g. GD-GZ: 广州) for the API
+	// and dashboard. Default: none (ids only).
+	BranchNamesFile string `env:"CSAT_BRANCH_NAMES_FILE"`
+	Schema          schema.Config
+	ClickHouse      chdb.Config
+	Ingest          ingest.Config
+	KPI             kpi.Config
+	API             api.Config
 }
 
 func (c *config) validate() error {
@@ -50,4 +53,16 @@ func (c *config) decoder() (*schema.Decoder, schema.Catalog, error) {
 		return nil, cat, err
 	}
 	return schema.NewDecoder(cat, c.Schema.Topics, loc), cat, nil
+}
+
+// scorecard loads CSAT_SCORECARD_FILE, or the built-in 2007 scorecard when it is empty.
+func (c *config) scorecard(cat schema.Catalog) (*kpi.Scorecard, error) {
+	if c.KPI.ScorecardFile == "" {
+		return kpi.DefaultScorecard(cat)
+	}
+	sc, err := kpi.LoadScorecard(c.KPI.ScorecardFile, cat)
+	if err != nil {
+		return nil, fmt.Errorf("CSAT_SCORECARD_FILE: %w", err)
+	}
+	return sc, nil
 }

@@ -135,3 +135,38 @@ func list(s []string) string {
 	}
 	return strings.Join(s, ", ")
 }
+
+// printAlerts prints alerts as an aligned table, at most limit rows (0: all).
+func printAlerts(w io.Writer, alerts []kpi.Alert, names map[string]string, limit int) {
+	if len(alerts) == 0 {
+		fmt.Fprintln(w, "  (none)")
+		return
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "  severity\trule\tbranch\t\tmetric\tdetail")
+	for i, al := range alerts {
+		if limit > 0 && i == limit {
+			fmt.Fprintf(tw, "  … %d more\t\t\t\t\t\n", len(alerts)-limit)
+			break
+		}
+		var detail string
+		switch al.Rule {
+		case kpi.RuleDeclineStreak:
+			vals := make([]string, len(al.Values))
+			for j, v := range al.Values {
+				vals[j] = fmt.Sprintf("%.1f", v)
+			}
+			z := "–"
+			if al.Z != nil {
+				z = fmt.Sprintf("%.2f", *al.Z)
+			}
+			detail = fmt.Sprintf("fell %d months from %s: %s (drop %.1f, z %s)", al.Streak, al.Start, strings.Join(vals, " → "), al.Drop, z)
+		case kpi.RuleBelowBase:
+			detail = fmt.Sprintf("%.2f vs base %.2f", al.Value, al.Base)
+		case kpi.RuleLeadLost:
+			detail = fmt.Sprintf("lead %+.1f, was %+.1f", al.Value, al.Previous)
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\n", al.Severity, al.Rule, al.Branch, names[al.Branch], al.Metric, detail)
+	}
+	_ = tw.Flush()
+}

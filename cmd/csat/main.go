@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	_ "time/tzdata" // CSAT_TIMEZONE must load on images without a zoneinfo database
 )
 
 func main() {

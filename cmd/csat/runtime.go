@@ -42,7 +42,7 @@ func newProjector(a *app, conn driver.Conn, reg prometheus.Registerer) (*aggrega
 	return aggregate.NewProjector(conn, aggregate.ProjectorConfig{
 		Catalog:  cat,
 		SLAHours: a.cfg.KPI.ComplaintSLAHours,
-	}, a.log.With("component", "projector"), reg), nil
+	}, a.log, reg), nil
 }
 
 // serveOps serves /metrics, /healthz and /readyz on addr until ctx ends. ready reports why the

@@ -1,0 +1,310 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+
+	"github.com/csat-dev/csat/aggregate"
+	"github.com/csat-dev/csat/aggregate/kpi"
+	"github.com/csat-dev/csat/cmd/csat/internal/embedded"
+	"github.com/csat-dev/csat/ingest"
+	"github.com/csat-dev/csat/ingest/synth"
+	"github.com/csat-dev/csat/schema"
+)
+
+func init() {
+	register(&command{
+		name:    "demo",
+		args:    "[--months N] [--scale X] [--seed S] [--state DIR] [--exit]",
+		summary: "see it work: generate a realistic data set, ingest it, print a summary, serve the dashboard",
+		details: `Without CSAT_KAFKA_BROKERS and CSAT_CLICKHOUSE_ADDR in the environment, the demo runs
+on its embedded default: an in-process Kafka-protocol broker and a private ClickHouse server
+started from the installed clickhouse-server binary in a state folder on free ports. With either
+variable set, it uses that service instead.
+
+It generates a deterministic data set (provinces, cities and counties with Chinese names, three
+carriers, surveys, hotline and store ratings, complaints, churn, subscriber bases, and three
+planted stories), publishes it to Kafka, runs the real ingest path (csat ingest --drain), prints
+the worst branches and the active alerts, and serves the dashboard and API on CSAT_HTTP_ADDR
+until Ctrl-C.`,
+		flags: func(fs *flag.FlagSet, a *app) func(context.Context) error {
+			o := demoOptions{}
+			fs.IntVar(&o.months, "months", 12, "months to generate, ending with the last full month")
+			fs.Float64Var(&o.scale, "scale", 1, "size of the hierarchy (1 ≈ 3 provinces, 8 cities, 25 counties)")
+			fs.Float64Var(&o.volume, "volume", 1, "multiplier of ratings, complaints and churn volumes")
+			fs.Int64Var(&o.seed, "seed", 1, "random seed (same seed, same data)")
+			fs.StringVar(&o.state, "state", "", "folder for the private ClickHouse server's data (default: a temporary folder, removed at exit)")
+			fs.BoolVar(&o.exit, "exit", false, "exit after the summary instead of serving the dashboard")
+			return func(ctx context.Context) error { return runDemo(ctx, a, o) }
+		},
+	})
+}
+
+type demoOptions struct {
+	months        int
+	scale, volume float64
+	seed          int64
+	state         string
+	exit          bool
+}
+
+func hasEnv(environ []string, key string) bool {
+	for _, kv := range environ {
+		if strings.HasPrefix(kv, key+"=") {
+			return true
+		}
+	}
+	return false
+}
+
+func runDemo(ctx context.Context, a *app, o demoOptions) error {
+	out := a.stdout
+	start := time.Now()
+	// Services: embedded unless configured.
+	if !hasEnv(a.env, "CSAT_CLICKHOUSE_ADDR") {
+		dir := o.state
+		if dir == "" {
+			tmp, err := os.MkdirTemp("", "csat-demo-")
+			if err != nil {
+				return err
+			}
+			defer os.RemoveAll(tmp)
+			dir = tmp
+		}
+		fmt.Fprintf(out, "▸ starting a private ClickHouse server (data in %s)\n", filepath.Join(dir, "clickhouse"))
+		ch, err := embedded.StartClickHouse(ctx, filepath.Join(dir, "clickhouse"))
+		if err != nil {
+			if errors.Is(err, embedded.ErrNoClickHouse) {
+				return fmt.Errorf("%w; or set CSAT_CLICKHOUSE_ADDR to a running server", err)
+			}
+			return err
+		}
+		defer ch.Stop()
+		a.cfg.ClickHouse.Addr = []string{ch.Addr}
+		if !hasEnv(a.env, "CSAT_CLICKHOUSE_DATABASE") {
+			a.cfg.ClickHouse.Database = "csat_demo"
+		}
+	} else {
+		fmt.Fprintf(out, "▸ using ClickHouse at %s, database %s\n", strings.Join(a.cfg.ClickHouse.Addr, ","), a.cfg.ClickHouse.Database)
+	}
+	topics := a.cfg.Schema.Topics
+	if !hasEnv(a.env, "CSAT_KAFKA_BROKERS") {
+		fmt.Fprintln(out, "▸ starting an in-process Kafka broker")
+		k, err := embedded.StartKafka(12, append(topics.Inputs(), topics.DLQ)...)
+		if err != nil {
+			return err
+		}
+		defer k.Stop()
+		a.cfg.Ingest.Brokers = k.Brokers
+	} else {
+		fmt.Fprintf(out, "▸ using Kafka at %s\n", strings.Join(a.cfg.Ingest.Brokers, ","))
+	}
+	if !hasEnv(a.env, "CSAT_KAFKA_GROUP") {
+		// A group of its own per run, so a demo against shared Kafka reads what it published.
+		a.cfg.Ingest.Group = fmt.Sprintf("csat-demo-%d", time.Now().UnixNano())
+	}
+
+	fmt.Fprintln(out, "▸ applying the ClickHouse schema")
+	conn, err := openClickHouse(ctx, a)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+
+	gcfg := synth.Config{Seed: o.seed, Months: o.months, Scale: o.scale, Volume: o.volume, Topics: topics}
+	if err := gcfg.Validate(); err != nil {
+		return usagef("%v", err)
+	}
+	// A counting pass first, so the progress bar knows its total.
+	sum, err := synth.Generate(gcfg, func(string, []byte, []byte) error { return nil })
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "▸ generating %d events for %d branches, %s to %s (seed %d)\n", sum.Messages, sum.Branches, sum.First, sum.Last, o.seed)
+	if err := publishGenerated(ctx, a, gcfg, sum.Messages); err != nil {
+		return err
+	}
+
+	fmt.Fprintln(out, "▸ ingesting (csat ingest --drain: validate, insert, commit, project)")
+	dec, cat, err := a.cfg.decoder()
+	if err != nil {
+		return err
+	}
+	reg := newRegistry()
+	proj, err := newProjector(a, conn, reg)
+	if err != nil {
+		return err
+	}
+	quiet := a.log
+	if !a.log.Enabled(ctx, -4) {
+		quiet = newLogger(a.stderr, logConfig{Level: "warn", Format: a.cfg.Log.Format})
+	}
+	in, err := ingest.New(a.cfg.Ingest, dec, topics, conn, quiet.With("component", "ingest"), reg, ingest.WithProjector(proj))
+	if err != nil {
+		return err
+	}
+	t0 := time.Now()
+	if err := in.Drain(ctx); err != nil {
+		return fmt.Errorf("ingest: %w", err)
+	}
+	fmt.Fprintf(out, "  ingested in %.1fs\n", time.Since(t0).Seconds())
+
+	sc, err := a.cfg.scorecard(cat)
+	if err != nil {
+		return err
+	}
+	eng := aggregate.NewEngine(conn, a.cfg.KPI, cat, sc, a.log.With("component", "engine"))
+	names := map[string]string{}
+	for _, b := range synth.Hierarchy(gcfg) {
+		names[b.ID] = b.Name
+	}
+	if err := printDemoSummary(ctx, a, eng, cat, sum.Last, names); err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "\nready in %.0fs.\n", time.Since(start).Seconds())
+	if o.exit {
+		return nil
+	}
+	return serveAPI(ctx, a, conn, eng, names, reg, func(ln net.Listener) {
+		fmt.Fprintf(out, "\n▸ dashboard: http://%s/   API: http://%s/api/v1/   (Ctrl-C to stop)\n", ln.Addr(), ln.Addr())
+	})
+}
+
+// publishGenerated publishes the generated stream to Kafka, showing progress.
+func publishGenerated(ctx context.Context, a *app, gcfg synth.Config, total int) error {
+	tr, err := a.cfg.Ingest.KafkaTransport()
+	if err != nil {
+		return err
+	}
+	w := &kafka.Writer{
+		Addr:                   kafka.TCP(a.cfg.Ingest.Brokers...),
+		Balancer:               &kafka.Hash{},
+		BatchSize:              5000,
+		BatchBytes:             4 << 20,
+		BatchTimeout:           50 * time.Millisecond,
+		RequiredAcks:           kafka.RequireAll,
+		Transport:              tr,
+		AllowAutoTopicCreation: true,
+	}
+	defer w.Close()
+	bar := newProgress(a.stdout, "  publishing", total)
+	buf := make([]kafka.Message, 0, 5000)
+	flush := func() error {
+		if len(buf) == 0 {
+			return nil
+		}
+		if err := w.WriteMessages(ctx, buf...); err != nil {
+			return fmt.Errorf("publish to kafka: %w", err)
+		}
+		bar.Add(len(buf))
+		buf = buf[:0]
+		return nil
+	}
+	_, err = synth.Generate(gcfg, func(topic string, key, value []byte) error {
+		buf = append(buf, kafka.Message{Topic: topic, Key: slices.Clone(key), Value: slices.Clone(value)})
+		if len(buf) == cap(buf) {
+			return flush()
+		}
+		return nil
+	})
+	if err == nil {
+		err = flush()
+	}
+	bar.Done()
+	return err
+}
+
+// printDemoSummary prints the weakest cities by CSI and the active alerts of the last month.
+func printDemoSummary(ctx context.Context, a *app, eng *aggregate.Engine, cat schema.Catalog, month schema.Month, names map[string]string) error {
+	out := a.stdout
+	fmt.Fprintf(out, "\n%s — company-wide\n", month)
+	card, err := eng.Card(ctx, schema.Root, month)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "  CSI %s   lead %s   window satisfaction %s   complaints %s per 10k   churn %s%%\n",
+		val(card.Survey.Own.CSI), leadText(card.Survey.Lead), num(card.Window.Satisfaction),
+		num(card.Complaints.RatePer10k), num(card.Churn.Rate))
+
+	type ranked struct {
+		id  string
+		csi kpi.Value
+	}
+	var cities []ranked
+	provinces, err := eng.ChildrenData(ctx, schema.Root, month)
+	if err != nil {
+		return err
+	}
+	for p := range provinces {
+		children, err := eng.ChildrenData(ctx, p, month)
+		if err != nil {
+			return err
+		}
+		for id := range children {
+			c, err := eng.Card(ctx, id, month)
+			if err != nil {
+				return err
+			}
+			if c.Survey.Own.CSI.Reportable {
+				cities = append(cities, ranked{id, c.Survey.Own.CSI})
+			}
+		}
+	}
+	slices.SortFunc(cities, func(x, y ranked) int {
+		switch {
+		case *x.csi.Value < *y.csi.Value:
+			return -1
+		case *x.csi.Value > *y.csi.Value:
+			return 1
+		}
+		return strings.Compare(x.id, y.id)
+	})
+	fmt.Fprintln(out, "\nweakest cities by CSI:")
+	for i, c := range cities {
+		if i == 5 {
+			break
+		}
+		fmt.Fprintf(out, "  %-10s %-8s %s\n", c.id, names[c.id], val(c.csi))
+	}
+	res, err := eng.Alerts(ctx, schema.Root, month)
+	if err != nil {
+		return err
+	}
+	// Falls and lost leads first, significant before watch, higher levels first; the below-base
+	// alerts only as a count.
+	var falls []kpi.Alert
+	below := 0
+	for _, al := range res.Alerts {
+		if al.Rule == kpi.RuleBelowBase {
+			below++
+			continue
+		}
+		falls = append(falls, al)
+	}
+	slices.SortStableFunc(falls, func(x, y kpi.Alert) int {
+		if x.Severity != y.Severity {
+			if x.Severity == kpi.SeveritySignificant {
+				return -1
+			}
+			return 1
+		}
+		if lx, ly := schema.Level(x.Branch), schema.Level(y.Branch); lx != ly {
+			return lx - ly
+		}
+		return strings.Compare(x.Branch, y.Branch)
+	})
+	fmt.Fprintf(out, "\nalerts: %d falls and lost leads, %d below a base target (csat alerts --month %s lists all)\n",
+		len(falls), below, month)
+	printAlerts(out, falls, names, 15)
+	return nil
+}

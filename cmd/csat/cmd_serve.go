@@ -1,0 +1,149 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"os"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+	"github.com/prometheus/client_golang/prometheus"
+	"gopkg.in/yaml.v3"
+
+	"github.com/csat-dev/csat/aggregate"
+	"github.com/csat-dev/csat/aggregate/api"
+	"github.com/csat-dev/csat/aggregate/kpi"
+	"github.com/csat-dev/csat/schema"
+)
+
+func init() {
+	register(&command{
+		name:    "serve",
+		summary: "serve the HTTP API, the dashboard and the KPI metrics",
+		details: `Serves on CSAT_HTTP_ADDR: the JSON API under /api/v1/ (kpi, trend, compare, alerts,
+scorecard, branches; OpenAPI document at /api/v1/openapi.json), the dashboard at /, Prometheus
+metrics at /metrics (KPI gauges down to CSAT_METRICS_BRANCH_LEVEL and csat_alert_active),
+/healthz and /readyz. With CSAT_API_TOKENS_FILE set, every API request needs a bearer token whose
+scope covers the branch asked for. Applies missing migrations at start.`,
+		flags: func(fs *flag.FlagSet, a *app) func(context.Context) error {
+			return func(ctx context.Context) error {
+				conn, err := openClickHouse(ctx, a)
+				if err != nil {
+					return err
+				}
+				defer conn.Close()
+				eng, names, err := newEngine(a, conn)
+				if err != nil {
+					return err
+				}
+				return serveAPI(ctx, a, conn, eng, names, newRegistry(), func(ln net.Listener) {
+					a.log.Info("serving", "addr", ln.Addr().String())
+				})
+			}
+		},
+	})
+}
+
+// newEngine builds the read side's engine and loads the branch names file, if any.
+func newEngine(a *app, conn driver.Conn) (*aggregate.Engine, map[string]string, error) {
+	_, cat, err := a.cfg.decoder()
+	if err != nil {
+		return nil, nil, err
+	}
+	sc, err := a.cfg.scorecard(cat)
+	if err != nil {
+		return nil, nil, err
+	}
+	names := map[string]string{}
+	if a.cfg.BranchNamesFile != "" {
+		b, err := os.ReadFile(a.cfg.BranchNamesFile)
+		if err != nil {
+			return nil, nil, fmt.Errorf("CSAT_BRANCH_NAMES_FILE: %w", err)
+		}
+		if err := yaml.Unmarshal(b, &names); err != nil {
+			return nil, nil, fmt.Errorf("CSAT_BRANCH_NAMES_FILE %s: want a YAML map of branch id to name: %w", a.cfg.BranchNamesFile, err)
+		}
+	}
+	return aggregate.NewEngine(conn, a.cfg.KPI, cat, sc, a.log.With("component", "engine")), names, nil
+}
+
+// serveAPI runs the HTTP server over eng until ctx ends; listening is called once it listens.
+func serveAPI(ctx context.Context, a *app, conn driver.Conn, eng *aggregate.Engine, names map[string]string,
+	reg *prometheus.Registry, listening func(net.Listener)) error {
+	cfg := a.cfg.API
+	cfg.Addr = a.cfg.HTTPAddr
+	loc, err := a.cfg.Schema.Location()
+	if err != nil {
+		return err
+	}
+	cfg.Location = loc
+	srv, err := api.New(cfg, reader{eng: eng, names: names}, a.log.With("component", "api"), reg, clickhouseReady(a, conn))
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("CSAT_HTTP_ADDR: listen on %s: %w", cfg.Addr, err)
+	}
+	listening(ln)
+	return srv.Serve(ctx, ln)
+}
+
+// reader adapts the engine to the API's Reader: it maps the engine's parameter errors to the
+// API's and adds branch names.
+type reader struct {
+	eng   *aggregate.Engine
+	names map[string]string
+}
+
+var _ api.Reader = reader{}
+
+func apiErr(err error) error {
+	var pe *aggregate.ParamError
+	if errors.As(err, &pe) {
+		if errors.Is(err, aggregate.ErrUnknownBranch) {
+			return fmt.Errorf("%w: %w", &api.ParamError{Param: pe.Param, Msg: pe.Msg}, api.ErrUnknownBranch)
+		}
+		return &api.ParamError{Param: pe.Param, Msg: pe.Msg}
+	}
+	return err
+}
+
+func (r reader) Card(ctx context.Context, branch string, month schema.Month) (kpi.Card, error) {
+	c, err := r.eng.Card(ctx, branch, month)
+	return c, apiErr(err)
+}
+
+func (r reader) Trend(ctx context.Context, branch, metric string, from, to schema.Month) (any, error) {
+	v, err := r.eng.Trend(ctx, branch, metric, from, to)
+	return v, apiErr(err)
+}
+
+func (r reader) Compare(ctx context.Context, parent string, month schema.Month, metric string) (any, error) {
+	v, err := r.eng.Compare(ctx, parent, month, metric)
+	return v, apiErr(err)
+}
+
+func (r reader) Alerts(ctx context.Context, branch string, month schema.Month) (any, error) {
+	v, err := r.eng.Alerts(ctx, branch, month)
+	return v, apiErr(err)
+}
+
+func (r reader) Scorecard(ctx context.Context, branch, period string) (any, error) {
+	v, err := r.eng.Scorecard(ctx, branch, period)
+	return v, apiErr(err)
+}
+
+func (r reader) Branches(ctx context.Context) ([]api.Branch, error) {
+	bs, err := r.eng.Branches(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]api.Branch, len(bs))
+	for i, b := range bs {
+		out[i] = api.Branch{ID: b.ID, Name: r.names[b.ID], Parent: schema.Parent(b.ID), Level: schema.Level(b.ID)}
+	}
+	return out, nil
+}
