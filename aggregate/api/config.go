@@ -23,10 +23,12 @@ type Config struct {
 	TLSCertFile string `env:"CSAT_HTTP_TLS_CERT_FILE"`
 	TLSKeyFile  string `env:"CSAT_HTTP_TLS_KEY_FILE"`
 	// MetricsBranchLevel is the deepest branch level with KPI gauges on /metrics: 0 only ALL,
-	// 1 provinces, 2 cities (the default), 3 counties, 4 everything. The number of series is
-	// bounded by (branches at levels ≤ this) × 11 KPI gauges, plus alerts of those branches;
-	// with a national hierarchy (31 provinces, ~370 cities) level 2 is ~400 branches, ~4,400
-	// series; level 3 (~3,400 branches) would be ~37,000 and is not recommended.
+	// 1 provinces, 2 cities (the default), 3 counties, 4 everything. Label cardinality is
+	// bounded by the branches at levels ≤ this: at most 13 csat_kpi_* series per branch, and
+	// csat_alert_active at most one per (branch, metric, rule), i.e. about 14 watched metrics
+	// × 3 rules per branch in the worst case and a handful in practice. With a national
+	// hierarchy (31 provinces, ~370 cities) level 2 is ~400 branches, ≤ ~5,200 KPI series;
+	// level 3 (~3,400 branches) would be ~44,000 and is not recommended.
 	MetricsBranchLevel int `env:"CSAT_METRICS_BRANCH_LEVEL" envDefault:"2"`
 	// MetricsRefresh is how often the KPI gauges are recomputed from the Reader (a Go duration).
 	// Default 60s; at least 1s.

@@ -389,7 +389,8 @@
         },
       ],
     }, true);
-    const h = Math.max(160, 34 * shown.length + 40);
+    const h = shown.length ? Math.max(160, 34 * shown.length + 40) : 60;
+    if (!rows.length) $('compare-sub').textContent = t('childrenOf') + ' ' + branchName(parent) + ' · ' + t('noChildren');
     $('compare-chart').style.height = h + 'px';
     chart('compare').resize();
     $('compare-table').replaceChildren(
