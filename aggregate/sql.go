@@ -98,7 +98,8 @@ FROM (
     sum(toUInt64(t.4)) AS hw, countIf(t.4 <= 20) AS h20, %[6]s AS sn, %[6]s AS ss, %[6]s AS sw
   FROM %[4]s GROUP BY t.1
   UNION ALL
-  SELECT t.1 AS branch_id, %[6]s, %[6]s, %[6]s, %[6]s, %[6]s, count(), countIf(t.2 >= 4), sum(toUInt64(t.3))
+  SELECT t.1 AS branch_id, %[6]s AS hn, %[6]s AS hs, %[6]s AS hr, %[6]s AS hw, %[6]s AS h20, count() AS sn,
+    countIf(t.2 >= 4) AS ss, sum(toUInt64(t.3)) AS sw
   FROM %[5]s GROUP BY t.1
 ) ARRAY JOIN %[7]s AS a
 GROUP BY a.1, a.2, a.3`, p.table("kpi_window"), uint32(m), v,
@@ -120,7 +121,8 @@ FROM (
     toFloat64(0) AS rh, %[6]s AS cbn, %[6]s AS cbs
   FROM %[4]s GROUP BY t.1
   UNION ALL
-  SELECT t.1 AS branch_id, %[6]s, %[6]s, count(), countIf(t.2 <= %[8]s), sum(t.2), countIf(t.3 != -1), countIf(t.3 = 1)
+  SELECT t.1 AS branch_id, %[6]s AS op, %[6]s AS esc, count() AS cl, countIf(t.2 <= %[8]s) AS sla, sum(t.2) AS rh,
+    countIf(t.3 != -1) AS cbn, countIf(t.3 = 1) AS cbs
   FROM %[5]s GROUP BY t.1
 ) ARRAY JOIN %[7]s AS a
 GROUP BY a.1, a.2, a.3`, p.table("kpi_complaints"), uint32(m), v,
