@@ -280,3 +280,30 @@ func TestDashboardIsServedCompressed(t *testing.T) {
 }
 
 func pathEscape(s string) string { return url.QueryEscape(s) }
+
+// TestVendoredEChartsMatchesLockfile: the committed release file is the version that
+// web/package-lock.json pins (refresh both with `npm ci && npm run vendor` in web/), and its
+// licence is beside it.
+func TestVendoredEChartsMatchesLockfile(t *testing.T) {
+	b, err := os.ReadFile("../../web/package-lock.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lock struct {
+		Packages map[string]struct{ Version string } `json:"packages"`
+	}
+	if err := json.Unmarshal(b, &lock); err != nil {
+		t.Fatal(err)
+	}
+	v := lock.Packages["node_modules/echarts"].Version
+	js, err := os.ReadFile("web/vendor/echarts.min.js")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v == "" || !bytes.Contains(js, []byte(`version="`+v+`"`)) {
+		t.Errorf("web/vendor/echarts.min.js is not echarts %q of the lockfile", v)
+	}
+	if lic, err := os.ReadFile("web/vendor/ECHARTS-LICENSE.txt"); err != nil || !bytes.Contains(lic, []byte("Apache License")) {
+		t.Errorf("ECharts licence missing beside the release file (%v)", err)
+	}
+}
