@@ -163,6 +163,18 @@ func TestDashboardInBrowser(t *testing.T) {
 	}
 	screenshot(t, ctx, "dashboard-en.png")
 
+	// What the first load transferred, as the browser counts it (headers and compressed
+	// bodies): the assets and the API's JSON. The issue's budget is 1 MB.
+	transferred, err := chromedp.Run(ctx, chromedp.Evaluate[float64](
+		`performance.getEntriesByType('navigation').concat(performance.getEntriesByType('resource')).reduce((s, e) => s + e.transferSize, 0)`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("first load transferred %.0f bytes", transferred)
+	if transferred == 0 || transferred > 1_000_000 {
+		t.Errorf("first load transferred %.0f bytes, want > 0 and ≤ 1 MB", transferred)
+	}
+
 	// Switching to Chinese changes the labels.
 	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS("#lang-toggle"))); err != nil {
 		t.Fatal(err)
