@@ -25,10 +25,9 @@ type Engine struct {
 	log  *slog.Logger
 	now  func() time.Time
 
-	bmu        sync.Mutex
-	known      map[string]bool // known branches and their ancestors
-	knownAt    time.Time
-	knownTried time.Time // last refresh attempt triggered by an unknown branch
+	bmu     sync.Mutex
+	known   map[string]bool // branches in the projections (see knownSet)
+	knownAt time.Time
 }
 
 // NewEngine returns an engine. sc may be nil: scorecards, the metric "score" and below_base
@@ -53,9 +52,13 @@ var rawBranchTables = []string{"survey_responses", "survey_voids", "hotline_feed
 
 // Branches returns the known hierarchy: every branch id named by a row of a raw table, with
 // all its ancestors, ALL included, sorted by id. It scans the branch_id column of every raw
-// table and refreshes the cache used to validate branches.
+// table (seconds at the national scale); request validation uses a cheaper cache (checkBranch).
 func (e *Engine) Branches(ctx context.Context) ([]Branch, error) {
-	known, err := e.loadKnown(ctx)
+	parts := make([]string, len(rawBranchTables))
+	for i, t := range rawBranchTables {
+		parts[i] = "SELECT DISTINCT branch_id FROM " + t
+	}
+	known, err := e.queryBranches(ctx, "SELECT DISTINCT branch_id FROM ("+joinUnion(parts)+")")
 	if err != nil {
 		return nil, err
 	}
@@ -67,23 +70,9 @@ func (e *Engine) Branches(ctx context.Context) ([]Branch, error) {
 	return out, nil
 }
 
-// knownSet returns the cached known hierarchy, reloading it when older than knownTTL.
-func (e *Engine) knownSet(ctx context.Context) (map[string]bool, error) {
-	e.bmu.Lock()
-	known, at := e.known, e.knownAt
-	e.bmu.Unlock()
-	if known != nil && e.now().Sub(at) <= knownTTL {
-		return known, nil
-	}
-	return e.loadKnown(ctx)
-}
-
-func (e *Engine) loadKnown(ctx context.Context) (map[string]bool, error) {
-	parts := make([]string, len(rawBranchTables))
-	for i, t := range rawBranchTables {
-		parts[i] = "SELECT DISTINCT branch_id FROM " + t
-	}
-	rows, err := e.conn.Query(ctx, "SELECT DISTINCT branch_id FROM ("+joinUnion(parts)+")")
+// queryBranches runs q, which returns branch ids, and returns them with all their ancestors.
+func (e *Engine) queryBranches(ctx context.Context, q string) (map[string]bool, error) {
+	rows, err := e.conn.Query(ctx, q)
 	if err != nil {
 		return nil, fmt.Errorf("list branches: %w", err)
 	}
@@ -107,39 +96,68 @@ func (e *Engine) loadKnown(ctx context.Context) (map[string]bool, error) {
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("list branches: %w", err)
 	}
+	return known, nil
+}
+
+// knownTTL is how long the cached hierarchy of checkBranch and Compare is used.
+const knownTTL = time.Minute
+
+// knownSet returns the branches present in the projections (every level is there), cached for
+// knownTTL: a few thousand distinct ids, read in milliseconds, where scanning the raw tables
+// takes seconds. A branch whose events are not projected yet is not in it; checkBranch then asks
+// the raw tables.
+func (e *Engine) knownSet(ctx context.Context) (map[string]bool, error) {
+	e.bmu.Lock()
+	known, at := e.known, e.knownAt
+	e.bmu.Unlock()
+	if known != nil && e.now().Sub(at) <= knownTTL {
+		return known, nil
+	}
+	var parts []string
+	for _, f := range Families() {
+		parts = append(parts, "SELECT DISTINCT branch_id FROM "+f.projTable())
+	}
+	known, err := e.queryBranches(ctx, "SELECT DISTINCT branch_id FROM ("+joinUnion(parts)+")")
+	if err != nil {
+		return nil, err
+	}
 	e.bmu.Lock()
 	e.known, e.knownAt = known, e.now()
 	e.bmu.Unlock()
 	return known, nil
 }
 
-// Cache lifetimes of the known hierarchy: it is reloaded after knownTTL, and at most every
-// knownRetry when a request names a branch it does not hold (a branch whose first events just
-// arrived).
-const (
-	knownTTL   = time.Minute
-	knownRetry = 5 * time.Second
-)
+// rawKnows reports whether a raw table has a row of branch id or of a branch below it.
+func (e *Engine) rawKnows(ctx context.Context, id string) (bool, error) {
+	parts := make([]string, len(rawBranchTables))
+	for i, t := range rawBranchTables {
+		parts[i] = fmt.Sprintf("SELECT toUInt8(1) AS x FROM %s WHERE %s LIMIT 1", t, subtreeCond(id))
+	}
+	var n uint64
+	if err := e.conn.QueryRow(ctx, "SELECT count() FROM ("+joinUnion(parts)+")").Scan(&n); err != nil {
+		return false, fmt.Errorf("look up branch %s: %w", id, err)
+	}
+	return n > 0, nil
+}
 
-// checkBranch validates a branch parameter: a well-formed id (or ALL) that is known.
+// checkBranch validates a branch parameter: a well-formed id (or ALL) that is known, i.e. named
+// by an event or an ancestor of a branch named by one.
 func (e *Engine) checkBranch(ctx context.Context, param, id string) error {
 	if id != schema.Root && !schema.ValidBranchID(id) {
 		return &ParamError{Param: param, Msg: fmt.Sprintf("%q is not a branch id (1–4 segments of [A-Z0-9]{1,16} joined by '-', or ALL)", id)}
 	}
-	e.bmu.Lock()
-	known, at, tried := e.known, e.knownAt, e.knownTried
-	refresh := known == nil || e.now().Sub(at) > knownTTL || (!known[id] && e.now().Sub(tried) > knownRetry)
-	if refresh {
-		e.knownTried = e.now()
+	known, err := e.knownSet(ctx)
+	if err != nil {
+		return err
 	}
-	e.bmu.Unlock()
-	if refresh {
-		var err error
-		if known, err = e.loadKnown(ctx); err != nil {
-			return err
-		}
+	if known[id] {
+		return nil
 	}
-	if !known[id] {
+	ok, err := e.rawKnows(ctx, id)
+	if err != nil {
+		return err
+	}
+	if !ok {
 		return &ParamError{Param: param, Msg: fmt.Sprintf("%q: no event names it or a branch below it", id), Err: ErrUnknownBranch}
 	}
 	return nil
