@@ -89,8 +89,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if err := runFn(ctx); err != nil {
 		var ue *usageError
 		if errors.As(err, &ue) {
-			fmt.Fprintf(stderr, "csat %s: %v\n", c.name, err)
-			fs.Usage()
+			fmt.Fprintf(stderr, "csat %s: %v\n(see 'csat %s -h')\n", c.name, err, c.name)
 			return 2
 		}
 		var ec exitCode

@@ -79,9 +79,9 @@ func printCard(w io.Writer, c kpi.Card, cat schema.Catalog) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	header := []string{"survey", c.Survey.Own.Carrier + " (own)"}
 	header = append(header, comps...)
-	header = append(header, "lead")
+	header = append(header, "lead", "")
 	fmt.Fprintln(tw, strings.Join(header, "\t"))
-	row := func(name string, own kpi.Value, comp func(kpi.CarrierSurvey) kpi.Value, lead *kpi.Lead) {
+	row := func(name, label string, own kpi.Value, comp func(kpi.CarrierSurvey) kpi.Value, lead *kpi.Lead) {
 		cells := []string{name, val(own)}
 		for _, cn := range comps {
 			cells = append(cells, val(comp(c.Survey.Competitors[cn])))
@@ -91,14 +91,15 @@ func printCard(w io.Writer, c kpi.Card, cat schema.Catalog) error {
 		} else {
 			cells = append(cells, "")
 		}
+		cells = append(cells, label) // last: wide characters would misalign the columns after it
 		fmt.Fprintln(tw, strings.Join(cells, "\t"))
 	}
-	row("CSI", c.Survey.Own.CSI, func(s kpi.CarrierSurvey) kpi.Value { return s.CSI }, &c.Survey.Lead)
-	row("overall", c.Survey.Own.Overall, func(s kpi.CarrierSurvey) kpi.Value { return s.Overall }, nil)
+	row("CSI", "综合满意度", c.Survey.Own.CSI, func(s kpi.CarrierSurvey) kpi.Value { return s.CSI }, &c.Survey.Lead)
+	row("overall", "总体满意度", c.Survey.Own.Overall, func(s kpi.CarrierSurvey) kpi.Value { return s.Overall }, nil)
 	for _, it := range cat.Items {
 		code := it.Code
 		l := c.Survey.ItemLeads[code]
-		row(code+" "+it.Name, c.Survey.Own.Items[code], func(s kpi.CarrierSurvey) kpi.Value { return s.Items[code] }, &l)
+		row(code, it.Name, c.Survey.Own.Items[code], func(s kpi.CarrierSurvey) kpi.Value { return s.Items[code] }, &l)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
