@@ -2,12 +2,14 @@ package api
 
 import (
 	"bytes"
+	"context"
 	_ "embed"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"regexp"
+	"time"
 
 	"github.com/csat-dev/csat/schema"
 )
@@ -61,8 +63,15 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 // apiFunc serves one /api/v1 endpoint: it returns the value to encode or an error.
 type apiFunc func(r *http.Request) (any, error)
 
+// readTimeout bounds one API request's reads: a request that outlives it (ClickHouse stuck)
+// is answered 503 instead of holding a connection until the write timeout.
+const readTimeout = 60 * time.Second
+
 func (s *Server) apiHandler(f apiFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), readTimeout)
+		defer cancel()
+		r = r.WithContext(ctx)
 		v, err := f(r)
 		if err != nil {
 			writeError(w, s.classify(r, err))
@@ -92,7 +101,8 @@ func (s *Server) classify(r *http.Request, err error) *httpError {
 		return &httpError{status: http.StatusBadRequest, param: param, msg: err.Error()}
 	}
 	if r.Context().Err() != nil {
-		return &httpError{status: http.StatusServiceUnavailable, msg: "request cancelled"}
+		s.log.Warn("read cancelled", "path", r.URL.Path, "err", err)
+		return &httpError{status: http.StatusServiceUnavailable, msg: "request cancelled or timed out"}
 	}
 	s.log.Error("read failed", "path", r.URL.Path, "err", err)
 	return &httpError{status: http.StatusInternalServerError, msg: "internal error"}
