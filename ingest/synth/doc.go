@@ -30,10 +30,10 @@
 // only in expectation: it draws a city's survey wave again (deterministically, with the next
 // attempt number) until the stories hold, and redraws a province's cities (or all cities) until
 // the provinces and the company hold too. The same guards keep the rest of the data free of
-// unplanted signals: no significant decline streak, no CSI or window-satisfaction decline streak
-// and no lead below +0.5 at any branch and level, except where a story moves the value (the
-// declining item also falls in the city's counties, its province and the company). Items still
-// show a few watch streaks: that is what sampling noise does.
+// unplanted signals: no significant decline streak, no decline streak at all of the CSI, the lead
+// or the window satisfaction, and no lead below +1 at any branch and level, except where a story
+// moves the value (the declining item also falls in the city's counties, its province and the
+// company). Items still show a few watch streaks: that is what sampling noise does.
 //
 // Same Config (Seed, Months, EndMonth, Scale, Volume) → byte-identical stream. Generate streams
 // to a callback and holds one month of survey waves and window ratings at a time; Run publishes

@@ -40,8 +40,11 @@ type gen struct {
 	sum     Summary
 	effects map[string]effect
 	hist    map[string]*history
-	// whist is each branch's window satisfaction so far.
-	whist map[string][]val
+	// whist is each branch's window satisfaction so far, leadHist its lead (n = 0 when null).
+	whist    map[string][]val
+	leadHist map[string][]val
+	// noisePath holds the noise story county's own-carrier interviews of the story months.
+	noisePath map[schema.Month][]response
 }
 
 // Generate emits the stream for cfg: month by month, the subscriber snapshots, the survey waves
@@ -63,12 +66,15 @@ func Generate(cfg Config, emit Emit) (Summary, error) {
 	g.end = time.Date(last.Year(), time.Month(last.Mon()), 1, 0, 0, 0, 0, tz).AddDate(0, 1, 0).Add(-time.Second)
 	g.sum = Summary{First: g.months[0], Last: last, Events: map[string]int{}}
 	g.sum.Branches = len(g.tree.names)
-	g.whist = map[string][]val{}
+	g.whist, g.leadHist = map[string][]val{}, map[string][]val{}
 	for id := range g.tree.names {
 		g.hist[id] = &history{}
 	}
 	g.hist[schema.Root] = &history{}
 	for mi, m := range g.months {
+		if g.plan.noise != "" && mi == 0 {
+			g.planNoisePath()
+		}
 		for _, city := range g.tree.cities {
 			for _, county := range g.tree.counties[city.ID] {
 				if err := g.subscriberBase(county, mi, m); err != nil {

@@ -34,9 +34,11 @@ var (
 	// seasonGeneral is a small effect of single calendar months: the Spring Festival dip in
 	// February, the summer peak in August, promotions in November. Each is one month's blip, never
 	// a run of falls, so seasonality alone starts no decline streak.
-	seasonGeneral = [13]float64{2: -0.05, 8: -0.03, 11: 0.02}
+	// They are small (a fraction of a point) so that at company level, where the sampling error is
+	// smallest, a dip month is likely but not certain to fall.
+	seasonGeneral = [13]float64{2: -0.02, 8: -0.015, 11: 0.01}
 	// seasonNetwork adds congestion to network and data in the holiday and summer peaks.
-	seasonNetwork = [13]float64{2: -0.04, 8: -0.05}
+	seasonNetwork = [13]float64{2: -0.03, 8: -0.04}
 )
 
 const (
@@ -61,7 +63,9 @@ func (g *gen) rng(labels ...string) *rand.Rand {
 }
 
 // effect is a branch's persistent deviation for one carrier: general plus per item. A county
-// inherits its city's effect and adds its own.
+// inherits its city's effect and adds its own. A competitor shares the own carrier's effect (the
+// same market, the same towers and shops nearby) plus a small deviation of its own, so a city's
+// lead over it varies by a point or two around its average.
 type effect struct {
 	general float64
 	item    [nItems]float64
@@ -74,18 +78,23 @@ func (g *gen) effect(branch, carrier string) effect {
 	}
 	r := g.rng("effect", branch, carrier)
 	var e effect
-	sd := sdCityEffect
-	if schema.Level(branch) >= 3 {
-		e = g.effect(schema.Parent(branch), carrier)
-		sd = sdCounty
-	}
-	e.general += r.NormFloat64() * sd
-	for k := range e.item {
-		e.item[k] += r.NormFloat64() * sdItemEffect
-	}
-	if schema.Level(branch) == 2 && carrier == RivalCarrier {
-		// The rival's gap to us varies by city, but leaves our lead clearly positive.
+	switch {
+	case carrier != OwnCarrier:
+		e = g.effect(branch, OwnCarrier)
 		e.general += r.NormFloat64() * 0.05
+		for k := range e.item {
+			e.item[k] += r.NormFloat64() * 0.05
+		}
+	default:
+		sd := sdCityEffect
+		if schema.Level(branch) >= 3 {
+			e = g.effect(schema.Parent(branch), carrier)
+			sd = sdCounty
+		}
+		e.general += r.NormFloat64() * sd
+		for k := range e.item {
+			e.item[k] += r.NormFloat64() * sdItemEffect
+		}
 	}
 	g.effects[key] = e
 	return e
@@ -112,15 +121,13 @@ func (g *gen) mean(unit, carrier string, k int, m schema.Month) float64 {
 		if sp.noise != "" && unit == sp.noise {
 			v -= 0.13 * float64(step)
 		}
-		if sp.leadLost != "" && schema.InSubtree(unit, sp.leadLost) && m == sp.last {
-			v -= 0.2
-		}
 	}
 	if carrier == RivalCarrier && sp.leadLost != "" && schema.InSubtree(unit, sp.leadLost) {
-		// The rival closes in (a 2.4-point lead) and overtakes in the last month.
+		// The rival is close (a lead of about 2.4 points) and overtakes in the last month, by about
+		// 3 points: the rival improves, our scores stay where they were.
 		v += 0.16 - e.general + g.effect(unit, OwnCarrier).general
 		if m == sp.last {
-			v += 0.3
+			v += 0.5
 		}
 	}
 	return v

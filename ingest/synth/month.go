@@ -58,6 +58,9 @@ func (g *gen) surveyMonth(mi int, m schema.Month) error {
 			if why = g.acceptWave(city, mi, waves[city.ID]); why == "" {
 				break
 			}
+			if debugHook != nil {
+				debugHook(city.ID, m.String(), why)
+			}
 			g.sum.Retries++
 		}
 		if why != "" {
@@ -94,7 +97,10 @@ func (g *gen) surveyMonth(mi int, m schema.Month) error {
 		g.recordWave(city, waves[city.ID])
 	}
 	for _, up := range g.uppers() {
-		own := upperStats(up)[OwnCarrier]
+		st := upperStats(up)
+		l, _, _ := lead(st)
+		g.leadHist[up] = append(g.leadHist[up], l)
+		own := st[OwnCarrier]
 		h := g.hist[up]
 		for k := 0; k <= nItems; k++ {
 			h[k] = append(h[k], own.metric(k))
@@ -108,8 +114,9 @@ func (g *gen) surveyMonth(mi int, m schema.Month) error {
 	return nil
 }
 
-// acceptUpper checks a province or the company: no unplanted decline streak (see guard) and its
-// lead stays ≥ StoryLeadMargin (the lead_lost story stays in its city).
+// acceptUpper checks a province or the company: no unplanted decline streak (see guard), and its
+// lead stays ≥ StoryLeadMargin (the lead_lost story stays in its city) and does not fall three
+// months in a row.
 func (g *gen) acceptUpper(up string, m schema.Month, st map[string]*carrierStats) string {
 	h := g.hist[up]
 	for k := 0; k <= nItems; k++ {
@@ -124,10 +131,11 @@ func (g *gen) acceptUpper(up string, m schema.Month, st map[string]*carrierStats
 			return why
 		}
 	}
-	if l, _, ok := lead(st); ok && l < StoryLeadMargin {
-		return fmt.Sprintf("unplanted lead %.2f at %s %v", l, up, m)
+	l, _, ok := lead(st)
+	if ok && l.v < StoryLeadMargin {
+		return fmt.Sprintf("unplanted lead %.2f at %s %v", l.v, up, m)
 	}
-	return ""
+	return g.leadGuard(up, l)
 }
 
 // windowMonth draws, checks, records and emits the hotline and store ratings of month m. The
@@ -202,3 +210,5 @@ func (g *gen) windowMonth(mi int, m schema.Month) error {
 	}
 	return nil
 }
+
+var debugHook func(city, m, why string)

@@ -42,11 +42,14 @@ const (
 	StoryNoiseMinDrop = 2.5
 	StoryNoiseMaxZ    = 1.8
 
-	// StoryLeadLost: in one city the own lead over the best competitor (RivalCarrier) is
-	// ≥ StoryLeadMargin in the month before the last and ≤ −StoryLeadMargin in the last month
-	// (lead_lost). Every other city's lead is ≥ StoryLeadMargin in every month.
+	// StoryLeadLost: in one city the rival (RivalCarrier) is close — an own lead of about 2.4
+	// points — and in the last month improves by about 5 points while our scores stay put. The
+	// realized lead over the best competitor is ≥ StoryLeadMargin in the month before the last
+	// (and not below the month before that) and ≤ −StoryLeadMargin in the last month, with the
+	// rival as best competitor (lead_lost). Every other branch's lead, at every level, is
+	// ≥ StoryLeadMargin in every month, and no lead falls three months in a row.
 	StoryLeadLost   = "lead_lost"
-	StoryLeadMargin = 0.5
+	StoryLeadMargin = 1.0
 )
 
 // Story is one planted story: where and when the read side must find it.

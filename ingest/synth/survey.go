@@ -54,61 +54,132 @@ var (
 )
 
 // surveyWave generates one city's wave (its counties' and its direct interviews, all carriers) for
-// month m; attempt selects an independent draw.
+// month m; attempt selects an independent draw. The noise story's county keeps the own-carrier
+// interviews of its story path (noiseWave) in the story months.
 func (g *gen) surveyWave(city Branch, m schema.Month, attempt int) []response {
 	r := g.rng("survey", city.ID, m.String(), strconv.Itoa(attempt))
 	units := append([]string(nil), branchIDs(g.tree.counties[city.ID])...)
 	units = append(units, city.ID)
-	start := time.Date(m.Year(), time.Month(m.Mon()), 1, 0, 0, 0, 0, tz)
-	days := start.AddDate(0, 1, 0).Sub(start).Hours() / 24
 	var out []response
 	for _, u := range units {
 		for _, c := range Carriers() {
 			n := g.sampleSize(r, u, c)
-			var mean [nItems]float64
-			for k := range mean {
-				mean[k] = g.mean(u, c, k, m)
+			if fixed, ok := g.noisePath[m]; ok && u == g.plan.noise && c == OwnCarrier {
+				out = append(out, fixed...)
+				continue
 			}
-			for i := 0; i < n; i++ {
-				resp := response{unit: u, carrier: c, seq: i + 1}
-				day := r.IntN(int(days) - 1) // fieldwork ends a day before month end
-				resp.at = start.AddDate(0, 0, day).Add(time.Duration(9*3600+r.IntN(12*3600)) * time.Second)
-				resp.wave = r.Float64() < 0.85
-				if r.Float64() < 0.9 {
-					resp.segment = pick(r, segments, segmentShare)
-				}
-				resp.weight = math.Round(segmentWeights[resp.segment]*(0.85+0.3*r.Float64())*1000) / 1000
-				mood := r.NormFloat64() * sdRespondent
-				sum, cnt := 0.0, 0
-				for k := range mean {
-					if r.Float64() < answerRate[k] {
-						resp.items[k] = clampAnswer(mean[k] + mood + r.NormFloat64()*sdAnswer)
-					}
-					sum += mean[k]
-					cnt++
-				}
-				if r.Float64() < 0.95 {
-					resp.overall = clampAnswer(sum/float64(cnt) + mood + r.NormFloat64()*0.7)
-				}
-				if !hasAnswer(resp.items) && resp.overall == 0 {
-					resp.overall = clampAnswer(sum/float64(cnt) + mood)
-				}
-				// A few interviews fail the vendor's quality control and are voided later; never in
-				// the small-sample story county, whose n is tuned.
-				if u != g.plan.noise && r.Float64() < 0.006 {
-					resp.void = true
-					resp.voidFirst = r.Float64() < 0.5
-					resp.voidAt = resp.at.Add(time.Duration(2*86400+r.IntN(8*86400)) * time.Second)
-					if resp.voidAt.After(g.end) {
-						resp.voidAt = g.end
-					}
-				}
-				resp.resend = r.Float64() < 0.003
-				out = append(out, resp)
-			}
+			out = append(out, g.interviews(r, u, c, m, n)...)
 		}
 	}
 	return out
+}
+
+// interviews generates n interviews of carrier c's customers in unit for wave m.
+func (g *gen) interviews(r *rand.Rand, u, c string, m schema.Month, n int) []response {
+	start := monthStart(m)
+	days := int(start.AddDate(0, 1, 0).Sub(start).Hours() / 24)
+	var mean [nItems]float64
+	for k := range mean {
+		mean[k] = g.mean(u, c, k, m)
+	}
+	out := make([]response, 0, n)
+	for i := 0; i < n; i++ {
+		resp := response{unit: u, carrier: c, seq: i + 1}
+		day := r.IntN(days - 1) // fieldwork ends a day before month end
+		resp.at = start.AddDate(0, 0, day).Add(time.Duration(9*3600+r.IntN(12*3600)) * time.Second)
+		resp.wave = r.Float64() < 0.85
+		if r.Float64() < 0.9 {
+			resp.segment = pick(r, segments, segmentShare)
+		}
+		resp.weight = math.Round(segmentWeights[resp.segment]*(0.85+0.3*r.Float64())*1000) / 1000
+		mood := r.NormFloat64() * sdRespondent
+		sum, cnt := 0.0, 0
+		for k := range mean {
+			if r.Float64() < answerRate[k] {
+				resp.items[k] = clampAnswer(mean[k] + mood + r.NormFloat64()*sdAnswer)
+			}
+			sum += mean[k]
+			cnt++
+		}
+		if r.Float64() < 0.95 {
+			resp.overall = clampAnswer(sum/float64(cnt) + mood + r.NormFloat64()*0.7)
+		}
+		if !hasAnswer(resp.items) && resp.overall == 0 {
+			resp.overall = clampAnswer(sum/float64(cnt) + mood)
+		}
+		// A few interviews fail the vendor's quality control and are voided later; never in the
+		// small-sample story county, whose n is tuned.
+		if u != g.plan.noise && r.Float64() < 0.006 {
+			resp.void = true
+			resp.voidFirst = r.Float64() < 0.5
+			resp.voidAt = resp.at.Add(time.Duration(2*86400+r.IntN(8*86400)) * time.Second)
+			if resp.voidAt.After(g.end) {
+				resp.voidAt = g.end
+			}
+		}
+		resp.resend = r.Float64() < 0.003
+		out = append(out, resp)
+	}
+	return out
+}
+
+// planNoisePath draws, once, the own-carrier interviews of the noise story's county for the
+// story months — the month before the start (when generated), the start month and the three falls
+// — as one path, until the path is the story: n of 30–35 each month, the start not below the
+// month before it, each later month's CSI at least StoryNoiseMinFall below the previous, a total
+// drop ≥ StoryNoiseMinDrop and a z below StoryNoiseMaxZ. Drawing the path as a whole keeps an
+// early lucky month from making the later ones impossible.
+func (g *gen) planNoisePath() {
+	first := max(g.plan.last.Add(-4), g.months[0])
+	var path map[schema.Month][]response
+	var why string
+	for attempt := 0; attempt < maxAttempts*4; attempt++ {
+		r := g.rng("noise-path", g.plan.noise, strconv.Itoa(attempt))
+		path = map[schema.Month][]response{}
+		var vals []val
+		for m := first; m <= g.plan.last; m = m.Add(1) {
+			path[m] = g.interviews(r, g.plan.noise, OwnCarrier, m, 32+r.IntN(4))
+			st := carrierStats{}
+			for i := range path[m] {
+				st.add(&path[m][i])
+			}
+			vals = append(vals, st.metric(nItems))
+		}
+		if why = noisePathCheck(vals); why == "" {
+			break
+		}
+		g.sum.Retries++
+	}
+	if why != "" {
+		g.sum.Unmet = append(g.sum.Unmet, fmt.Sprintf("%s %v: %s", g.plan.noise, first, why))
+	}
+	g.noisePath = path
+}
+
+// noisePathCheck checks the CSI of the noise story's path: vals ends with the start month and the
+// three falls, and may begin with the month before the start.
+func noisePathCheck(vals []val) string {
+	for _, v := range vals {
+		if v.n < MinSample || v.n > 35 {
+			return fmt.Sprintf("story noise: n=%d", v.n)
+		}
+	}
+	if len(vals) == 5 {
+		if vals[1].v < vals[0].v {
+			return "story noise: start month falls"
+		}
+		vals = vals[1:]
+	}
+	for i := 1; i < len(vals); i++ {
+		if !(vals[i].v <= vals[i-1].v-StoryNoiseMinFall) {
+			return fmt.Sprintf("story noise: fall %.2f at step %d", vals[i-1].v-vals[i].v, i)
+		}
+	}
+	s, e := vals[0], vals[len(vals)-1]
+	if drop, z := s.v-e.v, (s.v-e.v)/math.Hypot(s.se, e.se); drop < StoryNoiseMinDrop || z >= StoryNoiseMaxZ {
+		return fmt.Sprintf("story noise: drop %.2f z %.2f", drop, z)
+	}
+	return ""
 }
 
 func hasAnswer(it [nItems]int8) bool {
@@ -241,30 +312,31 @@ func waveStats(wave []response, branch string) map[string]*carrierStats {
 	return out
 }
 
-// lead is SPEC §3.5's lead of the own CSI over the best reportable competitor; ok is false when null.
-func lead(st map[string]*carrierStats) (v float64, best string, ok bool) {
+// lead is SPEC §3.5's lead of the own CSI over the best reportable competitor, with its SE
+// (moe95 / 1.96); ok is false when it is null.
+func lead(st map[string]*carrierStats) (v val, best string, ok bool) {
 	own := st[OwnCarrier]
 	if own == nil {
-		return 0, "", false
+		return val{}, "", false
 	}
 	o := own.metric(nItems)
 	if !o.reportable() {
-		return 0, "", false
+		return val{}, "", false
 	}
-	bestV := math.Inf(-1)
+	var b val
 	for _, c := range Carriers()[1:] {
 		s := st[c]
 		if s == nil {
 			continue
 		}
-		if cv := s.metric(nItems); cv.reportable() && cv.v > bestV {
-			bestV, best = cv.v, c
+		if cv := s.metric(nItems); cv.reportable() && (best == "" || cv.v > b.v) {
+			b, best = cv, c
 		}
 	}
 	if best == "" {
-		return 0, "", false
+		return val{}, "", false
 	}
-	return o.v - bestV, best, true
+	return val{v: o.v - b.v, se: math.Hypot(o.se, b.se), n: MinSample}, best, true
 }
 
 // streak is SPEC §3.11's decline streak ending at the last value, and its z.
@@ -316,22 +388,38 @@ func (g *gen) acceptWave(city Branch, mi int, wave []response) string {
 				return why
 			}
 		}
+		lv, best, ok := lead(st)
+		if why := g.leadGuard(b, lv); why != "" {
+			return why
+		}
 		if b != city.ID {
 			continue
 		}
-		l, best, ok := lead(st)
+		l := lv.v
 		switch {
 		case b == sp.leadLost && m == last:
 			if !ok || l > -StoryLeadMargin || best != RivalCarrier {
 				return fmt.Sprintf("story lead_lost: lead %.2f (%s, %v) in %v", l, best, ok, m)
 			}
 		case b == sp.leadLost && m == last.Prev():
-			if !ok || l < StoryLeadMargin {
+			// Not a fall either, so the lead's fall in the last month starts no decline streak.
+			h := g.leadHist[b]
+			if !ok || l < StoryLeadMargin || len(h) > 0 && h[len(h)-1].reportable() && l < h[len(h)-1].v {
 				return fmt.Sprintf("story lead_lost: lead %.2f (%v) in %v", l, ok, m)
 			}
 		case ok && l < StoryLeadMargin:
 			return fmt.Sprintf("unplanted lead %.2f at %s %v", l, b, m)
 		}
+	}
+	return ""
+}
+
+// leadGuard rejects any decline streak of the lead (lead_lost is a story; a lead falling three
+// months in a row is not).
+func (g *gen) leadGuard(b string, l val) string {
+	h := g.leadHist[b]
+	if n, z := streak(append(h[:len(h):len(h)], l)); n >= 3 {
+		return fmt.Sprintf("unplanted lead decline streak %s z=%.2f", b, z)
 	}
 	return ""
 }
@@ -348,8 +436,7 @@ func guard(b, metric string, vals []val) string {
 
 // exempt reports whether the guard leaves (branch, metric) alone because a story moves it: the
 // declining item in the decline story's city, its counties and its ancestors, and the CSI in the
-// city and its counties; every metric of the noise story's county and of the lead_lost story's
-// city and counties.
+// city and its counties; every metric of the noise story's county.
 func (g *gen) exempt(b, metric string) bool {
 	sp := g.plan
 	switch {
@@ -359,30 +446,21 @@ func (g *gen) exempt(b, metric string) bool {
 		return metric == "item:"+StoryDeclineItem
 	case sp.noise != "" && b == sp.noise:
 		return true
-	case sp.leadLost != "" && schema.InSubtree(b, sp.leadLost):
-		return true
 	}
 	return false
 }
 
-// storyCheck checks the planted decline stories on vals (ending at month m) for branch b.
+// storyCheck checks the decline story on vals (ending at month m) for branch b: its start month
+// is not a fall, then three falls of at least StoryDeclineMinFall. (The noise story is held by
+// its path, planNoisePath.)
 func (g *gen) storyCheck(b, metric string, m schema.Month, vals []val) string {
 	sp := g.plan
 	step := monthsBetween(sp.last.Add(-3), m)
-	if step < 0 || step > 3 {
-		return ""
-	}
-	var minFall float64
-	switch {
-	case b == sp.decline && metric == "item:"+StoryDeclineItem:
-		minFall = StoryDeclineMinFall
-	case b == sp.noise && metric == "csi":
-		minFall = StoryNoiseMinFall
-	default:
+	if step < 0 || step > 3 || b != sp.decline || metric != "item:"+StoryDeclineItem {
 		return ""
 	}
 	cur := vals[len(vals)-1]
-	if !cur.reportable() || (b == sp.noise && cur.n > 35) {
+	if !cur.reportable() {
 		return fmt.Sprintf("story %s %s: n=%d in %v", b, metric, cur.n, m)
 	}
 	if step == 0 {
@@ -392,22 +470,8 @@ func (g *gen) storyCheck(b, metric string, m schema.Month, vals []val) string {
 		}
 		return ""
 	}
-	prev := vals[len(vals)-2]
-	if !(cur.v <= prev.v-minFall) {
-		return fmt.Sprintf("story %s %s: fall %.2f < %.2f in %v", b, metric, prev.v-cur.v, minFall, m)
-	}
-	if b != sp.noise {
-		return ""
-	}
-	start := vals[len(vals)-1-step]
-	drop := start.v - cur.v
-	z := drop / math.Hypot(start.se, cur.se)
-	// Keep room for the later falls: the z of the fall so far grows to just under StoryNoiseMaxZ.
-	switch {
-	case step == 1 && z > 0.8, step == 2 && z > 1.3:
-		return fmt.Sprintf("story noise: z %.2f too large at step %d", z, step)
-	case step == 3 && (drop < StoryNoiseMinDrop || z >= StoryNoiseMaxZ):
-		return fmt.Sprintf("story noise: drop %.2f z %.2f", drop, z)
+	if prev := vals[len(vals)-2]; !(cur.v <= prev.v-StoryDeclineMinFall) {
+		return fmt.Sprintf("story %s %s: fall %.2f < %.2f in %v", b, metric, prev.v-cur.v, StoryDeclineMinFall, m)
 	}
 	return ""
 }
@@ -415,7 +479,10 @@ func (g *gen) storyCheck(b, metric string, m schema.Month, vals []val) string {
 // recordWave appends the accepted wave's own values to the histories of city and its counties.
 func (g *gen) recordWave(city Branch, wave []response) {
 	for _, b := range append(branchIDs(g.tree.counties[city.ID]), city.ID) {
-		own := waveStats(wave, b)[OwnCarrier]
+		st := waveStats(wave, b)
+		l, _, _ := lead(st)
+		g.leadHist[b] = append(g.leadHist[b], l)
+		own := st[OwnCarrier]
 		if own == nil {
 			own = &carrierStats{}
 		}
