@@ -73,7 +73,7 @@ func (o Options) withDefaults() Options {
 
 // Convert reads a vendor file (its bytes and name) with mapping m and turns every data row into a
 // survey_response event, or a RowError. Each event passes schema's decoder. Event ids are stable:
-// vendor:<vendor>:<id> with an id column, else file:<first 12 hex digits of the file's
+// vendor:<vendor>:<wave>:<id> with an id column, else file:<first 12 hex digits of the file's
 // sha256>:<row>, so converting the same file again gives the same ids. The error is for a file
 // that cannot be read at all (wrong format, missing sheet or header, a mapped column that is not
 // in the header).
@@ -220,21 +220,12 @@ func (c *converter) row(r row) (Event, *RowError) {
 	}
 	ev := surveyResponse{Type: schema.TypeSurveyResponse.String(), SchemaVersion: schema.SchemaVersion, Weight: 1}
 
-	// Event id.
+	// The interview id (the event id is built once the wave is known).
+	vendorID := ""
 	if c.id >= 0 {
-		v := r.cell(c.id)
-		if v == "" {
+		if vendorID = r.cell(c.id); vendorID == "" {
 			return bad(c.id, "empty interview id")
 		}
-		ev.EventID = "vendor:" + c.m.Vendor + ":" + v
-	} else {
-		ev.EventID = fmt.Sprintf("file:%s:%d", c.digest[:12], r.num)
-	}
-	if len(ev.EventID) > 128 || !printable(ev.EventID) {
-		return bad(c.id, "event id %q: want at most 128 printable characters", ev.EventID)
-	}
-	if first, dup := c.seen[ev.EventID]; dup {
-		return bad(c.id, "duplicate interview id %q (first in row %d)", ev.EventID, first)
 	}
 
 	// Branch.
@@ -304,6 +295,19 @@ func (c *converter) row(r row) (Event, *RowError) {
 		return bad(c.wave, "no wave: map columns.wave or set defaults.wave")
 	}
 	ev.Wave = wave.String()
+
+	// Event id: vendors often number interviews per wave, so the wave is part of it.
+	if c.id >= 0 {
+		ev.EventID = "vendor:" + c.m.Vendor + ":" + ev.Wave + ":" + vendorID
+	} else {
+		ev.EventID = fmt.Sprintf("file:%s:%d", c.digest[:12], r.num)
+	}
+	if len(ev.EventID) > 128 || !printable(ev.EventID) {
+		return bad(c.id, "event id %q: want at most 128 printable characters", ev.EventID)
+	}
+	if first, dup := c.seen[ev.EventID]; dup {
+		return bad(c.id, "duplicate interview id %q (first in row %d)", vendorID, first)
+	}
 	if at.IsZero() {
 		// The vendor did not say when: the middle of the wave, never in the future.
 		at = time.Date(wave.Year(), time.Month(wave.Mon()), 15, 12, 0, 0, 0, c.loc)

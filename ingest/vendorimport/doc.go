@@ -7,7 +7,7 @@
 // number and reason; every event passes schema's decoder before anything is published.
 //
 // Event ids are stable, so importing a file twice changes nothing downstream (csat counts each
-// event_id once): vendor:<vendor>:<interview id> when the file has an id column, else
+// event_id once): vendor:<vendor>:<wave>:<interview id> when the file has an id column, else
 // file:<first 12 hex digits of sha256(file)>:<row>. Strict refuses a file with any bad row and
 // publishes nothing. The package reads the whole file into memory (vendor files are a few
 // thousand rows).

@@ -36,6 +36,6 @@ defaults: {wave: 2026-10}
 		fmt.Println(b)
 	}
 	// Output:
-	// row 2: {"event_id":"vendor:acme:A1","type":"survey_response","schema_version":1,"occurred_at":"2026-10-15T12:00:00+08:00","branch_id":"GD-GZ-TH","carrier":"cmcc","wave":"2026-10","weight":1,"overall":9,"items":{"network":8}}
+	// row 2: {"event_id":"vendor:acme:2026-10:A1","type":"survey_response","schema_version":1,"occurred_at":"2026-10-15T12:00:00+08:00","branch_id":"GD-GZ-TH","carrier":"cmcc","wave":"2026-10","weight":1,"overall":9,"items":{"network":8}}
 	// row 3: column 运营商: unknown carrier "中国广电" (map it under values.carrier)
 }

@@ -16,9 +16,10 @@ import (
 // Mapping tells how to read one vendor's files: which column holds what, and how to translate the
 // vendor's values into csat's. testdata/mapping.yaml is the documented example.
 type Mapping struct {
-	// Vendor names the survey vendor; with an id column, event ids are vendor:<Vendor>:<id>, so
-	// the same interview keeps its id across re-deliveries and renamed files. Required with
-	// Columns.EventID.
+	// Vendor names the survey vendor; with an id column, event ids are
+	// vendor:<Vendor>:<wave>:<id>, so the same interview keeps its id across re-deliveries and
+	// renamed files (the wave is in it because vendors often number interviews per wave).
+	// Required with Columns.EventID.
 	Vendor string `yaml:"vendor"`
 	// Format is csv, xlsx, or empty to decide by the file's extension.
 	Format string `yaml:"format"`

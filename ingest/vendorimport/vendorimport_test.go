@@ -94,7 +94,7 @@ func TestConvertCSV(t *testing.T) {
 		{9, "运营商", `unknown carrier "中国广电"`},
 		{10, "网络质量", `score "11"`},
 		{11, "地市/区县", `unknown branch "火星/某区"`},
-		{12, "问卷编号", `duplicate interview id "vendor:huaxin:HX2610-0004" (first in row 5)`},
+		{12, "问卷编号", `duplicate interview id "HX2610-0004" (first in row 5)`},
 		{13, "", "no score"},
 		{14, "权重", `weight "-1"`},
 		{15, "调查月份", `wave "2026-13"`},
@@ -102,7 +102,7 @@ func TestConvertCSV(t *testing.T) {
 	byRow := map[int]*schema.SurveyResponse{}
 	for _, ev := range res.Events {
 		r := decode(t, ev)
-		if ev.ID != r.EventID || ev.Branch != r.BranchID || !strings.HasPrefix(ev.ID, "vendor:huaxin:HX2610-") {
+		if ev.ID != r.EventID || ev.Branch != r.BranchID || !strings.HasPrefix(ev.ID, "vendor:huaxin:2026-10:HX2610-") {
 			t.Errorf("row %d: event %q branch %q, decoded %q %q", ev.Row, ev.ID, ev.Branch, r.EventID, r.BranchID)
 		}
 		if r.Wave != schema.Month(202610) {
@@ -119,14 +119,14 @@ func TestConvertCSV(t *testing.T) {
 		items              map[string]int // a few
 		at                 string
 	}{
-		{2, "vendor:huaxin:HX2610-0001", "GD-GZ-TH", "cmcc", "high", 0.62, 9, map[string]int{"network": 9, "voice": 10, "complaint": 0}, "2026-10-08T14:30:00+08:00"},
-		{3, "vendor:huaxin:HX2610-0002", "GD-GZ-TH", "cmcc", "low", 1.25, 8, map[string]int{"network": 8, "store": 0, "hotline": 8}, "2026-10-08T15:05:00+08:00"},
-		{4, "vendor:huaxin:HX2610-0003", "GD-GZ-TH", "ctcc", "mid", 0.93, 7, map[string]int{"tariff": 8, "hotline": 0}, "2026-10-09T10:12:00+08:00"},
-		{6, "vendor:huaxin:HX2610-0005", "GD-GZ-YX", "cucc", "low", 1.31, 6, map[string]int{"data": 5}, "2026-10-10T09:20:00+08:00"},
-		{7, "vendor:huaxin:HX2610-0006", "GD-GZ", "cmcc", "low", 1.18, 8, nil, "2026-10-11T16:45:00+08:00"},
-		{8, "vendor:huaxin:HX2610-0007", "GD-SZ-NS", "cmcc", "high", 0.58, 10, map[string]int{"store": 10}, "2026-10-12T13:00:00+08:00"},
-		{17, "vendor:huaxin:HX2610-0015", "GD-SZ", "cucc", "low", 1.22, 7, nil, "2026-10-15T12:00:00+08:00"},
-		{18, "vendor:huaxin:HX2610-0016", "GD-SZ-NS", "ctcc", "high", 0.6, 6, map[string]int{"complaint": 6}, "2026-10-20T19:30:00+08:00"},
+		{2, "vendor:huaxin:2026-10:HX2610-0001", "GD-GZ-TH", "cmcc", "high", 0.62, 9, map[string]int{"network": 9, "voice": 10, "complaint": 0}, "2026-10-08T14:30:00+08:00"},
+		{3, "vendor:huaxin:2026-10:HX2610-0002", "GD-GZ-TH", "cmcc", "low", 1.25, 8, map[string]int{"network": 8, "store": 0, "hotline": 8}, "2026-10-08T15:05:00+08:00"},
+		{4, "vendor:huaxin:2026-10:HX2610-0003", "GD-GZ-TH", "ctcc", "mid", 0.93, 7, map[string]int{"tariff": 8, "hotline": 0}, "2026-10-09T10:12:00+08:00"},
+		{6, "vendor:huaxin:2026-10:HX2610-0005", "GD-GZ-YX", "cucc", "low", 1.31, 6, map[string]int{"data": 5}, "2026-10-10T09:20:00+08:00"},
+		{7, "vendor:huaxin:2026-10:HX2610-0006", "GD-GZ", "cmcc", "low", 1.18, 8, nil, "2026-10-11T16:45:00+08:00"},
+		{8, "vendor:huaxin:2026-10:HX2610-0007", "GD-SZ-NS", "cmcc", "high", 0.58, 10, map[string]int{"store": 10}, "2026-10-12T13:00:00+08:00"},
+		{17, "vendor:huaxin:2026-10:HX2610-0015", "GD-SZ", "cucc", "low", 1.22, 7, nil, "2026-10-15T12:00:00+08:00"},
+		{18, "vendor:huaxin:2026-10:HX2610-0016", "GD-SZ-NS", "ctcc", "high", 0.6, 6, map[string]int{"complaint": 6}, "2026-10-20T19:30:00+08:00"},
 	}
 	for _, tt := range tests {
 		r := byRow[tt.row]
