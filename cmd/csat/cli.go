@@ -17,6 +17,7 @@ type command struct {
 	args    string // synopsis of the arguments, e.g. "--branch B --month M"
 	summary string // one line for `csat help`
 	details string // paragraphs for `csat CMD -h`
+	anyArgs bool   // the command reads positional arguments itself (fs.Args())
 	// flags declares the command's flags on fs; it returns the function that runs the command.
 	flags func(fs *flag.FlagSet, a *app) func(ctx context.Context) error
 }
@@ -82,7 +83,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		}
 		return 2
 	}
-	if fs.NArg() > 0 {
+	if fs.NArg() > 0 && !c.anyArgs {
 		fmt.Fprintf(stderr, "csat %s: unexpected argument %q\n", c.name, fs.Arg(0))
 		return 2
 	}

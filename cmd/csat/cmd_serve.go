@@ -79,7 +79,12 @@ func serveAPI(ctx context.Context, a *app, conn driver.Conn, eng *aggregate.Engi
 		return err
 	}
 	cfg.Location = loc
-	srv, err := api.New(cfg, reader{eng: eng, names: names}, a.log.With("component", "api"), reg, clickhouseReady(a, conn))
+	_, cat, err := a.cfg.decoder()
+	if err != nil {
+		return err
+	}
+	rd := reader{eng: eng, names: names, cfg: a.cfg.KPI, cat: cat}
+	srv, err := api.New(cfg, rd, a.log, reg, clickhouseReady(a, conn))
 	if err != nil {
 		return err
 	}
@@ -96,9 +101,34 @@ func serveAPI(ctx context.Context, a *app, conn driver.Conn, eng *aggregate.Engi
 type reader struct {
 	eng   *aggregate.Engine
 	names map[string]string
+	cfg   kpi.Config
+	cat   schema.Catalog
 }
 
-var _ api.Reader = reader{}
+var (
+	_ api.Reader     = reader{}
+	_ api.CardLister = reader{}
+)
+
+// Cards computes the cards of every branch down to maxLevel for month m in one pass (for the
+// KPI gauges of /metrics).
+func (r reader) Cards(ctx context.Context, m schema.Month, maxLevel int) (map[string]kpi.Card, error) {
+	cur, err := r.eng.AllData(ctx, m)
+	if err != nil {
+		return nil, apiErr(err)
+	}
+	prev, err := r.eng.AllData(ctx, m.Prev())
+	if err != nil {
+		return nil, apiErr(err)
+	}
+	out := make(map[string]kpi.Card, len(cur))
+	for b, d := range cur {
+		if schema.Level(b) <= maxLevel {
+			out[b] = kpi.ComputeCard(r.cfg, r.cat, b, m, d, prev[b])
+		}
+	}
+	return out, nil
+}
 
 func apiErr(err error) error {
 	var pe *aggregate.ParamError
