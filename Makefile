@@ -2,7 +2,7 @@
 GO ?= go
 export CSAT_E2E ?= 1
 
-.PHONY: build test unit e2e up down lint bench demo fuzz
+.PHONY: build deps test unit up down lint bench demo fuzz
 
 build:
 	$(GO) build -o bin/csat ./cmd/csat
@@ -14,8 +14,13 @@ up:
 down:
 	scripts/services.sh down
 
-## test: start the services, then every test (services required: CSAT_E2E=1)
-test: up
+## deps: the Debian packages the tests use besides the services (promtool, chromium, zookeeper)
+deps:
+	scripts/test-deps.sh
+
+## test: install what the tests use, start the services, then every test (CSAT_E2E=1: a missing
+## service fails its tests instead of skipping them)
+test: deps up
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 60m ./...
 
