@@ -36,16 +36,16 @@ type Config struct {
 
 // Report is what Run did.
 type Report struct {
-	File      string
-	Format    string
-	Sheet     string
-	Digest    string
-	Rows      int        // data rows read
-	Events    int        // good rows
-	Bad       []RowError // bad rows, in file order
-	Published int        // events published (0 when refused or a dry run)
-	Refused   bool       // Strict and some row was bad
-	Topic     string
+	File      string     `json:"file"`
+	Format    string     `json:"format"`          // csv or xlsx
+	Sheet     string     `json:"sheet,omitempty"` // xlsx only
+	Digest    string     `json:"sha256"`          // of the file's bytes
+	Rows      int        `json:"rows"`            // data rows read
+	Events    int        `json:"good"`            // good rows
+	Bad       []RowError `json:"bad"`             // bad rows, in file order
+	Published int        `json:"published"`       // events published (0 when refused or a dry run)
+	Refused   bool       `json:"refused"`         // Strict and some row was bad
+	Topic     string     `json:"topic"`
 }
 
 // ErrRefused is returned (wrapped) by Run when Strict refuses a file with bad rows.
@@ -60,7 +60,7 @@ func Run(ctx context.Context, cfg Config, sink Sink, out io.Writer) (Report, err
 	if out == nil {
 		out = io.Discard
 	}
-	rep := Report{File: cfg.File}
+	rep := Report{File: cfg.File, Bad: []RowError{}}
 	opts := Options{Catalog: cfg.Catalog, Topics: cfg.Topics, Now: cfg.Now}.withDefaults()
 	rep.Topic = opts.Topics.Survey
 	m, err := LoadMapping(cfg.Mapping, opts.Catalog)
@@ -76,7 +76,10 @@ func Run(ctx context.Context, cfg Config, sink Sink, out io.Writer) (Report, err
 		return rep, fmt.Errorf("%s: %w", cfg.File, err)
 	}
 	rep.Format, rep.Sheet, rep.Digest = res.Format, res.Sheet, res.Digest
-	rep.Rows, rep.Events, rep.Bad = res.Rows, len(res.Events), res.Bad
+	rep.Rows, rep.Events = res.Rows, len(res.Events)
+	if res.Bad != nil {
+		rep.Bad = res.Bad
+	}
 
 	where := cfg.File
 	if res.Sheet != "" {
