@@ -39,13 +39,16 @@ start() {
 		-e "s#/var/log/clickhouse-server/#$dir/log/#g" \
 		-e "s#<listen_host>::1</listen_host>##" \
 		/etc/clickhouse-server/config.xml >"$dir/config.xml"
-	# Extra config (cluster definitions, ZooKeeper) may be dropped into $dir/config.d by other scripts.
+	# Extra config (cluster definitions, ZooKeeper, macros) may be dropped into $dir/config.d by
+	# other scripts (scripts/cluster.sh): clickhouse-server merges config.d/*.xml beside its config.
 	mkdir -p "$dir/config.d"
 	cp /etc/clickhouse-server/users.xml "$dir/users.xml"
 	sed -i -e "s#<users_config>users.xml</users_config>#<users_config>$dir/users.xml</users_config>#" "$dir/config.xml"
 	log "starting on tcp $tcp (http $http), data in $dir"
-	(cd "$dir" && nohup /usr/sbin/clickhouse-server --config-file="$dir/config.xml" --pid-file="$dir/clickhouse.pid" \
-		>"$dir/log/stdout.log" 2>&1 &)
+	# The whole subshell's output goes to the log and its input is /dev/null, so that no process
+	# left running holds the caller's pipes (a caller reading our output would wait forever).
+	(cd "$dir" && exec nohup /usr/sbin/clickhouse-server --config-file="$dir/config.xml" --pid-file="$dir/clickhouse.pid") \
+		</dev/null >"$dir/log/stdout.log" 2>&1 &
 	for _ in $(seq 1 120); do
 		if ready; then log "ready"; return 0; fi
 		sleep 0.5

@@ -14,12 +14,22 @@
 //   - Insert with PrepareBatch, never with Exec("INSERT ... VALUES (...)"): against 18.16 that
 //     Exec hangs until its context or the driver's read timeout (5 min) ends (clickhouse-go v2.51).
 //   - Only integer and boolean query settings can be sent (clickhouse.WithSettings); string
-//     settings fail. Open sends none.
+//     settings fail. Open sends none on a single server.
 //   - No DateTime64, Map, LowCardinality, WITH x AS (SELECT ...), window functions,
 //     ADD COLUMN IF NOT EXISTS, insert_deduplication_token or async inserts.
 //
 // Open verifies the connection with a ping before returning it; it blocks for at most the dial
 // timeout per address unless ctx ends sooner.
+//
+// # Cluster mode
+//
+// With Config.Cluster set (CSAT_CLICKHOUSE_CLUSTER), Migrate creates Replicated*MergeTree
+// tables <name>_local and Distributed tables under the original names, all ON CLUSTER
+// (ClusterStatements), so ingest and queries run unchanged; Open checks that the server defines
+// the cluster and sets on every connection insert_distributed_sync = 1 (an INSERT returns once
+// every shard has written its rows) and, when every shard has two or more replicas,
+// insert_quorum = that number (an INSERT returns once every replica has the rows).
+// DropPartition drops a partition on every server. docs/design/cluster.md explains why.
 package chdb
 
 import (
@@ -85,6 +95,25 @@ func Open(ctx context.Context, cfg Config, opts ...Option) (driver.Conn, error) 
 	}
 	conn, err := clickhouse.Open(chOpts)
 	if err != nil {
+		return nil, fmt.Errorf("open clickhouse %v: %w", cfg.Addr, err)
+	}
+	if err := conn.Ping(ctx); err != nil {
+		_ = conn.Close() // the ping error is the one that matters
+		return nil, fmt.Errorf("ping clickhouse %v: %w", cfg.Addr, err)
+	}
+	if cfg.Cluster == "" {
+		return conn, nil
+	}
+	// Cluster mode: reconnect with the insert settings that exactly-once needs (cluster.go).
+	settings, err := clusterSettings(ctx, conn, cfg.Cluster)
+	if cerr := conn.Close(); err == nil && cerr != nil {
+		err = fmt.Errorf("close clickhouse %v: %w", cfg.Addr, cerr)
+	}
+	if err != nil {
+		return nil, err
+	}
+	chOpts.Settings = settings
+	if conn, err = clickhouse.Open(chOpts); err != nil {
 		return nil, fmt.Errorf("open clickhouse %v: %w", cfg.Addr, err)
 	}
 	if err := conn.Ping(ctx); err != nil {

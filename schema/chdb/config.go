@@ -37,8 +37,9 @@ type Config struct {
 	DialTimeout time.Duration `env:"CSAT_CLICKHOUSE_DIAL_TIMEOUT" envDefault:"5s"`
 	// MaxOpenConns is the maximum number of open connections in the pool (a count). Default 8.
 	MaxOpenConns int `env:"CSAT_CLICKHOUSE_MAX_OPEN_CONNS" envDefault:"8"`
-	// Cluster is reserved for cluster mode (ON CLUSTER DDL, replicated tables): an identifier,
-	// or empty for a single server. Default empty. Not used yet.
+	// Cluster names the ClickHouse cluster (<remote_servers> of the servers' config) for cluster
+	// mode: replicated local tables, Distributed tables and ON CLUSTER DDL (see Open); an
+	// identifier, or empty for a single server. Default empty.
 	Cluster string `env:"CSAT_CLICKHOUSE_CLUSTER"`
 }
 

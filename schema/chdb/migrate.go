@@ -172,7 +172,9 @@ type applied map[uint32][]string // version → checksums of its records (duplic
 // Migrate is safe to run again and concurrently, from several processes: every statement is
 // idempotent, "already exists" errors are tolerated, the recorded versions are read again
 // before each migration, and a version recorded twice by racing runners counts once (the
-// table is a ReplacingMergeTree ordered by version). It refuses with ErrChecksumMismatch,
+// table is a ReplacingMergeTree ordered by version). In cluster mode (cfg.Cluster) the database
+// and every table are created ON CLUSTER, rewritten by ClusterStatements; every server of the
+// cluster must be up. It refuses with ErrChecksumMismatch,
 // applying nothing, when an applied migration's file has changed. Versions recorded but
 // unknown to this binary (a newer one migrated) are logged and left alone.
 func Migrate(ctx context.Context, conn driver.Conn, cfg Config, logger *slog.Logger) ([]string, error) {
@@ -188,11 +190,21 @@ func Migrate(ctx context.Context, conn driver.Conn, cfg Config, logger *slog.Log
 		return nil, err
 	}
 	db := quoteIdent(cfg.Database)
-	if err := execTolerant(ctx, conn, "CREATE DATABASE IF NOT EXISTS "+db, proto.ErrDatabaseAlreadyExists); err != nil {
+	onCluster := ""
+	if cfg.Cluster != "" {
+		onCluster = " ON CLUSTER " + quoteIdent(cfg.Cluster)
+	}
+	if err := execTolerant(ctx, conn, "CREATE DATABASE IF NOT EXISTS "+db+onCluster, proto.ErrDatabaseAlreadyExists); err != nil {
 		return nil, fmt.Errorf("create database %s: %w", cfg.Database, err)
 	}
-	if err := execTolerant(ctx, conn, createMigrationsTable(db), proto.ErrTableAlreadyExists); err != nil {
+	mt, err := ClusterStatements(cfg, createMigrationsTable(db))
+	if err != nil {
 		return nil, fmt.Errorf("create %s.%s: %w", cfg.Database, MigrationsTable, err)
+	}
+	for _, stmt := range mt {
+		if err := execTolerant(ctx, conn, stmt, proto.ErrTableAlreadyExists); err != nil {
+			return nil, fmt.Errorf("create %s.%s: %w", cfg.Database, MigrationsTable, err)
+		}
 	}
 	done, err := readApplied(ctx, conn, db)
 	if err != nil {
@@ -207,9 +219,13 @@ func Migrate(ctx context.Context, conn driver.Conn, cfg Config, logger *slog.Log
 		return nil, nil
 	}
 
-	ddl, release, err := conninDatabase(ctx, conn, cfg)
-	if err != nil {
-		return nil, err
+	// On a single server the DDL runs unqualified in cfg.Database; in cluster mode
+	// ClusterStatements qualifies every table and conn itself runs it.
+	ddl, release := conn, func() error { return nil }
+	if cfg.Cluster == "" {
+		if ddl, release, err = conninDatabase(ctx, conn, cfg); err != nil {
+			return nil, err
+		}
 	}
 	var names []string
 	for _, m := range pending {
@@ -227,7 +243,14 @@ func Migrate(ctx context.Context, conn driver.Conn, cfg Config, logger *slog.Log
 		}
 		start := time.Now()
 		for i, stmt := range m.Statements {
-			if err := execTolerant(ctx, ddl, stmt, proto.ErrTableAlreadyExists); err != nil {
+			stmts, err := ClusterStatements(cfg, stmt)
+			for _, st := range stmts {
+				if err != nil {
+					break
+				}
+				err = execTolerant(ctx, ddl, st, proto.ErrTableAlreadyExists)
+			}
+			if err != nil {
 				return names, errors.Join(
 					fmt.Errorf("migration %s: statement %d of %d: %w", m.Name, i+1, len(m.Statements), err),
 					release())
