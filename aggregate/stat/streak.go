@@ -23,7 +23,7 @@ import "math"
 //	                   P(W ≥ w, X₀ ≤ max) = ∫ n(n−1) φ(a) [G(1) − G(U)] da,
 //	                   G(u) = (u−A)ⁿ/n + A(u−A)ⁿ⁻¹/(n−1).
 //
-// For streak = 1, not preceded, this is the two-sided normal p-value erfc(z): a fall of one
+// For streak = 1, not preceded, this is the two-sided normal p-value 2(1 − Φ(z)): a fall of one
 // month is just as surprising as a rise. The integrals are computed by Simpson's rule on
 // [−10, 10] with differences of powers formed without cancellation, so p is accurate to about
 // 1e-10 absolute. It returns NaN when z is NaN or streak < 1, and 1 when z ≤ 0.
