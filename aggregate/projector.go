@@ -210,7 +210,7 @@ func (p *Projector) Refresh(ctx context.Context) error {
 		}
 	}
 	if len(stale) > 0 {
-		p.log.Info("projections refreshed", "rows", len(stale))
+		p.log.Debug("projections refreshed", "rows", len(stale))
 	}
 	return nil
 }
