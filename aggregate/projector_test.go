@@ -115,8 +115,9 @@ func phase1(t testing.TB, conn driver.Conn) {
 		resp("r5", "GD-GZ-TH", oct, "cmcc", 5, 1, both, []uint8{1, 1}, 1, 2),
 		resp("r6", "GD-GZ", oct, "ctcc", 2, 10, net, []uint8{10}, 1, 3),
 	)
-	// v1 voids r5 and is present before r5's first recompute.
-	insert(t, conn, "survey_voids", colsVoid, void("v1", "r5", 1))
+	// v1 voids r5 and is present before r5's first recompute; v3 voids r8, which arrives only
+	// in phase 2 (a void before its response).
+	insert(t, conn, "survey_voids", colsVoid, void("v1", "r5", 1), void("v3", "r8", 3))
 	insert(t, conn, "hotline_feedback", colsHot,
 		hot("h1", "GD-GZ-TH", oct, 5, 1, 10, 1), hot("h1", "GD-GZ-TH", oct, 5, 1, 10, 9),
 		hot("h2", "GD-GZ-TH", oct, 3, 0, 25, 2), hot("h3", "GD-GZ-TH", sep, 4, 1, 20, 3))
@@ -147,10 +148,13 @@ func phase1(t testing.TB, conn driver.Conn) {
 }
 
 // phase2 arrives after the first refresh: a void of an already projected response, a late
-// response of the past month, and a later snapshot that replaces b1.
+// response of the past month, a response voided before it arrived, and a later snapshot that
+// replaces b1.
 func phase2(t testing.TB, conn driver.Conn) {
 	insert(t, conn, "survey_voids", colsVoid, void("v2", "r6", 2))
-	insert(t, conn, "survey_responses", colsSurvey, resp("r7", "GD-GZ-TH", sep, "cmcc", 1, 0, net, []uint8{10}, 0, 4))
+	insert(t, conn, "survey_responses", colsSurvey,
+		resp("r7", "GD-GZ-TH", sep, "cmcc", 1, 0, net, []uint8{10}, 0, 4),
+		resp("r8", "GD-GZ-TH", oct, "cmcc", 9, 1, both, []uint8{1, 1}, 0, 5)) // voided by v3 of phase 1
 	insert(t, conn, "subscriber_bases", colsBase, base("b2", "GD-GZ-TH", 5, 1200, 150, 350, 700, 3))
 	mark(t, conn,
 		aggregate.DirtyMark{Family: aggregate.FamilySurvey, Month: oct},
