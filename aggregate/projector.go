@@ -189,8 +189,9 @@ func (p *Projector) Refresh(ctx context.Context) error {
 	}
 	var stale []familyMonth
 	for fm, marked := range dirty {
-		if !fm.family.valid() {
-			p.log.Warn("unknown family in kpi_dirty", "family", string(fm.family), "month", fm.month.String())
+		if !fm.family.valid() || !fm.month.Valid() {
+			p.log.Warn("ignoring a kpi_dirty mark of an unknown family or an invalid month",
+				"family", string(fm.family), "month", uint32(fm.month))
 			continue
 		}
 		if v, ok := committed[fm]; !ok || marked >= v {
