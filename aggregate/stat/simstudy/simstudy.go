@@ -15,6 +15,13 @@
 // the expected 0–100 score is exactly 5/3, 10/3 and 5 points below its level (solved exactly
 // from the rounded normal). The fall scenarios reuse the null scenario's random numbers
 // (common random numbers), so the only difference is the fall.
+//
+// The figures at the default design and what they mean are in ../README.md. In short: the plain
+// rule raises 12–23 false significant alerts a month; the calibrated rule as issue 8 words it
+// (BH over the month's fired alerts) still raises 30 % of them, BH over every watched series or
+// the selection-aware streak p-value raises none; no streak rule detects a 5-point city fall
+// over three months more than half the time (the streak breaks), the calibrated EWMA drift rule
+// detects 82 % (87 % together with the calibrated streak rule) with no false alert.
 package simstudy
 
 import (
