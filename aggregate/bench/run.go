@@ -26,8 +26,8 @@ const (
 	targetRSS     = 500 << 20
 )
 
-// Result is the timing of one benchmarked operation.
-type Result struct {
+// result is the timing of one benchmarked operation.
+type result struct {
 	Name     string
 	Runs     int
 	P50, P95 time.Duration
@@ -105,7 +105,7 @@ func Run(ctx context.Context, engine *aggregate.Engine, cfg Config, out io.Write
 	return nil
 }
 
-func (r Result) String() string {
+func (r result) String() string {
 	target, verdict := "-", ""
 	if r.Target > 0 {
 		target, verdict = r.Target.String(), "ok"
@@ -123,9 +123,9 @@ func round(d time.Duration) string {
 	return d.Round(100 * time.Microsecond).String()
 }
 
-func summarize(name string, target time.Duration, ds []time.Duration) Result {
+func summarize(name string, target time.Duration, ds []time.Duration) result {
 	sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
-	return Result{Name: name, Runs: len(ds), P50: percentile(ds, 0.50), P95: percentile(ds, 0.95), Target: target}
+	return result{Name: name, Runs: len(ds), P50: percentile(ds, 0.50), P95: percentile(ds, 0.95), Target: target}
 }
 
 // percentile is the nearest-rank percentile of sorted durations.
