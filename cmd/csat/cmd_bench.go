@@ -1,0 +1,132 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	aggbench "github.com/csat-dev/csat/aggregate/bench"
+	"github.com/csat-dev/csat/aggregate/stat/simstudy"
+	"github.com/csat-dev/csat/ingest"
+	ingbench "github.com/csat-dev/csat/ingest/bench"
+	"github.com/csat-dev/csat/schema/chdb"
+)
+
+func init() {
+	register(&command{
+		name:    "bench",
+		args:    "ingest|kpi|alerts [flags]",
+		summary: "benchmarks that print figures: ingest throughput, KPI query latency, alert calibration",
+		details: `csat bench ingest [--events N] [--partitions P] [--no-engine]
+    Loads N events (the realistic mix, ~300 bytes) into Kafka, then measures in one run: the
+    limits (kafka-go reading and discarding; clickhouse-go inserting without Kafka), csat ingest
+    --drain end to end with projections, and ClickHouse's own Kafka table engine on the same
+    topic. Prints events/s, the ratios and peak RSS. Uses CSAT_KAFKA_* and CSAT_CLICKHOUSE_*.
+
+csat bench kpi [--load] [--scale X] [--runs N]
+    With --load, fills the database CSAT_CLICKHOUSE_DATABASE with the national data set (31
+    provinces, ~3,000 counties, 24 months, 2M survey responses, 50M ratings at scale 1) and
+    rebuilds the projections; then prints p50/p95 of the KPI card at every level, compare,
+    company-wide alerts, a quarter's scorecard for all provinces, a one-month rebuild, and RSS.
+
+csat bench alerts [--seed S] [--series N]
+    The simulation study of the alert rules: false significant alerts on null data and power
+    for a true 5-point fall, plain rule versus calibrated rules.`,
+		anyArgs: true,
+		flags: func(fs *flag.FlagSet, a *app) func(context.Context) error {
+			return func(ctx context.Context) error {
+				args := fs.Args()
+				if len(args) == 0 {
+					return usagef("want: csat bench ingest|kpi|alerts")
+				}
+				sub := flag.NewFlagSet("csat bench "+args[0], flag.ContinueOnError)
+				sub.SetOutput(a.stderr)
+				switch args[0] {
+				case "ingest":
+					return benchIngest(ctx, a, sub, args[1:])
+				case "kpi":
+					return benchKPI(ctx, a, sub, args[1:])
+				case "alerts":
+					return benchAlerts(a, sub, args[1:])
+				}
+				return usagef("unknown benchmark %q: want ingest, kpi or alerts", args[0])
+			}
+		},
+	})
+}
+
+func benchIngest(ctx context.Context, a *app, fs *flag.FlagSet, args []string) error {
+	cfg := ingbench.Config{Ingest: a.cfg.Ingest, ClickHouse: a.cfg.ClickHouse}
+	fs.IntVar(&cfg.Events, "events", 1_000_000, "events to load")
+	fs.IntVar(&cfg.Partitions, "partitions", 12, "partitions per topic")
+	fs.BoolVar(&cfg.SkipEngine, "no-engine", false, "skip ClickHouse's Kafka table engine")
+	fs.BoolVar(&cfg.Keep, "keep", false, "keep the topics and databases")
+	if err := fs.Parse(args); err != nil {
+		return usagef("%v", err)
+	}
+	cfg.Projector = func(conn driver.Conn) (ingest.Projector, error) { return newProjector(a, conn, nil) }
+	return ingbench.Run(ctx, cfg, a.stdout)
+}
+
+func benchKPI(ctx context.Context, a *app, fs *flag.FlagSet, args []string) error {
+	cfg := aggbench.DefaultConfig()
+	load := fs.Bool("load", false, "load the national data set first (minutes at scale 1)")
+	fs.Float64Var(&cfg.Scale, "scale", 1, "event counts relative to the national data set")
+	fs.IntVar(&cfg.Runs, "runs", cfg.Runs, "timed repetitions of each operation")
+	if err := fs.Parse(args); err != nil {
+		return usagef("%v", err)
+	}
+	_, cat, err := a.cfg.decoder()
+	if err != nil {
+		return err
+	}
+	cfg.Catalog = cat
+	cfg.SLAHours = a.cfg.KPI.ComplaintSLAHours
+	conn, err := openClickHouse(ctx, a)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	proj, err := newProjector(a, conn, nil)
+	if err != nil {
+		return err
+	}
+	cfg.Projector = proj
+	if *load {
+		if err := aggbench.Load(ctx, conn, cfg, a.stdout); err != nil {
+			return err
+		}
+		// Query with a fresh connection pool, as a serving process would.
+		conn.Close()
+		if conn, err = chdb.Open(ctx, a.cfg.ClickHouse); err != nil {
+			return err
+		}
+		if cfg.Projector, err = newProjector(a, conn, nil); err != nil {
+			return err
+		}
+	}
+	eng, _, err := newEngine(a, conn)
+	if err != nil {
+		return err
+	}
+	return aggbench.Run(ctx, eng, cfg, a.stdout)
+}
+
+func benchAlerts(a *app, fs *flag.FlagSet, args []string) error {
+	cfg := simstudy.DefaultConfig()
+	fs.Uint64Var(&cfg.Seed, "seed", cfg.Seed, "random seed")
+	fs.IntVar(&cfg.Series, "series", cfg.Series, "series (branch × item), half counties, half cities")
+	if err := fs.Parse(args); err != nil {
+		return usagef("%v", err)
+	}
+	if err := cfg.Validate(); err != nil {
+		return usagef("%v", err)
+	}
+	_, err := simstudy.Run(cfg, a.stdout)
+	if err != nil {
+		return fmt.Errorf("simulation: %w", err)
+	}
+	return nil
+}
