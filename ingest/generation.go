@@ -21,6 +21,9 @@ type partState struct {
 	end       int64 // the end offset (next offset to be written) when the generation began
 	tables    []tableID
 	hw        [numTables]int64 // per table: the greatest offset ClickHouse holds (-1: none)
+	// reachedEnd is set by the partition's fetcher (drain) when it handed over the message at
+	// end-1; read by the generation after the fetchers returned.
+	reachedEnd bool
 }
 
 // genState is what the goroutines of one generation share. Fetchers read parts (each its own)
@@ -151,6 +154,13 @@ func (in *Ingester) generation(ctx, gctx context.Context, gen *kafka.Generation,
 	fetchers.Wait()
 	if !drain || !complete {
 		return false, nil
+	}
+	// Every handed-over message is written and committed: the partitions that reached their
+	// end are caught up for good.
+	for _, p := range parts {
+		if p.reachedEnd {
+			in.setCaughtUp(p)
+		}
 	}
 	for _, p := range parts {
 		if !in.caughtUp(p) {

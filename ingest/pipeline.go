@@ -93,7 +93,7 @@ func (in *Ingester) fetch(ctx context.Context, p *partState, drain bool, out cha
 					return
 				}
 				if drain && r.Offset() >= p.end {
-					in.setCaughtUp(p)
+					p.reachedEnd = true
 					return
 				}
 				win.renew(ctx)
@@ -108,7 +108,7 @@ func (in *Ingester) fetch(ctx context.Context, p *partState, drain bool, out cha
 		}
 		if drain && m.Offset+1 >= p.end {
 			if send() {
-				in.setCaughtUp(p)
+				p.reachedEnd = true
 			}
 			return
 		}
