@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # ClickHouse for development and CI: Debian's clickhouse-server, run with a project-owned config
 # and data folder. Idempotent.
-#   scripts/clickhouse.sh install|start|stop|status
+#   scripts/clickhouse.sh install|start|stop|status|pid
 # Settings (environment): CSAT_STATE_DIR (default ./.state), CH_TCP_PORT (9000), CH_HTTP_PORT (8123),
 # CH_NAME (instance name, default "clickhouse": a folder under the state dir).
 set -euo pipefail
@@ -49,6 +49,8 @@ start() {
 	# left running holds the caller's pipes (a caller reading our output would wait forever).
 	(cd "$dir" && exec nohup /usr/sbin/clickhouse-server --config-file="$dir/config.xml" --pid-file="$dir/clickhouse.pid") \
 		</dev/null >"$dir/log/stdout.log" 2>&1 &
+	# 18.16 does not write --pid-file when not daemonized: record the pid ourselves (exec: $! is the server).
+	echo $! >"$dir/clickhouse.pid"
 	for _ in $(seq 1 120); do
 		if ready; then log "ready"; return 0; fi
 		sleep 0.5
@@ -58,9 +60,18 @@ start() {
 	return 1
 }
 
+# pid prints the pid of this instance's server: the recorded one, else the process started with
+# this instance's config file.
+pid() {
+	local p
+	p=$(cat "$dir/clickhouse.pid" 2>/dev/null || true)
+	if [ -n "$p" ] && kill -0 "$p" 2>/dev/null; then echo "$p"; return 0; fi
+	pgrep -f -- "--config-file=$dir/config.xml( |\$)" | head -n 1
+}
+
 stop() {
-	if [ -f "$dir/clickhouse.pid" ]; then
-		pid=$(cat "$dir/clickhouse.pid" 2>/dev/null || true)
+	pid=$(pid)
+	if [ -n "$pid" ]; then
 		if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
 			kill "$pid"
 			for _ in $(seq 1 60); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
@@ -78,5 +89,6 @@ install) install ;;
 start) start ;;
 stop) stop ;;
 status) status ;;
-*) echo "usage: $0 install|start|stop|status" >&2; exit 2 ;;
+pid) pid ;;
+*) echo "usage: $0 install|start|stop|status|pid" >&2; exit 2 ;;
 esac

@@ -177,12 +177,12 @@ stop_node() {
 
 crash_node() {
 	node "$1" "$2"
-	local pidf=$state/$name/clickhouse.pid pid
-	pid=$(cat "$pidf" 2>/dev/null || true)
-	if [ -z "$pid" ] || ! kill -0 "$pid" 2>/dev/null; then log "$name is not running"; return 1; fi
+	local pid
+	pid=$(CH_NAME=$name CH_TCP_PORT=$tcp CH_HTTP_PORT=$http "$chscript" pid)
+	if [ -z "$pid" ]; then log "$name is not running"; return 1; fi
 	kill -9 "$pid"
 	for _ in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-	rm -f "$pidf"
+	rm -f "$state/$name/clickhouse.pid"
 	log "$name killed (kill -9 $pid)"
 }
 

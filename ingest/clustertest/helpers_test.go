@@ -1,0 +1,513 @@
+package clustertest_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"math"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+	"github.com/segmentio/kafka-go"
+
+	"github.com/csat-dev/csat/aggregate"
+	"github.com/csat-dev/csat/aggregate/chtest"
+	"github.com/csat-dev/csat/aggregate/kpi"
+	"github.com/csat-dev/csat/ingest"
+	"github.com/csat-dev/csat/ingest/kafkatest"
+	"github.com/csat-dev/csat/schema"
+	"github.com/csat-dev/csat/schema/chdb"
+)
+
+// layout is one cluster layout of scripts/cluster.sh.
+type layout struct {
+	name    string   // the script's layout argument
+	cluster string   // <remote_servers> name
+	addrs   []string // native-protocol addresses of server 1 and 2
+}
+
+var (
+	replicas = layout{name: "replicas", cluster: "csat_replicas", addrs: []string{"127.0.0.1:9101", "127.0.0.1:9102"}}
+	shards   = layout{name: "shards", cluster: "csat_shards", addrs: []string{"127.0.0.1:9111", "127.0.0.1:9112"}}
+)
+
+// rawTables are the tables ingest writes, each sharded by kafka_partition.
+var rawTables = []string{"survey_responses", "survey_voids", "hotline_feedback", "store_feedback",
+	"complaints_opened", "complaints_closed", "churn_events", "subscriber_bases", "rejected_events"}
+
+func required() bool { return os.Getenv("CI") == "true" || os.Getenv("CSAT_E2E") == "1" }
+
+func reachable(addr string) bool {
+	c, err := net.DialTimeout("tcp", addr, time.Second)
+	if err != nil {
+		return false
+	}
+	_ = c.Close() // only the connect mattered
+	return true
+}
+
+func zkAddr() string {
+	p := os.Getenv("CSAT_ZK_PORT")
+	if p == "" {
+		p = "2182"
+	}
+	return "127.0.0.1:" + p
+}
+
+func (l layout) up() bool {
+	for _, a := range append([]string{zkAddr()}, l.addrs...) {
+		if !reachable(a) {
+			return false
+		}
+	}
+	return true
+}
+
+// script runs scripts/cluster.sh with args and returns its output.
+func script(ctx context.Context, args ...string) (string, error) {
+	_, file, _, _ := runtime.Caller(0)
+	root := filepath.Join(filepath.Dir(file), "..", "..")
+	var out bytes.Buffer
+	cmd := exec.CommandContext(ctx, "bash", append([]string{filepath.Join(root, "scripts", "cluster.sh")}, args...)...)
+	cmd.Dir = root
+	cmd.Stdout, cmd.Stderr = &out, &out
+	cmd.WaitDelay = 5 * time.Second // a server left running must not hold us through a pipe
+	err := cmd.Run()
+	return out.String(), err
+}
+
+// need skips t unless the layout is running; when required (CI=true, CSAT_E2E=1) it starts it
+// instead, and fails if that fails.
+func need(t *testing.T, l layout) {
+	t.Helper()
+	kafkatest.Need(t)
+	chtest.Skip(t, chtest.Config(t))
+	if l.up() {
+		return
+	}
+	if !required() {
+		t.Skipf("cluster layout %s is not running (ZooKeeper %s, servers %v): start it with scripts/cluster.sh up %s, or set CSAT_E2E=1",
+			l.name, zkAddr(), l.addrs, l.name)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
+	defer cancel()
+	if out, err := script(ctx, "up", l.name); err != nil || !l.up() {
+		t.Fatalf("scripts/cluster.sh up %s: %v\n%s", l.name, err, out)
+	}
+}
+
+func testLogger() *slog.Logger {
+	if os.Getenv("CSAT_TEST_LOG") == "" {
+		return nil
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+// clusterDB migrates a fresh database in cluster mode on l and returns a connection to it (the
+// cluster-mode Open) and its configuration. The database is dropped ON CLUSTER when t ends.
+func clusterDB(t *testing.T, l layout) (driver.Conn, chdb.Config) {
+	t.Helper()
+	cfg := chtest.Config(t)
+	cfg.Addr = l.addrs
+	cfg.Cluster = l.cluster
+	cfg.Database = chtest.NewDatabaseName(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	server, err := chdb.Open(ctx, cfg, chdb.WithoutDatabase())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+		defer cancel()
+		if os.Getenv("CSAT_KEEP_TEST_DB") != "1" {
+			if err := server.Exec(ctx, "DROP DATABASE IF EXISTS `"+cfg.Database+"` ON CLUSTER `"+cfg.Cluster+"`"); err != nil {
+				t.Errorf("drop %s on cluster: %v", cfg.Database, err)
+			}
+		}
+		if err := server.Close(); err != nil {
+			t.Errorf("close: %v", err)
+		}
+	})
+	applied, err := chdb.Migrate(ctx, server, cfg, testLogger())
+	if err != nil {
+		t.Fatalf("migrate %s on cluster %s: %v", cfg.Database, cfg.Cluster, err)
+	}
+	if len(applied) == 0 {
+		t.Fatal("migrate applied nothing to a fresh database")
+	}
+	conn, err := chdb.Open(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := conn.Close(); err != nil {
+			t.Errorf("close: %v", err)
+		}
+	})
+	return conn, cfg
+}
+
+// node opens a plain connection to one server of the cluster (no cluster settings), on db.
+func node(t *testing.T, addr, db string) driver.Conn {
+	t.Helper()
+	cfg := chtest.Config(t)
+	cfg.Addr = []string{addr}
+	cfg.Database = db
+	cfg.MaxOpenConns = 2
+	var (
+		conn driver.Conn
+		err  error
+	)
+	for range 60 { // a server just restarted may need a moment
+		if conn, err = chdb.Open(context.Background(), cfg); err == nil {
+			break
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	if err != nil {
+		t.Fatalf("connect to %s: %v", addr, err)
+	}
+	t.Cleanup(func() { _ = conn.Close() })
+	return conn
+}
+
+func projectorConfig() aggregate.ProjectorConfig {
+	return aggregate.ProjectorConfig{Catalog: schema.DefaultCatalog(), SLAHours: 48}
+}
+
+// world is one test's input: its topics (created) and the messages produced to them.
+type world struct {
+	topics schema.Topics
+	dec    *schema.Decoder
+	msgs   []kafka.Message
+}
+
+// newWorld creates fresh topics with partitions partitions and produces n messages of the
+// realistic mix to them, with every tenth message followed later by a resend (same value, new
+// offset) and a few survey voids, some before their response.
+func newWorld(t *testing.T, partitions, n int) *world {
+	t.Helper()
+	tp := kafkatest.UniqueTopics("cluster")
+	kafkatest.CreateAll(t, tp, partitions)
+	loc, err := time.LoadLocation("Asia/Shanghai")
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := kafkatest.NewGen(11, tp)
+	var msgs []kafka.Message
+	for i := range n {
+		msgs = append(msgs, g.Next())
+		if i%10 == 5 {
+			o := msgs[i/2]
+			msgs = append(msgs, kafka.Message{Topic: o.Topic, Key: []byte(fmt.Sprintf("resend-%d", i)), Value: o.Value})
+		}
+	}
+	at := g.Now.Add(-48 * time.Hour)
+	for i := range 60 {
+		rid := fmt.Sprintf("resp-%d", i)
+		resp := g.Event(schema.TypeSurveyResponse, rid, at)
+		void := g.Void(fmt.Sprintf("void-%d", i), rid, at.Add(time.Hour))
+		if i%3 == 0 {
+			msgs = append(msgs, void, resp)
+		} else {
+			msgs = append(msgs, resp)
+			if i%3 == 1 {
+				msgs = append(msgs, void)
+			}
+		}
+	}
+	w := &world{topics: tp, dec: schema.NewDecoder(schema.DefaultCatalog(), tp, loc), msgs: msgs}
+	if err := kafkatest.Produce(context.Background(), kafkatest.Writer(t), msgs); err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
+
+// events decodes every message (all are valid).
+func (w *world) events(t *testing.T) []schema.Event {
+	t.Helper()
+	evs := make([]schema.Event, 0, len(w.msgs))
+	for _, m := range w.msgs {
+		ev, err := w.dec.Decode(m.Topic, m.Value)
+		if err != nil {
+			t.Fatalf("generated message rejected: %v", err)
+		}
+		evs = append(evs, ev)
+	}
+	return evs
+}
+
+// expected is the number of rows each raw table must hold: one per message.
+func (w *world) expected(t *testing.T) map[string]uint64 {
+	want := map[string]uint64{}
+	for _, tb := range rawTables {
+		want[tb] = 0
+	}
+	for _, ev := range w.events(t) {
+		want[tableName(ev.Env().Type)]++
+	}
+	return want
+}
+
+func tableName(t schema.Type) string {
+	return map[schema.Type]string{
+		schema.TypeSurveyResponse: "survey_responses", schema.TypeSurveyVoid: "survey_voids",
+		schema.TypeHotlineFeedback: "hotline_feedback", schema.TypeStoreFeedback: "store_feedback",
+		schema.TypeComplaintOpened: "complaints_opened", schema.TypeComplaintClosed: "complaints_closed",
+		schema.TypeChurn: "churn_events", schema.TypeSubscriberBase: "subscriber_bases",
+	}[t]
+}
+
+func ingestConfig(group string) ingest.Config {
+	cfg := ingest.DefaultConfig()
+	cfg.Brokers = kafkatest.Brokers()
+	cfg.Group = group
+	cfg.SessionTimeout = 6 * time.Second
+	cfg.RebalanceTimeout = 10 * time.Second
+	cfg.BatchInterval = 100 * time.Millisecond
+	cfg.RetryMax = 2 * time.Second
+	cfg.InsertTimeout = 20 * time.Second
+	cfg.ProjectInterval = time.Second
+	return cfg
+}
+
+// reference loads w's events into a fresh single-server database (the ordinary test server)
+// and projects every month: the numbers the cluster must reproduce.
+func reference(t *testing.T, w *world) driver.Conn {
+	t.Helper()
+	conn, _ := chtest.New(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	if err := ingest.InsertEvents(ctx, conn, w.events(t)); err != nil {
+		t.Fatalf("load the reference: %v", err)
+	}
+	if err := aggregate.NewProjector(conn, projectorConfig(), nil, nil).Rebuild(ctx, 0); err != nil {
+		t.Fatalf("project the reference: %v", err)
+	}
+	return conn
+}
+
+// months lists the months with a committed version in conn's database.
+func months(t *testing.T, conn driver.Conn) []schema.Month {
+	t.Helper()
+	rows, err := conn.Query(context.Background(), "SELECT DISTINCT month FROM kpi_versions ORDER BY month")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var out []schema.Month
+	for rows.Next() {
+		var m uint32
+		if err := rows.Scan(&m); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, schema.Month(m))
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// compareKPIs fails unless every branch's statistics of every month, and the KPI card of ALL
+// and of each province, are the same read from got (the cluster) as from want (one server).
+// Floating-point sums may differ in the last bits (another summation order), nothing more.
+func compareKPIs(t *testing.T, got, want driver.Conn) {
+	t.Helper()
+	ctx := context.Background()
+	ms := months(t, want)
+	if len(ms) == 0 {
+		t.Fatal("the reference has no projected month")
+	}
+	if g := months(t, got); fmt.Sprint(g) != fmt.Sprint(ms) {
+		t.Errorf("projected months: cluster %v, single server %v", g, ms)
+	}
+	cat := schema.DefaultCatalog()
+	kcfg := kpi.DefaultConfig()
+	eg := aggregate.NewEngine(got, kcfg, cat, nil, nil)
+	ew := aggregate.NewEngine(want, kcfg, cat, nil, nil)
+	branches := 0
+	for _, m := range ms {
+		dg, err := eg.AllData(ctx, m)
+		if err != nil {
+			t.Fatalf("cluster AllData %s: %v", m, err)
+		}
+		dw, err := ew.AllData(ctx, m)
+		if err != nil {
+			t.Fatalf("single server AllData %s: %v", m, err)
+		}
+		if len(dg) != len(dw) {
+			t.Errorf("%s: %d branches on the cluster, %d on one server", m, len(dg), len(dw))
+		}
+		for b, w := range dw {
+			branches++
+			if diff := approxDiff(dg[b], w); diff != "" {
+				t.Errorf("%s %s: statistics differ: %s", m, b, diff)
+			}
+		}
+	}
+	if branches == 0 {
+		t.Fatal("no branch compared")
+	}
+	t.Logf("compared the statistics of %d (branch, month) pairs over %d months", branches, len(ms))
+}
+
+// approxDiff compares two values through their JSON forms, numbers with a relative tolerance of
+// 1e-9, and describes the first difference ("" when equal).
+func approxDiff(got, want any) string {
+	var g, w any
+	for _, p := range []struct {
+		v   any
+		out *any
+	}{{got, &g}, {want, &w}} {
+		b, err := json.Marshal(p.v)
+		if err != nil {
+			return err.Error()
+		}
+		d := json.NewDecoder(bytes.NewReader(b))
+		d.UseNumber()
+		if err := d.Decode(p.out); err != nil {
+			return err.Error()
+		}
+	}
+	return diffJSON("", g, w)
+}
+
+func diffJSON(path string, g, w any) string {
+	switch wv := w.(type) {
+	case map[string]any:
+		gv, ok := g.(map[string]any)
+		if !ok {
+			return fmt.Sprintf("%s: got %v, want an object", path, g)
+		}
+		keys := make([]string, 0, len(wv)+len(gv))
+		for k := range wv {
+			keys = append(keys, k)
+		}
+		for k := range gv {
+			if _, ok := wv[k]; !ok {
+				keys = append(keys, k)
+			}
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			if d := diffJSON(path+"."+k, gv[k], wv[k]); d != "" {
+				return d
+			}
+		}
+	case []any:
+		gv, ok := g.([]any)
+		if !ok || len(gv) != len(wv) {
+			return fmt.Sprintf("%s: got %v, want %v", path, g, w)
+		}
+		for i := range wv {
+			if d := diffJSON(path+"["+strconv.Itoa(i)+"]", gv[i], wv[i]); d != "" {
+				return d
+			}
+		}
+	case json.Number:
+		gn, ok := g.(json.Number)
+		if !ok {
+			return fmt.Sprintf("%s: got %v, want %v", path, g, w)
+		}
+		a, _ := gn.Float64()
+		b, _ := wv.Float64()
+		if math.Abs(a-b) > 1e-9*math.Max(1, math.Max(math.Abs(a), math.Abs(b))) {
+			return fmt.Sprintf("%s: got %v, want %v", path, gn, wv)
+		}
+	default:
+		if fmt.Sprint(g) != fmt.Sprint(w) {
+			return fmt.Sprintf("%s: got %v, want %v", path, g, w)
+		}
+	}
+	return ""
+}
+
+// localCounts returns count() and the distinct (topic, partition, offset) of every raw table's
+// local table on one server.
+func localCounts(t *testing.T, conn driver.Conn) map[string][2]uint64 {
+	t.Helper()
+	out := map[string][2]uint64{}
+	for _, tb := range rawTables {
+		var rows, distinct uint64
+		q := fmt.Sprintf("SELECT count(), uniqExact(kafka_topic, kafka_partition, kafka_offset) FROM %s%s", tb, chdb.LocalSuffix)
+		if err := conn.QueryRow(context.Background(), q).Scan(&rows, &distinct); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+		out[tb] = [2]uint64{rows, distinct}
+	}
+	return out
+}
+
+// syncReplicas waits until conn's server has fetched every part its replicas announced for
+// every local table of db.
+func syncReplicas(t *testing.T, conn driver.Conn, db string) {
+	t.Helper()
+	rows, err := conn.Query(context.Background(), "SELECT name FROM system.tables WHERE database = ? AND engine LIKE 'Replicated%'", db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		names = append(names, n)
+	}
+	rows.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	for _, n := range names {
+		if err := conn.Exec(ctx, "SYSTEM SYNC REPLICA `"+db+"`.`"+n+"`"); err != nil {
+			t.Fatalf("sync replica %s: %v", n, err)
+		}
+	}
+}
+
+func tableEngines(t *testing.T, conn driver.Conn, db string) map[string]string {
+	t.Helper()
+	rows, err := conn.Query(context.Background(), "SELECT name, engine FROM system.tables WHERE database = ?", db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	out := map[string]string{}
+	for rows.Next() {
+		var n, e string
+		if err := rows.Scan(&n, &e); err != nil {
+			t.Fatal(err)
+		}
+		out[n] = e
+	}
+	return out
+}
+
+// checkSchema fails unless every table of the single-server schema exists on the server as a
+// Distributed table over a Replicated* local table.
+func checkSchema(t *testing.T, conn driver.Conn, db string) {
+	t.Helper()
+	eng := tableEngines(t, conn, db)
+	names := append([]string{chdb.MigrationsTable}, rawTables...)
+	names = append(names, "kpi_dirty", "kpi_versions", "kpi_survey", "kpi_window", "kpi_complaints", "kpi_churn", "kpi_base")
+	for _, n := range names {
+		if eng[n] != "Distributed" {
+			t.Errorf("%s: engine %q, want Distributed", n, eng[n])
+		}
+		if l := eng[n+chdb.LocalSuffix]; !strings.HasPrefix(l, "Replicated") {
+			t.Errorf("%s%s: engine %q, want Replicated*", n, chdb.LocalSuffix, l)
+		}
+	}
+}
