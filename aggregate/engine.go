@@ -25,9 +25,22 @@ type Engine struct {
 	log  *slog.Logger
 	now  func() time.Time
 
+	// asOf, when not zero, makes every read compute from the raw events ingested up to it
+	// instead of the projections (see AsOf).
+	asOf time.Time
+
+	st *engineState // shared by an engine and its AsOf views
+}
+
+// engineState is the mutable state of an Engine, shared with its AsOf views.
+type engineState struct {
 	bmu     sync.Mutex
 	known   map[string]bool // branches in the projections (see knownSet)
 	knownAt time.Time
+
+	amu    sync.Mutex
+	alerts map[schema.Month]cachedAlerts // company-wide evaluations by month (live path only)
+	points map[schema.Month]cachedPoints // alert points by month (live path only)
 }
 
 // NewEngine returns an engine. sc may be nil: scorecards, the metric "score" and below_base
@@ -36,7 +49,8 @@ func NewEngine(conn driver.Conn, cfg kpi.Config, cat schema.Catalog, sc *kpi.Sco
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Engine{conn: conn, cfg: cfg, cat: cat, sc: sc, log: logger.With("component", "engine"), now: time.Now}
+	return &Engine{conn: conn, cfg: cfg, cat: cat, sc: sc, log: logger.With("component", "engine"), now: time.Now,
+		st: &engineState{}}
 }
 
 // Branch is one node of the known hierarchy.
@@ -107,9 +121,9 @@ const knownTTL = time.Minute
 // takes seconds. A branch whose events are not projected yet is not in it; checkBranch then asks
 // the raw tables.
 func (e *Engine) knownSet(ctx context.Context) (map[string]bool, error) {
-	e.bmu.Lock()
-	known, at := e.known, e.knownAt
-	e.bmu.Unlock()
+	e.st.bmu.Lock()
+	known, at := e.st.known, e.st.knownAt
+	e.st.bmu.Unlock()
 	if known != nil && e.now().Sub(at) <= knownTTL {
 		return known, nil
 	}
@@ -121,9 +135,9 @@ func (e *Engine) knownSet(ctx context.Context) (map[string]bool, error) {
 	if err != nil {
 		return nil, err
 	}
-	e.bmu.Lock()
-	e.known, e.knownAt = known, e.now()
-	e.bmu.Unlock()
+	e.st.bmu.Lock()
+	e.st.known, e.st.knownAt = known, e.now()
+	e.st.bmu.Unlock()
 	return known, nil
 }
 

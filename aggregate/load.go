@@ -19,6 +19,8 @@ type selector struct {
 	kind selKind
 	id   string          // the branch, the parent, or the subtree's root
 	list map[string]bool // selList: the branches
+	// surveyOnly loads the survey family only (small-area estimates need nothing else).
+	surveyOnly bool
 }
 
 type selKind int
@@ -28,6 +30,7 @@ const (
 	selChildren                // the children of id (parent_id = id)
 	selSubtree                 // id and every descendant, at every level
 	selList                    // the branches of list, without their bases (see fetch)
+	selFamily                  // id and its children (a parent and the siblings below it)
 )
 
 // where is the SQL condition on branch_id (and parent_id) of the kpi_* tables with parent_id.
@@ -35,6 +38,8 @@ func (s selector) where() string {
 	switch s.kind {
 	case selChildren:
 		return "parent_id = " + quote(s.id)
+	case selFamily:
+		return "(parent_id = " + quote(s.id) + " OR branch_id = " + quote(s.id) + ")"
 	case selSubtree:
 		return subtreeCond(s.id)
 	case selList:
@@ -60,6 +65,8 @@ func (s selector) selects(branch string) bool {
 	switch s.kind {
 	case selChildren:
 		return schema.Parent(branch) == s.id
+	case selFamily:
+		return branch == s.id || schema.Parent(branch) == s.id
 	case selSubtree:
 		return schema.InSubtree(branch, s.id)
 	case selList:
@@ -144,25 +151,36 @@ var errVersionsChanged = errors.New("projections changed during every read attem
 // read that raced with a commit could see an empty (family, month): load re-reads the committed
 // versions after fetching and fetches again when any of them changed.
 func (e *Engine) load(ctx context.Context, sel selector, months []schema.Month) (monthData, error) {
+	md, _, err := e.loadVersions(ctx, sel, months)
+	return md, err
+}
+
+// loadVersions is load that also returns the committed versions the data comes from (nil for
+// an AsOf engine, which reads the raw tables).
+func (e *Engine) loadVersions(ctx context.Context, sel selector, months []schema.Month) (monthData, map[familyMonth]uint64, error) {
+	if !e.asOf.IsZero() {
+		md, err := e.fetchAsOf(ctx, sel, months)
+		return md, nil, err
+	}
 	vers, err := e.committed(ctx, months)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	for range loadAttempts {
 		md, err := e.fetch(ctx, sel, months, vers)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		after, err := e.committed(ctx, months)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if maps.Equal(vers, after) {
-			return md, nil
+			return md, vers, nil
 		}
 		vers = after
 	}
-	return nil, errVersionsChanged
+	return nil, nil, errVersionsChanged
 }
 
 // versionFilter returns "(month, version) IN (...)" with month and version pre-filters for
@@ -204,25 +222,25 @@ func (e *Engine) fetch(ctx context.Context, sel selector, months []schema.Month,
 			return err
 		})
 	}
-	if vf, ok := versionFilter(vers, FamilyWindow, months); ok {
+	if vf, ok := versionFilter(vers, FamilyWindow, months); ok && !sel.surveyOnly {
 		g.Go(func() (err error) {
 			window, err = e.loadWindow(gctx, vf+" AND "+sel.where())
 			return err
 		})
 	}
-	if vf, ok := versionFilter(vers, FamilyComplaints, months); ok {
+	if vf, ok := versionFilter(vers, FamilyComplaints, months); ok && !sel.surveyOnly {
 		g.Go(func() (err error) {
 			complaints, err = e.loadComplaints(gctx, vf+" AND "+sel.where())
 			return err
 		})
 	}
-	if vf, ok := versionFilter(vers, FamilyChurn, months); ok {
+	if vf, ok := versionFilter(vers, FamilyChurn, months); ok && !sel.surveyOnly {
 		g.Go(func() (err error) {
 			churn, err = e.loadChurn(gctx, vf+" AND "+sel.where())
 			return err
 		})
 	}
-	if vf, ok := versionFilter(vers, FamilyBase, months); ok && sel.kind != selList {
+	if vf, ok := versionFilter(vers, FamilyBase, months); ok && sel.kind != selList && !sel.surveyOnly {
 		g.Go(func() (err error) {
 			bases, err = e.loadBases(gctx, vf+" AND "+subtreeCond(sel.id), sel)
 			return err

@@ -3,9 +3,9 @@ package aggregate
 import (
 	"context"
 	"fmt"
-	"runtime"
 	"sort"
-	"sync"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/csat-dev/csat/aggregate/kpi"
 	"github.com/csat-dev/csat/schema"
@@ -13,11 +13,6 @@ import (
 
 // maxTrendMonths bounds the months of one trend request.
 const maxTrendMonths = 120
-
-// alertLookback is the number of months before the alert month whose cards decline_streak
-// sees: a streak longer than this is reported as alertLookback months long (its values start
-// alertLookback months back). It is never less than CSAT_ALERT_DECLINE_MONTHS.
-const alertLookback = 6
 
 // Card returns the KPI card of branch (its whole subtree) for month m (SPEC §4).
 func (e *Engine) Card(ctx context.Context, branch string, m schema.Month) (kpi.Card, error) {
@@ -27,11 +22,27 @@ func (e *Engine) Card(ctx context.Context, branch string, m schema.Month) (kpi.C
 	if err := checkMonth("month", m); err != nil {
 		return kpi.Card{}, err
 	}
-	md, err := e.load(ctx, selector{kind: selBranch, id: branch}, []schema.Month{m.Prev(), m})
-	if err != nil {
+	var (
+		md monthData
+		sm kpi.SmoothedSurvey
+	)
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() (err error) {
+		md, err = e.load(gctx, selector{kind: selBranch, id: branch}, []schema.Month{m.Prev(), m})
+		return err
+	})
+	g.Go(func() (err error) {
+		sm, err = e.smoothed(gctx, branch, m)
+		return err
+	})
+	if err := g.Wait(); err != nil {
 		return kpi.Card{}, err
 	}
-	return kpi.ComputeCard(e.cfg, e.cat, branch, m, md.lookup(m, branch), md.lookup(m.Prev(), branch)), nil
+	c := kpi.ComputeCard(e.cfg, e.cat, branch, m, md.lookup(m, branch), md.lookup(m.Prev(), branch))
+	if sm != nil {
+		c.ApplySmoothed(sm)
+	}
+	return c, nil
 }
 
 // TrendPoint is one month of a trend: the metric's value, moe95, n (null for metrics without
@@ -221,112 +232,6 @@ func (e *Engine) children(ctx context.Context, parent string, md monthData) ([]s
 	return out, nil
 }
 
-// AlertList is the JSON of `csat alerts` (SPEC §4): {"month": M, "alerts": [...]}.
-type AlertList struct {
-	Month  schema.Month `json:"month"`
-	Alerts []kpi.Alert  `json:"alerts"`
-}
-
-// Alerts evaluates the alert rules of SPEC §3.11 for month m over every branch of the subtree
-// of branch (ALL: the whole company), at every level, that has data in m. decline_streak sees
-// the alertLookback months before m (see there). Alerts are ordered by branch, then rule.
-//
-// To stay fast company-wide it reads in two passes: first the CSAT_ALERT_DECLINE_MONTHS months
-// before m for the whole subtree, which decides every rule (a streak that does not reach the
-// threshold within them cannot reach it with more months); then, only for the branches whose
-// streak reaches back to the first of those months, the rest of the look-back, to report their
-// streaks in full.
-func (e *Engine) Alerts(ctx context.Context, branch string, m schema.Month) (AlertList, error) {
-	if err := e.checkBranch(ctx, "branch", branch); err != nil {
-		return AlertList{}, err
-	}
-	if err := checkMonth("month", m); err != nil {
-		return AlertList{}, err
-	}
-	short := max(1, e.cfg.AlertDeclineMonths)
-	long := max(alertLookback, short)
-	// One month more than the series: each card needs its month − 1.
-	md, err := e.load(ctx, selector{kind: selSubtree, id: branch}, schema.Months(m.Add(-short-1), m))
-	if err != nil {
-		return AlertList{}, err
-	}
-	branches := make([]string, 0, len(md[m]))
-	for b := range md[m] {
-		branches = append(branches, b)
-	}
-	sort.Strings(branches)
-	byBranch := e.alertsOf(md, branches, m, short)
-	if long > short {
-		again := map[string]bool{}
-		for i, b := range branches {
-			for _, a := range byBranch[i] {
-				if a.Rule == kpi.RuleDeclineStreak && a.Streak >= short {
-					again[b] = true
-				}
-			}
-		}
-		if len(again) > 0 {
-			more, err := e.load(ctx, selector{kind: selList, list: again}, schema.Months(m.Add(-long-1), m.Add(-short-2)))
-			if err != nil {
-				return AlertList{}, err
-			}
-			for mo, bm := range more {
-				md[mo] = bm // months disjoint from the first pass
-			}
-			var bs []string
-			for _, b := range branches {
-				if again[b] {
-					bs = append(bs, b)
-				}
-			}
-			redone := e.alertsOf(md, bs, m, long)
-			j := 0
-			for i, b := range branches {
-				if again[b] {
-					byBranch[i] = redone[j]
-					j++
-				}
-			}
-		}
-	}
-	out := AlertList{Month: m, Alerts: []kpi.Alert{}}
-	for _, as := range byBranch {
-		out.Alerts = append(out.Alerts, as...)
-	}
-	kpi.SortAlerts(out.Alerts)
-	return out, nil
-}
-
-// alertsOf evaluates the alerts of each branch at m over series of back+1 cards (m − back … m),
-// spreading the branches over GOMAXPROCS goroutines: card computation is the CPU-bound part
-// of a company-wide evaluation.
-func (e *Engine) alertsOf(md monthData, branches []string, m schema.Month, back int) [][]kpi.Alert {
-	out := make([][]kpi.Alert, len(branches))
-	workers := min(runtime.GOMAXPROCS(0), max(1, len(branches)/64))
-	var wg sync.WaitGroup
-	for w := range workers {
-		wg.Go(func() {
-			series := make([]*kpi.Card, back+1)
-			for i := w; i < len(branches); i += workers {
-				b := branches[i]
-				for j := range series {
-					mo := m.Add(j - back)
-					cur := md[mo][b]
-					if cur == nil {
-						series[j] = nil // a gap
-						continue
-					}
-					card := kpi.ComputeCard(e.cfg, e.cat, b, mo, *cur, md.lookup(mo.Prev(), b))
-					series[j] = &card
-				}
-				out[i] = kpi.Alerts(e.cfg, e.cat, e.sc, b, m, series)
-			}
-		})
-	}
-	wg.Wait()
-	return out
-}
-
 // Scorecard evaluates the scorecard of branch over an assessment period: a period configured in
 // the scorecard file, YYYY-Qn, YYYY-MM or YYYY.
 func (e *Engine) Scorecard(ctx context.Context, branch, period string) (kpi.ScorecardResult, error) {
@@ -382,6 +287,28 @@ func (e *Engine) scorecards(ctx context.Context, sel selector, period string) ([
 			return nil, err
 		}
 	}
+	// With CSAT_SMOOTHED_ALERTS the survey components of cities and counties score their
+	// small-area estimates, which need the parent and siblings of each branch.
+	sms := map[schema.Month]map[string]kpi.SmoothedSurvey{}
+	if e.cfg.SmoothedAlerts && len(branches) > 0 && schema.Level(branches[0]) >= smoothLevel {
+		parent := schema.Parent(branches[0])
+		fam, err := e.load(ctx, selector{kind: selFamily, id: parent, surveyOnly: true}, months)
+		if err != nil {
+			return nil, err
+		}
+		for _, pm := range p.Months {
+			bm := fam[pm.Month]
+			if bm == nil {
+				bm = map[string]*kpi.MonthData{}
+			}
+			for _, b := range branches {
+				if bm[b] == nil {
+					bm[b] = &kpi.MonthData{} // a branch without responses still gets an estimate
+				}
+			}
+			sms[pm.Month] = smoothAll(e.cfg, e.cat, bm)
+		}
+	}
 	out := make([]kpi.ScorecardResult, 0, len(branches))
 	for _, b := range branches {
 		cards := make(map[schema.Month]*kpi.Card, len(p.Months))
@@ -390,6 +317,9 @@ func (e *Engine) scorecards(ctx context.Context, sel selector, period string) ([
 				continue // no data: the month scores 0 and is missing
 			}
 			c := kpi.ComputeCard(e.cfg, e.cat, b, pm.Month, md.lookup(pm.Month, b), md.lookup(pm.Month.Prev(), b))
+			if sm := sms[pm.Month][b]; sm != nil {
+				c.ApplySmoothed(sm)
+			}
 			cards[pm.Month] = &c
 		}
 		out = append(out, e.sc.Evaluate(b, p, cards))

@@ -235,3 +235,63 @@ func TestAlertsLongStreak(t *testing.T) {
 		val(t, a.Branch+" drop", &a.Drop, rs(9)-rs(3))
 	}
 }
+
+// TestAlertsQIsCompanyWide checks that an alert's q-value and severity come from the whole
+// company's alerts of the month and rule, whatever subtree is asked for: BJ-HD and SH-PD both
+// fall three months in a row; the q of BJ-HD's csi alert is the same under ALL and under BJ.
+func TestAlertsQIsCompanyWide(t *testing.T) {
+	conn, _ := chtest.New(t)
+	ctx := context.Background()
+	var rows [][]any
+	var marks []aggregate.DirtyMark
+	for i, m := range schema.Months(202607, oct) {
+		for _, b := range []string{"BJ-HD", "SH-PD"} {
+			for k := range 40 {
+				score := uint8(10 - i)
+				if k%2 == 0 {
+					score-- // some spread, so the SEs are positive
+				}
+				id := fmt.Sprintf("%s-%d-%d", b, m, k)
+				rows = append(rows, resp(id, b, m, "cmcc", 1, score, net, []uint8{score}, 0, int64(len(rows))))
+			}
+		}
+		marks = append(marks, aggregate.DirtyMark{Family: aggregate.FamilySurvey, Month: m})
+	}
+	insert(t, conn, "survey_responses", colsSurvey, rows...)
+	mark(t, conn, marks...)
+	if err := newProjector(conn).Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	e := aggregate.NewEngine(conn, kpi.DefaultConfig(), testCatalog(), nil, nil)
+	find := func(root string) kpi.Alert {
+		t.Helper()
+		got, err := e.Alerts(ctx, root, oct)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, a := range got.Alerts {
+			if !schema.InSubtree(a.Branch, root) {
+				t.Errorf("Alerts(%s) has %s", root, a.Branch)
+			}
+		}
+		for _, a := range got.Alerts {
+			if a.Rule == kpi.RuleDeclineStreak && a.Branch == "BJ-HD" && a.Metric == "csi" {
+				return a
+			}
+		}
+		t.Fatalf("Alerts(%s): no csi decline_streak of BJ-HD in %+v", root, got.Alerts)
+		return kpi.Alert{}
+	}
+	all, bj := find("ALL"), find("BJ")
+	if all.P == nil || all.Q == nil || bj.Q == nil {
+		t.Fatalf("p or q missing: %+v / %+v", all, bj)
+	}
+	if *all.Q != *bj.Q || all.Severity != bj.Severity {
+		t.Errorf("q under ALL %v (%s), under BJ %v (%s): want equal", *all.Q, all.Severity, *bj.Q, bj.Severity)
+	}
+	// The family holds csi, item:network and the same for SH-PD, BJ, SH, ALL (ALL and the two
+	// provinces and their cities fall alike): q ≥ p, and q < p × family size.
+	if *all.Q < *all.P {
+		t.Errorf("q %v < p %v", *all.Q, *all.P)
+	}
+}

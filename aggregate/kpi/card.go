@@ -22,6 +22,8 @@ type Card struct {
 	// satisfactions' JSON is a plain number without n or moe95 (see WindowCard).
 	minSample uint64
 	window    Window
+	// scoreSmoothed is CSAT_SMOOTHED_ALERTS: Scorecard.Evaluate scores ScoringMetric.
+	scoreSmoothed bool
 }
 
 // Survey is the survey part of the card.
@@ -130,7 +132,8 @@ type TierCounts struct {
 // statistics, and prev, month m−1's (only its survey statistics are used: for the short-plank
 // improvement; pass the zero MonthData when unknown). cfg must be valid.
 func ComputeCard(cfg Config, cat schema.Catalog, branch string, month schema.Month, cur, prev MonthData) Card {
-	c := Card{Branch: branch, Month: month, Base: cur.Base, minSample: cfg.MinSample, window: cur.Window}
+	c := Card{Branch: branch, Month: month, Base: cur.Base, minSample: cfg.MinSample, window: cur.Window,
+		scoreSmoothed: cfg.SmoothedAlerts}
 	c.Survey = computeSurvey(cfg, cat, cur.Survey, prev.Survey)
 	c.Window = computeWindow(cur.Window)
 	c.Complaints = computeComplaints(cur.Complaints, cur.Base)

@@ -22,12 +22,16 @@ func TestConfig(t *testing.T) {
 			env: map[string]string{"CSAT_OWN_CARRIER": "ctcc", "CSAT_MIN_SAMPLE": "50", "CSAT_SHORT_PLANK_K": "4",
 				"CSAT_COMPLAINT_SLA_HOURS": "24.5", "CSAT_ALERT_DECLINE_MONTHS": "2", "CSAT_SCORECARD_FILE": "/etc/csat/sc.yaml"},
 			want: kpi.Config{OwnCarrier: "ctcc", MinSample: 50, ShortPlankK: 4, ComplaintSLAHours: 24.5,
-				AlertDeclineMonths: 2, ScorecardFile: "/etc/csat/sc.yaml"},
+				AlertDeclineMonths: 2, ScorecardFile: "/etc/csat/sc.yaml", AlertFDR: 0.05, AlertMinDrop: 3,
+				DriftLambda: 0.2, DriftLimit: 3, DriverMonths: 6, DriverLevel: 1},
 		},
 		{name: "bad carrier", env: map[string]string{"CSAT_OWN_CARRIER": "China Mobile"}, wantErr: "CSAT_OWN_CARRIER"},
 		{name: "zero min sample", env: map[string]string{"CSAT_MIN_SAMPLE": "0"}, wantErr: "CSAT_MIN_SAMPLE"},
 		{name: "zero K", env: map[string]string{"CSAT_SHORT_PLANK_K": "0"}, wantErr: "CSAT_SHORT_PLANK_K"},
 		{name: "negative SLA", env: map[string]string{"CSAT_COMPLAINT_SLA_HOURS": "-1"}, wantErr: "CSAT_COMPLAINT_SLA_HOURS"},
+		{name: "bad FDR", env: map[string]string{"CSAT_ALERT_FDR": "1.5"}, wantErr: "CSAT_ALERT_FDR"},
+		{name: "bad lambda", env: map[string]string{"CSAT_DRIFT_LAMBDA": "0"}, wantErr: "CSAT_DRIFT_LAMBDA"},
+		{name: "bad driver level", env: map[string]string{"CSAT_DRIVER_LEVEL": "7"}, wantErr: "CSAT_DRIVER_LEVEL"},
 		{name: "zero decline months", env: map[string]string{"CSAT_ALERT_DECLINE_MONTHS": "0"}, wantErr: "CSAT_ALERT_DECLINE_MONTHS"},
 	}
 	for _, tt := range tests {

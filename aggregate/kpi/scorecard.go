@@ -371,7 +371,9 @@ func (sc *Scorecard) Evaluate(branch string, p Period, cards map[schema.Month]*C
 		for _, pm := range p.Months {
 			mr := MonthResult{Month: pm.Month, Weight: pm.Weight, Missing: true}
 			if card := cards[pm.Month]; card != nil {
-				mv := card.Metric(c.Metric)
+				// With CSAT_SMOOTHED_ALERTS the survey metrics of cities and counties are
+				// their smoothed values (extension, docs/extensions.md).
+				mv := card.ScoringMetric(Config{SmoothedAlerts: card.scoreSmoothed}, c.Metric)
 				mr.Value = mv.Value
 				if mv.Value != nil && mv.Reportable {
 					mr.Missing = false

@@ -13,6 +13,9 @@ type Value struct {
 	MOE95      *float64 `json:"moe95"`      // 1.96 × SE; null when n < 2
 	N          uint64   `json:"n"`          // responses behind the value
 	Reportable bool     `json:"reportable"` // n ≥ CSAT_MIN_SAMPLE (and a value exists)
+	// Smoothed is the small-area estimate of a city's or county's value (extension,
+	// docs/extensions.md); absent (omitted) elsewhere.
+	Smoothed *Smoothed `json:"smoothed,omitempty"`
 }
 
 // SE returns the standard error, moe95 / 1.96, or nil when moe95 is null.

@@ -5,6 +5,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strconv"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/csat-dev/csat/aggregate"
@@ -158,10 +160,13 @@ difference from the month before.`,
 		name:    "alerts",
 		args:    "--month YYYY-MM [--branch B] [--json]",
 		summary: "the alerts of a month over a branch's subtree (default: the whole company)",
-		details: `Rules (SPEC §3.11): decline_streak — csi, a key item, lead or window satisfaction fell
-CSAT_ALERT_DECLINE_MONTHS months in a row (significant when z ≥ 1.96, else watch); below_base — a
-scorecard component is below its base target; lead_lost — the lead over the best competitor
-turned negative.`,
+		details: `Rules (SPEC §3.11 and docs/extensions.md): decline_streak — csi, a key item, lead or window
+satisfaction fell CSAT_ALERT_DECLINE_MONTHS months in a row; drift — an EWMA chart of the same
+metrics signals a slow slide; below_base — a scorecard component is below its base target;
+lead_lost — the lead over the best competitor turned negative. decline_streak, lead_lost and drift
+carry a one-sided p-value and a Benjamini–Hochberg q-value over the whole company's alerts of the
+month and rule; they are significant when q ≤ CSAT_ALERT_FDR and the drop ≥ CSAT_ALERT_MIN_DROP,
+else watch. --as-of answers from the events ingested up to that moment.`,
 		flags: func(fs *flag.FlagSet, a *app) func(context.Context) error {
 			branch := fs.String("branch", schema.Root, "subtree root")
 			month := fs.String("month", "", "month, YYYY-MM")
@@ -175,7 +180,7 @@ turned negative.`,
 					res, err := eng.Alerts(ctx, *branch, m)
 					return res, func(w io.Writer) error {
 						fmt.Fprintf(w, "%s · alerts under %s: %d\n\n", res.Month, *branch, len(res.Alerts))
-						printAlerts(w, res.Alerts, nil, 0)
+						printCalibratedAlerts(w, res.Alerts)
 						return nil
 					}, err
 				})
@@ -233,4 +238,51 @@ func printScorecard(w io.Writer, r kpi.ScorecardResult) error {
 	}
 	fmt.Fprintf(tw, "total\t\t\t\t\t\t%.2f\t%g\n", r.Total, r.Max)
 	return tw.Flush()
+}
+
+// printCalibratedAlerts prints alerts as a table with their q-values and the drift rule's
+// numbers (extensions, docs/extensions.md).
+func printCalibratedAlerts(w io.Writer, alerts []kpi.Alert) {
+	if len(alerts) == 0 {
+		fmt.Fprintln(w, "  (none)")
+		return
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "  severity\trule\tbranch\tmetric\tq\tdetail")
+	for _, al := range alerts {
+		var detail string
+		switch al.Rule {
+		case kpi.RuleDeclineStreak:
+			vals := make([]string, len(al.Values))
+			for j, v := range al.Values {
+				vals[j] = fmt.Sprintf("%.1f", v)
+			}
+			detail = fmt.Sprintf("fell %d months from %s: %s (drop %.1f, z %s, p %s)", al.Streak, al.Start,
+				strings.Join(vals, " → "), al.Drop, fixed(al.Z, 2), sci(al.P))
+		case kpi.RuleBelowBase:
+			detail = fmt.Sprintf("%.2f vs base %.2f", al.Value, al.Base)
+		case kpi.RuleLeadLost:
+			detail = fmt.Sprintf("lead %+.1f, was %+.1f (p %s)", al.Value, al.Previous, sci(al.P))
+		case kpi.RuleDrift:
+			detail = fmt.Sprintf("%.1f vs baseline %.1f (drop %.1f, ewma %.2f below −%.2f over %d months, p %s)",
+				al.Value, al.Baseline, al.Drop, al.EWMA, al.Limit, al.Updates, sci(al.P))
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\n", al.Severity, al.Rule, al.Branch, al.Metric, sci(al.Q), detail)
+	}
+	_ = tw.Flush()
+}
+
+func fixed(p *float64, digits int) string {
+	if p == nil {
+		return "–"
+	}
+	return strconv.FormatFloat(*p, 'f', digits, 64)
+}
+
+// sci formats a p- or q-value with two significant digits.
+func sci(p *float64) string {
+	if p == nil {
+		return "–"
+	}
+	return strconv.FormatFloat(*p, 'g', 2, 64)
 }

@@ -1,0 +1,242 @@
+package aggregate
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/csat-dev/csat/aggregate/kpi"
+	"github.com/csat-dev/csat/schema"
+)
+
+// alertLookback is the number of months before the alert month whose cards decline_streak
+// sees: a streak longer than this is reported as alertLookback months long (its values start
+// alertLookback months back). It is never less than CSAT_ALERT_DECLINE_MONTHS.
+const alertLookback = 6
+
+// cacheMonths bounds the months kept by each of the engine's alert caches.
+const cacheMonths = 36
+
+// AlertList is the JSON of `csat alerts` (SPEC §4): {"month": M, "alerts": [...]}.
+type AlertList struct {
+	Month  schema.Month `json:"month"`
+	Alerts []kpi.Alert  `json:"alerts"`
+}
+
+// cachedAlerts is the company-wide evaluation of one month, valid for the committed versions
+// it was computed from.
+type cachedAlerts struct {
+	key    string
+	alerts []kpi.Alert
+}
+
+// cachedPoints are the alert points of every branch for one month, valid for that month's
+// committed versions.
+type cachedPoints struct {
+	key string
+	pts map[string]kpi.AlertPoint
+}
+
+// Alerts evaluates the alert rules of SPEC §3.11 and the drift rule (docs/extensions.md) for
+// month m over every branch of the subtree of branch (ALL: the whole company), at every level,
+// that has data in m, ordered by kpi.SortAlerts.
+//
+// The q-values of decline_streak, lead_lost and drift (and so their severities) are computed
+// over the whole company's alerts of the month and rule, then the list is filtered to the
+// subtree: an alert's q and severity do not depend on the subtree asked for. The company-wide
+// evaluation reads kpi.DriftMonths (12) months of every branch; the live path caches it per
+// month, keyed by the committed versions it read, and keeps the alert points (a few numbers per
+// branch and month) of every month it read, so after a recompute of one month only the months
+// whose versions changed (and the alert month and the one before it) are read again.
+func (e *Engine) Alerts(ctx context.Context, branch string, m schema.Month) (AlertList, error) {
+	if err := e.checkBranch(ctx, "branch", branch); err != nil {
+		return AlertList{}, err
+	}
+	if err := checkMonth("month", m); err != nil {
+		return AlertList{}, err
+	}
+	all, err := e.companyAlerts(ctx, m)
+	if err != nil {
+		return AlertList{}, err
+	}
+	out := AlertList{Month: m, Alerts: []kpi.Alert{}}
+	for _, a := range all {
+		if schema.InSubtree(a.Branch, branch) {
+			out.Alerts = append(out.Alerts, a)
+		}
+	}
+	return out, nil
+}
+
+// versionKey renders the committed versions of month mo (every family) as a cache key.
+func versionKey(vers map[familyMonth]uint64, mo schema.Month) string {
+	var parts []string
+	for fm, v := range vers {
+		if fm.month == mo {
+			parts = append(parts, fmt.Sprintf("%s:%d", fm.family, v))
+		}
+	}
+	sort.Strings(parts)
+	return strings.Join(parts, ",")
+}
+
+// companyAlerts returns every alert of month m company-wide, calibrated (kpi.Calibrate) and
+// sorted. The result is shared: callers must not modify it.
+func (e *Engine) companyAlerts(ctx context.Context, m schema.Month) ([]kpi.Alert, error) {
+	months := schema.Months(m.Add(-(kpi.DriftMonths - 1)), m)
+	live := e.asOf.IsZero()
+	var key string
+	keys := map[schema.Month]string{}
+	need := map[schema.Month]bool{m: true, m.Prev(): true} // full cards of m need m−1's survey
+	pts := map[schema.Month]map[string]kpi.AlertPoint{}
+	if live {
+		vers, err := e.committed(ctx, months)
+		if err != nil {
+			return nil, err
+		}
+		var all []string
+		for _, mo := range months {
+			keys[mo] = versionKey(vers, mo)
+			all = append(all, keys[mo])
+		}
+		key = strings.Join(all, "|")
+		e.st.amu.Lock()
+		if c, ok := e.st.alerts[m]; ok && c.key == key {
+			e.st.amu.Unlock()
+			return c.alerts, nil
+		}
+		for _, mo := range months {
+			if c, ok := e.st.points[mo]; ok && c.key == keys[mo] && !need[mo] {
+				pts[mo] = c.pts
+			}
+		}
+		e.st.amu.Unlock()
+	}
+	var load []schema.Month
+	for _, mo := range months {
+		if pts[mo] == nil {
+			load = append(load, mo)
+		}
+	}
+	md, vers, err := e.loadVersions(ctx, selector{kind: selSubtree, id: schema.Root}, load)
+	if err != nil {
+		return nil, err
+	}
+	ms := kpi.DeclineMetrics(e.cat)
+	var cur map[string]*kpi.Card
+	for _, mo := range load {
+		cards := e.monthCards(md, mo)
+		p := make(map[string]kpi.AlertPoint, len(cards))
+		for b, c := range cards {
+			p[b] = c.AlertPoint(e.cfg, ms)
+		}
+		pts[mo] = p
+		if mo == m {
+			cur = cards
+		}
+	}
+	if live {
+		e.st.amu.Lock()
+		if e.st.points == nil {
+			e.st.points = map[schema.Month]cachedPoints{}
+		}
+		for _, mo := range load {
+			// The versions load read, which may be newer than those of the key.
+			e.st.points[mo] = cachedPoints{key: versionKey(vers, mo), pts: pts[mo]}
+		}
+		evict(e.st.points, m)
+		e.st.amu.Unlock()
+	}
+
+	branches := make([]string, 0, len(cur))
+	for b := range cur {
+		branches = append(branches, b)
+	}
+	sort.Strings(branches)
+	byBranch := make([][]kpi.Alert, len(branches))
+	workers := min(runtime.GOMAXPROCS(0), max(1, len(branches)/64))
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			series := make([]kpi.AlertPoint, len(months))
+			for i := w; i < len(branches); i += workers {
+				b := branches[i]
+				for j, mo := range months {
+					series[j] = pts[mo][b] // nil: a gap
+				}
+				as := kpi.AlertsOf(e.cfg, e.cat, e.sc, b, m, cur[b], series, max(alertLookback, e.cfg.AlertDeclineMonths))
+				byBranch[i] = append(as, kpi.DriftAlerts(e.cfg, e.cat, b, m, series)...)
+			}
+		})
+	}
+	wg.Wait()
+	out := []kpi.Alert{}
+	for _, as := range byBranch {
+		out = append(out, as...)
+	}
+	kpi.Calibrate(e.cfg, out)
+	kpi.SortAlerts(out)
+	if live {
+		e.st.amu.Lock()
+		if e.st.alerts == nil {
+			e.st.alerts = map[schema.Month]cachedAlerts{}
+		}
+		e.st.alerts[m] = cachedAlerts{key: key, alerts: out}
+		evict(e.st.alerts, m)
+		e.st.amu.Unlock()
+	}
+	return out, nil
+}
+
+// evict keeps at most cacheMonths entries: those nearest to m.
+func evict[V any](c map[schema.Month]V, m schema.Month) {
+	for len(c) > cacheMonths {
+		var far schema.Month
+		dist := -1
+		for mo := range c {
+			d := (mo.Year()*12 + mo.Mon()) - (m.Year()*12 + m.Mon())
+			if d < 0 {
+				d = -d
+			}
+			if d > dist {
+				far, dist = mo, d
+			}
+		}
+		delete(c, far)
+	}
+}
+
+// monthCards computes the card of every branch with data in month mo (m−1's survey statistics,
+// when loaded, give the short-plank improvement), with the small-area estimates of cities and
+// counties attached when CSAT_SMOOTHED_ALERTS is on (alerts then read them).
+func (e *Engine) monthCards(md monthData, mo schema.Month) map[string]*kpi.Card {
+	bm := md[mo]
+	out := make(map[string]*kpi.Card, len(bm))
+	ids := make([]string, 0, len(bm))
+	for b := range bm {
+		ids = append(ids, b)
+	}
+	cards := make([]kpi.Card, len(ids))
+	workers := min(runtime.GOMAXPROCS(0), max(1, len(ids)/64))
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for i := w; i < len(ids); i += workers {
+				cards[i] = kpi.ComputeCard(e.cfg, e.cat, ids[i], mo, *bm[ids[i]], md.lookup(mo.Prev(), ids[i]))
+			}
+		})
+	}
+	wg.Wait()
+	for i, b := range ids {
+		out[b] = &cards[i]
+	}
+	if e.cfg.SmoothedAlerts {
+		for b, sm := range smoothAll(e.cfg, e.cat, bm) {
+			out[b].ApplySmoothed(sm)
+		}
+	}
+	return out
+}
