@@ -59,6 +59,25 @@ func TestOperations(t *testing.T) {
 		if c.Survey.Own.CSI.N != 2 {
 			t.Errorf("county csi n = %d, want 2", c.Survey.Own.CSI.N)
 		}
+		// Small-area estimate (docs/extensions.md): the county's only sibling, GD-GZ-BY, has no
+		// responses, so the variance between counties cannot be estimated and the county keeps
+		// its direct value and margin.
+		if sm := c.Survey.Own.CSI.Smoothed; sm == nil || sm.Value == nil || sm.MOE95 == nil {
+			t.Errorf("county csi smoothed = %+v, want value and moe95", sm)
+		} else {
+			val(t, "county smoothed csi", sm.Value, countyCSI)
+			val(t, "county smoothed moe95", sm.MOE95, *c.Survey.Own.CSI.MOE95)
+		}
+		if c.Survey.Own.Items["network"].Smoothed == nil {
+			t.Errorf("county network has no smoothed value")
+		}
+		gd, err := e.Card(ctx, "GD", oct)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if gd.Survey.Own.CSI.Smoothed != nil {
+			t.Errorf("province csi smoothed = %+v, want none (provinces are not smoothed)", gd.Survey.Own.CSI.Smoothed)
+		}
 		c, err = e.Card(ctx, "GD-GZ", oct)
 		if err != nil {
 			t.Fatal(err)
