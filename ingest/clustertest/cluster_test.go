@@ -206,3 +206,58 @@ func checkOneVersion(t *testing.T, where string, conn driver.Conn) {
 		}
 	}
 }
+
+// TestDropPartition: chdb.DropPartition on a Distributed table drops the partition from the
+// local table of every shard, and leaves the other partitions.
+func TestDropPartition(t *testing.T) {
+	need(t, shards)
+	conn, cfg := clusterDB(t, shards)
+	ctx := context.Background()
+	b, err := conn.PrepareBatch(ctx, "INSERT INTO kpi_churn (month, version, branch_id, parent_id, level, churned, churned_high, churned_mid, churned_low)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for v := uint64(1); v <= 2; v++ {
+		for i := range 40 { // 40 branches: both shards get rows of each version
+			br := fmt.Sprintf("GD-B%d", i)
+			if err := b.Append(uint32(202610), v, br, "GD", uint8(2), uint64(i), uint64(0), uint64(0), uint64(i)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := b.Send(); err != nil {
+		t.Fatal(err)
+	}
+	for i, a := range shards.addrs {
+		var n uint64
+		if err := node(t, a, cfg.Database).QueryRow(ctx, "SELECT count() FROM kpi_churn_local WHERE version = 1").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 {
+			t.Fatalf("shard %d holds no row of version 1: the test needs both", i+1)
+		}
+	}
+	if err := chdb.DropPartition(ctx, conn, cfg.Database+".kpi_churn", "tuple(202610, 1)"); err != nil {
+		t.Fatal(err)
+	}
+	for i, a := range shards.addrs {
+		var v1, v2 uint64
+		if err := node(t, a, cfg.Database).QueryRow(ctx, "SELECT countIf(version = 1), countIf(version = 2) FROM kpi_churn_local").Scan(&v1, &v2); err != nil {
+			t.Fatal(err)
+		}
+		if v1 != 0 || v2 == 0 {
+			t.Errorf("shard %d after dropping version 1: %d rows of version 1, %d of version 2", i+1, v1, v2)
+		}
+	}
+	var total uint64
+	if err := conn.QueryRow(ctx, "SELECT count() FROM kpi_churn").Scan(&total); err != nil || total != 40 {
+		t.Errorf("through the Distributed table: %d rows (%v), want 40", total, err)
+	}
+	// The same call on a name without database uses the connection's database.
+	if err := chdb.DropPartition(ctx, conn, "kpi_churn", "tuple(202610, 2)"); err != nil {
+		t.Fatal(err)
+	}
+	if err := conn.QueryRow(ctx, "SELECT count() FROM kpi_churn").Scan(&total); err != nil || total != 0 {
+		t.Errorf("after dropping version 2: %d rows (%v), want 0", total, err)
+	}
+}

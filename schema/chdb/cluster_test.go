@@ -162,3 +162,44 @@ func TestLocalTable(t *testing.T) {
 		t.Errorf("single server: got %q", got)
 	}
 }
+
+// On a single server DropPartition is a plain ALTER TABLE ... DROP PARTITION.
+func TestDropPartitionSingleServer(t *testing.T) {
+	server, cfg := freshDatabase(t)
+	ctx := t.Context()
+	if _, err := chdb.Migrate(ctx, server, cfg, nil); err != nil {
+		t.Fatal(err)
+	}
+	conn, err := chdb.Open(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	b, err := conn.PrepareBatch(ctx, "INSERT INTO kpi_churn (month, version, branch_id, parent_id, level, churned, churned_high, churned_mid, churned_low)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for v := uint64(1); v <= 2; v++ {
+		if err := b.Append(uint32(202610), v, "GD", "ALL", uint8(1), uint64(1), uint64(0), uint64(0), uint64(1)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := b.Send(); err != nil {
+		t.Fatal(err)
+	}
+	for _, table := range []string{cfg.Database + ".kpi_churn", "kpi_churn"} {
+		if err := chdb.DropPartition(ctx, conn, table, "tuple(202610, 1)"); err != nil {
+			t.Fatalf("%s: %v", table, err)
+		}
+	}
+	var v1, v2 uint64
+	if err := conn.QueryRow(ctx, "SELECT countIf(version = 1), countIf(version = 2) FROM kpi_churn").Scan(&v1, &v2); err != nil {
+		t.Fatal(err)
+	}
+	if v1 != 0 || v2 != 1 {
+		t.Errorf("after the drop: %d rows of version 1, %d of version 2; want 0 and 1", v1, v2)
+	}
+	if err := chdb.DropPartition(ctx, conn, "no_such_table", "1"); err == nil {
+		t.Error("dropping a partition of a missing table succeeded")
+	}
+}
