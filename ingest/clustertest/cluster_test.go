@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/csat-dev/csat/aggregate"
 	"github.com/csat-dev/csat/ingest"
@@ -34,10 +35,12 @@ func TestReplicaCrash(t *testing.T) {
 	proj := aggregate.NewProjector(conn, projectorConfig(), testLogger(), nil)
 	icfg := ingestConfig(kafkatest.Unique("cluster-grp"))
 	icfg.BatchRows = 1000 // many small inserts: the crash lands in the middle of the load
-	in, err := ingest.New(icfg, w.dec, w.topics, conn, testLogger(), nil, ingest.WithProjector(proj))
+	reg := prometheus.NewRegistry()
+	in, err := ingest.New(icfg, w.dec, w.topics, conn, testLogger(), reg, ingest.WithProjector(proj))
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer logCounters(t, reg, "csat_ingest_retries_total", "csat_ingest_duplicates_dropped_total", "csat_ingest_projector_errors_total")
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 	start := time.Now()
@@ -259,5 +262,26 @@ func TestDropPartition(t *testing.T) {
 	}
 	if err := conn.QueryRow(ctx, "SELECT count() FROM kpi_churn").Scan(&total); err != nil || total != 0 {
 		t.Errorf("after dropping version 2: %d rows (%v), want 0", total, err)
+	}
+}
+
+// logCounters logs the named counters of reg with their labels: what the crash cost.
+func logCounters(t *testing.T, reg *prometheus.Registry, names ...string) {
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Log(err)
+		return
+	}
+	for _, mf := range mfs {
+		if !slices.Contains(names, mf.GetName()) {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			var labels []string
+			for _, l := range m.GetLabel() {
+				labels = append(labels, l.GetName()+"="+l.GetValue())
+			}
+			t.Logf("%s%v = %v", mf.GetName(), labels, m.GetCounter().GetValue())
+		}
 	}
 }

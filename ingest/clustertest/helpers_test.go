@@ -206,6 +206,9 @@ func newWorld(t *testing.T, partitions, n int) *world {
 		t.Fatal(err)
 	}
 	g := kafkatest.NewGen(11, tp)
+	// Events fall in the 20 days before Now: the 10th of last month spreads them over two months.
+	now := time.Now().In(loc)
+	g.Now = time.Date(now.Year(), now.Month()-1, 10, 12, 0, 0, 0, loc)
 	var msgs []kafka.Message
 	for i := range n {
 		msgs = append(msgs, g.Next())
