@@ -206,7 +206,7 @@ func (e *epoch) rows() int {
 	return n
 }
 
-// add merges a chunk; it reports whether a table reached maxRows.
+// add merges a chunk; it reports whether a table reached maxRows rows.
 func (e *epoch) add(c *chunk, maxRows int) bool {
 	if e.msgs == 0 {
 		e.started = time.Now()

@@ -85,7 +85,15 @@ func (in *Ingester) writeEpoch(ctx context.Context, g *genState, e *epoch) error
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs[id] = in.insertRows(ctx, g, id, e.rowsBy[id])
+			if errs[id] = in.insertRows(ctx, g, id, e.rowsBy[id]); errs[id] == nil {
+				acked := time.Now()
+				for _, rs := range e.rowsBy[id] {
+					for i := range rs {
+						in.m.endToEnd.Observe(acked.Sub(rs[i].ts).Seconds())
+					}
+				}
+				e.rowsBy[id] = nil // written: let the collector have the events now
+			}
 		}()
 	}
 	wg.Wait()
@@ -100,13 +108,6 @@ func (in *Ingester) writeEpoch(ctx context.Context, g *genState, e *epoch) error
 	if e.rows() > 0 {
 		in.wrote.Store(true)
 		in.m.lastInsert.Set(float64(acked.UnixNano()) / 1e9)
-		for _, segs := range e.rowsBy {
-			for _, rs := range segs {
-				for i := range rs {
-					in.m.endToEnd.Observe(acked.Sub(rs[i].ts).Seconds())
-				}
-			}
-		}
 	}
 	in.commit(g, e)
 	in.log.Debug("batch written", "rows", e.rows(), "messages", e.msgs, "dead_letters", len(e.dead),
