@@ -76,7 +76,7 @@ func TestProjectorMetricsLint(t *testing.T) {
 	for _, pr := range problems {
 		t.Errorf("metric %s: %s", pr.Metric, pr.Text)
 	}
-	if n := testutil.CollectAndCount(reg, "csat_aggregate_recomputes_total"); n != 5 {
-		t.Errorf("csat_aggregate_recomputes_total has %d series, want 5 (one per family, ok)", n)
+	if n := testutil.CollectAndCount(reg, "csat_aggregate_recomputes_total"); n != 6 {
+		t.Errorf("csat_aggregate_recomputes_total has %d series, want 6 (one per family, drivers included, ok)", n)
 	}
 }

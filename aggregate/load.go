@@ -208,6 +208,16 @@ func versionFilter(vers map[familyMonth]uint64, f Family, months []schema.Month)
 // are resolved with the base rule (own snapshot, else the sum of the children's bases) from the
 // snapshots of the selection's subtree; a selList load reads no bases.
 func (e *Engine) fetch(ctx context.Context, sel selector, months []schema.Month, vers map[familyMonth]uint64) (monthData, error) {
+	src := func(f Family) (from, where string, ok bool) {
+		vf, ok := versionFilter(vers, f, months)
+		return f.projTable(), vf, ok
+	}
+	return e.fetchFrom(ctx, sel, months, src)
+}
+
+// fetchFrom reads the five families of the selected branches; src gives each family's table
+// (or subquery) and a condition on it (ok false: nothing to read).
+func (e *Engine) fetchFrom(ctx context.Context, sel selector, months []schema.Month, src func(Family) (from, where string, ok bool)) (monthData, error) {
 	var (
 		survey     map[monthBranch]kpi.SurveyStats
 		window     map[monthBranch]kpi.Window
@@ -215,34 +225,40 @@ func (e *Engine) fetch(ctx context.Context, sel selector, months []schema.Month,
 		churn      map[monthBranch]kpi.ChurnCounts
 		bases      map[monthBranch]*kpi.Base
 	)
+	and := func(a, b string) string {
+		if a == "" {
+			return b
+		}
+		return a + " AND " + b
+	}
 	g, gctx := errgroup.WithContext(ctx)
-	if vf, ok := versionFilter(vers, FamilySurvey, months); ok {
+	if from, vf, ok := src(FamilySurvey); ok {
 		g.Go(func() (err error) {
-			survey, err = e.loadSurvey(gctx, vf+" AND "+sel.where())
+			survey, err = e.loadSurvey(gctx, from, and(vf, sel.where()))
 			return err
 		})
 	}
-	if vf, ok := versionFilter(vers, FamilyWindow, months); ok && !sel.surveyOnly {
+	if from, vf, ok := src(FamilyWindow); ok && !sel.surveyOnly {
 		g.Go(func() (err error) {
-			window, err = e.loadWindow(gctx, vf+" AND "+sel.where())
+			window, err = e.loadWindow(gctx, from, and(vf, sel.where()))
 			return err
 		})
 	}
-	if vf, ok := versionFilter(vers, FamilyComplaints, months); ok && !sel.surveyOnly {
+	if from, vf, ok := src(FamilyComplaints); ok && !sel.surveyOnly {
 		g.Go(func() (err error) {
-			complaints, err = e.loadComplaints(gctx, vf+" AND "+sel.where())
+			complaints, err = e.loadComplaints(gctx, from, and(vf, sel.where()))
 			return err
 		})
 	}
-	if vf, ok := versionFilter(vers, FamilyChurn, months); ok && !sel.surveyOnly {
+	if from, vf, ok := src(FamilyChurn); ok && !sel.surveyOnly {
 		g.Go(func() (err error) {
-			churn, err = e.loadChurn(gctx, vf+" AND "+sel.where())
+			churn, err = e.loadChurn(gctx, from, and(vf, sel.where()))
 			return err
 		})
 	}
-	if vf, ok := versionFilter(vers, FamilyBase, months); ok && sel.kind != selList && !sel.surveyOnly {
+	if from, vf, ok := src(FamilyBase); ok && sel.kind != selList && !sel.surveyOnly {
 		g.Go(func() (err error) {
-			bases, err = e.loadBases(gctx, vf+" AND "+subtreeCond(sel.id), sel)
+			bases, err = e.loadBases(gctx, from, and(vf, subtreeCond(sel.id)), sel)
 			return err
 		})
 	}
@@ -284,8 +300,8 @@ func (in interner) of(s string) string {
 	return s
 }
 
-func (e *Engine) loadSurvey(ctx context.Context, where string) (map[monthBranch]kpi.SurveyStats, error) {
-	q := "SELECT month, branch_id, carrier, item, n, sw, sw2, swx, swx2 FROM kpi_survey WHERE " + where
+func (e *Engine) loadSurvey(ctx context.Context, from, where string) (map[monthBranch]kpi.SurveyStats, error) {
+	q := "SELECT month, branch_id, carrier, item, n, sw, sw2, swx, swx2 FROM " + from + " WHERE " + where
 	rows, err := e.conn.Query(ctx, q)
 	if err != nil {
 		return nil, fmt.Errorf("load kpi_survey: %w", err)
@@ -326,9 +342,9 @@ func (e *Engine) loadSurvey(ctx context.Context, where string) (map[monthBranch]
 	return out, nil
 }
 
-func (e *Engine) loadWindow(ctx context.Context, where string) (map[monthBranch]kpi.Window, error) {
+func (e *Engine) loadWindow(ctx context.Context, from, where string) (map[monthBranch]kpi.Window, error) {
 	q := `SELECT month, branch_id, hotline_n, hotline_satisfied, hotline_resolved, hotline_wait_sum,
-  hotline_sl20, store_n, store_satisfied, store_wait_sum FROM kpi_window WHERE ` + where
+  hotline_sl20, store_n, store_satisfied, store_wait_sum FROM ` + from + ` WHERE ` + where
 	rows, err := e.conn.Query(ctx, q)
 	if err != nil {
 		return nil, fmt.Errorf("load kpi_window: %w", err)
@@ -353,9 +369,9 @@ func (e *Engine) loadWindow(ctx context.Context, where string) (map[monthBranch]
 	return out, nil
 }
 
-func (e *Engine) loadComplaints(ctx context.Context, where string) (map[monthBranch]kpi.Complaints, error) {
+func (e *Engine) loadComplaints(ctx context.Context, from, where string) (map[monthBranch]kpi.Complaints, error) {
 	q := `SELECT month, branch_id, opened, escalated, closed, closed_within_sla, resolution_hours_sum,
-  callback_n, callback_satisfied FROM kpi_complaints WHERE ` + where
+  callback_n, callback_satisfied FROM ` + from + ` WHERE ` + where
 	rows, err := e.conn.Query(ctx, q)
 	if err != nil {
 		return nil, fmt.Errorf("load kpi_complaints: %w", err)
@@ -380,8 +396,8 @@ func (e *Engine) loadComplaints(ctx context.Context, where string) (map[monthBra
 	return out, nil
 }
 
-func (e *Engine) loadChurn(ctx context.Context, where string) (map[monthBranch]kpi.ChurnCounts, error) {
-	q := "SELECT month, branch_id, churned, churned_high, churned_mid, churned_low FROM kpi_churn WHERE " + where
+func (e *Engine) loadChurn(ctx context.Context, from, where string) (map[monthBranch]kpi.ChurnCounts, error) {
+	q := "SELECT month, branch_id, churned, churned_high, churned_mid, churned_low FROM " + from + " WHERE " + where
 	rows, err := e.conn.Query(ctx, q)
 	if err != nil {
 		return nil, fmt.Errorf("load kpi_churn: %w", err)
@@ -407,8 +423,8 @@ func (e *Engine) loadChurn(ctx context.Context, where string) (map[monthBranch]k
 
 // loadBases reads the winning snapshots under the selection's root and resolves the base of
 // every selected branch that has one.
-func (e *Engine) loadBases(ctx context.Context, where string, sel selector) (map[monthBranch]*kpi.Base, error) {
-	q := "SELECT month, branch_id, subscribers, has_tiers, tier_high, tier_mid, tier_low FROM kpi_base WHERE " + where
+func (e *Engine) loadBases(ctx context.Context, from, where string, sel selector) (map[monthBranch]*kpi.Base, error) {
+	q := "SELECT month, branch_id, subscribers, has_tiers, tier_high, tier_mid, tier_low FROM " + from + " WHERE " + where
 	rows, err := e.conn.Query(ctx, q)
 	if err != nil {
 		return nil, fmt.Errorf("load kpi_base: %w", err)

@@ -27,6 +27,9 @@ const (
 	FamilyComplaints Family = "complaints" // complaint_opened, complaint_closed → kpi_complaints
 	FamilyChurn      Family = "churn"      // churn → kpi_churn
 	FamilyBase       Family = "base"       // subscriber_base → kpi_base
+	// FamilyDrivers (extension, docs/extensions.md) is recomputed with FamilySurvey, from the
+	// same rows: ingest never marks it; every recompute of survey for a month recomputes it.
+	FamilyDrivers Family = "drivers" // survey_response, survey_void → kpi_drivers
 )
 
 // Families lists every family in recompute order.
@@ -60,7 +63,7 @@ func (f Family) projTable() string {
 // so they are not counted among a month's source rows).
 func (f Family) rawTables() []string {
 	switch f {
-	case FamilySurvey:
+	case FamilySurvey, FamilyDrivers:
 		return []string{"survey_responses"}
 	case FamilyWindow:
 		return []string{"hotline_feedback", "store_feedback"}
@@ -107,12 +110,11 @@ func (c ProjectorConfig) Validate() error {
 // Projector recomputes run one at a time. Several projectors (several processes) may run at once:
 // each recompute writes its own version and readers take the greatest committed one.
 type Projector struct {
-	conn    driver.Conn
-	cfg     ProjectorConfig
-	codes   []string
-	weights []float64
-	log     *slog.Logger
-	now     func() time.Time
+	conn driver.Conn
+	cfg  ProjectorConfig
+	gen  sqlGen
+	log  *slog.Logger
+	now  func() time.Time
 
 	mu sync.Mutex // serialises Refresh and Rebuild
 
@@ -129,12 +131,11 @@ func NewProjector(conn driver.Conn, cfg ProjectorConfig, logger *slog.Logger, re
 	}
 	f := promauto.With(reg)
 	p := &Projector{
-		conn:    conn,
-		cfg:     cfg,
-		codes:   cfg.Catalog.Codes(),
-		weights: make([]float64, len(cfg.Catalog.Items)),
-		log:     logger.With("component", "projector"),
-		now:     time.Now,
+		conn: conn,
+		cfg:  cfg,
+		gen:  newSQLGen(cfg.Database, cfg.Catalog, cfg.SLAHours, time.Time{}),
+		log:  logger.With("component", "projector"),
+		now:  time.Now,
 		recomputes: f.NewCounterVec(prometheus.CounterOpts{
 			Name: "csat_aggregate_recomputes_total",
 			Help: "Recomputes of one (family, month) projection, by family and result (ok, error).",
@@ -148,9 +149,6 @@ func NewProjector(conn driver.Conn, cfg ProjectorConfig, logger *slog.Logger, re
 			Name: "csat_aggregate_stale_projections",
 			Help: "Stale (family, month) projections found by the last refresh.",
 		}),
-	}
-	for i, it := range cfg.Catalog.Items {
-		p.weights[i] = it.Weight
 	}
 	return p
 }
@@ -337,20 +335,9 @@ func (p *Projector) recompute(ctx context.Context, f Family, m schema.Month, pre
 		p.recomputes.WithLabelValues(string(f), result).Inc()
 		p.duration.WithLabelValues(string(f)).Observe(time.Since(start).Seconds())
 	}()
-	var q string
-	switch f {
-	case FamilySurvey:
-		q = p.surveySQL(m, v)
-	case FamilyWindow:
-		q = p.windowSQL(m, v)
-	case FamilyComplaints:
-		q = p.complaintsSQL(m, v)
-	case FamilyChurn:
-		q = p.churnSQL(m, v)
-	case FamilyBase:
-		q = p.baseSQL(m, v)
-	default:
-		return fmt.Errorf("recompute: unknown family %q", f)
+	q, err := p.gen.insertSQL(f, m, v)
+	if err != nil {
+		return fmt.Errorf("recompute: %w", err)
 	}
 	if err := p.conn.Exec(ctx, q); err != nil {
 		return fmt.Errorf("recompute %s %s into %s: %w", f, m, f.projTable(), err)
@@ -367,7 +354,22 @@ func (p *Projector) recompute(ctx context.Context, f Family, m schema.Month, pre
 	}
 	p.log.Debug("projection recomputed", "family", string(f), "month", m.String(), "version", v,
 		"rows", src, "duration", time.Since(start))
+	if f == FamilySurvey {
+		// The key-driver moments come from the same responses: keep them in step.
+		return p.recompute(ctx, FamilyDrivers, m, p.committedVersion(ctx, FamilyDrivers, m))
+	}
 	return nil
+}
+
+// committedVersion returns the greatest committed version of (f, m), 0 when none or unknown
+// (recompute then only guarantees a version ≥ its clock).
+func (p *Projector) committedVersion(ctx context.Context, f Family, m schema.Month) uint64 {
+	var v uint64
+	q := fmt.Sprintf("SELECT max(version) FROM %s WHERE family = %s AND month = %d", p.table("kpi_versions"), quote(string(f)), uint32(m))
+	if err := p.conn.QueryRow(ctx, q).Scan(&v); err != nil {
+		return 0
+	}
+	return v
 }
 
 // sourceRows counts the raw rows (copies included) of family f in month m, for kpi_versions.

@@ -391,8 +391,8 @@ func TestRefreshStaleDetection(t *testing.T) {
 		t.Fatal(err)
 	}
 	v1 := versions(t, conn)
-	if len(v1) != 6 {
-		t.Fatalf("after the first refresh %d (family, month) are committed, want 6: %v", len(v1), v1)
+	if len(v1) != 7 { // the five families' marks, and drivers with survey
+		t.Fatalf("after the first refresh %d (family, month) are committed, want 7: %v", len(v1), v1)
 	}
 	if err := p.Refresh(ctx); err != nil {
 		t.Fatal(err)
@@ -413,7 +413,7 @@ func TestRefreshStaleDetection(t *testing.T) {
 		}
 	}
 	// Only the committed version's partitions remain.
-	for _, tbl := range []string{"kpi_survey", "kpi_window", "kpi_complaints", "kpi_churn", "kpi_base"} {
+	for _, tbl := range []string{"kpi_survey", "kpi_window", "kpi_complaints", "kpi_churn", "kpi_base", "kpi_drivers"} {
 		rows, err := conn.Query(ctx, "SELECT month, groupUniqArray(version) FROM "+tbl+" GROUP BY month")
 		if err != nil {
 			t.Fatal(err)
@@ -462,7 +462,7 @@ func TestRebuildMatchesIncremental(t *testing.T) {
 		return out
 	}
 	incremental := snapshot()
-	for _, tbl := range []string{"kpi_survey", "kpi_window", "kpi_complaints", "kpi_churn", "kpi_base", "kpi_versions", "kpi_dirty"} {
+	for _, tbl := range []string{"kpi_survey", "kpi_window", "kpi_complaints", "kpi_churn", "kpi_base", "kpi_drivers", "kpi_versions", "kpi_dirty"} {
 		exec(t, conn, "TRUNCATE TABLE "+tbl)
 	}
 	if err := p.Rebuild(ctx, 0); err != nil {

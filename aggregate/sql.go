@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/csat-dev/csat/schema"
 )
@@ -41,116 +42,226 @@ func floatArray(fs []float64) string {
 	return "[" + strings.Join(q, ", ") + "]"
 }
 
-// ancestorsExpr expands the column branch_id of a row into tuples (id, parent_id, level) for the
-// branch itself and each of its ancestors, ALL (level 0, parent "") included. range(n) is 0..n-1
-// (the two-argument form does not exist in ClickHouse 18.16).
-const ancestorsExpr = `arrayConcat([('ALL', '', toUInt8(0))], arrayMap(i -> (` +
-	`arrayStringConcat(arraySlice(splitByChar('-', branch_id), 1, i + 1), '-'), ` +
-	`if(i = 0, 'ALL', arrayStringConcat(arraySlice(splitByChar('-', branch_id), 1, i), '-')), ` +
-	`toUInt8(i + 1)), range(length(splitByChar('-', branch_id)))))`
+// ancestorsOf expands the column col (an event's branch id) of a row into tuples (id,
+// parent_id, level) for the branch itself and each of its ancestors, ALL (level 0, parent "")
+// included. range(n) is 0..n-1 (the two-argument form does not exist in ClickHouse 18.16).
+func ancestorsOf(col string) string {
+	return strings.ReplaceAll(`arrayConcat([('ALL', '', toUInt8(0))], arrayMap(i -> (`+
+		`arrayStringConcat(arraySlice(splitByChar('-', COL), 1, i + 1), '-'), `+
+		`if(i = 0, 'ALL', arrayStringConcat(arraySlice(splitByChar('-', COL), 1, i), '-')), `+
+		`toUInt8(i + 1)), range(length(splitByChar('-', COL)))))`, "COL", col)
+}
+
+// sqlGen builds the recompute SQL of every family. The same SELECTs serve the projector (which
+// inserts them into the kpi_* tables under a version) and an as-of read (Engine.AsOf), which
+// uses them as subqueries over the raw rows ingested up to asOf: one definition of every
+// statistic, so "as of now" equals the projections by construction.
+type sqlGen struct {
+	db      string // qualifies every table; "" = the connection's default database
+	codes   []string
+	weights []float64
+	sla     float64   // CSAT_COMPLAINT_SLA_HOURS
+	asOf    time.Time // zero: every raw row; else only rows with ingested_at ≤ asOf
+}
+
+func newSQLGen(db string, cat schema.Catalog, sla float64, asOf time.Time) sqlGen {
+	g := sqlGen{db: db, codes: cat.Codes(), weights: make([]float64, len(cat.Items)), sla: sla, asOf: asOf}
+	for i, it := range cat.Items {
+		g.weights[i] = it.Weight
+	}
+	return g
+}
+
+func (g sqlGen) table(name string) string { return qualify(g.db, name) }
+
+// cut is the condition on ingested_at of an as-of read (" AND …"), "" otherwise. ingested_at
+// has a resolution of one second: a row ingested at asOf's second is included.
+func (g sqlGen) cut() string {
+	if g.asOf.IsZero() {
+		return ""
+	}
+	return fmt.Sprintf(" AND ingested_at <= toDateTime(%d)", g.asOf.Unix())
+}
+
+// projColumns are the columns of each family's SELECT, in order: those of its kpi_* table.
+var projColumns = map[Family]string{
+	FamilySurvey:     "month, version, branch_id, parent_id, level, carrier, item, n, sw, sw2, swx, swx2",
+	FamilyWindow:     "month, version, branch_id, parent_id, level, hotline_n, hotline_satisfied, hotline_resolved, hotline_wait_sum, hotline_sl20, store_n, store_satisfied, store_wait_sum",
+	FamilyComplaints: "month, version, branch_id, parent_id, level, opened, escalated, closed, closed_within_sla, resolution_hours_sum, callback_n, callback_satisfied, sla_hours",
+	FamilyChurn:      "month, version, branch_id, parent_id, level, churned, churned_high, churned_mid, churned_low",
+	FamilyBase:       "month, version, branch_id, subscribers, has_tiers, tier_high, tier_mid, tier_low",
+	FamilyDrivers:    "month, version, branch_id, parent_id, level, carrier, items, n, sw, swx, swxx, swy, swxy, swy2",
+}
+
+// insertSQL is the recompute of family f for month m under version v.
+func (g sqlGen) insertSQL(f Family, m schema.Month, v uint64) (string, error) {
+	sel, err := g.selectSQL(f, m, v)
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("INSERT INTO %s (%s)\n%s", g.table(f.projTable()), projColumns[f], sel), nil
+}
+
+// selectSQL is the SELECT of family f's statistics for month m, with the column names of its
+// kpi_* table (projColumns) and version v.
+func (g sqlGen) selectSQL(f Family, m schema.Month, v uint64) (string, error) {
+	switch f {
+	case FamilySurvey:
+		return g.surveySQL(m, v), nil
+	case FamilyWindow:
+		return g.windowSQL(m, v), nil
+	case FamilyComplaints:
+		return g.complaintsSQL(m, v), nil
+	case FamilyChurn:
+		return g.churnSQL(m, v), nil
+	case FamilyBase:
+		return g.baseSQL(m, v), nil
+	case FamilyDrivers:
+		return g.driversSQL(m, v), nil
+	}
+	return "", fmt.Errorf("unknown family %q", f)
+}
 
 // dedup returns a subquery with one row per event_id of table for month m: the column t is the
 // tuple of cols taken from the copy with the smallest (kafka_partition, kafka_offset). All
 // copies of an event_id are the same event, so any choice would do; this one is deterministic.
-func dedup(table string, m schema.Month, cols string, extraWhere string) string {
-	return fmt.Sprintf(`(SELECT argMin(tuple(%s), tuple(kafka_partition, kafka_offset)) AS t FROM %s WHERE month = %d%s GROUP BY event_id)`,
-		cols, table, uint32(m), extraWhere)
+func (g sqlGen) dedup(table string, m schema.Month, cols string, extraWhere string) string {
+	return fmt.Sprintf(`(SELECT argMin(tuple(%s), tuple(kafka_partition, kafka_offset)) AS t FROM %s WHERE month = %d%s%s GROUP BY event_id)`,
+		cols, g.table(table), uint32(m), g.cut(), extraWhere)
 }
 
-// surveySQL recomputes kpi_survey for month m under version v. Per response (deduplicated, not
-// voided): x' = (x−1)·100/9 for each answered catalog item, the composite y = Σ W·x' / Σ W over
-// the answered catalog items (item "_csi", when at least one is answered) and the overall
-// question ("_overall", when present). Moments are first summed per event branch, then expanded
-// to every ancestor and summed again.
-func (p *Projector) surveySQL(m schema.Month, v uint64) string {
-	codes := stringArray(p.codes)
-	weights := floatArray(p.weights)
-	perResponse := fmt.Sprintf(`SELECT t.1 AS branch_id, t.2 AS carrier, t.3 AS w, t.4 AS overall,
+// responses is the subquery of the deduplicated, not voided survey responses of month m: per
+// response its event branch eb, carrier, weight w, overall, and the answered catalog items as
+// codes, scores and xs = (x−1)·100/9.
+func (g sqlGen) responses(m schema.Month) string {
+	codes := stringArray(g.codes)
+	return fmt.Sprintf(`SELECT t.1 AS eb, t.2 AS carrier, t.3 AS w, t.4 AS overall,
     arrayFilter((c, s) -> has(%[1]s, c), t.5, t.6) AS codes,
     arrayFilter((s, c) -> has(%[1]s, c), t.6, t.5) AS scores,
-    arrayMap(s -> (toFloat64(s) - 1) * 100 / 9, scores) AS xs,
-    arrayMap(c -> arrayElement(%[2]s, indexOf(%[1]s, c)), codes) AS ws,
-    arrayConcat(arrayMap((c, x) -> (c, x, toUInt8(1)), codes, xs),
-      [('_csi', arraySum(arrayMap((wk, x) -> wk * x, ws, xs)) / arraySum(ws), toUInt8(notEmpty(codes))),
+    arrayMap(s -> (toFloat64(s) - 1) * 100 / 9, scores) AS xs
+  FROM %[2]s`, codes,
+		g.dedup("survey_responses", m, "branch_id, carrier, weight, overall, item_codes, item_scores",
+			fmt.Sprintf(" AND event_id NOT IN (SELECT target_event_id FROM %s WHERE 1%s)", g.table("survey_voids"), g.cut())))
+}
+
+// surveySQL is kpi_survey for month m. Per response (deduplicated, not voided): x' = (x−1)·100/9
+// for each answered catalog item, the composite y = Σ W·x' / Σ W over the answered catalog items
+// (item "_csi", when at least one is answered) and the overall question ("_overall", when
+// present). Moments are first summed per event branch, then expanded to every ancestor and
+// summed again.
+func (g sqlGen) surveySQL(m schema.Month, v uint64) string {
+	codes := stringArray(g.codes)
+	weights := floatArray(g.weights)
+	perResponse := fmt.Sprintf(`SELECT eb, carrier, w, arrayConcat(arrayMap((c, x) -> (c, x, toUInt8(1)), codes, xs),
+      [('_csi', arraySum(arrayMap((wk, x) -> wk * x, arrayMap(c -> arrayElement(%[2]s, indexOf(%[1]s, c)), codes), xs)) /
+         arraySum(arrayMap(c -> arrayElement(%[2]s, indexOf(%[1]s, c)), codes)), toUInt8(notEmpty(codes))),
        ('_overall', (toFloat64(overall) - 1) * 100 / 9, toUInt8(overall > 0))]) AS vals
-  FROM %[3]s`, codes, weights,
-		dedup(p.table("survey_responses"), m, "branch_id, carrier, weight, overall, item_codes, item_scores",
-			fmt.Sprintf(" AND event_id NOT IN (SELECT target_event_id FROM %s)", p.table("survey_voids"))))
-	return fmt.Sprintf(`INSERT INTO %s (month, version, branch_id, parent_id, level, carrier, item, n, sw, sw2, swx, swx2)
-SELECT toUInt32(%d), toUInt64(%d), a.1, a.2, a.3, carrier, item, sum(n), sum(sw), sum(sw2), sum(swx), sum(swx2)
+  FROM (%[3]s)`, codes, weights, g.responses(m))
+	return fmt.Sprintf(`SELECT toUInt32(%d) AS month, toUInt64(%d) AS version, a.1 AS branch_id, a.2 AS parent_id, a.3 AS level,
+  carrier, item, sum(c_n) AS n, sum(c_sw) AS sw, sum(c_sw2) AS sw2, sum(c_swx) AS swx, sum(c_swx2) AS swx2
 FROM (
-  SELECT branch_id, carrier, kv.1 AS item, count() AS n, sum(w) AS sw, sum(w * w) AS sw2,
-    sum(w * kv.2) AS swx, sum(w * kv.2 * kv.2) AS swx2
+  SELECT eb, carrier, kv.1 AS item, count() AS c_n, sum(w) AS c_sw, sum(w * w) AS c_sw2,
+    sum(w * kv.2) AS c_swx, sum(w * kv.2 * kv.2) AS c_swx2
   FROM (%s) ARRAY JOIN arrayFilter(x -> x.3 = 1, vals) AS kv
-  GROUP BY branch_id, carrier, item
+  GROUP BY eb, carrier, item
 ) ARRAY JOIN %s AS a
-GROUP BY a.1, a.2, a.3, carrier, item`, p.table("kpi_survey"), uint32(m), v, perResponse, ancestorsExpr)
+GROUP BY a.1, a.2, a.3, carrier, item`, uint32(m), v, perResponse, ancestorsOf("eb"))
 }
 
-// windowSQL recomputes kpi_window: hotline and store ratings of month m, each event_id once.
-func (p *Projector) windowSQL(m schema.Month, v uint64) string {
+// windowSQL is kpi_window: hotline and store ratings of month m, each event_id once.
+func (g sqlGen) windowSQL(m schema.Month, v uint64) string {
 	const z = "toUInt64(0)"
-	return fmt.Sprintf(`INSERT INTO %[1]s (month, version, branch_id, parent_id, level, hotline_n, hotline_satisfied,
-  hotline_resolved, hotline_wait_sum, hotline_sl20, store_n, store_satisfied, store_wait_sum)
-SELECT toUInt32(%[2]d), toUInt64(%[3]d), a.1, a.2, a.3, sum(hn), sum(hs), sum(hr), sum(hw), sum(h20), sum(sn), sum(ss), sum(sw)
+	return fmt.Sprintf(`SELECT toUInt32(%[1]d) AS month, toUInt64(%[2]d) AS version, a.1 AS branch_id, a.2 AS parent_id, a.3 AS level,
+  sum(hn) AS hotline_n, sum(hs) AS hotline_satisfied, sum(hr) AS hotline_resolved, sum(hw) AS hotline_wait_sum,
+  sum(h20) AS hotline_sl20, sum(sn) AS store_n, sum(ss) AS store_satisfied, sum(sw) AS store_wait_sum
 FROM (
-  SELECT t.1 AS branch_id, count() AS hn, countIf(t.2 >= 4) AS hs, countIf(t.3 != 0) AS hr,
-    sum(toUInt64(t.4)) AS hw, countIf(t.4 <= 20) AS h20, %[6]s AS sn, %[6]s AS ss, %[6]s AS sw
-  FROM %[4]s GROUP BY t.1
+  SELECT t.1 AS eb, count() AS hn, countIf(t.2 >= 4) AS hs, countIf(t.3 != 0) AS hr,
+    sum(toUInt64(t.4)) AS hw, countIf(t.4 <= 20) AS h20, %[5]s AS sn, %[5]s AS ss, %[5]s AS sw
+  FROM %[3]s GROUP BY t.1
   UNION ALL
-  SELECT t.1 AS branch_id, %[6]s AS hn, %[6]s AS hs, %[6]s AS hr, %[6]s AS hw, %[6]s AS h20, count() AS sn,
+  SELECT t.1 AS eb, %[5]s AS hn, %[5]s AS hs, %[5]s AS hr, %[5]s AS hw, %[5]s AS h20, count() AS sn,
     countIf(t.2 >= 4) AS ss, sum(toUInt64(t.3)) AS sw
-  FROM %[5]s GROUP BY t.1
-) ARRAY JOIN %[7]s AS a
-GROUP BY a.1, a.2, a.3`, p.table("kpi_window"), uint32(m), v,
-		dedup(p.table("hotline_feedback"), m, "branch_id, rating, resolved, wait_seconds", ""),
-		dedup(p.table("store_feedback"), m, "branch_id, rating, wait_seconds", ""),
-		z, ancestorsExpr)
-}
-
-// complaintsSQL recomputes kpi_complaints: complaints opened in month m and complaints closed in
-// month m, each event_id once; closed within SLA when resolution_hours ≤ the SLA hours.
-func (p *Projector) complaintsSQL(m schema.Month, v uint64) string {
-	const z = "toUInt64(0)"
-	sla := floatLit(p.cfg.SLAHours)
-	return fmt.Sprintf(`INSERT INTO %[1]s (month, version, branch_id, parent_id, level, opened, escalated, closed,
-  closed_within_sla, resolution_hours_sum, callback_n, callback_satisfied, sla_hours)
-SELECT toUInt32(%[2]d), toUInt64(%[3]d), a.1, a.2, a.3, sum(op), sum(esc), sum(cl), sum(sla), sum(rh), sum(cbn), sum(cbs), toFloat64(%[8]s)
-FROM (
-  SELECT t.1 AS branch_id, count() AS op, countIf(t.2 != 0) AS esc, %[6]s AS cl, %[6]s AS sla,
-    toFloat64(0) AS rh, %[6]s AS cbn, %[6]s AS cbs
   FROM %[4]s GROUP BY t.1
-  UNION ALL
-  SELECT t.1 AS branch_id, %[6]s AS op, %[6]s AS esc, count() AS cl, countIf(t.2 <= %[8]s) AS sla, sum(t.2) AS rh,
-    countIf(t.3 != -1) AS cbn, countIf(t.3 = 1) AS cbs
-  FROM %[5]s GROUP BY t.1
-) ARRAY JOIN %[7]s AS a
-GROUP BY a.1, a.2, a.3`, p.table("kpi_complaints"), uint32(m), v,
-		dedup(p.table("complaints_opened"), m, "branch_id, escalated", ""),
-		dedup(p.table("complaints_closed"), m, "branch_id, resolution_hours, satisfied", ""),
-		z, ancestorsExpr, sla)
+) ARRAY JOIN %[6]s AS a
+GROUP BY a.1, a.2, a.3`, uint32(m), v,
+		g.dedup("hotline_feedback", m, "branch_id, rating, resolved, wait_seconds", ""),
+		g.dedup("store_feedback", m, "branch_id, rating, wait_seconds", ""),
+		z, ancestorsOf("eb"))
 }
 
-// churnSQL recomputes kpi_churn: churn events of month m by tier, each event_id once.
-func (p *Projector) churnSQL(m schema.Month, v uint64) string {
-	return fmt.Sprintf(`INSERT INTO %s (month, version, branch_id, parent_id, level, churned, churned_high, churned_mid, churned_low)
-SELECT toUInt32(%d), toUInt64(%d), a.1, a.2, a.3, sum(c), sum(ch), sum(cm), sum(cl)
+// complaintsSQL is kpi_complaints: complaints opened in month m and complaints closed in month
+// m, each event_id once; closed within SLA when resolution_hours ≤ the SLA hours.
+func (g sqlGen) complaintsSQL(m schema.Month, v uint64) string {
+	const z = "toUInt64(0)"
+	sla := floatLit(g.sla)
+	return fmt.Sprintf(`SELECT toUInt32(%[1]d) AS month, toUInt64(%[2]d) AS version, a.1 AS branch_id, a.2 AS parent_id, a.3 AS level,
+  sum(op) AS opened, sum(esc) AS escalated, sum(cl) AS closed, sum(sla) AS closed_within_sla, sum(rh) AS resolution_hours_sum,
+  sum(cbn) AS callback_n, sum(cbs) AS callback_satisfied, toFloat64(%[7]s) AS sla_hours
 FROM (
-  SELECT t.1 AS branch_id, count() AS c, countIf(t.2 = 'high') AS ch, countIf(t.2 = 'mid') AS cm, countIf(t.2 = 'low') AS cl
+  SELECT t.1 AS eb, count() AS op, countIf(t.2 != 0) AS esc, %[5]s AS cl, %[5]s AS sla,
+    toFloat64(0) AS rh, %[5]s AS cbn, %[5]s AS cbs
+  FROM %[3]s GROUP BY t.1
+  UNION ALL
+  SELECT t.1 AS eb, %[5]s AS op, %[5]s AS esc, count() AS cl, countIf(t.2 <= %[7]s) AS sla, sum(t.2) AS rh,
+    countIf(t.3 != -1) AS cbn, countIf(t.3 = 1) AS cbs
+  FROM %[4]s GROUP BY t.1
+) ARRAY JOIN %[6]s AS a
+GROUP BY a.1, a.2, a.3`, uint32(m), v,
+		g.dedup("complaints_opened", m, "branch_id, escalated", ""),
+		g.dedup("complaints_closed", m, "branch_id, resolution_hours, satisfied", ""),
+		z, ancestorsOf("eb"), sla)
+}
+
+// churnSQL is kpi_churn: churn events of month m by tier, each event_id once.
+func (g sqlGen) churnSQL(m schema.Month, v uint64) string {
+	return fmt.Sprintf(`SELECT toUInt32(%d) AS month, toUInt64(%d) AS version, a.1 AS branch_id, a.2 AS parent_id, a.3 AS level,
+  sum(c) AS churned, sum(ch) AS churned_high, sum(cm) AS churned_mid, sum(cl) AS churned_low
+FROM (
+  SELECT t.1 AS eb, count() AS c, countIf(t.2 = 'high') AS ch, countIf(t.2 = 'mid') AS cm, countIf(t.2 = 'low') AS cl
   FROM %s GROUP BY t.1
 ) ARRAY JOIN %s AS a
-GROUP BY a.1, a.2, a.3`, p.table("kpi_churn"), uint32(m), v,
-		dedup(p.table("churn_events"), m, "branch_id, tier", ""), ancestorsExpr)
+GROUP BY a.1, a.2, a.3`, uint32(m), v,
+		g.dedup("churn_events", m, "branch_id, tier", ""), ancestorsOf("eb"))
 }
 
-// baseSQL recomputes kpi_base: the winning snapshot of each branch that has one of its own for
-// month m (latest occurred_at, ties: the greater event_id). Copies of one event are identical,
-// so they need no deduplication here. The fall-back to the children's sum happens when reading.
-func (p *Projector) baseSQL(m schema.Month, v uint64) string {
-	return fmt.Sprintf(`INSERT INTO %s (month, version, branch_id, subscribers, has_tiers, tier_high, tier_mid, tier_low)
-SELECT toUInt32(%d), toUInt64(%d), branch_id, t.1, t.2, t.3, t.4, t.5
+// baseSQL is kpi_base: the winning snapshot of each branch that has one of its own for month m
+// (latest occurred_at, ties: the greater event_id). Copies of one event are identical, so they
+// need no deduplication here. The fall-back to the children's sum happens when reading.
+func (g sqlGen) baseSQL(m schema.Month, v uint64) string {
+	return fmt.Sprintf(`SELECT toUInt32(%d) AS month, toUInt64(%d) AS version, eb AS branch_id, t.1 AS subscribers, t.2 AS has_tiers,
+  t.3 AS tier_high, t.4 AS tier_mid, t.5 AS tier_low
 FROM (
-  SELECT branch_id, argMax(tuple(subscribers, has_tiers, tier_high, tier_mid, tier_low), tuple(occurred_at, event_id)) AS t
-  FROM %s WHERE month = %d GROUP BY branch_id
-)`, p.table("kpi_base"), uint32(m), v, p.table("subscriber_bases"), uint32(m))
+  SELECT branch_id AS eb, argMax(tuple(subscribers, has_tiers, tier_high, tier_mid, tier_low), tuple(occurred_at, event_id)) AS t
+  FROM %s WHERE month = %d%s GROUP BY branch_id
+)`, uint32(m), v, g.table("subscriber_bases"), uint32(m), g.cut())
+}
+
+// driversSQL is kpi_drivers: the additive cross moments (stat.CrossMoments) of the responses of
+// month m that answered the overall question and every catalog item (listwise complete), per
+// carrier: n, Σw, Σw·x_k, Σw·x_j·x_k (P×P, row-major), Σw·y, Σw·x_k·y, Σw·y², with x the item
+// answers and y the overall answer on SPEC §3.1's 0–100 scale, x in catalog order (items). The
+// lambdas take every value as an argument (replicate): ClickHouse 18.16 lambdas cannot capture
+// a scalar column.
+func (g sqlGen) driversSQL(m schema.Month, v uint64) string {
+	cat := stringArray(g.codes)
+	p := len(g.codes)
+	pp := fmt.Sprintf("range(%d)", p*p)
+	return fmt.Sprintf(`SELECT toUInt32(%[1]d) AS month, toUInt64(%[2]d) AS version, a.1 AS branch_id, a.2 AS parent_id, a.3 AS level,
+  carrier, %[3]s AS items, sum(c_n) AS n, sum(c_sw) AS sw, sumForEach(c_swx) AS swx, sumForEach(c_swxx) AS swxx,
+  sum(c_swy) AS swy, sumForEach(c_swxy) AS swxy, sum(c_swy2) AS swy2
+FROM (
+  SELECT eb, carrier, count() AS c_n, sum(w) AS c_sw, sumForEach(wx) AS c_swx, sumForEach(wxx) AS c_swxx,
+    sum(w * y) AS c_swy, sumForEach(wxy) AS c_swxy, sum(w * y * y) AS c_swy2
+  FROM (
+    SELECT eb, carrier, w, y,
+      arrayMap((c, cs, xv) -> arrayElement(xv, indexOf(cs, c)), %[3]s, replicate(codes, %[3]s), replicate(xs, %[3]s)) AS x,
+      arrayMap((xk, ww) -> xk * ww, x, replicate(w, x)) AS wx,
+      arrayMap((xk, ww, yy) -> xk * ww * yy, x, replicate(w, x), replicate(y, x)) AS wxy,
+      arrayMap((q, xx, ww) -> arrayElement(xx, intDiv(q, %[4]d) + 1) * arrayElement(xx, q %% %[4]d + 1) * ww,
+        %[5]s, replicate(x, %[5]s), replicate(w, %[5]s)) AS wxx
+    FROM (SELECT eb, carrier, w, codes, xs, (toFloat64(overall) - 1) * 100 / 9 AS y FROM (%[6]s) WHERE overall > 0 AND length(codes) = %[4]d)
+  )
+  GROUP BY eb, carrier
+) ARRAY JOIN %[7]s AS a
+GROUP BY a.1, a.2, a.3, carrier`, uint32(m), v, cat, p, pp, g.responses(m), ancestorsOf("eb"))
 }

@@ -157,6 +157,8 @@ func TestEndpointsMatchOpenAPI(t *testing.T) {
 		{"scorecard unknown period", "/api/v1/scorecard?branch=GD-GZ&period=1999-Q1", 400, "period"},
 		{"scorecard malformed period", "/api/v1/scorecard?branch=GD-GZ&period=%3Cscript%3E", 400, "period"},
 		{"branches", "/api/v1/branches", 200, ""},
+		{"kpi as_of malformed", "/api/v1/kpi?branch=GD&month=2026-10&as_of=yesterday", 400, "as_of"},
+		{"alerts as_of without an AsOfReader", "/api/v1/alerts?month=2026-10&as_of=2026-11-05T08:00:00%2B08:00", 400, "as_of"},
 		{"healthz", "/healthz", 200, ""},
 		{"readyz", "/readyz", 200, ""},
 	}

@@ -95,7 +95,7 @@ func (s *Server) classify(r *http.Request, err error) *httpError {
 	}
 	if errors.Is(err, ErrUnknownBranch) {
 		param := "branch"
-		if r.URL.Path == "/api/v1/compare" {
+		if r.URL.Path == "/api/v1/compare" || r.URL.Path == "/api/v1/funnel" {
 			param = "parent"
 		}
 		return &httpError{status: http.StatusBadRequest, param: param, msg: err.Error()}
@@ -174,6 +174,24 @@ func metricParam(r *http.Request) (string, error) {
 	return v, nil
 }
 
+// readerAt returns the reader for the request's optional as_of (RFC 3339): the server's
+// reader when absent, else its AsOf view (extension, docs/extensions.md).
+func (s *Server) readerAt(r *http.Request) (Reader, error) {
+	v, err := query(r, "as_of")
+	if err != nil || v == "" {
+		return s.reader, err
+	}
+	t, err := time.Parse(time.RFC3339, v)
+	if err != nil {
+		return nil, badParam("as_of", "as_of %q: want an RFC 3339 time such as 2026-11-05T08:00:00+08:00", v)
+	}
+	ar, ok := s.reader.(AsOfReader)
+	if !ok {
+		return nil, badParam("as_of", "as_of is not supported by this server")
+	}
+	return ar.AsOf(t), nil
+}
+
 func (s *Server) kpi(r *http.Request) (any, error) {
 	b, err := branchParam(r, "branch", "")
 	if err != nil {
@@ -183,7 +201,11 @@ func (s *Server) kpi(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return s.reader.Card(r.Context(), b, m)
+	rd, err := s.readerAt(r)
+	if err != nil {
+		return nil, err
+	}
+	return rd.Card(r.Context(), b, m)
 }
 
 func (s *Server) trend(r *http.Request) (any, error) {
@@ -237,7 +259,11 @@ func (s *Server) alerts(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return s.reader.Alerts(r.Context(), b, m)
+	rd, err := s.readerAt(r)
+	if err != nil {
+		return nil, err
+	}
+	return rd.Alerts(r.Context(), b, m)
 }
 
 var periodRE = regexp.MustCompile(`^[0-9A-Za-z_-]{1,32}$`)
@@ -254,7 +280,39 @@ func (s *Server) scorecard(r *http.Request) (any, error) {
 	if !periodRE.MatchString(p) {
 		return nil, badParam("period", "period %q: want YYYY-MM, YYYY-Qn or a configured period name", p)
 	}
-	return s.reader.Scorecard(r.Context(), b, p)
+	rd, err := s.readerAt(r)
+	if err != nil {
+		return nil, err
+	}
+	return rd.Scorecard(r.Context(), b, p)
+}
+
+// funnel serves a funnel plot of complaint_rate or churn_rate over the children of parent.
+func (s *Server) funnel(r *http.Request) (any, error) {
+	fr, ok := s.reader.(FunnelReader)
+	if !ok {
+		return nil, &httpError{status: http.StatusNotFound, msg: "funnel plots are not supported by this server"}
+	}
+	p, err := branchParam(r, "parent", "")
+	if err != nil {
+		return nil, err
+	}
+	m, err := monthParam(r, "month")
+	if err != nil {
+		return nil, err
+	}
+	metric, err := query(r, "metric")
+	if err != nil {
+		return nil, err
+	}
+	switch metric {
+	case "":
+		metric = "complaint_rate"
+	case "complaint_rate", "churn_rate":
+	default:
+		return nil, badParam("metric", "metric %q: want complaint_rate or churn_rate", metric)
+	}
+	return fr.Funnel(r.Context(), p, m, metric)
 }
 
 // branchList is the JSON of /api/v1/branches.

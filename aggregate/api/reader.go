@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/csat-dev/csat/aggregate/kpi"
 	"github.com/csat-dev/csat/schema"
@@ -32,6 +33,20 @@ type CardLister interface {
 	// Cards returns the cards of month m of the branches at levels ≤ maxLevel, by branch id;
 	// a branch without data in m may be absent.
 	Cards(ctx context.Context, m schema.Month, maxLevel int) (map[string]kpi.Card, error)
+}
+
+// AsOfReader is optionally implemented by a Reader that can answer as of a past moment
+// (extension, docs/extensions.md): AsOf returns a Reader whose Card, Alerts and Scorecard use
+// only the events ingested up to t. Without it the server answers as_of with 400.
+type AsOfReader interface {
+	AsOf(t time.Time) Reader
+}
+
+// FunnelReader is optionally implemented by a Reader that computes funnel plots (extension,
+// docs/extensions.md): the children of parent by complaint_rate or churn_rate with control
+// limits. Without it /api/v1/funnel answers 404.
+type FunnelReader interface {
+	Funnel(ctx context.Context, parent string, month schema.Month, metric string) (any, error)
 }
 
 // Branch is one known branch of the hierarchy. Name is empty where no name is known.

@@ -5,9 +5,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"sort"
 	"strconv"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/csat-dev/csat/aggregate"
 	"github.com/csat-dev/csat/aggregate/kpi"
@@ -57,23 +59,30 @@ func monthFlag(name, s string) (schema.Month, error) {
 func init() {
 	register(&command{
 		name:    "kpi",
-		args:    "--branch B --month YYYY-MM [--json]",
+		args:    "--branch B --month YYYY-MM [--as-of T] [--json]",
 		summary: "the KPI card of a branch (its whole subtree) for a month",
 		details: `Prints composite satisfaction (CSI), overall and item scores of the own carrier and its
 competitors with 95% margins and sample sizes, the competitor lead, short planks, window service,
 complaints, churn and the subscriber base. A value marked * is not reportable (n below
-CSAT_MIN_SAMPLE). --json prints the card exactly as SPEC §4 (and GET /api/v1/kpi) define it.`,
+CSAT_MIN_SAMPLE). --json prints the card exactly as SPEC §4 (and GET /api/v1/kpi) define it, with
+the extensions of docs/extensions.md (smoothed values of cities and counties, key drivers).
+--as-of T answers from the events ingested up to T (RFC 3339).`,
 		flags: func(fs *flag.FlagSet, a *app) func(context.Context) error {
 			branch := fs.String("branch", schema.Root, "branch id (ALL: the whole company)")
 			month := fs.String("month", "", "month, YYYY-MM")
 			asJSON := fs.Bool("json", false, "print JSON")
+			asOf := fs.String("as-of", "", "answer from the events ingested up to this moment (RFC 3339)")
 			return func(ctx context.Context) error {
 				m, err := monthFlag("month", *month)
 				if err != nil {
 					return err
 				}
+				at, err := timeFlag("as-of", *asOf)
+				if err != nil {
+					return err
+				}
 				return readOp(ctx, a, *asJSON, func(ctx context.Context, eng *aggregate.Engine, cat schema.Catalog) (any, func(io.Writer) error, error) {
-					c, err := eng.Card(ctx, *branch, m)
+					c, err := eng.AsOf(at).Card(ctx, *branch, m)
 					return c, func(w io.Writer) error { return printCard(w, c, cat) }, err
 				})
 			}
@@ -158,7 +167,7 @@ difference from the month before.`,
 	})
 	register(&command{
 		name:    "alerts",
-		args:    "--month YYYY-MM [--branch B] [--json]",
+		args:    "--month YYYY-MM [--branch B] [--as-of T] [--json]",
 		summary: "the alerts of a month over a branch's subtree (default: the whole company)",
 		details: `Rules (SPEC §3.11 and docs/extensions.md): decline_streak — csi, a key item, lead or window
 satisfaction fell CSAT_ALERT_DECLINE_MONTHS months in a row; drift — an EWMA chart of the same
@@ -171,13 +180,18 @@ else watch. --as-of answers from the events ingested up to that moment.`,
 			branch := fs.String("branch", schema.Root, "subtree root")
 			month := fs.String("month", "", "month, YYYY-MM")
 			asJSON := fs.Bool("json", false, "print JSON")
+			asOf := fs.String("as-of", "", "answer from the events ingested up to this moment (RFC 3339)")
 			return func(ctx context.Context) error {
 				m, err := monthFlag("month", *month)
 				if err != nil {
 					return err
 				}
+				at, err := timeFlag("as-of", *asOf)
+				if err != nil {
+					return err
+				}
 				return readOp(ctx, a, *asJSON, func(ctx context.Context, eng *aggregate.Engine, _ schema.Catalog) (any, func(io.Writer) error, error) {
-					res, err := eng.Alerts(ctx, *branch, m)
+					res, err := eng.AsOf(at).Alerts(ctx, *branch, m)
 					return res, func(w io.Writer) error {
 						fmt.Fprintf(w, "%s · alerts under %s: %d\n\n", res.Month, *branch, len(res.Alerts))
 						printCalibratedAlerts(w, res.Alerts)
@@ -189,26 +203,126 @@ else watch. --as-of answers from the events ingested up to that moment.`,
 	})
 	register(&command{
 		name:    "scorecard",
-		args:    "--branch B --period P [--json]",
+		args:    "--branch B --period P [--as-of T | --diff A B] [--json]",
 		summary: "scorecard points of a branch for an assessment period",
 		details: `A period is a name configured in the scorecard file, YYYY-Qn (three months at equal
 weight unless configured), YYYY-MM or YYYY. Each component shows its value, targets, points and
-whether it is missing (a null or unreportable value scores 0).`,
+whether it is missing (a null or unreportable value scores 0).
+
+--as-of T answers from the events ingested up to T (RFC 3339). --diff A B (two RFC 3339 times,
+A before B) shows each component as of A and as of B and lists the events first ingested in
+(A, B] in the branch's subtree and the months the scorecard reads (at most 50, with counts by
+type), survey voids included (docs/extensions.md).`,
+		anyArgs: true,
 		flags: func(fs *flag.FlagSet, a *app) func(context.Context) error {
 			branch := fs.String("branch", schema.Root, "branch id")
 			period := fs.String("period", "", "assessment period, e.g. 2026-Q3")
 			asJSON := fs.Bool("json", false, "print JSON")
+			asOf := fs.String("as-of", "", "answer from the events ingested up to this moment (RFC 3339)")
+			diff := fs.String("diff", "", "moment A; the next argument is moment B: what changed between them")
 			return func(ctx context.Context) error {
+				var diffB string
+				if *diff != "" {
+					// --diff takes two values: B is the first positional argument; the flags after
+					// it are parsed here.
+					if fs.NArg() == 0 {
+						return usagef("--diff needs two moments: --diff A B")
+					}
+					diffB = fs.Arg(0)
+					if err := fs.Parse(fs.Args()[1:]); err != nil {
+						return usagef("%v", err)
+					}
+				}
+				if fs.NArg() > 0 {
+					return usagef("unexpected argument %q", fs.Arg(0))
+				}
 				if *period == "" {
 					return usagef("--period is required")
 				}
+				at, err := timeFlag("as-of", *asOf)
+				if err != nil {
+					return err
+				}
+				if *diff != "" {
+					if *asOf != "" {
+						return usagef("--as-of and --diff exclude each other")
+					}
+					ta, err := timeFlag("diff", *diff)
+					if err != nil {
+						return err
+					}
+					tb, err := timeFlag("diff", diffB)
+					if err != nil {
+						return err
+					}
+					return readOp(ctx, a, *asJSON, func(ctx context.Context, eng *aggregate.Engine, _ schema.Catalog) (any, func(io.Writer) error, error) {
+						d, err := eng.ScorecardDiff(ctx, *branch, *period, ta, tb)
+						return d, func(w io.Writer) error { return printScorecardDiff(w, d) }, err
+					})
+				}
 				return readOp(ctx, a, *asJSON, func(ctx context.Context, eng *aggregate.Engine, _ schema.Catalog) (any, func(io.Writer) error, error) {
-					r, err := eng.Scorecard(ctx, *branch, *period)
+					r, err := eng.AsOf(at).Scorecard(ctx, *branch, *period)
 					return r, func(w io.Writer) error { return printScorecard(w, r) }, err
 				})
 			}
 		},
 	})
+}
+
+// timeFlag parses an RFC 3339 moment ("" is the zero time: now, the live projections).
+func timeFlag(name, s string) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return time.Time{}, usagef("--%s %q: want an RFC 3339 time such as 2026-11-05T08:00:00+08:00", name, s)
+	}
+	return t, nil
+}
+
+func printScorecardDiff(w io.Writer, d aggregate.ScorecardDiff) error {
+	fmt.Fprintf(w, "%s · scorecard %s · as of %s → as of %s\n\n", d.Branch, d.Period, d.A.Format(time.RFC3339), d.B.Format(time.RFC3339))
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "component\tvalue A\tvalue B\tpoints A\tpoints B\tchange")
+	for _, c := range d.Components {
+		va, vb := num(c.ValueA), num(c.ValueB)
+		if c.MissingA {
+			va += " (missing)"
+		}
+		if c.MissingB {
+			vb += " (missing)"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%.2f\t%.2f\t%+.2f\n", c.Metric, va, vb, c.PointsA, c.PointsB, c.PointsB-c.PointsA)
+	}
+	fmt.Fprintf(tw, "total\t\t\t%.2f\t%.2f\t%+.2f\n", d.TotalA, d.TotalB, d.TotalB-d.TotalA)
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	types := make([]string, 0, len(d.Counts))
+	total := 0
+	for t, n := range d.Counts {
+		types = append(types, fmt.Sprintf("%s %d", t, n))
+		total += n
+	}
+	sort.Strings(types)
+	fmt.Fprintf(w, "\nevents ingested in (A, B]: %d", total)
+	if len(types) > 0 {
+		fmt.Fprintf(w, " (%s)", strings.Join(types, ", "))
+	}
+	fmt.Fprintln(w)
+	if len(d.Events) == 0 {
+		return nil
+	}
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "  ingested at\ttype\tevent id\tbranch\tmonth\ttarget")
+	for _, ev := range d.Events {
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\n", ev.IngestedAt.Format(time.RFC3339), ev.Type, ev.EventID, ev.Branch, ev.Month, ev.Target)
+	}
+	if d.Truncated {
+		fmt.Fprintf(tw, "  … %d more\t\t\t\t\t\n", total-len(d.Events))
+	}
+	return tw.Flush()
 }
 
 func pm(p *float64) string {

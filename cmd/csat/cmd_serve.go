@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"github.com/prometheus/client_golang/prometheus"
@@ -106,9 +107,23 @@ type reader struct {
 }
 
 var (
-	_ api.Reader     = reader{}
-	_ api.CardLister = reader{}
+	_ api.Reader       = reader{}
+	_ api.CardLister   = reader{}
+	_ api.AsOfReader   = reader{}
+	_ api.FunnelReader = reader{}
 )
+
+// AsOf returns the reader of the events ingested up to t (the API's as_of).
+func (r reader) AsOf(t time.Time) api.Reader {
+	r.eng = r.eng.AsOf(t)
+	return r
+}
+
+// Funnel serves /api/v1/funnel.
+func (r reader) Funnel(ctx context.Context, parent string, month schema.Month, metric string) (any, error) {
+	v, err := r.eng.Funnel(ctx, parent, month, metric)
+	return v, apiErr(err)
+}
 
 // Cards computes the cards of every branch down to maxLevel for month m in one pass (for the
 // KPI gauges of /metrics).

@@ -1,0 +1,178 @@
+package aggregate_test
+
+import (
+	"context"
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/csat-dev/csat/aggregate"
+	"github.com/csat-dev/csat/aggregate/chtest"
+	"github.com/csat-dev/csat/aggregate/kpi"
+	"github.com/csat-dev/csat/schema"
+)
+
+// TestAsOfNowEqualsLive checks that reading the raw tables as of now (the projector's SQL as
+// subqueries) gives exactly the projections' statistics and cards.
+func TestAsOfNowEqualsLive(t *testing.T) {
+	conn, _ := chtest.New(t)
+	ctx := context.Background()
+	phase1(t, conn)
+	phase2(t, conn)
+	if err := newProjector(conn).Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	e := newEngine(t, conn)
+	now := e.AsOf(time.Now())
+	for _, m := range []schema.Month{sep, oct} {
+		live, err := e.AllData(ctx, m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		asof, err := now.AllData(ctx, m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(live) != len(asof) {
+			t.Errorf("%s: %d branches live, %d as of now", m, len(live), len(asof))
+		}
+		for b, d := range live {
+			if diff := diffMonthData(asof[b], d); diff != "" {
+				t.Errorf("%s %s: as of now differs from live: %s", m, b, diff)
+			}
+		}
+	}
+	for _, b := range []string{"GD-GZ-TH", "GD-GZ", "ALL"} {
+		lc, err := e.Card(ctx, b, oct)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ac, err := now.Card(ctx, b, oct)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lj, _ := json.Marshal(lc)
+		aj, _ := json.Marshal(ac)
+		if string(lj) != string(aj) {
+			t.Errorf("card %s: as of now\n%s\nlive\n%s", b, aj, lj)
+		}
+	}
+}
+
+// TestAsOfAndDiff inserts two batches with explicit ingestion times: as of the first moment
+// the second batch is not seen, as of the second it is, and the scorecard diff lists it.
+func TestAsOfAndDiff(t *testing.T) {
+	conn, _ := chtest.New(t)
+	ctx := context.Background()
+	t1 := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	t2 := time.Date(2026, 11, 5, 0, 0, 0, 0, time.UTC)
+	at := func(ts time.Time, rows ...[]any) [][]any {
+		out := make([][]any, len(rows))
+		for i, r := range rows {
+			out[i] = append(append([]any(nil), r...), ts)
+		}
+		return out
+	}
+	cols := colsSurvey + ", ingested_at"
+	insert(t, conn, "survey_responses", cols, at(t1,
+		resp("a1", "GD-GZ-TH", oct, "cmcc", 1, 10, both, []uint8{10, 10}, 0, 1),
+		resp("a2", "GD-GZ-TH", oct, "cmcc", 1, 10, both, []uint8{10, 10}, 0, 2))...)
+	// Batch 2, ingested at t2: a late response (a3), a resend of a1 (not a change), a void of a2,
+	// a hotline rating and a response in another province (outside GD).
+	insert(t, conn, "survey_responses", cols, at(t2,
+		resp("a3", "GD-GZ-TH", oct, "cmcc", 1, 1, both, []uint8{1, 1}, 0, 3),
+		resp("a1", "GD-GZ-TH", oct, "cmcc", 1, 10, both, []uint8{10, 10}, 0, 4),
+		resp("x1", "BJ-HD", oct, "cmcc", 1, 1, both, []uint8{1, 1}, 0, 5))...)
+	insert(t, conn, "survey_voids", colsVoid+", ingested_at", at(t2, void("v9", "a2", 1))...)
+	insert(t, conn, "hotline_feedback", colsHot+", ingested_at", at(t2, hot("h9", "GD-GZ", oct, 5, 1, 10, 1))...)
+	mark(t, conn, aggregate.DirtyMark{Family: aggregate.FamilySurvey, Month: oct},
+		aggregate.DirtyMark{Family: aggregate.FamilyWindow, Month: oct})
+	if err := newProjector(conn).Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	cfg := kpi.DefaultConfig()
+	cfg.MinSample = 1
+	sc, err := kpi.DefaultScorecard(testCatalog())
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := aggregate.NewEngine(conn, cfg, testCatalog(), sc, nil)
+
+	c1, err := e.AsOf(t1).Card(ctx, "GD", oct)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c1.Survey.Own.CSI.N != 2 {
+		t.Errorf("as of t1: csi n = %d, want 2 (a1, a2)", c1.Survey.Own.CSI.N)
+	}
+	val(t, "as of t1 csi", c1.Survey.Own.CSI.Value, 100)
+	if c1.Window.Hotline.N != 0 {
+		t.Errorf("as of t1: hotline n = %d, want 0", c1.Window.Hotline.N)
+	}
+	// One second before t1: nothing.
+	c0, err := e.AsOf(t1.Add(-time.Second)).Card(ctx, "GD", oct)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c0.Survey.Own.CSI.N != 0 {
+		t.Errorf("before t1: csi n = %d, want 0", c0.Survey.Own.CSI.N)
+	}
+	c2, err := e.AsOf(t2).Card(ctx, "GD", oct)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c2.Survey.Own.CSI.N != 2 { // a1 and a3; a2 voided
+		t.Errorf("as of t2: csi n = %d, want 2 (a1, a3)", c2.Survey.Own.CSI.N)
+	}
+	val(t, "as of t2 csi", c2.Survey.Own.CSI.Value, 50)
+	live, err := e.Card(ctx, "GD", oct)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lj, _ := json.Marshal(live)
+	aj, _ := json.Marshal(c2)
+	if string(lj) != string(aj) {
+		t.Errorf("as of t2 differs from live:\n%s\n%s", aj, lj)
+	}
+	// Alerts and scorecards as of t1 read the same cut.
+	if _, err := e.AsOf(t1).Alerts(ctx, "GD", oct); err != nil {
+		t.Fatal(err)
+	}
+
+	d, err := e.ScorecardDiff(ctx, "GD", "2026-10", t1, t2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Components[0].Metric != "csi" {
+		t.Fatalf("first component %s, want csi", d.Components[0].Metric)
+	}
+	val(t, "diff csi at a", d.Components[0].ValueA, 100)
+	val(t, "diff csi at b", d.Components[0].ValueB, 50)
+	got := map[string]string{}
+	for _, ev := range d.Events {
+		got[ev.EventID] = ev.Type
+		if ev.Month != oct {
+			t.Errorf("%s: month %s, want 2026-10", ev.EventID, ev.Month)
+		}
+		if !ev.IngestedAt.Equal(t2) {
+			t.Errorf("%s: ingested %s, want %s", ev.EventID, ev.IngestedAt, t2)
+		}
+	}
+	want := map[string]string{"a3": "survey_response", "v9": "survey_void", "h9": "hotline_feedback"}
+	if len(got) != len(want) {
+		t.Errorf("events %v, want %v (not the resend a1, not BJ's x1)", got, want)
+	}
+	for id, typ := range want {
+		if got[id] != typ {
+			t.Errorf("event %s: type %q, want %q", id, got[id], typ)
+		}
+	}
+	if d.Counts["survey_response"] != 1 || d.Counts["survey_void"] != 1 || d.Counts["hotline_feedback"] != 1 || d.Truncated {
+		t.Errorf("counts %v truncated %v, want one of each, not truncated", d.Counts, d.Truncated)
+	}
+	for _, ev := range d.Events {
+		if ev.Type == "survey_void" && ev.Target != "a2" {
+			t.Errorf("void target %q, want a2", ev.Target)
+		}
+	}
+}
