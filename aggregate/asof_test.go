@@ -176,3 +176,5 @@ func TestAsOfAndDiff(t *testing.T) {
 		}
 	}
 }
+
+func timeNow() time.Time { return time.Now() }

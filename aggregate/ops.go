@@ -8,6 +8,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/csat-dev/csat/aggregate/kpi"
+	"github.com/csat-dev/csat/aggregate/stat"
 	"github.com/csat-dev/csat/schema"
 )
 
@@ -25,8 +26,15 @@ func (e *Engine) Card(ctx context.Context, branch string, m schema.Month) (kpi.C
 	var (
 		md monthData
 		sm kpi.SmoothedSurvey
+		cm stat.CrossMoments
 	)
+	db := driverBranch(branch, e.cfg.DriverLevel)
+	from := m.Add(-(e.cfg.DriverMonths - 1))
 	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() (err error) {
+		cm, err = e.driverMoments(gctx, db, schema.Months(from, m))
+		return err
+	})
 	g.Go(func() (err error) {
 		md, err = e.load(gctx, selector{kind: selBranch, id: branch}, []schema.Month{m.Prev(), m})
 		return err
@@ -42,6 +50,7 @@ func (e *Engine) Card(ctx context.Context, branch string, m schema.Month) (kpi.C
 	if sm != nil {
 		c.ApplySmoothed(sm)
 	}
+	kpi.ComputeDrivers(e.cfg, e.cat, &c, db, from, m, cm)
 	return c, nil
 }
 

@@ -17,6 +17,9 @@ type Card struct {
 	Complaints ComplaintsCard `json:"complaints"`
 	Churn      ChurnCard      `json:"churn"`
 	Base       *Base          `json:"base"` // null when neither the branch nor a descendant has a snapshot
+	// Drivers is the key-driver block (extension, docs/extensions.md), set by ComputeDrivers;
+	// omitted when not computed.
+	Drivers *Drivers `json:"drivers,omitempty"`
 
 	// minSample (CSAT_MIN_SAMPLE) and the window counts are kept for Metric: the window
 	// satisfactions' JSON is a plain number without n or moe95 (see WindowCard).

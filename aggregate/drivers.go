@@ -1,0 +1,73 @@
+package aggregate
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	"github.com/csat-dev/csat/aggregate/stat"
+	"github.com/csat-dev/csat/schema"
+)
+
+// driverBranch is the ancestor-or-self of branch at level (CSAT_DRIVER_LEVEL) whose responses
+// give the importance of branch's card: branch itself when it is at that level or above.
+func driverBranch(branch string, level int) string {
+	for _, a := range schema.Ancestors(branch) {
+		if schema.Level(a) <= level {
+			return a
+		}
+	}
+	return schema.Root
+}
+
+// driverMoments sums the own carrier's cross moments of branch over months. Rows computed with
+// another item catalog (their items differ from the configured codes) are skipped: `csat
+// rebuild` recomputes them.
+func (e *Engine) driverMoments(ctx context.Context, branch string, months []schema.Month) (stat.CrossMoments, error) {
+	codes := e.cat.Codes()
+	sum := stat.NewCrossMoments(len(codes))
+	var src, where string
+	if e.asOf.IsZero() {
+		vers, err := e.committed(ctx, months)
+		if err != nil {
+			return sum, err
+		}
+		vf, ok := versionFilter(vers, FamilyDrivers, months)
+		if !ok {
+			return sum, nil
+		}
+		src, where = FamilyDrivers.projTable(), vf+" AND "
+	} else {
+		u, err := newSQLGen("", e.cat, e.cfg.ComplaintSLAHours, e.asOf).unionSQL(FamilyDrivers, months)
+		if err != nil {
+			return sum, err
+		}
+		src = u
+	}
+	q := fmt.Sprintf("SELECT items, n, sw, swx, swxx, swy, swxy, swy2 FROM %s WHERE %sbranch_id = %s AND carrier = %s",
+		src, where, quote(branch), quote(e.cfg.OwnCarrier))
+	rows, err := e.conn.Query(ctx, q)
+	if err != nil {
+		return sum, fmt.Errorf("load kpi_drivers: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			items []string
+			c     stat.CrossMoments
+		)
+		if err := rows.Scan(&items, &c.N, &c.SW, &c.SWX, &c.SWXX, &c.SWY, &c.SWXY, &c.SWY2); err != nil {
+			return sum, fmt.Errorf("load kpi_drivers: %w", err)
+		}
+		if !slices.Equal(items, codes) {
+			continue
+		}
+		if sum, err = sum.Add(c); err != nil {
+			return sum, fmt.Errorf("load kpi_drivers: %w", err)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return sum, fmt.Errorf("load kpi_drivers: %w", err)
+	}
+	return sum, nil
+}
