@@ -2,6 +2,7 @@ package bench_test
 
 import (
 	"context"
+	"github.com/caarlos0/env/v11"
 	"log/slog"
 	"os"
 	"runtime/pprof"
@@ -28,7 +29,11 @@ func TestRun(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	icfg := ingest.DefaultConfig()
+	// The test stands in for cmd/csat: the CSAT_* environment tunes ingest (batch sizes, memory).
+	var icfg ingest.Config
+	if err := env.Parse(&icfg); err != nil {
+		t.Fatal(err)
+	}
 	icfg.Brokers = brokers
 	cfg := bench.Config{Events: n, Ingest: icfg, ClickHouse: chcfg, SkipEngine: os.Getenv("CSAT_BENCH_ENGINE") == "0"}
 	if os.Getenv("CSAT_TEST_LOG") != "" {
