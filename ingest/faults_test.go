@@ -193,3 +193,47 @@ func TestClickHouseOutage(t *testing.T) {
 		t.Errorf("peak RSS %d MiB, want ≤ 300 MiB", rss>>20)
 	}
 }
+
+// TestRebalance: a second process joins mid-load (the first flushes, commits and gives up half
+// its partitions), then the first stops gracefully (SIGTERM: flush, commit, leave) and the second
+// takes everything over; the result is exact.
+func TestRebalance(t *testing.T) {
+	e := newEnv(t, 6)
+	cfg := e.config()
+	cfg.BatchInterval = 100 * time.Millisecond
+	g := kafkatest.NewGen(14, e.topics)
+	msgs := make([]kafka.Message, 120000)
+	for i := range msgs {
+		msgs[i] = g.Next()
+	}
+	spec := e.spec(cfg, "")
+	a := startChild(t, spec)
+	wait := e.produceSlowly(msgs, 4000, 100*time.Millisecond)
+	if !e.waitProgress(15000, 60*time.Second) {
+		t.Fatal("no progress within 60s")
+	}
+	b := startChild(t, spec)
+	t.Logf("second process joined at %d rows", e.total())
+	if !e.waitProgress(e.total()+20000, 60*time.Second) {
+		t.Fatal("no progress after the join")
+	}
+	t0 := time.Now()
+	if err := a.term(30 * time.Second); err != nil {
+		t.Errorf("first process on SIGTERM: %v", err)
+	}
+	t.Logf("first process left at %d rows after %s", e.total(), time.Since(t0))
+	wait()
+	want := e.expected(msgs)
+	var sum uint64
+	for _, n := range want {
+		sum += n
+	}
+	deadline := time.Now().Add(90 * time.Second)
+	for e.total() < sum && time.Now().Before(deadline) {
+		time.Sleep(200 * time.Millisecond)
+	}
+	if err := b.term(30 * time.Second); err != nil {
+		t.Errorf("second process on SIGTERM: %v", err)
+	}
+	e.checkExact(want)
+}
