@@ -242,3 +242,18 @@ func TestAgainstEngine(t *testing.T) {
 		})
 	}
 }
+
+var (
+	_ api.AsOfReader   = engineReader{}
+	_ api.FunnelReader = engineReader{}
+)
+
+func (r engineReader) AsOf(t time.Time) api.Reader {
+	r.e = r.e.AsOf(t)
+	return r
+}
+
+func (r engineReader) Funnel(ctx context.Context, parent string, m schema.Month, metric string) (any, error) {
+	v, err := r.e.Funnel(ctx, parent, m, metric)
+	return v, engineErr(err)
+}

@@ -279,3 +279,41 @@ func (f *fakeReader) Branches(context.Context) ([]api.Branch, error) {
 	f.record("branches")
 	return f.branches, nil
 }
+
+var _ api.FunnelReader = (*fakeReader)(nil)
+
+// Funnel is a fixture funnel over the known children of parent: complaints per 10k around 10,
+// bases from 20k to 400k, GD-SZ a high outlier.
+func (f *fakeReader) Funnel(_ context.Context, parent string, m schema.Month, metric string) (any, error) {
+	f.record("Funnel " + parent)
+	if err := f.known("parent", parent); err != nil {
+		return nil, err
+	}
+	out := aggregate.FunnelPlot{Parent: parent, Month: m, Metric: metric, Rate: pf(10), Phi: pf(1.4), Factor: 1.4,
+		Children: []aggregate.FunnelChild{}, Curve: []aggregate.FunnelLimits{}}
+	lim := func(base float64) aggregate.FunnelLimits {
+		sd := math.Sqrt(1.4*0.001*0.999/base) * 10000
+		return aggregate.FunnelLimits{Lower95: pf(math.Max(0, 10-1.96*sd)), Upper95: pf(10 + 1.96*sd),
+			Lower998: pf(math.Max(0, 10-3.09*sd)), Upper998: pf(10 + 3.09*sd)}
+	}
+	for _, b := range f.branches {
+		if b.Parent != parent || b.ID == parent {
+			continue
+		}
+		base := uint64(20000 + 380000*(0.5+jitter(b.ID, "base")))
+		rate := 10 + 2*jitter(b.ID, m.String())
+		c := aggregate.FunnelChild{Branch: b.ID, Base: &base, Rate: pf(rate), Z: pf(0), FunnelLimits: lim(float64(base))}
+		if b.ID == "GD-SZ" {
+			rate = 2 * *c.Upper998
+			c.Rate, c.Outlier, c.Warning = pf(rate), "high", "high"
+		}
+		c.Count = uint64(rate * float64(base) / 10000)
+		out.Children = append(out.Children, c)
+	}
+	for _, base := range []float64{20000, 50000, 100000, 200000, 400000} {
+		l := lim(base)
+		l.Base = pf(base)
+		out.Curve = append(out.Curve, l)
+	}
+	return out, nil
+}
