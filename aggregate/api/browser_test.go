@@ -161,6 +161,26 @@ func TestDashboardInBrowser(t *testing.T) {
 	if got, want := text(t, ctx, "#score-total"), fmt.Sprintf("%.2f / %.0f", sc.Total, sc.Max); got != want {
 		t.Errorf("scorecard total %q, want %q", got, want)
 	}
+	// Extensions (docs/extensions.md): the importance–performance quadrant of the card's key
+	// drivers, one point per item with an importance and a performance, priorities in red; the
+	// funnel plot of the comparison view, one point per sub-branch with a base and four limit
+	// lines.
+	wantPts := 0
+	for _, it := range card.Drivers.Items {
+		if it.Importance != nil && it.Performance != nil {
+			wantPts++
+		}
+	}
+	if n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`csatCharts.drivers.getOption().series[0].data.length`)); err != nil || n != wantPts || n == 0 {
+		t.Errorf("drivers quadrant points: %d (%v), want %d", n, err, wantPts)
+	}
+	if canvases, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll('#drivers-chart canvas').length`)); err != nil || canvases == 0 {
+		t.Errorf("no canvas in the drivers chart (%v)", err)
+	}
+	funnel, err := chromedp.Run(ctx, chromedp.Evaluate[[]int](`(() => { const s = csatCharts.funnel.getOption().series; return [s[0].data.length, s.filter((x) => x.type === 'line' && x.data.length > 0).length]; })()`))
+	if err != nil || len(funnel) != 2 || funnel[0] != 2 || funnel[1] != 4 {
+		t.Errorf("funnel chart: %v (%v), want 2 points (GD-GZ-TH, GD-GZ-YX) and 4 limit lines", funnel, err)
+	}
 	screenshot(t, ctx, "dashboard-en.png")
 
 	// What the first load transferred, as the browser counts it (headers and compressed
@@ -271,6 +291,15 @@ func TestDashboardInBrowserOnEngine(t *testing.T) {
 	rows, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll('#compare-table tbody tr').length`))
 	if err != nil || rows == 0 {
 		t.Errorf("comparison rows: %d (%v)", rows, err)
+	}
+	// Extensions: the funnel plot of the province's cities and the drivers quadrant render.
+	if n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`csatCharts.funnel.getOption().series[0].data.length`)); err != nil || n == 0 {
+		t.Errorf("funnel points: %d (%v), want the cities with a base", n, err)
+	}
+	if card.Drivers == nil {
+		t.Errorf("engine card has no drivers block")
+	} else if n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`csatCharts.drivers ? csatCharts.drivers.getOption().series[0].data.length : -1`)); err != nil || n < 0 {
+		t.Errorf("drivers quadrant: %d (%v)", n, err)
 	}
 	shown, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll('.alert-row').length`))
 	if err != nil || shown != len(alerts.Alerts) {

@@ -12,6 +12,7 @@ import (
 	"github.com/csat-dev/csat/aggregate"
 	"github.com/csat-dev/csat/aggregate/api"
 	"github.com/csat-dev/csat/aggregate/kpi"
+	"github.com/csat-dev/csat/aggregate/stat"
 	"github.com/csat-dev/csat/schema"
 )
 
@@ -159,7 +160,26 @@ func (f *fakeReader) Card(_ context.Context, b string, m schema.Month) (kpi.Card
 	if b == f.panicOn {
 		panic("fixture panic")
 	}
-	return kpi.ComputeCard(kpi.DefaultConfig(), schema.DefaultCatalog(), b, m, monthData(b, m), monthData(b, m.Prev())), nil
+	c := kpi.ComputeCard(kpi.DefaultConfig(), schema.DefaultCatalog(), b, m, monthData(b, m), monthData(b, m.Prev()))
+	kpi.ComputeDrivers(kpi.DefaultConfig(), schema.DefaultCatalog(), &c, b, m.Add(-5), m, fakeMoments(b))
+	return c, nil
+}
+
+// fakeMoments are deterministic cross moments of 300 responses of branch b: the overall
+// answer depends on the items with weights falling along the catalog (network the most).
+func fakeMoments(b string) stat.CrossMoments {
+	cat := schema.DefaultCatalog()
+	cm := stat.NewCrossMoments(len(cat.Items))
+	x := make([]float64, len(cat.Items))
+	for i := range 300 {
+		var y float64
+		for k := range x {
+			x[k] = 60 + 40*jitter(b, fmt.Sprint(k), fmt.Sprint(i))
+			y += x[k] * float64(len(x)-k) / 55
+		}
+		_ = cm.Observe(1, x, y+10*jitter(b, "y", fmt.Sprint(i)))
+	}
+	return cm
 }
 
 func strPtr(s string) *string { return &s }

@@ -26,6 +26,11 @@
       forbidden: 'This token may not read that branch.', error: 'Request failed', noData: 'No data',
       rule_decline_streak: 'Decline streak', rule_below_base: 'Below base target', rule_lead_lost: 'Lead lost',
       sev_significant: 'significant', sev_watch: 'watch', quarter: 'quarter', alertCount: 'alerts',
+      rule_drift: 'Slow drift', baseline: 'baseline', driversTitle: 'Key drivers',
+      driversNote: 'Importance for the overall score against own performance; red: priorities (important and behind the best competitor).',
+      importance: 'importance', performance: 'performance', gap: 'gap to best', priorities: 'priorities', pooled: 'importance from',
+      funnel: 'Funnel plot', funnelNote: "Each sub-branch's rate against its subscriber base; lines: 95% and 99.8% control limits, widened for over-dispersion. Red: outliers.",
+      funnelTarget: 'overall', outlier: 'outlier', limits95: '95% limits', limits998: '99.8% limits',
     },
     zh: {
       title: '客户满意度', branch: '单位', month: '月份', token: '令牌',
@@ -47,6 +52,11 @@
       forbidden: '此令牌无权查看该单位。', error: '请求失败', noData: '无数据',
       rule_decline_streak: '连续下降', rule_below_base: '低于基本目标', rule_lead_lost: '失去领先',
       sev_significant: '显著', sev_watch: '关注', quarter: '季度', alertCount: '条预警',
+      rule_drift: '缓慢下滑', baseline: '基线', driversTitle: '关键驱动因素',
+      driversNote: '横轴：本网得分；纵轴：对总体满意度的重要性；红色：优先改进项（重要且落后于最强竞争对手）。',
+      importance: '重要性', performance: '得分', gap: '与最强差距', priorities: '优先改进', pooled: '重要性来源',
+      funnel: '漏斗图', funnelNote: '各下级单位的比率与客户规模；线：95% 与 99.8% 控制限（已校正过度离散）。红色：异常值。',
+      funnelTarget: '总体', outlier: '异常', limits95: '95% 控制限', limits998: '99.8% 控制限',
     },
   };
   const METRICS = {
@@ -309,6 +319,58 @@
       el('tbody', null, rows));
   }
 
+  // ---- key drivers: importance–performance quadrant --------------------------------------------
+  function renderDrivers(dr) {
+    const box = $('drivers-box');
+    if (!dr || !dr.items) { box.hidden = true; return; }
+    box.hidden = false;
+    const prio = new Set(dr.priorities || []);
+    const pts = Object.entries(dr.items)
+      .filter(([, v]) => isNum(v.importance) && isNum(v.performance))
+      .map(([code, v]) => ({ code, x: v.performance, y: 100 * v.importance, gap: v.gap, prio: prio.has(code) }));
+    $('drivers-sub').textContent = t('pooled') + ' ' + branchName(dr.branch) + ' · ' + dr.from + '–' + dr.to + ' · ' + t('n') + ' ' + fmtInt(dr.n) +
+      (isNum(dr.r2) ? ' · R² ' + fmt(dr.r2, 2) : '') + ((dr.priorities || []).length ? ' · ' + t('priorities') + ': ' + dr.priorities.map(itemName).join(' · ') : '');
+    const mean = (a) => (a.length ? a.reduce((s, v) => s + v, 0) / a.length : 0);
+    const mx = mean(pts.map((p) => p.x)), my = mean(pts.map((p) => p.y));
+    chart('drivers').setOption({
+      animation: false,
+      grid: { left: 48, right: 24, top: 16, bottom: 36 },
+      tooltip: { formatter: (p) => { const d = pts[p.dataIndex]; return itemName(d.code) + '<br>' + t('importance') + ' ' + fmt(d.y, 1) + '%<br>' + t('performance') + ' ' + fmt(d.x, 1) + '<br>' + t('gap') + ' ' + signed(d.gap, 1); } },
+      xAxis: { type: 'value', scale: true, name: t('performance'), nameLocation: 'middle', nameGap: 24, axisLabel: { color: '#6b7588' }, splitLine: { show: false } },
+      yAxis: { type: 'value', scale: true, name: t('importance') + ' %', axisLabel: { color: '#6b7588' }, splitLine: { show: false } },
+      series: [{
+        type: 'scatter', symbolSize: 12,
+        data: pts.map((p) => ({ value: [p.x, p.y], name: p.code, itemStyle: { color: p.prio ? '#c8372d' : '#0b6bcb' } })),
+        label: { show: true, position: 'right', formatter: (p) => itemName(pts[p.dataIndex].code), color: '#1d2533', fontSize: 11 },
+        markLine: { silent: true, symbol: 'none', lineStyle: { color: '#a9b0bc', type: 'dashed' }, label: { show: false }, data: [{ xAxis: mx }, { yAxis: my }] },
+      }],
+    }, true);
+  }
+
+  // ---- funnel plot ------------------------------------------------------------------------------
+  function renderFunnel(f) {
+    const kids = (f.children || []).filter((c) => isNum(c.base) && isNum(c.rate));
+    const d = 2;
+    $('funnel-sub').textContent = metricName(f.metric) + ' · ' + t('funnelTarget') + ' ' + fmt(f.rate, d) + (isNum(f.phi) ? ' · φ ' + fmt(f.phi, 2) : '');
+    const curve = f.curve || [];
+    const line = (k, dash, name) => ({ type: 'line', name, silent: true, symbol: 'none', showSymbol: false,
+      data: curve.filter((c) => isNum(c[k])).map((c) => [c.base, c[k]]), lineStyle: { color: '#6b7588', width: 1, type: dash } });
+    chart('funnel').setOption({
+      animation: false,
+      grid: { left: 56, right: 24, top: 16, bottom: 36 },
+      tooltip: { formatter: (p) => { const c = kids[p.dataIndex]; return c ? branchName(c.branch) + '<br>' + fmt(c.rate, d) + ' · ' + fmtInt(c.count) + ' / ' + fmtInt(c.base) + (c.outlier ? '<br>' + t('outlier') : '') : ''; } },
+      xAxis: { type: 'log', name: t('subscribers'), nameLocation: 'middle', nameGap: 24, axisLabel: { color: '#6b7588' }, splitLine: { show: false } },
+      yAxis: { type: 'value', scale: true, axisLabel: { color: '#6b7588' }, splitLine: { lineStyle: { color: '#eef1f5' } } },
+      series: [
+        { type: 'scatter', name: 'children', symbolSize: 10, z: 5,
+          data: kids.map((c) => ({ value: [c.base, c.rate], name: c.branch, itemStyle: { color: c.outlier ? '#c8372d' : c.warning ? '#e0a100' : '#0b6bcb' } })),
+          markLine: isNum(f.rate) ? { silent: true, symbol: 'none', label: { show: false }, lineStyle: { color: '#1d2533' }, data: [{ yAxis: f.rate }] } : undefined },
+        line('lower95', 'dashed', t('limits95')), line('upper95', 'dashed', t('limits95')),
+        line('lower998', 'solid', t('limits998')), line('upper998', 'solid', t('limits998')),
+      ],
+    }, true);
+  }
+
   // ---- trend ----------------------------------------------------------------------------------
   function chart(id) {
     if (!charts[id]) charts[id] = echarts.init($(id + '-chart'), null, { renderer: 'canvas' });
@@ -429,9 +491,12 @@
         detail = [fmt(x.value, d) + ' < ' + t('base') + ' ' + fmt(x.base, d)];
       } else if (x.rule === 'lead_lost') {
         detail = [signed(x.value, d) + ' (' + t('was') + ' ' + signed(x.previous, d) + ')'];
+      } else if (x.rule === 'drift') {
+        detail = [fmt(x.value, d) + ' · ' + t('baseline') + ' ' + fmt(x.baseline, d) + ' · ' + t('drop') + ' ' + fmt(x.drop, d)];
       } else {
         detail = [JSON.stringify(x)];
       }
+      if (isNum(x.q)) detail.push(el('br'), 'q = ' + (x.q < 0.001 ? x.q.toExponential(1) : fmt(x.q, 3)));
       return el('div', { class: 'alert-row', 'data-rule': x.rule, 'data-branch': x.branch },
         el('span', { class: 'sev ' + x.severity }, t('sev_' + x.severity)),
         el('div', { class: 'alert-title' }, t('rule_' + x.rule) + ' · ', el('a', { href: '#', onclick: (e) => { e.preventDefault(); go({ branch: x.branch }); } }, branchName(x.branch)), ' · ' + metricName(x.metric)),
@@ -496,15 +561,17 @@
     const scoped = (id) => id === state.scope || id.startsWith(state.scope + '-') || state.scope === 'ALL';
     const stale = () => gen !== generation;
     await Promise.all([
-      section('kpi-panel', async () => { const c = await api('kpi', { branch: b, month: m }); if (!stale()) renderCard(c); }),
+      section('kpi-panel', async () => { const c = await api('kpi', { branch: b, month: m }); if (!stale()) { renderCard(c); renderDrivers(c.drivers); } }),
       section('trend-panel', async () => {
         const tr = await api('trend', { branch: b, metric: state.metric, from: addMonths(m, -11), to: m });
         if (!stale()) renderTrend(tr);
       }),
       section('compare-panel', async () => {
         const p = scoped(cmpParent) ? cmpParent : b;
-        const c = await api('compare', { parent: p, month: m, metric: state.cmpMetric });
-        if (!stale()) renderCompare(c, p);
+        const fm = state.cmpMetric === 'churn_rate' ? 'churn_rate' : 'complaint_rate';
+        const [c, f] = await Promise.all([api('compare', { parent: p, month: m, metric: state.cmpMetric }),
+          api('funnel', { parent: p, month: m, metric: fm }).catch(() => null)]);
+        if (!stale()) { renderCompare(c, p); if (f) renderFunnel(f); }
       }),
       section('alerts-panel', async () => { const a = await api('alerts', { branch: b, month: m }); if (!stale()) renderAlerts(a, b); }),
       section('scorecard-panel', async () => { const s = await api('scorecard', { branch: b, period: state.period }); if (!stale()) renderScorecard(s); }),
