@@ -163,6 +163,20 @@ $(remote_servers "$layout")
     <interserver_http_host>127.0.0.1</interserver_http_host>
 </yandex>
 EOF
+	# csat's queries use IN/JOIN subqueries over Distributed tables: have the server make them
+	# GLOBAL (chdb.Open checks this setting in cluster mode; docs/design/cluster.md).
+	mkdir -p "$state/$name/users.d"
+	cat >"$state/$name/users.d/csat.xml" <<EOF
+<?xml version="1.0"?>
+<!-- Written by scripts/cluster.sh. -->
+<yandex>
+    <profiles>
+        <default>
+            <distributed_product_mode>global</distributed_product_mode>
+        </default>
+    </profiles>
+</yandex>
+EOF
 }
 
 start_node() {

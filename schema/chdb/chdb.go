@@ -28,7 +28,8 @@
 // (ClusterStatements), so ingest and queries run unchanged; Open checks that the server defines
 // the cluster and sets on every connection insert_distributed_sync = 1 (an INSERT returns once
 // every shard has written its rows) and, when every shard has two or more replicas,
-// insert_quorum = that number (an INSERT returns once every replica has the rows).
+// insert_quorum = that number (an INSERT returns once every replica has the rows); it also
+// requires the user's profile to set distributed_product_mode = 'global'.
 // DropPartition drops a partition on every server. docs/design/cluster.md explains why.
 package chdb
 

@@ -253,7 +253,10 @@ func splitTopLevel(s string) []string {
 // clusterSettings returns the insert settings of cluster mode for cfg.Cluster as defined on the
 // server conn reaches: insert_distributed_sync = 1 always, and insert_quorum = the smallest
 // number of replicas of a shard when that is 2 or more (with insert_quorum_timeout). It fails
-// when the server does not define the cluster.
+// when the server does not define the cluster, or when the user's distributed_product_mode is
+// not 'global' (or 'allow'): csat's queries put IN and JOIN subqueries over Distributed tables
+// inside queries over Distributed tables, which the default 'deny' refuses. That setting is a
+// string, which clickhouse-go cannot send to 18.16, so it must come from the user's profile.
 func clusterSettings(ctx context.Context, conn driver.Conn, cluster string) (clickhouse.Settings, error) {
 	var shards, minReplicas uint64
 	err := conn.QueryRow(ctx, "SELECT toUInt64(count()), toUInt64(min(r)) FROM (SELECT shard_num, count() AS r "+
@@ -263,6 +266,14 @@ func clusterSettings(ctx context.Context, conn driver.Conn, cluster string) (cli
 	}
 	if shards == 0 {
 		return nil, fmt.Errorf("CSAT_CLICKHOUSE_CLUSTER: cluster %q is not defined on the server (system.clusters; <remote_servers> in its config)", cluster)
+	}
+	var mode string
+	if err := conn.QueryRow(ctx, "SELECT value FROM system.settings WHERE name = 'distributed_product_mode'").Scan(&mode); err != nil {
+		return nil, fmt.Errorf("read distributed_product_mode: %w", err)
+	}
+	if mode != "global" && mode != "allow" {
+		return nil, fmt.Errorf("CSAT_CLICKHOUSE_CLUSTER: the server's distributed_product_mode is %q: set it to 'global' in the "+
+			"profile of the csat user (IN and JOIN subqueries over Distributed tables; docs/design/cluster.md)", mode)
 	}
 	s := clickhouse.Settings{"insert_distributed_sync": 1}
 	if minReplicas >= 2 {

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/csat-dev/csat/aggregate/chtest"
 	"github.com/csat-dev/csat/schema/chdb"
 )
 
@@ -201,5 +202,20 @@ func TestDropPartitionSingleServer(t *testing.T) {
 	}
 	if err := chdb.DropPartition(ctx, conn, "no_such_table", "1"); err == nil {
 		t.Error("dropping a partition of a missing table succeeded")
+	}
+}
+
+// Open refuses a cluster the server does not define, naming the variable.
+func TestOpenUnknownCluster(t *testing.T) {
+	cfg := chtest.Config(t)
+	chtest.Skip(t, cfg)
+	cfg.Cluster = "csat_no_such_cluster"
+	conn, err := chdb.Open(t.Context(), cfg, chdb.WithoutDatabase())
+	if err == nil {
+		_ = conn.Close()
+		t.Fatal("Open succeeded with a cluster the server does not define")
+	}
+	if !strings.Contains(err.Error(), "CSAT_CLICKHOUSE_CLUSTER") || !strings.Contains(err.Error(), "csat_no_such_cluster") {
+		t.Errorf("error %q does not name the variable and the cluster", err)
 	}
 }
