@@ -122,7 +122,7 @@ func (in *Ingester) generation(ctx, gctx context.Context, gen *kafka.Generation,
 		fetchers.Add(1)
 		go func() {
 			defer fetchers.Done()
-			in.fetch(stopCtx, p, drain, chunks)
+			in.fetch(stopCtx, p, drain, chunks, stop)
 		}()
 	}
 	go func() {

@@ -64,18 +64,16 @@ type Ingester struct {
 	dlq       *kafka.Writer
 	closeOnce sync.Once
 
-	state     sync.Mutex
+	state     sync.Mutex // guards the fields below
 	started   bool
 	stopped   bool
 	inGen     bool
 	kafkaErr  error
 	writeErr  error
-	wrote     atomic.Bool         // rows written since the last projector refresh
-	drainEnd  map[tpKey]int64     // drain: end offset of each partition as first seen
-	drainDone map[tpKey]bool      // drain: partitions caught up
-	lagTS     map[tpKey]time.Time // the last committed message's timestamp, per partition
-	owned     map[tpKey]struct{}  // partitions of the current generation (metric labels)
-	_         [0]func()           // not comparable
+	wrote     atomic.Bool        // rows written since the last projector refresh
+	drainEnd  map[tpKey]int64    // drain: end offset of each partition as first seen
+	drainDone map[tpKey]bool     // drain: partitions caught up
+	owned     map[tpKey]struct{} // partitions of the current generation (metric labels)
 }
 
 type tpKey struct {
@@ -133,7 +131,6 @@ func New(cfg Config, dec Decoder, topics schema.Topics, conn driver.Conn, logger
 		},
 		drainEnd:  map[tpKey]int64{},
 		drainDone: map[tpKey]bool{},
-		lagTS:     map[tpKey]time.Time{},
 		owned:     map[tpKey]struct{}{},
 	}
 	for _, o := range opts {

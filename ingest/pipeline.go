@@ -40,7 +40,10 @@ type chunk struct {
 
 // fetch reads one partition from its start offset and hands decoded chunks to out until ctx
 // ends or, when draining, the partition reaches its end offset. It owns its reader.
-func (in *Ingester) fetch(ctx context.Context, p *partState, drain bool, out chan<- *chunk) {
+//
+// A fetch error other than ctx's calls abort, which ends the whole generation: the pipeline
+// flushes and commits what it has, and the next generation starts with fresh readers.
+func (in *Ingester) fetch(ctx context.Context, p *partState, drain bool, out chan<- *chunk, abort func()) {
 	r := kafka.NewReader(kafka.ReaderConfig{
 		Brokers:        in.cfg.Brokers,
 		Topic:          p.topic,
@@ -63,6 +66,7 @@ func (in *Ingester) fetch(ctx context.Context, p *partState, drain bool, out cha
 	}()
 	if err := r.SetOffset(p.start); err != nil {
 		in.log.Error("set reader offset", "topic", p.topic, "partition", p.partition, "offset", p.start, "err", err)
+		abort()
 		return
 	}
 	consumed := in.m.consumed.WithLabelValues(p.topic)
@@ -99,7 +103,9 @@ func (in *Ingester) fetch(ctx context.Context, p *partState, drain bool, out cha
 				win.renew(ctx)
 				continue
 			}
-			in.log.Warn("fetch", "topic", p.topic, "partition", p.partition, "err", err)
+			in.log.Warn("fetch failed; restarting the generation", "topic", p.topic, "partition", p.partition, "err", err)
+			send()
+			abort()
 			return
 		}
 		in.add(c, p, &m)
