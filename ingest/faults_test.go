@@ -3,12 +3,14 @@ package ingest_test
 import (
 	"context"
 	"math/rand/v2"
+	"net"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/segmentio/kafka-go"
 
+	"github.com/csat-dev/csat/ingest"
 	"github.com/csat-dev/csat/ingest/kafkatest"
 )
 
@@ -234,6 +236,66 @@ func TestRebalance(t *testing.T) {
 	}
 	if err := b.term(30 * time.Second); err != nil {
 		t.Errorf("second process on SIGTERM: %v", err)
+	}
+	e.checkExact(want)
+}
+
+// TestKafkaOutage cuts every connection between ingest and Kafka for 10 s in the middle of a
+// load (what a broker restart looks like to a client): ingest reports not ready, rejoins by
+// itself, and the result is exact.
+func TestKafkaOutage(t *testing.T) {
+	e := newEnv(t, 6)
+	cfg := e.config()
+	cfg.BatchInterval = 100 * time.Millisecond
+	cfg.RetryMax = 500 * time.Millisecond
+	px := newProxy(t, kafkatest.Brokers()[0])
+	dial := func(ctx context.Context, network, addr string) (net.Conn, error) {
+		var d net.Dialer
+		return d.DialContext(ctx, network, px.addr()) // the only broker, whatever its advertised address
+	}
+	g := kafkatest.NewGen(15, e.topics)
+	msgs := make([]kafka.Message, 100000)
+	for i := range msgs {
+		msgs[i] = g.Next()
+	}
+	in, err := ingest.New(cfg, e.dec, e.topics, e.conn, testLogger(t), nil, ingest.WithKafkaDial(dial))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- in.Run(ctx) }()
+	wait := e.produceSlowly(msgs, 4000, 100*time.Millisecond)
+	if !e.waitProgress(15000, 60*time.Second) {
+		t.Fatal("no progress within 60s")
+	}
+	px.cut()
+	t.Logf("kafka cut at %d rows", e.total())
+	notReady := false
+	for end := time.Now().Add(10 * time.Second); time.Now().Before(end); time.Sleep(100 * time.Millisecond) {
+		if in.Ready() != nil {
+			notReady = true
+		}
+	}
+	if !notReady {
+		t.Error("ready all through a 10 s Kafka outage")
+	}
+	px.restore()
+	t.Logf("kafka restored at %d rows", e.total())
+	wait()
+	want := e.expected(msgs)
+	var sum uint64
+	for _, n := range want {
+		sum += n
+	}
+	deadline := time.Now().Add(120 * time.Second)
+	for e.total() < sum && time.Now().Before(deadline) {
+		time.Sleep(200 * time.Millisecond)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("Run: %v", err)
 	}
 	e.checkExact(want)
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"runtime/debug"
 	"sync"
@@ -39,6 +40,8 @@ type options struct {
 	// beforeSend, when set, runs before each INSERT into a raw table with the event ids of the
 	// rows; an error it returns is treated as the server's answer. A test seam.
 	beforeSend func(table string, eventIDs []string) error
+	// kafkaDial, when set, opens every connection to Kafka (a test seam for broker outages).
+	kafkaDial func(ctx context.Context, network, addr string) (net.Conn, error)
 }
 
 // WithProjector makes ingest refresh projections: every CSAT_PROJECT_INTERVAL while Run runs
@@ -107,9 +110,16 @@ func New(cfg Config, dec Decoder, topics schema.Topics, conn driver.Conn, logger
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
 	dialer, transport, err := cfg.kafkaClients()
 	if err != nil {
 		return nil, err
+	}
+	if o.kafkaDial != nil {
+		dialer.DialFunc, transport.Dial = o.kafkaDial, o.kafkaDial
 	}
 	in := &Ingester{
 		cfg: cfg, dec: dec, topics: topics, inputs: inputs, conn: conn,
@@ -133,9 +143,7 @@ func New(cfg Config, dec Decoder, topics schema.Topics, conn driver.Conn, logger
 		drainDone: map[tpKey]bool{},
 		owned:     map[tpKey]struct{}{},
 	}
-	for _, o := range opts {
-		o(&in.opts)
-	}
+	in.opts = o
 	in.m.ready.Set(0)
 	return in, nil
 }
