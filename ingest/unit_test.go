@@ -10,6 +10,7 @@ import (
 
 	"github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/segmentio/kafka-go"
 
 	"github.com/csat-dev/csat/schema"
@@ -326,6 +327,13 @@ func TestMetricsLint(t *testing.T) {
 	m := newMetrics(reg)
 	m.lagMessages.WithLabelValues("t", "0").Set(1)
 	m.retries.WithLabelValues("insert_x", "241").Inc()
+	problems, err := testutil.GatherAndLint(reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range problems {
+		t.Errorf("lint %s: %s", p.Metric, p.Text)
+	}
 	mfs, err := reg.Gather()
 	if err != nil {
 		t.Fatal(err)
