@@ -3,6 +3,7 @@ package aggregate
 import (
 	"context"
 	"fmt"
+	"maps"
 	"runtime"
 	"sort"
 	"strings"
@@ -19,6 +20,9 @@ const alertLookback = 6
 
 // cacheMonths bounds the months kept by each of the engine's alert caches.
 const cacheMonths = 36
+
+// alertChunkMonths is the number of months a company-wide alert evaluation reads at once.
+const alertChunkMonths = 3
 
 // AlertList is the JSON of `csat alerts` (SPEC §4): {"month": M, "alerts": [...]}.
 type AlertList struct {
@@ -121,22 +125,66 @@ func (e *Engine) companyAlerts(ctx context.Context, m schema.Month) ([]kpi.Alert
 			load = append(load, mo)
 		}
 	}
-	md, vers, err := e.loadVersions(ctx, selector{kind: selSubtree, id: schema.Root}, load)
-	if err != nil {
-		return nil, err
-	}
+	// Read in chunks of a few months (m−1 and m first, together: m's cards need m−1), turning
+	// each month into alert points at once, so that at most a few months of every branch's
+	// statistics are held at a time.
 	ms := kpi.DeclineMetrics(e.cat)
 	var cur map[string]*kpi.Card
+	vers := map[familyMonth]uint64{}
+	var chunks [][]schema.Month
+	var rest []schema.Month
 	for _, mo := range load {
-		cards := e.monthCards(md, mo)
-		p := make(map[string]kpi.AlertPoint, len(cards))
-		for b, c := range cards {
-			p[b] = c.AlertPoint(e.cfg, ms)
+		if !need[mo] {
+			rest = append(rest, mo)
 		}
-		pts[mo] = p
-		if mo == m {
-			cur = cards
+	}
+	chunks = append(chunks, []schema.Month{m.Prev(), m})
+	for len(rest) > 0 {
+		n := min(alertChunkMonths, len(rest))
+		chunks, rest = append(chunks, rest[:n]), rest[n:]
+	}
+	// The next chunk is read while the current one is turned into points (reading and card
+	// computation take about as long each).
+	type loaded struct {
+		chunk []schema.Month
+		md    monthData
+		vers  map[familyMonth]uint64
+	}
+	lctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	results := make(chan loaded, 1)
+	var lerr error
+	go func() {
+		defer close(results)
+		for _, chunk := range chunks {
+			md, cv, err := e.loadVersions(lctx, selector{kind: selSubtree, id: schema.Root}, chunk)
+			if err != nil {
+				lerr = err
+				return
+			}
+			select {
+			case results <- loaded{chunk, md, cv}:
+			case <-lctx.Done():
+				return
+			}
 		}
+	}()
+	for l := range results {
+		maps.Copy(vers, l.vers)
+		for _, mo := range l.chunk {
+			cards := e.monthCards(l.md, mo)
+			p := make(map[string]kpi.AlertPoint, len(cards))
+			for b, c := range cards {
+				p[b] = c.AlertPoint(e.cfg, ms)
+			}
+			pts[mo] = p
+			if mo == m {
+				cur = cards
+			}
+		}
+	}
+	if lerr != nil { // read after results is closed: the loader has returned
+		return nil, lerr
 	}
 	if live {
 		e.st.amu.Lock()

@@ -20,18 +20,14 @@ func driverBranch(branch string, level int) string {
 	return schema.Root
 }
 
-// driverMoments sums the own carrier's cross moments of branch over months. Rows computed with
-// another item catalog (their items differ from the configured codes) are skipped: `csat
-// rebuild` recomputes them.
-func (e *Engine) driverMoments(ctx context.Context, branch string, months []schema.Month) (stat.CrossMoments, error) {
+// driverMoments sums the own carrier's cross moments of branch over months, at the committed
+// versions vers (or as of e.asOf). Rows computed with another item catalog (their items differ
+// from the configured codes) are skipped: `csat rebuild` recomputes them.
+func (e *Engine) driverMoments(ctx context.Context, branch string, months []schema.Month, vers map[familyMonth]uint64) (stat.CrossMoments, error) {
 	codes := e.cat.Codes()
 	sum := stat.NewCrossMoments(len(codes))
 	var src, where string
 	if e.asOf.IsZero() {
-		vers, err := e.committed(ctx, months)
-		if err != nil {
-			return sum, err
-		}
 		vf, ok := versionFilter(vers, FamilyDrivers, months)
 		if !ok {
 			return sum, nil

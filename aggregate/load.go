@@ -183,6 +183,14 @@ func (e *Engine) loadVersions(ctx context.Context, sel selector, months []schema
 	return nil, nil, errVersionsChanged
 }
 
+// fetchAt reads the selected branches for months at versions vers, or as of e.asOf (vers nil).
+func (e *Engine) fetchAt(ctx context.Context, sel selector, months []schema.Month, vers map[familyMonth]uint64) (monthData, error) {
+	if !e.asOf.IsZero() {
+		return e.fetchAsOf(ctx, sel, months)
+	}
+	return e.fetch(ctx, sel, months, vers)
+}
+
 // versionFilter returns "(month, version) IN (...)" with month and version pre-filters for
 // partition pruning, over the months of f that have a committed version; ok is false when none do.
 func versionFilter(vers map[familyMonth]uint64, f Family, months []schema.Month) (string, bool) {

@@ -3,6 +3,7 @@ package aggregate
 import (
 	"context"
 	"fmt"
+	"maps"
 	"sort"
 
 	"golang.org/x/sync/errgroup"
@@ -23,32 +24,67 @@ func (e *Engine) Card(ctx context.Context, branch string, m schema.Month) (kpi.C
 	if err := checkMonth("month", m); err != nil {
 		return kpi.Card{}, err
 	}
-	var (
-		md monthData
-		sm kpi.SmoothedSurvey
-		cm stat.CrossMoments
-	)
 	db := driverBranch(branch, e.cfg.DriverLevel)
 	from := m.Add(-(e.cfg.DriverMonths - 1))
-	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() (err error) {
-		cm, err = e.driverMoments(gctx, db, schema.Months(from, m))
-		return err
-	})
-	g.Go(func() (err error) {
-		md, err = e.load(gctx, selector{kind: selBranch, id: branch}, []schema.Month{m.Prev(), m})
-		return err
-	})
-	g.Go(func() (err error) {
-		sm, err = e.smoothed(gctx, branch, m)
-		return err
-	})
-	if err := g.Wait(); err != nil {
+	driverMonths := schema.Months(from, m)
+	months := driverMonths
+	if m.Prev() < from {
+		months = append([]schema.Month{m.Prev()}, months...)
+	}
+	// The branch's own statistics (m−1, m), its parent's and siblings' survey statistics (m, for
+	// the small-area estimates) and the driver moments, read concurrently from one set of
+	// committed versions, re-read when a recompute committed meanwhile (see load).
+	fam, smooth, err := e.familySelector(ctx, branch)
+	if err != nil {
 		return kpi.Card{}, err
 	}
+	var vers map[familyMonth]uint64
+	if e.asOf.IsZero() {
+		if vers, err = e.committed(ctx, months); err != nil {
+			return kpi.Card{}, err
+		}
+	}
+	var (
+		md, fd monthData
+		cm     stat.CrossMoments
+	)
+	for attempt := 0; ; attempt++ {
+		g, gctx := errgroup.WithContext(ctx)
+		g.Go(func() (err error) {
+			cm, err = e.driverMoments(gctx, db, driverMonths, vers)
+			return err
+		})
+		g.Go(func() (err error) {
+			md, err = e.fetchAt(gctx, selector{kind: selBranch, id: branch}, []schema.Month{m.Prev(), m}, vers)
+			return err
+		})
+		if smooth {
+			g.Go(func() (err error) {
+				fd, err = e.fetchAt(gctx, fam, []schema.Month{m}, vers)
+				return err
+			})
+		}
+		if err := g.Wait(); err != nil {
+			return kpi.Card{}, err
+		}
+		if !e.asOf.IsZero() {
+			break
+		}
+		after, err := e.committed(ctx, months)
+		if err != nil {
+			return kpi.Card{}, err
+		}
+		if maps.Equal(vers, after) {
+			break
+		}
+		if attempt+1 == loadAttempts {
+			return kpi.Card{}, errVersionsChanged
+		}
+		vers = after
+	}
 	c := kpi.ComputeCard(e.cfg, e.cat, branch, m, md.lookup(m, branch), md.lookup(m.Prev(), branch))
-	if sm != nil {
-		c.ApplySmoothed(sm)
+	if smooth {
+		c.ApplySmoothed(smoothOf(e.cfg, e.cat, fd[m], branch))
 	}
 	kpi.ComputeDrivers(e.cfg, e.cat, &c, db, from, m, cm)
 	return c, nil

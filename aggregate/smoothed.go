@@ -2,6 +2,9 @@ package aggregate
 
 import (
 	"context"
+	"maps"
+	"runtime"
+	"sync"
 
 	"github.com/csat-dev/csat/aggregate/kpi"
 	"github.com/csat-dev/csat/schema"
@@ -27,38 +30,67 @@ func smoothAll(cfg kpi.Config, cat schema.Catalog, bm map[string]*kpi.MonthData)
 		}
 		families[p][b] = d.Survey
 	}
+	parents := make([]string, 0, len(families))
+	for p := range families {
+		parents = append(parents, p)
+	}
+	// One estimate per parent, spread over GOMAXPROCS goroutines (company-wide: ~400 parents).
+	res := make([]map[string]kpi.SmoothedSurvey, len(parents))
+	workers := min(runtime.GOMAXPROCS(0), max(1, len(parents)/16))
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for i := w; i < len(parents); i += workers {
+				var ps kpi.SurveyStats
+				if d := bm[parents[i]]; d != nil {
+					ps = d.Survey
+				}
+				res[i] = kpi.SmoothSurvey(cfg, cat, ps, families[parents[i]])
+			}
+		})
+	}
+	wg.Wait()
 	out := map[string]kpi.SmoothedSurvey{}
-	for p, kids := range families {
-		var ps kpi.SurveyStats
-		if d := bm[p]; d != nil {
-			ps = d.Survey
-		}
-		for b, sm := range kpi.SmoothSurvey(cfg, cat, ps, kids) {
-			out[b] = sm
-		}
+	for _, r := range res {
+		maps.Copy(out, r)
 	}
 	return out
 }
 
-// smoothed returns the small-area estimates of branch (a city or county) for month m, from its
-// parent and the parent's children (survey statistics only); nil above the city level.
-func (e *Engine) smoothed(ctx context.Context, branch string, m schema.Month) (kpi.SmoothedSurvey, error) {
+// familySelector returns the selector of branch's parent and siblings (the parent's known
+// children, and branch itself) for the small-area estimates, survey family only, as a list of
+// ids (a point lookup on the projections' sort key); smooth is false above the city level.
+func (e *Engine) familySelector(ctx context.Context, branch string) (sel selector, smooth bool, err error) {
 	if schema.Level(branch) < smoothLevel {
-		return nil, nil
+		return selector{}, false, nil
 	}
 	parent := schema.Parent(branch)
-	md, err := e.load(ctx, selector{kind: selFamily, id: parent, surveyOnly: true}, []schema.Month{m})
+	known, err := e.knownSet(ctx)
 	if err != nil {
-		return nil, err
+		return selector{}, false, err
 	}
+	list := map[string]bool{parent: true, branch: true}
+	for id := range known {
+		if schema.Parent(id) == parent {
+			list[id] = true
+		}
+	}
+	return selector{kind: selList, id: parent, list: list, surveyOnly: true}, true, nil
+}
+
+// smoothOf returns the small-area estimates of branch from bm, one month of its parent and
+// siblings (statistics of branch may be absent: it then gets the parent's value).
+func smoothOf(cfg kpi.Config, cat schema.Catalog, bm map[string]*kpi.MonthData, branch string) kpi.SmoothedSurvey {
+	parent := schema.Parent(branch)
 	kids := map[string]kpi.SurveyStats{branch: nil}
 	var ps kpi.SurveyStats
-	for b, d := range md[m] {
-		if b == parent {
+	for b, d := range bm {
+		switch {
+		case b == parent:
 			ps = d.Survey
-		} else {
+		case schema.Parent(b) == parent:
 			kids[b] = d.Survey
 		}
 	}
-	return kpi.SmoothSurvey(e.cfg, e.cat, ps, kids)[branch], nil
+	return kpi.SmoothSurvey(cfg, cat, ps, kids)[branch]
 }
