@@ -146,20 +146,25 @@ func (e *Engine) ScorecardDiff(ctx context.Context, branch, period string, a, b 
 		ms = append(ms, fmt.Sprint(uint32(m)))
 	}
 	months := strings.Join(ms, ", ")
-	in := fmt.Sprintf("ingested_at > toDateTime(%d) AND ingested_at <= toDateTime(%d)", a.Unix(), b.Unix())
-	before := fmt.Sprintf("ingested_at <= toDateTime(%d)", a.Unix())
+	in := ingestedCond(">", a) + " AND " + ingestedCond("<=", b)
+	before := ingestedCond("<=", a)
 	var parts []string
 	for _, rt := range rawTypes {
+		// Every copy of an event has the same branch and month, so the copies ingested before A
+		// are found within the same subtree and months (a small set, not the whole history).
+		scope := fmt.Sprintf("%s AND month IN (%s)", subtreeCond(branch), months)
 		parts = append(parts, fmt.Sprintf(`SELECT event_id, %s AS type, any(branch_id) AS branch, any(month) AS m, min(ingested_at) AS at, '' AS target
-  FROM %s WHERE %s AND %s AND month IN (%s) AND event_id NOT IN (SELECT event_id FROM %s WHERE %s) GROUP BY event_id`,
-			quote(rt.typ), rt.table, in, subtreeCond(branch), months, rt.table, before))
+  FROM %s WHERE %s AND %s AND event_id NOT IN (SELECT event_id FROM %s WHERE %s AND %s) GROUP BY event_id`,
+			quote(rt.typ), rt.table, in, scope, rt.table, before, scope))
 	}
 	parts = append(parts, fmt.Sprintf(`SELECT event_id, 'survey_void' AS type, any(branch_id) AS branch, any(tm) AS m, min(ingested_at) AS at, any(target_event_id) AS target
-  FROM (SELECT event_id, branch_id, target_event_id, ingested_at FROM survey_voids WHERE %s
-        AND event_id NOT IN (SELECT event_id FROM survey_voids WHERE %s))
+  FROM (SELECT event_id, branch_id, target_event_id, ingested_at FROM survey_voids WHERE %[1]s
+        AND event_id NOT IN (SELECT event_id FROM survey_voids WHERE %[2]s AND target_event_id IN (%[3]s)))
   ANY INNER JOIN (SELECT event_id AS target_event_id, any(month) AS tm FROM survey_responses
-        WHERE %s AND month IN (%s) GROUP BY event_id) USING target_event_id
-  GROUP BY event_id`, in, before, subtreeCond(branch), months))
+        WHERE %[4]s AND month IN (%[5]s) GROUP BY event_id) USING target_event_id
+  GROUP BY event_id`, in, before,
+		fmt.Sprintf("SELECT event_id FROM survey_responses WHERE %s AND month IN (%s)", subtreeCond(branch), months),
+		subtreeCond(branch), months))
 	union := "(" + strings.Join(parts, "\nUNION ALL\n") + ")"
 	rows, err := e.conn.Query(ctx, "SELECT type, toUInt64(count()) FROM "+union+" GROUP BY type")
 	if err != nil {

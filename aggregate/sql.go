@@ -2,6 +2,7 @@ package aggregate
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -80,7 +81,20 @@ func (g sqlGen) cut() string {
 	if g.asOf.IsZero() {
 		return ""
 	}
-	return fmt.Sprintf(" AND ingested_at <= toDateTime(%d)", g.asOf.Unix())
+	return " AND " + ingestedCond("<=", g.asOf)
+}
+
+// ingestedCond compares the DateTime column ingested_at with t (op "<=" or ">"); a t outside
+// DateTime's range (1970 to 2106) gives the constant answer instead of a wrapped-around date.
+func ingestedCond(op string, t time.Time) string {
+	u := t.Unix()
+	switch {
+	case u < 0 && op == "<=", u > math.MaxUint32 && op == ">":
+		return "0"
+	case u < 0, u > math.MaxUint32:
+		return "1"
+	}
+	return fmt.Sprintf("ingested_at %s toDateTime(%d)", op, u)
 }
 
 // projColumns are the columns of each family's SELECT, in order: those of its kpi_* table.
