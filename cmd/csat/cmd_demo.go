@@ -149,7 +149,7 @@ func runDemo(ctx context.Context, a *app, o demoOptions) error {
 	if !a.log.Enabled(ctx, -4) {
 		quiet = newLogger(a.stderr, logConfig{Level: "warn", Format: a.cfg.Log.Format})
 	}
-	in, err := ingest.New(a.cfg.Ingest, dec, topics, conn, quiet.With("component", "ingest"), reg, ingest.WithProjector(proj))
+	in, err := ingest.New(a.cfg.Ingest, dec, topics, conn, quiet, reg, ingest.WithProjector(proj))
 	if err != nil {
 		return err
 	}
@@ -163,7 +163,7 @@ func runDemo(ctx context.Context, a *app, o demoOptions) error {
 	if err != nil {
 		return err
 	}
-	eng := aggregate.NewEngine(conn, a.cfg.KPI, cat, sc, a.log.With("component", "engine"))
+	eng := aggregate.NewEngine(conn, a.cfg.KPI, cat, sc, a.log)
 	names := map[string]string{}
 	for _, b := range synth.Hierarchy(gcfg) {
 		names[b.ID] = b.Name

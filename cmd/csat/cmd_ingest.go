@@ -49,7 +49,7 @@ func runIngest(ctx context.Context, a *app, drain, serveHTTP bool) error {
 	if err != nil {
 		return err
 	}
-	in, err := ingest.New(a.cfg.Ingest, dec, a.cfg.Schema.Topics, conn, a.log.With("component", "ingest"), reg,
+	in, err := ingest.New(a.cfg.Ingest, dec, a.cfg.Schema.Topics, conn, a.log, reg,
 		ingest.WithProjector(proj))
 	if err != nil {
 		return err

@@ -18,7 +18,7 @@ func newPublisher(a *app) (*publish.Publisher, error) {
 	if err != nil {
 		return nil, err
 	}
-	return publish.New(publish.Config{Brokers: a.cfg.Ingest.Brokers, Transport: tr}, a.log.With("component", "publish"))
+	return publish.New(publish.Config{Brokers: a.cfg.Ingest.Brokers, Transport: tr}, a.log)
 }
 
 // closePublisher flushes and closes p, keeping the first error.

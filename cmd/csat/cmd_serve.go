@@ -67,7 +67,7 @@ func newEngine(a *app, conn driver.Conn) (*aggregate.Engine, map[string]string, 
 			return nil, nil, fmt.Errorf("CSAT_BRANCH_NAMES_FILE %s: want a YAML map of branch id to name: %w", a.cfg.BranchNamesFile, err)
 		}
 	}
-	return aggregate.NewEngine(conn, a.cfg.KPI, cat, sc, a.log.With("component", "engine")), names, nil
+	return aggregate.NewEngine(conn, a.cfg.KPI, cat, sc, a.log), names, nil
 }
 
 // serveAPI runs the HTTP server over eng until ctx ends; listening is called once it listens.
