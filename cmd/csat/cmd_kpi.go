@@ -194,7 +194,7 @@ else watch. --as-of answers from the events ingested up to that moment.`,
 					res, err := eng.AsOf(at).Alerts(ctx, *branch, m)
 					return res, func(w io.Writer) error {
 						fmt.Fprintf(w, "%s · alerts under %s: %d\n\n", res.Month, *branch, len(res.Alerts))
-						printCalibratedAlerts(w, res.Alerts)
+						printAlerts(w, res.Alerts, nil, 0)
 						return nil
 					}, err
 				})
@@ -352,38 +352,6 @@ func printScorecard(w io.Writer, r kpi.ScorecardResult) error {
 	}
 	fmt.Fprintf(tw, "total\t\t\t\t\t\t%.2f\t%g\n", r.Total, r.Max)
 	return tw.Flush()
-}
-
-// printCalibratedAlerts prints alerts as a table with their q-values and the drift rule's
-// numbers (extensions, docs/extensions.md).
-func printCalibratedAlerts(w io.Writer, alerts []kpi.Alert) {
-	if len(alerts) == 0 {
-		fmt.Fprintln(w, "  (none)")
-		return
-	}
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "  severity\trule\tbranch\tmetric\tq\tdetail")
-	for _, al := range alerts {
-		var detail string
-		switch al.Rule {
-		case kpi.RuleDeclineStreak:
-			vals := make([]string, len(al.Values))
-			for j, v := range al.Values {
-				vals[j] = fmt.Sprintf("%.1f", v)
-			}
-			detail = fmt.Sprintf("fell %d months from %s: %s (drop %.1f, z %s, p %s)", al.Streak, al.Start,
-				strings.Join(vals, " → "), al.Drop, fixed(al.Z, 2), sci(al.P))
-		case kpi.RuleBelowBase:
-			detail = fmt.Sprintf("%.2f vs base %.2f", al.Value, al.Base)
-		case kpi.RuleLeadLost:
-			detail = fmt.Sprintf("lead %+.1f, was %+.1f (p %s)", al.Value, al.Previous, sci(al.P))
-		case kpi.RuleDrift:
-			detail = fmt.Sprintf("%.1f vs baseline %.1f (drop %.1f, ewma %.2f below −%.2f over %d months, p %s)",
-				al.Value, al.Baseline, al.Drop, al.EWMA, al.Limit, al.Updates, sci(al.P))
-		}
-		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\n", al.Severity, al.Rule, al.Branch, al.Metric, sci(al.Q), detail)
-	}
-	_ = tw.Flush()
 }
 
 func fixed(p *float64, digits int) string {

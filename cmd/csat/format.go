@@ -137,14 +137,16 @@ func list(s []string) string {
 	return strings.Join(s, ", ")
 }
 
-// printAlerts prints alerts as an aligned table, at most limit rows (0: all).
+// printAlerts prints alerts as an aligned table with their q-values and each rule's numbers
+// (v1 fields and the extensions of docs/extensions.md), at most limit rows (0: all). names, when
+// given, adds the branches' names.
 func printAlerts(w io.Writer, alerts []kpi.Alert, names map[string]string, limit int) {
 	if len(alerts) == 0 {
 		fmt.Fprintln(w, "  (none)")
 		return
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "  severity\trule\tbranch\t\tmetric\tdetail")
+	fmt.Fprintln(tw, "  severity\trule\tbranch\tmetric\tq\tdetail")
 	for i, al := range alerts {
 		if limit > 0 && i == limit {
 			fmt.Fprintf(tw, "  … %d more\t\t\t\t\t\n", len(alerts)-limit)
@@ -157,17 +159,20 @@ func printAlerts(w io.Writer, alerts []kpi.Alert, names map[string]string, limit
 			for j, v := range al.Values {
 				vals[j] = fmt.Sprintf("%.1f", v)
 			}
-			z := "–"
-			if al.Z != nil {
-				z = fmt.Sprintf("%.2f", *al.Z)
-			}
-			detail = fmt.Sprintf("fell %d months from %s: %s (drop %.1f, z %s)", al.Streak, al.Start, strings.Join(vals, " → "), al.Drop, z)
+			detail = fmt.Sprintf("fell %d months from %s: %s (drop %.1f, z %s, p %s)", al.Streak, al.Start,
+				strings.Join(vals, " → "), al.Drop, fixed(al.Z, 2), sci(al.P))
 		case kpi.RuleBelowBase:
 			detail = fmt.Sprintf("%.2f vs base %.2f", al.Value, al.Base)
 		case kpi.RuleLeadLost:
-			detail = fmt.Sprintf("lead %+.1f, was %+.1f", al.Value, al.Previous)
+			detail = fmt.Sprintf("lead %+.1f, was %+.1f (p %s)", al.Value, al.Previous, sci(al.P))
+		case kpi.RuleDrift:
+			detail = fmt.Sprintf("%.1f vs baseline %.1f (drop %.1f, ewma %.2f below −%.2f over %d months, p %s)",
+				al.Value, al.Baseline, al.Drop, al.EWMA, al.Limit, al.Updates, sci(al.P))
 		}
-		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\n", al.Severity, al.Rule, al.Branch, names[al.Branch], al.Metric, detail)
+		if n := names[al.Branch]; n != "" {
+			detail = n + " · " + detail // last: wide characters would misalign the columns after them
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\n", al.Severity, al.Rule, al.Branch, al.Metric, sci(al.Q), detail)
 	}
 	_ = tw.Flush()
 }
