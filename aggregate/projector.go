@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promauto"
 
 	"github.com/csat-dev/csat/schema"
+	"github.com/csat-dev/csat/schema/chdb"
 )
 
 // Family is a group of raw tables recomputed together into one projection table.
@@ -421,7 +422,8 @@ func (p *Projector) dropOlder(ctx context.Context, f Family, m schema.Month, v u
 		return fmt.Errorf("list old versions of %s %s: %w", t, m, err)
 	}
 	for _, ov := range old {
-		if err := p.conn.Exec(ctx, fmt.Sprintf("ALTER TABLE %s DROP PARTITION tuple(%d, %d)", t, uint32(m), ov)); err != nil {
+		// chdb.DropPartition: on a cluster, the drop goes to every shard's local table.
+		if err := chdb.DropPartition(ctx, p.conn, t, fmt.Sprintf("tuple(%d, %d)", uint32(m), ov)); err != nil {
 			return fmt.Errorf("drop %s partition (%d, %d): %w", t, uint32(m), ov, err)
 		}
 	}
