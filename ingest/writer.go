@@ -295,6 +295,9 @@ func (in *Ingester) send(ctx context.Context, table, query string, cols []any) e
 func (in *Ingester) insertRows(ctx context.Context, g *genState, id tableID, segs [][]record) error {
 	t := tables[id]
 	bo := newBackoff(in.cfg.RetryMin, in.cfg.RetryMax)
+	// One ingested_at for every attempt: a retry of rows that a failed attempt did write is then
+	// a byte-identical block, which replicated tables deduplicate (docs/design/cluster.md).
+	ingestedAt := time.Now().UTC().Truncate(time.Second)
 	for n := segsLen(segs); n > 0; n = segsLen(segs) {
 		t0 := time.Now()
 		var err error
@@ -308,7 +311,7 @@ func (in *Ingester) insertRows(ctx context.Context, g *genState, id tableID, seg
 			err = in.opts.beforeSend(t.name, ids)
 		}
 		if err == nil {
-			err = in.send(ctx, t.name, t.insert, columns(id, segs, time.Now().UTC().Truncate(time.Second)))
+			err = in.send(ctx, t.name, t.insert, columns(id, segs, ingestedAt))
 		}
 		if err == nil {
 			in.m.insertLatency.WithLabelValues(t.name).Observe(time.Since(t0).Seconds())
