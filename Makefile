@@ -4,8 +4,9 @@ export CSAT_E2E ?= 1
 
 .PHONY: build deps test unit up down lint bench demo fuzz
 
+## build: the same static build as deploy/Dockerfile
 build:
-	$(GO) build -o bin/csat ./cmd/csat
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags="-s -w" -o bin/csat ./cmd/csat
 
 ## up: install (when missing) and start ClickHouse and Kafka on this machine
 up:
@@ -35,6 +36,13 @@ lint:
 fuzz:
 	$(GO) test ./schema -run '^$$' -fuzz FuzzDecode -fuzztime 60s
 
-## demo: start the services' embedded default and run the demo
+## demo: the demo on its embedded default (installs clickhouse-server when missing)
 demo: build
+	scripts/clickhouse.sh install
 	bin/csat demo
+
+## bench: the benchmarks that print figures (needs `make up`)
+bench: build
+	bin/csat bench alerts
+	bin/csat bench ingest
+	bin/csat bench kpi --load --scale 0.1

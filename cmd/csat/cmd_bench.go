@@ -25,8 +25,8 @@ func init() {
     --drain end to end with projections, and ClickHouse's own Kafka table engine on the same
     topic. Prints events/s, the ratios and peak RSS. Uses CSAT_KAFKA_* and CSAT_CLICKHOUSE_*.
 
-csat bench kpi [--load] [--scale X] [--runs N]
-    With --load, fills the database CSAT_CLICKHOUSE_DATABASE with the national data set (31
+csat bench kpi [--load] [--scale X] [--runs N] [--database csat_bench]
+    With --load, fills the database (default csat_bench) with the national data set (31
     provinces, ~3,000 counties, 24 months, 2M survey responses, 50M ratings at scale 1) and
     rebuilds the projections; then prints p50/p95 of the KPI card at every level, compare,
     company-wide alerts, a quarter's scorecard for all provinces, a one-month rebuild, and RSS.
@@ -73,11 +73,13 @@ func benchIngest(ctx context.Context, a *app, fs *flag.FlagSet, args []string) e
 func benchKPI(ctx context.Context, a *app, fs *flag.FlagSet, args []string) error {
 	cfg := aggbench.DefaultConfig()
 	load := fs.Bool("load", false, "load the national data set first (minutes at scale 1)")
+	db := fs.String("database", "csat_bench", "the ClickHouse database of the data set (never your production one)")
 	fs.Float64Var(&cfg.Scale, "scale", 1, "event counts relative to the national data set")
 	fs.IntVar(&cfg.Runs, "runs", cfg.Runs, "timed repetitions of each operation")
 	if err := fs.Parse(args); err != nil {
 		return usagef("%v", err)
 	}
+	a.cfg.ClickHouse.Database = *db
 	_, cat, err := a.cfg.decoder()
 	if err != nil {
 		return err
