@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"sort"
+	"strings"
 
 	"golang.org/x/sync/errgroup"
 
@@ -38,10 +39,17 @@ func (e *Engine) Card(ctx context.Context, branch string, m schema.Month) (kpi.C
 	if err != nil {
 		return kpi.Card{}, err
 	}
-	var vers map[familyMonth]uint64
+	var (
+		vers map[familyMonth]uint64
+		key  string
+	)
 	if e.asOf.IsZero() {
 		if vers, err = e.committed(ctx, months); err != nil {
 			return kpi.Card{}, err
+		}
+		key = cardKey(branch, m, vers)
+		if c, ok := e.cachedCard(key); ok {
+			return c, nil
 		}
 	}
 	var (
@@ -81,13 +89,49 @@ func (e *Engine) Card(ctx context.Context, branch string, m schema.Month) (kpi.C
 			return kpi.Card{}, errVersionsChanged
 		}
 		vers = after
+		key = cardKey(branch, m, vers)
 	}
 	c := kpi.ComputeCard(e.cfg, e.cat, branch, m, md.lookup(m, branch), md.lookup(m.Prev(), branch))
 	if smooth {
 		c.ApplySmoothed(smoothOf(e.cfg, e.cat, fd[m], branch))
 	}
 	kpi.ComputeDrivers(e.cfg, e.cat, &c, db, from, m, cm)
+	if key != "" {
+		e.cacheCard(key, c)
+	}
 	return c, nil
+}
+
+// maxCachedCards bounds the card cache (a card is a few kB; the cache is emptied when full).
+const maxCachedCards = 20000
+
+// cardKey identifies a card computed from one set of committed versions: every figure on it
+// (the branch's, its siblings' for the small-area estimates, the driver months') comes from the
+// versions in vers, so a recompute of any of them changes the key.
+func cardKey(branch string, m schema.Month, vers map[familyMonth]uint64) string {
+	parts := make([]string, 0, len(vers))
+	for fm, v := range vers {
+		parts = append(parts, fmt.Sprintf("%s/%d:%d", fm.family, fm.month, v))
+	}
+	sort.Strings(parts)
+	return branch + "|" + m.String() + "|" + strings.Join(parts, ",")
+}
+
+// cachedCard returns the card cached under key. Cards are shared: callers must not modify them.
+func (e *Engine) cachedCard(key string) (kpi.Card, bool) {
+	e.st.cmu.Lock()
+	defer e.st.cmu.Unlock()
+	c, ok := e.st.cards[key]
+	return c, ok
+}
+
+func (e *Engine) cacheCard(key string, c kpi.Card) {
+	e.st.cmu.Lock()
+	defer e.st.cmu.Unlock()
+	if e.st.cards == nil || len(e.st.cards) >= maxCachedCards {
+		e.st.cards = make(map[string]kpi.Card)
+	}
+	e.st.cards[key] = c
 }
 
 // TrendPoint is one month of a trend: the metric's value, moe95, n (null for metrics without
