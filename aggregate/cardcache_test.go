@@ -52,3 +52,39 @@ func TestCardCacheFollowsRecomputes(t *testing.T) {
 		t.Fatalf("card JSON: %v %v", err, js["branch"])
 	}
 }
+
+// TestCompareCacheFollowsRecomputes is TestCardCacheFollowsRecomputes for Compare.
+func TestCompareCacheFollowsRecomputes(t *testing.T) {
+	conn, _ := chtest.New(t)
+	ctx := context.Background()
+	phase1(t, conn)
+	if err := newProjector(conn).Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	eng := newEngine(t, conn)
+	first, err := eng.Compare(ctx, "GD", oct, "csi")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again, err := eng.Compare(ctx, "GD", oct, "csi"); err != nil || dump(again) != dump(first) {
+		t.Fatalf("the same comparison twice differs (%v):\n%s\n%s", err, dump(first), dump(again))
+	}
+	phase2(t, conn)
+	if err := newProjector(conn).Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	after, err := eng.Compare(ctx, "GD", oct, "csi")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fresh, err := newEngine(t, conn).Compare(ctx, "GD", oct, "csi")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dump(after) != dump(fresh) {
+		t.Fatalf("after a recompute the engine served a stale comparison:\n got %s\nwant %s", dump(after), dump(fresh))
+	}
+	if dump(after) == dump(first) {
+		t.Fatal("phase 2 changed nothing in the comparison: the test would not see a stale cache")
+	}
+}

@@ -38,8 +38,9 @@ type engineState struct {
 	known   map[string]bool // branches in the projections (see knownSet)
 	knownAt time.Time
 
-	cmu   sync.Mutex
-	cards map[string]kpi.Card // computed cards by branch, month and committed versions (live path only)
+	cmu      sync.Mutex
+	cards    map[string]kpi.Card   // computed cards by branch, month and committed versions (live path only)
+	compares map[string]Comparison // comparisons likewise
 
 	amu    sync.Mutex
 	alerts map[schema.Month]cachedAlerts // company-wide evaluations by month (live path only)

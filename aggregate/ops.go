@@ -125,6 +125,23 @@ func (e *Engine) cachedCard(key string) (kpi.Card, bool) {
 	return c, ok
 }
 
+// cachedCompare returns the comparison cached under key (shared: callers must not modify it).
+func (e *Engine) cachedCompare(key string) (Comparison, bool) {
+	e.st.cmu.Lock()
+	defer e.st.cmu.Unlock()
+	c, ok := e.st.compares[key]
+	return c, ok
+}
+
+func (e *Engine) cacheCompare(key string, c Comparison) {
+	e.st.cmu.Lock()
+	defer e.st.cmu.Unlock()
+	if e.st.compares == nil || len(e.st.compares) >= maxCachedCards {
+		e.st.compares = make(map[string]Comparison)
+	}
+	e.st.compares[key] = c
+}
+
 func (e *Engine) cacheCard(key string, c kpi.Card) {
 	e.st.cmu.Lock()
 	defer e.st.cmu.Unlock()
@@ -237,7 +254,7 @@ type Comparison struct {
 // is reportable, by value; then those with a value that is not reportable (n below
 // CSAT_MIN_SAMPLE), by value; then those with no value, by branch id. Ties go to the smaller
 // branch id. Change is the value minus that of m−1, whether or not either is reportable.
-func (e *Engine) Compare(ctx context.Context, parent string, m schema.Month, metric string) (Comparison, error) {
+func (e *Engine) Compare(ctx context.Context, parent string, m schema.Month, metric string) (c Comparison, err error) {
 	met, err := e.metric(metric)
 	if err != nil {
 		return Comparison{}, err
@@ -248,15 +265,35 @@ func (e *Engine) Compare(ctx context.Context, parent string, m schema.Month, met
 	if err := checkMonth("month", m); err != nil {
 		return Comparison{}, err
 	}
-	md, err := e.load(ctx, selector{kind: selChildren, id: parent}, []schema.Month{m.Add(-2), m.Prev(), m})
+	months := []schema.Month{m.Add(-2), m.Prev(), m}
+	var key string
+	if e.asOf.IsZero() {
+		vers, err := e.committed(ctx, months)
+		if err != nil {
+			return Comparison{}, err
+		}
+		key = cardKey(parent+"|"+met.String(), m, vers)
+		if c, ok := e.cachedCompare(key); ok {
+			return c, nil
+		}
+	}
+	md, vers, err := e.loadVersions(ctx, selector{kind: selChildren, id: parent}, months)
 	if err != nil {
 		return Comparison{}, err
+	}
+	if key != "" {
+		key = cardKey(parent+"|"+met.String(), m, vers)
+		defer func() {
+			if err == nil {
+				e.cacheCompare(key, c)
+			}
+		}()
 	}
 	kids, err := e.children(ctx, parent, md)
 	if err != nil {
 		return Comparison{}, err
 	}
-	c := Comparison{Parent: parent, Month: m, Metric: met.String(), Children: make([]Ranked, 0, len(kids))}
+	c = Comparison{Parent: parent, Month: m, Metric: met.String(), Children: make([]Ranked, 0, len(kids))}
 	for _, b := range kids {
 		cur := kpi.ComputeCard(e.cfg, e.cat, b, m, md.lookup(m, b), md.lookup(m.Prev(), b))
 		prev := kpi.ComputeCard(e.cfg, e.cat, b, m.Prev(), md.lookup(m.Prev(), b), md.lookup(m.Add(-2), b))
