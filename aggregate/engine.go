@@ -1,6 +1,8 @@
 package aggregate
 
 import (
+	"golang.org/x/sync/singleflight"
+
 	"context"
 	"errors"
 	"fmt"
@@ -38,6 +40,7 @@ type engineState struct {
 	known   map[string]bool // branches in the projections (see knownSet)
 	knownAt time.Time
 
+	flight   singleflight.Group // one computation per cache key at a time
 	cmu      sync.Mutex
 	cards    map[string]kpi.Card   // computed cards by branch, month and committed versions (live path only)
 	compares map[string]Comparison // comparisons likewise

@@ -51,7 +51,21 @@ func (e *Engine) Card(ctx context.Context, branch string, m schema.Month) (kpi.C
 		if c, ok := e.cachedCard(key); ok {
 			return c, nil
 		}
+		// Concurrent requests for the same card wait for one computation.
+		v, err, _ := e.st.flight.Do(key, func() (any, error) {
+			return e.computeCard(ctx, branch, m, db, from, driverMonths, months, fam, smooth, vers, key)
+		})
+		if err != nil {
+			return kpi.Card{}, err
+		}
+		return v.(kpi.Card), nil
 	}
+	return e.computeCard(ctx, branch, m, db, from, driverMonths, months, fam, smooth, vers, key)
+}
+
+// computeCard reads and computes the card of Card (vers and key empty for an AsOf engine).
+func (e *Engine) computeCard(ctx context.Context, branch string, m schema.Month, db string, from schema.Month,
+	driverMonths, months []schema.Month, fam selector, smooth bool, vers map[familyMonth]uint64, key string) (kpi.Card, error) {
 	var (
 		md, fd monthData
 		cm     stat.CrossMoments
@@ -254,7 +268,7 @@ type Comparison struct {
 // is reportable, by value; then those with a value that is not reportable (n below
 // CSAT_MIN_SAMPLE), by value; then those with no value, by branch id. Ties go to the smaller
 // branch id. Change is the value minus that of m−1, whether or not either is reportable.
-func (e *Engine) Compare(ctx context.Context, parent string, m schema.Month, metric string) (c Comparison, err error) {
+func (e *Engine) Compare(ctx context.Context, parent string, m schema.Month, metric string) (Comparison, error) {
 	met, err := e.metric(metric)
 	if err != nil {
 		return Comparison{}, err
@@ -276,7 +290,20 @@ func (e *Engine) Compare(ctx context.Context, parent string, m schema.Month, met
 		if c, ok := e.cachedCompare(key); ok {
 			return c, nil
 		}
+		v, err, _ := e.st.flight.Do("compare|"+key, func() (any, error) {
+			return e.computeCompare(ctx, parent, m, met, months, key)
+		})
+		if err != nil {
+			return Comparison{}, err
+		}
+		return v.(Comparison), nil
 	}
+	return e.computeCompare(ctx, parent, m, met, months, key)
+}
+
+// computeCompare reads and ranks the comparison of Compare (key empty for an AsOf engine).
+func (e *Engine) computeCompare(ctx context.Context, parent string, m schema.Month, met kpi.Metric, months []schema.Month, key string) (c Comparison, err error) {
+
 	md, vers, err := e.loadVersions(ctx, selector{kind: selChildren, id: parent}, months)
 	if err != nil {
 		return Comparison{}, err
