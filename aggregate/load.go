@@ -117,6 +117,17 @@ func (e *Engine) committed(ctx context.Context, months []schema.Month) (map[fami
 	}
 	q := fmt.Sprintf("SELECT family, month, max(version) FROM kpi_versions WHERE month IN (%s) GROUP BY family, month",
 		strings.Join(ms, ", "))
+	// Concurrent requests that need the same versions share one query: under load every
+	// request asks for them, and the connection pool is small. A request may so see the result of
+	// a query that started just before it did — versions at most one query old.
+	v, err, _ := e.st.flight.Do(q, func() (any, error) { return e.queryCommitted(ctx, q) })
+	if err != nil {
+		return nil, err
+	}
+	return maps.Clone(v.(map[familyMonth]uint64)), nil
+}
+
+func (e *Engine) queryCommitted(ctx context.Context, q string) (map[familyMonth]uint64, error) {
 	rows, err := e.conn.Query(ctx, q)
 	if err != nil {
 		return nil, fmt.Errorf("read kpi_versions: %w", err)
