@@ -138,10 +138,14 @@ func (e *Engine) knownSet(ctx context.Context) (map[string]bool, error) {
 	for _, f := range Families() {
 		parts = append(parts, "SELECT DISTINCT branch_id FROM "+f.projTable())
 	}
-	known, err := e.queryBranches(ctx, "SELECT DISTINCT branch_id FROM ("+joinUnion(parts)+")")
+	// When the cached set expires under load, one query reloads it for every waiting request.
+	v, err, _ := e.st.flight.Do("known-branches", func() (any, error) {
+		return e.queryBranches(ctx, "SELECT DISTINCT branch_id FROM ("+joinUnion(parts)+")")
+	})
 	if err != nil {
 		return nil, err
 	}
+	known = v.(map[string]bool)
 	e.st.bmu.Lock()
 	e.st.known, e.st.knownAt = known, e.now()
 	e.st.bmu.Unlock()
