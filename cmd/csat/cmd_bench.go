@@ -17,7 +17,7 @@ import (
 func init() {
 	register(&command{
 		name:    "bench",
-		args:    "ingest|kpi|alerts [flags]",
+		args:    "ingest|kpi|alerts|api [flags]",
 		summary: "benchmarks that print figures: ingest throughput, KPI query latency, alert calibration",
 		details: `csat bench ingest [--events N] [--partitions P] [--no-engine]
     Loads N events (the realistic mix, ~300 bytes) into Kafka, then measures in one run: the
@@ -30,6 +30,10 @@ csat bench kpi [--load] [--scale X] [--runs N] [--database csat_bench]
     provinces, ~3,000 counties, 24 months, 2M survey responses, 50M ratings at scale 1) and
     rebuilds the projections; then prints p50/p95 of the KPI card at every level, compare,
     company-wide alerts, a quarter's scorecard for all provinces, a one-month rebuild, and RSS.
+
+csat bench api --month M [--url U] [--clients 100] [--duration 20s] [--token T]
+    Loads a running csat serve with concurrent clients (KPI cards of random known branches,
+    compare of the provinces) and prints p50/p95/p99 per endpoint.
 
 csat bench alerts [--seed S] [--series N]
     The simulation study of the alert rules: false significant alerts on null data and power
@@ -50,8 +54,10 @@ csat bench alerts [--seed S] [--series N]
 					return benchKPI(ctx, a, sub, args[1:])
 				case "alerts":
 					return benchAlerts(a, sub, args[1:])
+				case "api":
+					return benchAPI(ctx, a, sub, args[1:])
 				}
-				return usagef("unknown benchmark %q: want ingest, kpi or alerts", args[0])
+				return usagef("unknown benchmark %q: want ingest, kpi, alerts or api", args[0])
 			}
 		},
 	})
