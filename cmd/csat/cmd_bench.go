@@ -86,7 +86,7 @@ func benchKPI(ctx context.Context, a *app, fs *flag.FlagSet, args []string) erro
 		return usagef("%v", err)
 	}
 	a.cfg.ClickHouse.Database = *db
-	_, cat, err := a.cfg.decoder()
+	cat, err := a.cfg.Schema.Catalog()
 	if err != nil {
 		return err
 	}
@@ -115,7 +115,7 @@ func benchKPI(ctx context.Context, a *app, fs *flag.FlagSet, args []string) erro
 			return err
 		}
 	}
-	eng, _, err := newEngine(a, conn)
+	eng, _, _, err := newEngine(a, conn)
 	if err != nil {
 		return err
 	}

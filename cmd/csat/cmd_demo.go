@@ -175,7 +175,7 @@ func runDemo(ctx context.Context, a *app, o demoOptions) error {
 	if o.exit {
 		return nil
 	}
-	return serveAPI(ctx, a, conn, eng, names, reg, func(ln net.Listener) {
+	return serveAPI(ctx, a, conn, eng, cat, names, reg, func(ln net.Listener) {
 		fmt.Fprintf(out, "\n▸ dashboard: http://%s/   API: http://%s/api/v1/   (Ctrl-C to stop)\n", ln.Addr(), ln.Addr())
 	})
 }

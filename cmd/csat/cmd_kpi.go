@@ -24,11 +24,7 @@ func readOp(ctx context.Context, a *app, asJSON bool, op func(ctx context.Contex
 		return err
 	}
 	defer conn.Close()
-	eng, _, err := newEngine(a, conn)
-	if err != nil {
-		return err
-	}
-	_, cat, err := a.cfg.decoder()
+	eng, cat, _, err := newEngine(a, conn)
 	if err != nil {
 		return err
 	}

@@ -115,7 +115,7 @@ any row is bad.`,
 				if *mapping == "" {
 					return usagef("--mapping is required")
 				}
-				_, cat, err := a.cfg.decoder()
+				cat, err := a.cfg.Schema.Catalog()
 				if err != nil {
 					return err
 				}

@@ -35,11 +35,11 @@ scope covers the branch asked for. Applies missing migrations at start.`,
 					return err
 				}
 				defer conn.Close()
-				eng, names, err := newEngine(a, conn)
+				eng, cat, names, err := newEngine(a, conn)
 				if err != nil {
 					return err
 				}
-				return serveAPI(ctx, a, conn, eng, names, newRegistry(), func(ln net.Listener) {
+				return serveAPI(ctx, a, conn, eng, cat, names, newRegistry(), func(ln net.Listener) {
 					a.log.Info("serving", "addr", ln.Addr().String())
 				})
 			}
@@ -47,31 +47,32 @@ scope covers the branch asked for. Applies missing migrations at start.`,
 	})
 }
 
-// newEngine builds the read side's engine and loads the branch names file, if any.
-func newEngine(a *app, conn driver.Conn) (*aggregate.Engine, map[string]string, error) {
-	_, cat, err := a.cfg.decoder()
+// newEngine builds the read side's engine over the configured catalog (which it returns too) and
+// loads the branch names file, if any.
+func newEngine(a *app, conn driver.Conn) (*aggregate.Engine, schema.Catalog, map[string]string, error) {
+	cat, err := a.cfg.Schema.Catalog()
 	if err != nil {
-		return nil, nil, err
+		return nil, cat, nil, err
 	}
 	sc, err := a.cfg.scorecard(cat)
 	if err != nil {
-		return nil, nil, err
+		return nil, cat, nil, err
 	}
 	names := map[string]string{}
 	if a.cfg.BranchNamesFile != "" {
 		b, err := os.ReadFile(a.cfg.BranchNamesFile)
 		if err != nil {
-			return nil, nil, fmt.Errorf("CSAT_BRANCH_NAMES_FILE: %w", err)
+			return nil, cat, nil, fmt.Errorf("CSAT_BRANCH_NAMES_FILE: %w", err)
 		}
 		if err := yaml.Unmarshal(b, &names); err != nil {
-			return nil, nil, fmt.Errorf("CSAT_BRANCH_NAMES_FILE %s: want a YAML map of branch id to name: %w", a.cfg.BranchNamesFile, err)
+			return nil, cat, nil, fmt.Errorf("CSAT_BRANCH_NAMES_FILE %s: want a YAML map of branch id to name: %w", a.cfg.BranchNamesFile, err)
 		}
 	}
-	return aggregate.NewEngine(conn, a.cfg.KPI, cat, sc, a.log), names, nil
+	return aggregate.NewEngine(conn, a.cfg.KPI, cat, sc, a.log), cat, names, nil
 }
 
 // serveAPI runs the HTTP server over eng until ctx ends; listening is called once it listens.
-func serveAPI(ctx context.Context, a *app, conn driver.Conn, eng *aggregate.Engine, names map[string]string,
+func serveAPI(ctx context.Context, a *app, conn driver.Conn, eng *aggregate.Engine, cat schema.Catalog, names map[string]string,
 	reg *prometheus.Registry, listening func(net.Listener)) error {
 	cfg := a.cfg.API
 	cfg.Addr = a.cfg.HTTPAddr
@@ -80,10 +81,6 @@ func serveAPI(ctx context.Context, a *app, conn driver.Conn, eng *aggregate.Engi
 		return err
 	}
 	cfg.Location = loc
-	_, cat, err := a.cfg.decoder()
-	if err != nil {
-		return err
-	}
 	rd := reader{eng: eng, names: names, cfg: a.cfg.KPI, cat: cat}
 	srv, err := api.New(cfg, rd, a.log, reg, clickhouseReady(a, conn))
 	if err != nil {

@@ -35,7 +35,7 @@ func newRegistry() *prometheus.Registry {
 
 // newProjector builds the projector of the configured catalog and SLA.
 func newProjector(a *app, conn driver.Conn, reg prometheus.Registerer) (*aggregate.Projector, error) {
-	_, cat, err := a.cfg.decoder()
+	cat, err := a.cfg.Schema.Catalog()
 	if err != nil {
 		return nil, err
 	}
