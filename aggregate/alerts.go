@@ -1,7 +1,9 @@
 package aggregate
 
 import (
+	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"runtime"
@@ -21,8 +23,12 @@ const alertLookback = 6
 // cacheMonths bounds the months kept by each of the engine's alert caches.
 const cacheMonths = 36
 
-// alertChunkMonths is the number of months a company-wide alert evaluation reads at once.
-const alertChunkMonths = 3
+// alertChunkMonths is the number of months a company-wide alert evaluation reads at once, and
+// alertLoaders the number of chunks read concurrently.
+const (
+	alertChunkMonths = 1
+	alertLoaders     = 2
+)
 
 // AlertList is the JSON of `csat alerts` (SPEC §4): {"month": M, "alerts": [...]}.
 type AlertList struct {
@@ -143,8 +149,9 @@ func (e *Engine) companyAlerts(ctx context.Context, m schema.Month) ([]kpi.Alert
 		n := min(alertChunkMonths, len(rest))
 		chunks, rest = append(chunks, rest[:n]), rest[n:]
 	}
-	// The next chunk is read while the current one is turned into points (reading and card
-	// computation take about as long each).
+	// Chunks are read by alertLoaders goroutines while the chunks already read are turned into
+	// points: decoding a chunk in the client takes about as long as its cards, and one query is
+	// decoded by one goroutine.
 	type loaded struct {
 		chunk []schema.Month
 		md    monthData
@@ -152,24 +159,41 @@ func (e *Engine) companyAlerts(ctx context.Context, m schema.Month) ([]kpi.Alert
 	}
 	lctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	results := make(chan loaded, 1)
-	var lerr error
+	results := make(chan loaded)
+	todo := make(chan []schema.Month, len(chunks))
+	for _, c := range chunks {
+		todo <- c
+	}
+	close(todo)
+	var (
+		lerr  error
+		lonce sync.Once
+		lwg   sync.WaitGroup
+	)
+	for range min(alertLoaders, len(chunks)) {
+		lwg.Go(func() {
+			for chunk := range todo {
+				md, cv, err := e.loadVersions(lctx, selector{kind: selSubtree, id: schema.Root}, chunk)
+				if err != nil {
+					lonce.Do(func() { lerr = err })
+					cancel()
+					return
+				}
+				select {
+				case results <- loaded{chunk, md, cv}:
+				case <-lctx.Done():
+					return
+				}
+			}
+		})
+	}
 	go func() {
-		defer close(results)
-		for _, chunk := range chunks {
-			md, cv, err := e.loadVersions(lctx, selector{kind: selSubtree, id: schema.Root}, chunk)
-			if err != nil {
-				lerr = err
-				return
-			}
-			select {
-			case results <- loaded{chunk, md, cv}:
-			case <-lctx.Done():
-				return
-			}
-		}
+		lwg.Wait()
+		close(results)
 	}()
+	got := 0
 	for l := range results {
+		got++
 		maps.Copy(vers, l.vers)
 		for _, mo := range l.chunk {
 			cards := e.monthCards(l.md, mo)
@@ -183,8 +207,11 @@ func (e *Engine) companyAlerts(ctx context.Context, m schema.Month) ([]kpi.Alert
 			}
 		}
 	}
-	if lerr != nil { // read after results is closed: the loader has returned
+	if lerr != nil { // read after results is closed: every loader has returned
 		return nil, lerr
+	}
+	if got != len(chunks) { // a loader stopped on a cancelled ctx between two reads
+		return nil, cmp.Or(ctx.Err(), errors.New("company-wide alerts: months left unread"))
 	}
 	if live {
 		e.st.amu.Lock()
@@ -240,8 +267,11 @@ func (e *Engine) companyAlerts(ctx context.Context, m schema.Month) ([]kpi.Alert
 }
 
 // evict keeps at most cacheMonths entries: those nearest to m.
-func evict[V any](c map[schema.Month]V, m schema.Month) {
-	for len(c) > cacheMonths {
+func evict[V any](c map[schema.Month]V, m schema.Month) { evictN(c, m, cacheMonths) }
+
+// evictN keeps at most n entries: those nearest to m.
+func evictN[V any](c map[schema.Month]V, m schema.Month, n int) {
+	for len(c) > n {
 		var far schema.Month
 		dist := -1
 		for mo := range c {

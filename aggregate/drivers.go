@@ -20,8 +20,9 @@ func driverBranch(branch string, level int) string {
 	return schema.Root
 }
 
-// driverMoments sums the own carrier's cross moments of branch over months, at the committed
-// versions vers (or as of e.asOf). Rows computed with another item catalog (their items differ
+// driverMoments sums the own carrier's cross moments of branch over months, in month order (so
+// that the sum is the same float as allDriverMoments'), at the committed versions vers (or as of
+// e.asOf). Rows computed with another item catalog (their items differ
 // from the configured codes) are skipped: `csat rebuild` recomputes them.
 func (e *Engine) driverMoments(ctx context.Context, branch string, months []schema.Month, vers map[familyMonth]uint64) (stat.CrossMoments, error) {
 	codes := e.cat.Codes()
@@ -40,7 +41,7 @@ func (e *Engine) driverMoments(ctx context.Context, branch string, months []sche
 		}
 		src = u
 	}
-	q := fmt.Sprintf("SELECT items, n, sw, swx, swxx, swy, swxy, swy2 FROM %s WHERE %sbranch_id = %s AND carrier = %s",
+	q := fmt.Sprintf("SELECT items, n, sw, swx, swxx, swy, swxy, swy2 FROM %s WHERE %sbranch_id = %s AND carrier = %s ORDER BY month",
 		src, where, quote(branch), quote(e.cfg.OwnCarrier))
 	rows, err := e.conn.Query(ctx, q)
 	if err != nil {

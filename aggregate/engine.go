@@ -48,6 +48,9 @@ type engineState struct {
 	amu    sync.Mutex
 	alerts map[schema.Month]cachedAlerts // company-wide evaluations by month (live path only)
 	points map[schema.Month]cachedPoints // alert points by month (live path only)
+
+	wmu  sync.Mutex
+	warm map[schema.Month]*warmMonth // every card of a month (Warm; live path only)
 }
 
 // NewEngine returns an engine. sc may be nil: scorecards, the metric "score" and below_base
@@ -58,6 +61,15 @@ func NewEngine(conn driver.Conn, cfg kpi.Config, cat schema.Catalog, sc *kpi.Sco
 	}
 	return &Engine{conn: conn, cfg: cfg, cat: cat, sc: sc, log: logger.With("component", "engine"), now: time.Now,
 		st: &engineState{}}
+}
+
+// Cold returns an engine over the same connection and configuration with empty caches: what a
+// newly started process has. Benchmarks use it to time first calls.
+func (e *Engine) Cold() *Engine {
+	c := *e
+	c.asOf = time.Time{}
+	c.st = &engineState{}
+	return &c
 }
 
 // Branch is one node of the known hierarchy.

@@ -26,12 +26,7 @@ func (e *Engine) Card(ctx context.Context, branch string, m schema.Month) (kpi.C
 		return kpi.Card{}, err
 	}
 	db := driverBranch(branch, e.cfg.DriverLevel)
-	from := m.Add(-(e.cfg.DriverMonths - 1))
-	driverMonths := schema.Months(from, m)
-	months := driverMonths
-	if m.Prev() < from {
-		months = append([]schema.Month{m.Prev()}, months...)
-	}
+	from, driverMonths, months := e.cardMonths(m)
 	// The branch's own statistics (m−1, m), its parent's and siblings' survey statistics (m, for
 	// the small-area estimates) and the driver moments, read concurrently from one set of
 	// committed versions, re-read when a recompute committed meanwhile (see load).
@@ -49,6 +44,9 @@ func (e *Engine) Card(ctx context.Context, branch string, m schema.Month) (kpi.C
 		}
 		key = cardKey(branch, m, vers)
 		if c, ok := e.cachedCard(key); ok {
+			return c, nil
+		}
+		if c, ok := e.warmCard(branch, m, vers); ok {
 			return c, nil
 		}
 		// Concurrent requests for the same card wait for one computation.

@@ -33,14 +33,26 @@ type Config struct {
 	// MetricsRefresh is how often the KPI gauges are recomputed from the Reader (a Go duration).
 	// Default 60s; at least 1s.
 	MetricsRefresh time.Duration `env:"CSAT_METRICS_REFRESH" envDefault:"60s"`
+	// WarmMonths is the number of latest months (the latest month with projections, and the
+	// ones before it) whose every card serve keeps computed in memory, so that a card request
+	// is answered without ClickHouse computing it; 0 turns it off. Default 2.
+	WarmMonths int `env:"CSAT_API_WARM_MONTHS" envDefault:"2"`
+	// WarmInterval is how often the warm months are checked against the committed projections
+	// (one small query) and recomputed when a recompute changed them (about 1 s of CPU per month
+	// at the national scale). Default 10s; at least 1s.
+	WarmInterval time.Duration `env:"CSAT_API_WARM_INTERVAL" envDefault:"10s"`
 	// ShutdownTimeout bounds the graceful shutdown of in-flight requests. Default 10s.
 	ShutdownTimeout time.Duration `env:"-"`
 }
 
+// maxWarmMonths is the largest CSAT_API_WARM_MONTHS (aggregate keeps at most four warm months).
+const maxWarmMonths = 4
+
 // DefaultConfig returns the defaults, as env.Parse gives them with an empty environment, with
 // Addr 127.0.0.1:8080.
 func DefaultConfig() Config {
-	return Config{Addr: "127.0.0.1:8080", MetricsBranchLevel: 2, MetricsRefresh: 60 * time.Second, ShutdownTimeout: 10 * time.Second}
+	return Config{Addr: "127.0.0.1:8080", MetricsBranchLevel: 2, MetricsRefresh: 60 * time.Second, WarmMonths: 2,
+		WarmInterval: 10 * time.Second, ShutdownTimeout: 10 * time.Second}
 }
 
 // Validate checks every field and names the environment variable of each bad one.
@@ -54,6 +66,12 @@ func (c Config) Validate() error {
 	}
 	if c.MetricsRefresh < time.Second {
 		errs = append(errs, fmt.Errorf("CSAT_METRICS_REFRESH %s: want at least 1s", c.MetricsRefresh))
+	}
+	if c.WarmMonths < 0 || c.WarmMonths > maxWarmMonths {
+		errs = append(errs, fmt.Errorf("CSAT_API_WARM_MONTHS %d: want 0 (off) to %d", c.WarmMonths, maxWarmMonths))
+	}
+	if c.WarmInterval < time.Second {
+		errs = append(errs, fmt.Errorf("CSAT_API_WARM_INTERVAL %s: want at least 1s", c.WarmInterval))
 	}
 	return errors.Join(errs...)
 }

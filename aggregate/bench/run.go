@@ -60,7 +60,13 @@ func Run(ctx context.Context, engine *aggregate.Engine, cfg Config, out io.Write
 		{"card ALL", cfg.Runs, targetCard, func() error { _, err := engine.Card(ctx, schema.Root, m); return err }},
 		{"compare cities of " + province, cfg.Runs, targetCompare, func() error { _, err := engine.Compare(ctx, province, m, "csi"); return err }},
 		{"compare 31 provinces", cfg.Runs, targetCompare, func() error { _, err := engine.Compare(ctx, schema.Root, m, "csi"); return err }},
-		{"alerts company-wide", max(3, cfg.Runs/4), targetAlerts, func() error { _, err := engine.Alerts(ctx, schema.Root, m); return err }},
+		// Cold: every run on an engine with empty caches (a new process's first call); cached:
+		// the same engine again, nothing recomputed since.
+		{"alerts company-wide, cold", max(3, cfg.Runs/4), targetAlerts, func() error {
+			_, err := engine.Cold().Alerts(ctx, schema.Root, m)
+			return err
+		}},
+		{"alerts company-wide, cached", max(3, cfg.Runs/4), targetAlerts, func() error { _, err := engine.Alerts(ctx, schema.Root, m); return err }},
 		{"scorecard " + quarter + " all provinces", max(3, cfg.Runs/4), 0, func() error {
 			_, err := engine.ChildScorecards(ctx, schema.Root, quarter)
 			return err

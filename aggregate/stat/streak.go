@@ -1,6 +1,9 @@
 package stat
 
-import "math"
+import (
+	"math"
+	"sync"
+)
 
 // StreakPValue is a selection-aware one-sided p-value for a decline streak: the probability,
 // when nothing truly changed, that a series which has just fallen streak months in a row shows
@@ -25,8 +28,8 @@ import "math"
 //
 // For streak = 1, not preceded, this is the two-sided normal p-value 2(1 − Φ(z)): a fall of one
 // month is just as surprising as a rise. The integrals are computed by Simpson's rule on
-// [−10, 10] with differences of powers formed without cancellation, so p is accurate to about
-// 1e-10 absolute. It returns NaN when z is NaN or streak < 1, and 1 when z ≤ 0.
+// [−10, 10] (800 intervals, the terms free of z tabulated once) with differences of powers
+// formed without cancellation, so p is accurate to about 1e-10 absolute. It returns NaN when z is NaN or streak < 1, and 1 when z ≤ 0.
 func StreakPValue(z float64, streak int, preceded bool) float64 {
 	if math.IsNaN(z) || streak < 1 {
 		return math.NaN()
@@ -36,32 +39,83 @@ func StreakPValue(z float64, streak int, preceded bool) float64 {
 	}
 	n := streak + 1
 	w := math.Sqrt2 * z
-	f := func(a float64) float64 {
-		A := normCDF(a)
-		x := 1 - A            // (1 − A)
-		y := normCDF(a+w) - A // (U − A)
-		d := normSF(a + w)    // x − y = 1 − U, without cancellation
+	g := streakGrid()
+	pw := make([]float64, n+1) // scratch for diffPow
+	var s float64
+	for i, a := range g.a {
+		A, x := g.cdf[i], g.sf[i] // Φ(a), 1 − Φ(a)
+		// U = Φ(a+w) and d = 1 − U, each from one erfc on the side where it does not cancel.
+		var U, d float64
+		if b := a + w; b >= 0 {
+			d = normSF(b)
+			U = 1 - d
+		} else {
+			U = normCDF(b)
+			d = 1 - U
+		}
+		y := U - A // (U − A); x − y = 1 − U = d, without cancellation
 		if y < 0 {
 			y = 0
 		}
+		var f float64
 		if !preceded {
-			return float64(n) * normPDF(a) * diffPow(x, y, d, n-1)
+			f = float64(n) * g.pdf[i] * diffPow(x, y, d, n-1, pw)
+		} else {
+			h := diffPow(x, y, d, n, pw)/float64(n) + A*diffPow(x, y, d, n-1, pw)/float64(n-1)
+			f = float64(n*(n-1)) * g.pdf[i] * h
 		}
-		g := diffPow(x, y, d, n)/float64(n) + A*diffPow(x, y, d, n-1)/float64(n-1)
-		return float64(n*(n-1)) * normPDF(a) * g
+		s += g.w[i] * f
 	}
-	p := simpson(f, -10, 10, 4000)
+	p := s * g.h / 3
 	if preceded {
 		p /= float64(n) / float64(n+1)
 	}
 	return math.Min(1, math.Max(0, p))
 }
 
-// diffPow returns xᵏ − yᵏ = (x − y)·Σᵢ xⁱ yᵏ⁻¹⁻ⁱ with d = x − y given exactly.
-func diffPow(x, y, d float64, k int) float64 {
+// grid is the Simpson grid of StreakPValue on [−10, 10] with 800 intervals (h = 0.025: the
+// integrands are smooth and vanish at both ends, and against 4,000 intervals the result moves by
+// less than 1e-14 over streaks 1–12 and z in (0, 12]; TestStreakPValueMatchesReference), and the values on
+// it that do not depend on z: φ(a), Φ(a), 1 − Φ(a) and the Simpson weights (1, 4, 2, …, 4, 1).
+type grid struct {
+	h                  float64
+	a, pdf, cdf, sf, w []float64
+}
+
+var streakGrid = sync.OnceValue(func() *grid {
+	const lo, hi, k = -10.0, 10.0, 800
+	g := &grid{h: (hi - lo) / k}
+	for i := 0; i <= k; i++ {
+		a := lo + float64(i)*g.h
+		c := 2.0
+		switch {
+		case i == 0 || i == k:
+			c = 1
+		case i%2 == 1:
+			c = 4
+		}
+		g.a = append(g.a, a)
+		g.pdf = append(g.pdf, normPDF(a))
+		g.cdf = append(g.cdf, normCDF(a))
+		g.sf = append(g.sf, normSF(a))
+		g.w = append(g.w, c)
+	}
+	return g
+})
+
+// diffPow returns xᵏ − yᵏ = (x − y)·Σᵢ xⁱ yᵏ⁻¹⁻ⁱ with d = x − y given exactly; pw is scratch of
+// at least k elements.
+func diffPow(x, y, d float64, k int, pw []float64) float64 {
+	yp := 1.0
+	for j := 0; j < k; j++ { // pw[j] = yʲ
+		pw[j] = yp
+		yp *= y
+	}
 	var s float64
+	xp := 1.0
 	for i := 0; i < k; i++ {
-		s += math.Pow(x, float64(i)) * math.Pow(y, float64(k-1-i))
+		s += xp * pw[k-1-i]
+		xp *= x
 	}
 	return d * s
 }
@@ -69,17 +123,3 @@ func diffPow(x, y, d float64, k int) float64 {
 func normPDF(x float64) float64 { return math.Exp(-x*x/2) / math.Sqrt(2*math.Pi) }
 func normCDF(x float64) float64 { return math.Erfc(-x/math.Sqrt2) / 2 }
 func normSF(x float64) float64  { return math.Erfc(x/math.Sqrt2) / 2 }
-
-// simpson integrates f over [a, b] with k (even) intervals.
-func simpson(f func(float64) float64, a, b float64, k int) float64 {
-	h := (b - a) / float64(k)
-	s := f(a) + f(b)
-	for i := 1; i < k; i++ {
-		c := 2.0
-		if i%2 == 1 {
-			c = 4
-		}
-		s += c * f(a+float64(i)*h)
-	}
-	return s * h / 3
-}

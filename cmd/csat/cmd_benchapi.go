@@ -21,14 +21,16 @@ func benchAPI(ctx context.Context, a *app, fs *flag.FlagSet, args []string) erro
 	dur := fs.Duration("duration", 20*time.Second, "how long each endpoint is loaded")
 	month := fs.String("month", "", "the month asked for, YYYY-MM (required)")
 	token := fs.String("token", "", "bearer token, when the server requires one")
+	cold := fs.String("cold-month", "", "also ask for random branches of this month, YYYY-MM: one serve does not keep warm, so every card is computed on request")
 	if err := fs.Parse(args); err != nil {
 		return usagef("%v", err)
 	}
 	if *month == "" {
 		return usagef("--month is required")
 	}
-	// The branches to ask for: every known one, at random (a cold cache: the server computes
-	// nearly every card), and one branch asked by every client (the cached path).
+	// The branches to ask for: every known one, at random (served from the warm set when the
+	// month is one of the latest CSAT_API_WARM_MONTHS, else computed per request), and one branch
+	// asked by every client (the card cache).
 	var branches struct {
 		Branches []struct {
 			ID    string `json:"id"`
@@ -58,6 +60,14 @@ func benchAPI(ctx context.Context, a *app, fs *flag.FlagSet, args []string) erro
 		{"compare 31 provinces", func(*rand.Rand) string {
 			return fmt.Sprintf("%s/api/v1/compare?parent=ALL&month=%s&metric=csi", *base, *month)
 		}},
+	}
+	if *cold != "" {
+		cases = append(cases, struct {
+			name string
+			url  func(r *rand.Rand) string
+		}{"kpi (random, " + *cold + ")", func(r *rand.Rand) string {
+			return fmt.Sprintf("%s/api/v1/kpi?branch=%s&month=%s", *base, ids[r.IntN(len(ids))], *cold)
+		}})
 	}
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: *clients * 2}, Timeout: time.Minute}
 	fmt.Fprintf(a.stdout, "%d clients, %s per endpoint, %d branches\n", *clients, *dur, len(ids))

@@ -91,6 +91,10 @@ func serveAPI(ctx context.Context, a *app, conn driver.Conn, eng *aggregate.Engi
 		return fmt.Errorf("CSAT_HTTP_ADDR: listen on %s: %w", cfg.Addr, err)
 	}
 	listening(ln)
+	// Every card of the latest months, kept computed in memory (CSAT_API_WARM_MONTHS).
+	wctx, stop := context.WithCancel(ctx)
+	defer stop()
+	go eng.KeepWarm(wctx, cfg.WarmMonths, cfg.WarmInterval, loc)
 	return srv.Serve(ctx, ln)
 }
 
@@ -122,21 +126,17 @@ func (r reader) Funnel(ctx context.Context, parent string, month schema.Month, m
 	return v, apiErr(err)
 }
 
-// Cards computes the cards of every branch down to maxLevel for month m in one pass (for the
-// KPI gauges of /metrics).
+// Cards returns the cards of every branch down to maxLevel for month m, computed in one pass (for
+// the KPI gauges of /metrics) and kept as m's warm set.
 func (r reader) Cards(ctx context.Context, m schema.Month, maxLevel int) (map[string]kpi.Card, error) {
-	cur, err := r.eng.AllData(ctx, m)
+	all, err := r.eng.WarmCards(ctx, m)
 	if err != nil {
 		return nil, apiErr(err)
 	}
-	prev, err := r.eng.AllData(ctx, m.Prev())
-	if err != nil {
-		return nil, apiErr(err)
-	}
-	out := make(map[string]kpi.Card, len(cur))
-	for b, d := range cur {
+	out := make(map[string]kpi.Card, len(all))
+	for b, c := range all {
 		if schema.Level(b) <= maxLevel {
-			out[b] = kpi.ComputeCard(r.cfg, r.cat, b, m, d, prev[b])
+			out[b] = c
 		}
 	}
 	return out, nil

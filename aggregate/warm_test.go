@@ -1,0 +1,127 @@
+package aggregate_test
+
+import (
+	"context"
+	"io"
+	"testing"
+	"time"
+
+	"github.com/csat-dev/csat/aggregate"
+	"github.com/csat-dev/csat/aggregate/bench"
+	"github.com/csat-dev/csat/aggregate/chtest"
+	"github.com/csat-dev/csat/aggregate/kpi"
+	"github.com/csat-dev/csat/schema"
+)
+
+// TestWarmCardsEqualCards: every card of a warm set is the card Card computes for that branch
+// alone (the JSON and the metrics the JSON does not carry), over a small national data set
+// (every level, small-area estimates, drivers) plus a county with window ratings only; Card
+// serves the warm set while it is current and stops when a recompute commits.
+func TestWarmCardsEqualCards(t *testing.T) {
+	conn, _ := chtest.New(t)
+	ctx := context.Background()
+	cfg := bench.DefaultConfig()
+	cfg.Scale, cfg.Months = 0.002, 7
+	if err := bench.Load(ctx, conn, cfg, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	m := cfg.LastMonth
+	// A county of a loaded city with hotline ratings only: its card has no survey statistics,
+	// but its small-area estimates borrow from its siblings.
+	county := "P01-C01-DW"
+	insert(t, conn, "hotline_feedback", colsHot, hot("hw1", county, m, 5, 1, 10, 1), hot("hw2", county, m, 2, 0, 30, 2))
+	mark(t, conn, aggregate.DirtyMark{Family: aggregate.FamilyWindow, Month: m})
+	p := aggregate.NewProjector(conn, aggregate.ProjectorConfig{Catalog: cfg.Catalog, SLAHours: cfg.SLAHours}, nil, nil)
+	if err := p.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	kcfg := kpi.DefaultConfig()
+	kcfg.MinSample = 5
+	eng := aggregate.NewEngine(conn, kcfg, cfg.Catalog, nil, nil)
+	st, err := eng.Warm(ctx, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !st.Changed || st.Cards < 400 {
+		t.Fatalf("warm status %+v: want a new set of every branch", st)
+	}
+	if st2, err := eng.Warm(ctx, m); err != nil || st2.Changed {
+		t.Fatalf("second warm-up with nothing recomputed: %+v, %v (want the same set)", st2, err)
+	}
+	branches, err := eng.Branches(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Card of a second engine, which has no warm set, for ALL, every province, every eighth city
+	// and county and the window-only one (all ~3,400 would take minutes).
+	plain := aggregate.NewEngine(conn, kcfg, cfg.Catalog, nil, nil)
+	metrics := []kpi.Metric{{Kind: kpi.KindWindowSatisfaction}, {Kind: kpi.KindHotlineSatisfaction}, {Kind: kpi.KindStoreSatisfaction}}
+	var smoothed, drivers, compared int
+	for i, b := range branches {
+		if b.Level > 1 && i%8 != 0 && b.ID != county {
+			continue
+		}
+		warm, err := eng.Card(ctx, b.ID, m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cold, err := plain.Card(ctx, b.ID, m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a, c := dump(warm), dump(cold); a != c {
+			t.Fatalf("%s: warm card differs from Card:\nwarm %s\ncard %s", b.ID, a, c)
+		}
+		for _, mt := range metrics {
+			if a, c := dump(warm.Metric(mt)), dump(cold.Metric(mt)); a != c {
+				t.Fatalf("%s %v: warm %s, card %s", b.ID, mt, a, c)
+			}
+		}
+		compared++
+		if v := warm.Survey.Own.CSI.Smoothed; v != nil && v.Value != nil {
+			smoothed++
+		}
+		if warm.Drivers != nil && warm.Drivers.R2 != nil {
+			drivers++
+		}
+	}
+	if compared < 400 || smoothed < 200 || drivers < 100 {
+		t.Fatalf("compared %d cards, %d with small-area estimates, %d with driver importance: the fixture does not exercise the warm set", compared, smoothed, drivers)
+	}
+	wc, err := eng.Card(ctx, county, m)
+	if err != nil || wc.Window.Hotline.N != 2 {
+		t.Fatalf("window-only county: %v %+v", err, wc.Window)
+	}
+
+	// A recompute of m: Card must not serve the old set.
+	before, err := eng.Card(ctx, county, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	insert(t, conn, "hotline_feedback", colsHot, hot("hw3", county, m, 1, 0, 40, 3))
+	mark(t, conn, aggregate.DirtyMark{Family: aggregate.FamilyWindow, Month: m})
+	if err := p.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	after, err := eng.Card(ctx, county, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after.Window.Hotline.N != 3 || dump(after) == dump(before) {
+		t.Fatalf("after a recompute the card still shows %d hotline ratings (want 3)", after.Window.Hotline.N)
+	}
+	if st3, err := eng.Warm(ctx, m); err != nil || !st3.Changed {
+		t.Fatalf("warm-up after a recompute: %+v, %v (want a new set)", st3, err)
+	}
+	if c, err := eng.Card(ctx, county, m); err != nil || dump(c) != dump(after) {
+		t.Fatalf("new warm set: %v\n%s\nwant %s", err, dump(c), dump(after))
+	}
+}
+
+// TestWarmAsOf: an as-of view has no warm set.
+func TestWarmAsOf(t *testing.T) {
+	eng := aggregate.NewEngine(nil, kpi.DefaultConfig(), schema.DefaultCatalog(), nil, nil)
+	if _, err := eng.AsOf(time.Now()).Warm(context.Background(), oct); err == nil {
+		t.Fatal("Warm on an as-of view: want an error")
+	}
+}
