@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"golang.org/x/sync/errgroup"
 	"log/slog"
 	"regexp"
 	"sort"
@@ -197,17 +198,24 @@ func (p *Projector) Refresh(ctx context.Context) error {
 			stale = append(stale, fm)
 		}
 	}
+	// By month, then in Families() order: the costly survey (with drivers) and window first, so
+	// that the concurrent recomputes end together.
+	rank := map[Family]int{}
+	for i, f := range Families() {
+		rank[f] = i + 1
+	}
 	sort.Slice(stale, func(i, j int) bool {
 		if stale[i].month != stale[j].month {
 			return stale[i].month < stale[j].month
 		}
+		if a, b := rank[stale[i].family], rank[stale[j].family]; a != b {
+			return a < b
+		}
 		return stale[i].family < stale[j].family
 	})
 	p.stale.Set(float64(len(stale)))
-	for _, fm := range stale {
-		if err := p.recompute(ctx, fm.family, fm.month, committed[fm]); err != nil {
-			return err
-		}
+	if err := p.recomputeAll(ctx, stale, committed); err != nil {
+		return err
 	}
 	if len(stale) > 0 {
 		p.log.Debug("projections refreshed", "rows", len(stale))
@@ -236,12 +244,14 @@ func (p *Projector) Rebuild(ctx context.Context, m schema.Month) error {
 			return err
 		}
 	}
+	var all []familyMonth
 	for _, mo := range months {
 		for _, f := range Families() {
-			if err := p.recompute(ctx, f, mo, committed[familyMonth{f, mo}]); err != nil {
-				return err
-			}
+			all = append(all, familyMonth{f, mo})
 		}
+	}
+	if err := p.recomputeAll(ctx, all, committed); err != nil {
+		return err
 	}
 	p.log.Info("projections rebuilt", "months", len(months))
 	return nil
@@ -317,6 +327,23 @@ func maxPerFamilyMonth(ctx context.Context, conn driver.Conn, table, col string)
 		return nil, fmt.Errorf("read %s: %w", table, err)
 	}
 	return out, nil
+}
+
+// recomputeConcurrency is the number of recomputes run at once. Each is one INSERT … SELECT,
+// which ClickHouse does not spread evenly over the cores (its dedup GROUP BY is parallel, its
+// array joins and final aggregation less so): two at a time keep a 2-core server busy.
+const recomputeConcurrency = 2
+
+// recomputeAll recomputes every (family, month) of list, recomputeConcurrency at a time, in
+// list order; the first error cancels the rest and is returned. Recomputes of different
+// (family, month) pairs are independent: each writes and commits its own version.
+func (p *Projector) recomputeAll(ctx context.Context, list []familyMonth, committed map[familyMonth]uint64) error {
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(recomputeConcurrency)
+	for _, fm := range list {
+		g.Go(func() error { return p.recompute(gctx, fm.family, fm.month, committed[fm]) })
+	}
+	return g.Wait()
 }
 
 // recompute writes family f of month m under a new version, commits it in kpi_versions, then

@@ -1,0 +1,49 @@
+package aggregate_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/csat-dev/csat/aggregate"
+	"github.com/csat-dev/csat/aggregate/chtest"
+)
+
+// TestDedupCopies: every event_id counts once, with the values of its copy at the smallest
+// (kafka_partition, kafka_offset), when a message was inserted twice (the same topic, partition
+// and offset), resent at another offset with other values, or when another topic holds a
+// different event at the same partition and offset.
+func TestDedupCopies(t *testing.T) {
+	conn, _ := chtest.New(t)
+	ctx := context.Background()
+	cols := colsSurvey + ", kafka_topic"
+	r := func(id string, w float64, part int32, off int64, topic string) []any {
+		return append(resp(id, "GD-GZ-TH", oct, "cmcc", w, 10, net, []uint8{10}, part, off), topic)
+	}
+	insert(t, conn, "survey_responses", cols, r("r1", 2, 0, 5, "s"), r("r1", 7, 1, 2, "s"))
+	insert(t, conn, "survey_responses", cols, r("r1", 2, 0, 5, "s"))                        // the same message again
+	insert(t, conn, "survey_responses", cols, r("r2", 3, 0, 5, "s2"))                       // another topic, same coordinates
+	insert(t, conn, "survey_responses", cols, r("r3", 5, 2, 9, "s"), r("r3", 5, 2, 9, "s")) // twice in one insert
+	hcols := colsHot + ", kafka_topic"
+	h := func(id string, rating uint8, part int32, off int64) []any {
+		row := hot(id, "GD-GZ-TH", oct, rating, 1, 10, off)
+		row[6] = part
+		return append(row, "h")
+	}
+	insert(t, conn, "hotline_feedback", hcols, h("h1", 5, 0, 3), h("h1", 1, 2, 1))
+	insert(t, conn, "hotline_feedback", hcols, h("h1", 5, 0, 3))
+	mark(t, conn, aggregate.DirtyMark{Family: aggregate.FamilySurvey, Month: oct}, aggregate.DirtyMark{Family: aggregate.FamilyWindow, Month: oct})
+	if err := newProjector(conn).Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	md, err := newEngine(t, conn).MonthData(ctx, "GD-GZ-TH", oct)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := md.Survey["cmcc"]["network"]
+	if got.N != 3 || got.SW != 2+3+5 || got.SW2 != 4+9+25 {
+		t.Errorf("survey network moments %+v: want n 3 (r1 once, r2, r3 once), Σw 10 (r1's copy at partition 0), Σw² 38", got)
+	}
+	if md.Window.HotlineN != 1 || md.Window.HotlineSatisfied != 1 {
+		t.Errorf("hotline %+v: want one rating, the satisfied copy at partition 0", md.Window)
+	}
+}
