@@ -71,8 +71,10 @@ type Config struct {
 	DLQMaxPayload int `env:"CSAT_DLQ_MAX_PAYLOAD" envDefault:"900000"`
 	// MemoryLimit is the Go soft memory limit (bytes) that Run and Drain set for the process
 	// while they run (runtime/debug.SetMemoryLimit), so that the garbage collector keeps the
-	// heap, and RSS, bounded whatever the backlog; 0 leaves the runtime's setting alone, and so
-	// does a GOMEMLIMIT environment variable. Default 201326592 (192 MiB).
+	// heap, and RSS, bounded whatever the backlog; with it they also set GOGC to 400 (fewer
+	// collections; the limit still bounds the heap) unless the GOGC variable is set. 0 leaves
+	// the runtime's settings alone, and so does a GOMEMLIMIT environment variable. Default
+	// 201326592 (192 MiB).
 	MemoryLimit int64 `env:"CSAT_INGEST_MEMORY_LIMIT" envDefault:"201326592"`
 }
 

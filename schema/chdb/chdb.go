@@ -58,8 +58,8 @@ func WithoutDatabase() Option {
 	return func(o *openOptions) { o.noDatabase = true }
 }
 
-// Open validates cfg, opens a connection pool over the native protocol with LZ4 compression and
-// pings the server. The caller closes the returned connection.
+// Open validates cfg, opens a connection pool over the native protocol (LZ4-compressed when
+// cfg.Compressed()) and pings the server. The caller closes the returned connection.
 func Open(ctx context.Context, cfg Config, opts ...Option) (driver.Conn, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("clickhouse config: %w", err)
@@ -76,13 +76,15 @@ func Open(ctx context.Context, cfg Config, opts ...Option) (driver.Conn, error) 
 			Username: cfg.User,
 			Password: cfg.Password,
 		},
-		Compression:  &clickhouse.Compression{Method: clickhouse.CompressionLZ4},
 		DialTimeout:  cfg.DialTimeout,
 		MaxOpenConns: cfg.MaxOpenConns,
 		MaxIdleConns: cfg.MaxOpenConns,
 		ClientInfo: clickhouse.ClientInfo{
 			Products: []struct{ Name, Version string }{{Name: "csat", Version: "1"}},
 		},
+	}
+	if cfg.Compressed() {
+		chOpts.Compression = &clickhouse.Compression{Method: clickhouse.CompressionLZ4}
 	}
 	if o.noDatabase {
 		chOpts.Auth.Database = ""

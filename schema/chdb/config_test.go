@@ -34,11 +34,35 @@ func TestConfigDefaults(t *testing.T) {
 	}
 	if !slices.Equal(cfg.Addr, want.Addr) || cfg.Database != want.Database || cfg.User != want.User ||
 		cfg.Password != "" || cfg.TLS || cfg.TLSCAFile != "" || cfg.TLSInsecureSkipVerify ||
-		cfg.DialTimeout != want.DialTimeout || cfg.MaxOpenConns != want.MaxOpenConns || cfg.Cluster != "" {
+		cfg.DialTimeout != want.DialTimeout || cfg.MaxOpenConns != want.MaxOpenConns || cfg.Cluster != "" ||
+		cfg.Compression != "auto" {
 		t.Errorf("defaults = %+v, want %+v", cfg, want)
 	}
 	if err := cfg.Validate(); err != nil {
 		t.Errorf("Validate(defaults) = %v", err)
+	}
+}
+
+// TestCompressed: auto compresses unless every address is a loopback one; lz4 and none decide.
+func TestCompressed(t *testing.T) {
+	for _, c := range []struct {
+		mode string
+		addr []string
+		want bool
+	}{
+		{"auto", []string{"127.0.0.1:9000"}, false},
+		{"", []string{"localhost:9000", "[::1]:9000", "127.0.0.2:9000"}, false},
+		{"auto", []string{"127.0.0.1:9000", "10.0.0.5:9000"}, true},
+		{"auto", []string{"ch.example.com:9000"}, true},
+		{"lz4", []string{"127.0.0.1:9000"}, true},
+		{"none", []string{"10.0.0.5:9000"}, false},
+	} {
+		if got := (chdb.Config{Addr: c.addr, Compression: c.mode}).Compressed(); got != c.want {
+			t.Errorf("%q %v: Compressed() = %v, want %v", c.mode, c.addr, got, c.want)
+		}
+	}
+	if err := parse(t, map[string]string{"CSAT_CLICKHOUSE_COMPRESSION": "zstd"}).Validate(); err == nil || !strings.Contains(err.Error(), "CSAT_CLICKHOUSE_COMPRESSION") {
+		t.Errorf("zstd: %v, want an error naming CSAT_CLICKHOUSE_COMPRESSION", err)
 	}
 }
 
