@@ -32,6 +32,9 @@ type Engine struct {
 	asOf time.Time
 
 	st *engineState // shared by an engine and its AsOf views
+
+	// nocache makes Card and Compare compute every time (see Uncached).
+	nocache bool
 }
 
 // engineState is the mutable state of an Engine, shared with its AsOf views.
@@ -69,6 +72,15 @@ func (e *Engine) Cold() *Engine {
 	c := *e
 	c.asOf = time.Time{}
 	c.st = &engineState{}
+	return &c
+}
+
+// Uncached returns a view of e whose Card and Compare neither read nor fill the result caches
+// and warm sets (the known hierarchy and the versions lookups stay shared): benchmarks use it to
+// time the computation a request for a card nobody asked for yet costs.
+func (e *Engine) Uncached() *Engine {
+	c := *e
+	c.nocache = true
 	return &c
 }
 

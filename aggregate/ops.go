@@ -131,6 +131,9 @@ func cardKey(branch string, m schema.Month, vers map[familyMonth]uint64) string 
 
 // cachedCard returns the card cached under key. Cards are shared: callers must not modify them.
 func (e *Engine) cachedCard(key string) (kpi.Card, bool) {
+	if e.nocache {
+		return kpi.Card{}, false
+	}
 	e.st.cmu.Lock()
 	defer e.st.cmu.Unlock()
 	c, ok := e.st.cards[key]
@@ -139,6 +142,9 @@ func (e *Engine) cachedCard(key string) (kpi.Card, bool) {
 
 // cachedCompare returns the comparison cached under key (shared: callers must not modify it).
 func (e *Engine) cachedCompare(key string) (Comparison, bool) {
+	if e.nocache {
+		return Comparison{}, false
+	}
 	e.st.cmu.Lock()
 	defer e.st.cmu.Unlock()
 	c, ok := e.st.compares[key]
@@ -146,6 +152,9 @@ func (e *Engine) cachedCompare(key string) (Comparison, bool) {
 }
 
 func (e *Engine) cacheCompare(key string, c Comparison) {
+	if e.nocache {
+		return
+	}
 	e.st.cmu.Lock()
 	defer e.st.cmu.Unlock()
 	if e.st.compares == nil || len(e.st.compares) >= maxCachedCards {
@@ -155,6 +164,9 @@ func (e *Engine) cacheCompare(key string, c Comparison) {
 }
 
 func (e *Engine) cacheCard(key string, c kpi.Card) {
+	if e.nocache {
+		return
+	}
 	e.st.cmu.Lock()
 	defer e.st.cmu.Unlock()
 	if e.st.cards == nil || len(e.st.cards) >= maxCachedCards {

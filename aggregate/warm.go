@@ -192,6 +192,9 @@ func (e *Engine) warmSet(m schema.Month) *warmMonth {
 
 // warmCard returns branch's card of month m from the warm set when it was computed from vers.
 func (e *Engine) warmCard(branch string, m schema.Month, vers map[familyMonth]uint64) (kpi.Card, bool) {
+	if e.nocache {
+		return kpi.Card{}, false
+	}
 	w := e.warmSet(m)
 	if w == nil || w.key != cardKey("", m, vers) {
 		return kpi.Card{}, false
