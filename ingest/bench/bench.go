@@ -185,7 +185,9 @@ func Measure(ctx context.Context, cfg Config, out io.Writer) (Result, error) {
 	p("(b) csat ingest --drain:  %10.0f events/s (%s%s; database %s; peak RSS %d MiB, peak Go heap %d MiB)",
 		res.Ingest, el.Round(time.Millisecond), proj, db, res.PeakRSS>>20, heapPeak>>20)
 
-	// (a) ClickHouse insert limit.
+	// (a) ClickHouse insert limit, once the server has finished merging (b)'s parts: those
+	// merges would otherwise slow the inserts and flatter the ratio.
+	quiesce(ctx, conn)
 	lconn, _, ldrop, err := database(ctx, cfg.ClickHouse, "limit", true)
 	if err != nil {
 		return res, err
@@ -203,6 +205,7 @@ func Measure(ctx context.Context, cfg Config, out io.Writer) (Result, error) {
 
 	// (c) ClickHouse Kafka engine.
 	if !cfg.SkipEngine {
+		quiesce(ctx, conn)
 		econn, edb, edrop, err := database(ctx, cfg.ClickHouse, "engine", false)
 		if err != nil {
 			return res, err
@@ -238,6 +241,21 @@ func (t timedProjector) Refresh(ctx context.Context) error {
 	err := t.p.Refresh(ctx)
 	*t.secs += time.Since(t0).Seconds()
 	return err
+}
+
+// quiesce waits, at most a minute, until the server runs no merge.
+func quiesce(ctx context.Context, conn driver.Conn) {
+	for end := time.Now().Add(time.Minute); time.Now().Before(end); {
+		var n uint64
+		if err := conn.QueryRow(ctx, "SELECT count() FROM system.merges").Scan(&n); err != nil || n == 0 {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
 }
 
 func rate(n int, d time.Duration) float64 { return float64(n) / d.Seconds() }
