@@ -118,7 +118,8 @@ type Projector struct {
 	log  *slog.Logger
 	now  func() time.Time
 
-	mu sync.Mutex // serialises Refresh and Rebuild
+	mu       sync.Mutex // serialises Refresh and Rebuild
+	commitMu sync.Mutex // serialises commits (see commit)
 
 	recomputes *prometheus.CounterVec
 	duration   *prometheus.HistogramVec
@@ -337,11 +338,25 @@ const recomputeConcurrency = 2
 // recomputeAll recomputes every (family, month) of list, recomputeConcurrency at a time, in
 // list order; the first error cancels the rest and is returned. Recomputes of different
 // (family, month) pairs are independent: each writes and commits its own version.
+//
+// Two months of one family never run at once: on a cluster the projection tables are replicated
+// with insert_quorum, and two quorum inserts into one table at once fail (code 286).
 func (p *Projector) recomputeAll(ctx context.Context, list []familyMonth, committed map[familyMonth]uint64) error {
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(recomputeConcurrency)
+	locks := map[Family]*sync.Mutex{}
 	for _, fm := range list {
-		g.Go(func() error { return p.recompute(gctx, fm.family, fm.month, committed[fm]) })
+		if locks[fm.family] == nil {
+			locks[fm.family] = &sync.Mutex{}
+		}
+	}
+	for _, fm := range list {
+		g.Go(func() error {
+			mu := locks[fm.family]
+			mu.Lock()
+			defer mu.Unlock()
+			return p.recompute(gctx, fm.family, fm.month, committed[fm])
+		})
 	}
 	return g.Wait()
 }
@@ -413,7 +428,35 @@ func (p *Projector) sourceRows(ctx context.Context, f Family, m schema.Month) (u
 	return n, nil
 }
 
+// commitAttempts bounds the retries of a commit that failed with a retryable server error.
+const commitAttempts = 20
+
+// commit records version v of (f, m) in kpi_versions. Commits of one projector are serialised:
+// concurrent recomputes finish at the same moments, and on a cluster two quorum inserts into one
+// replicated table at once fail ("Another quorum insert has been already started", code 286).
+// A commit failing with a retryable error (that one included, when another process commits) is
+// retried with backoff: it either wrote its row or nothing, and a row written twice is harmless
+// (readers take max(version)).
 func (p *Projector) commit(ctx context.Context, f Family, m schema.Month, v, src uint64) error {
+	p.commitMu.Lock()
+	defer p.commitMu.Unlock()
+	wait := 50 * time.Millisecond
+	for attempt := 1; ; attempt++ {
+		err := p.commitOnce(ctx, f, m, v, src)
+		if err == nil || !chdb.IsRetryable(err) || attempt == commitAttempts {
+			return err
+		}
+		p.log.Debug("commit retried", "family", string(f), "month", m.String(), "attempt", attempt, "err", err)
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 2*time.Second)
+	}
+}
+
+func (p *Projector) commitOnce(ctx context.Context, f Family, m schema.Month, v, src uint64) error {
 	b, err := p.conn.PrepareBatch(ctx, fmt.Sprintf("INSERT INTO %s (family, month, version, computed_at, source_rows)", p.table("kpi_versions")))
 	if err != nil {
 		return fmt.Errorf("commit %s %s version %d: %w", f, m, v, err)

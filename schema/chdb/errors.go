@@ -42,11 +42,15 @@ var retryableCodes = map[int32]bool{
 	int32(proto.ErrNotEnoughSpace):             true, // 243
 	int32(proto.ErrTooManyParts):               true, // 252
 	int32(proto.ErrAllConnectionTriesFailed):   true, // 279
-	int32(proto.ErrUnknownStatusOfInsert):      true, // 319
-	int32(proto.ErrQueryWasCancelled):          true, // 394: cancelled by the server (shutdown)
-	int32(proto.ErrCannotScheduleTask):         true, // 439
-	int32(proto.ErrServerOverloaded):           true, // 745
-	int32(proto.ErrKeeperException):            true, // 999
+	int32(proto.ErrTooFewLiveReplicas):         true, // 285: a replica of the quorum is down
+	// 286: the previous quorum insert into the table is not confirmed yet ("Another quorum
+	// insert has been already started"); it fails without writing anything.
+	int32(proto.ErrUnsatisfiedQuorumForPreviousWrite): true,
+	int32(proto.ErrUnknownStatusOfInsert):             true, // 319
+	int32(proto.ErrQueryWasCancelled):                 true, // 394: cancelled by the server (shutdown)
+	int32(proto.ErrCannotScheduleTask):                true, // 439
+	int32(proto.ErrServerOverloaded):                  true, // 745
+	int32(proto.ErrKeeperException):                   true, // 999
 }
 
 // IsRetryable reports whether the operation that failed with err may succeed if retried

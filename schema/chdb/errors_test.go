@@ -34,6 +34,8 @@ func TestIsRetryable(t *testing.T) {
 		{name: "too many simultaneous queries", err: exception(202), want: true},
 		{name: "server network error", err: exception(210), want: true},
 		{name: "keeper", err: exception(999), want: true},
+		{name: "too few live replicas", err: exception(285), want: true},
+		{name: "another quorum insert", err: exception(286), want: true},
 		{name: "syntax error", err: exception(62), want: false},
 		{name: "unknown table", err: exception(60), want: false},
 		{name: "type mismatch", err: exception(53), want: false},
