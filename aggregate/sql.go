@@ -160,10 +160,15 @@ func (g sqlGen) dedup(table string, m schema.Month, cols string, extraWhere stri
 // array copies it for every row of the group: four times slower on survey_responses): it
 // first finds, per event_id, the message with the smallest (partition, offset) — the
 // (topic, dedupKey) pair names one message — then keeps the rows of those messages, one per
-// event_id (LIMIT 1 BY: a message inserted twice counts once).
+// event_id (LIMIT 1 BY: a message inserted twice counts once). Its INs (and the caller's void
+// filter) are GLOBAL: on a cluster the subqueries run once on the initiator over every shard —
+// 18.16's distributed_product_mode = global does not rewrite an IN whose subquery reads a
+// Distributed table through a nested FROM, and a replica lagging after a restart makes the
+// query run remotely, where an unqualified table is looked up in the wrong database. The rows
+// of one message are on one shard (sharding is by partition), so each shard's LIMIT BY suffices.
 func (g sqlGen) dedupSemi(table string, m schema.Month, cols string, extraWhere string) string {
 	return fmt.Sprintf(`(SELECT tuple(%[1]s) AS t FROM %[2]s WHERE month = %[3]d%[4]s%[5]s
-    AND (kafka_topic, %[6]s) IN (SELECT argMin(kafka_topic, k), min(k) FROM (SELECT event_id, kafka_topic, %[6]s AS k FROM %[2]s WHERE month = %[3]d%[4]s) GROUP BY event_id)
+    AND (kafka_topic, %[6]s) GLOBAL IN (SELECT argMin(kafka_topic, k), min(k) FROM (SELECT event_id, kafka_topic, %[6]s AS k FROM %[2]s WHERE month = %[3]d%[4]s) GROUP BY event_id)
   LIMIT 1 BY event_id)`, cols, g.table(table), uint32(m), g.cut(), extraWhere, dedupKey)
 }
 
@@ -178,7 +183,7 @@ func (g sqlGen) responses(m schema.Month) string {
     arrayMap(s -> (toFloat64(s) - 1) * 100 / 9, scores) AS xs
   FROM %[2]s`, codes,
 		g.dedupSemi("survey_responses", m, "branch_id, carrier, weight, overall, item_codes, item_scores",
-			fmt.Sprintf(" AND event_id NOT IN (SELECT target_event_id FROM %s WHERE 1%s)", g.table("survey_voids"), g.cut())))
+			fmt.Sprintf(" AND event_id GLOBAL NOT IN (SELECT target_event_id FROM %s WHERE 1%s)", g.table("survey_voids"), g.cut())))
 }
 
 // surveySQL is kpi_survey for month m. Per response (deduplicated, not voided): x' = (x−1)·100/9

@@ -182,6 +182,18 @@ EOF
 start_node() {
 	dropin "$1" "$2"
 	CH_NAME=$name CH_TCP_PORT=$tcp CH_HTTP_PORT=$http CH_INTERSERVER_PORT=$inter "$chscript" start
+	# Ready means a ZooKeeper session too: ClickHouse 18.16 answers queries before its session is
+	# up, and an ON CLUSTER query in that window crashes it (segfault in ZooKeeper::createImpl).
+	for _ in $(seq 1 120); do
+		if curl -fsS "http://127.0.0.1:$http/" --data-binary "SELECT count() FROM system.zookeeper WHERE path = '/'" >/dev/null 2>&1; then
+			log "$name has a zookeeper session"
+			return 0
+		fi
+		sleep 0.5
+	done
+	log "$name has no zookeeper session after 60 s; last log lines:"
+	tail -n 20 "$state/$name/log/clickhouse-server.err.log" >&2 || true
+	return 1
 }
 
 stop_node() {
