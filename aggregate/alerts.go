@@ -298,16 +298,9 @@ func (e *Engine) monthCards(md monthData, mo schema.Month) map[string]*kpi.Card 
 		ids = append(ids, b)
 	}
 	cards := make([]kpi.Card, len(ids))
-	workers := min(runtime.GOMAXPROCS(0), max(1, len(ids)/64))
-	var wg sync.WaitGroup
-	for w := range workers {
-		wg.Go(func() {
-			for i := w; i < len(ids); i += workers {
-				cards[i] = kpi.ComputeCard(e.cfg, e.cat, ids[i], mo, *bm[ids[i]], md.lookup(mo.Prev(), ids[i]))
-			}
-		})
-	}
-	wg.Wait()
+	parallel(len(ids), 64, func(i int) {
+		cards[i] = kpi.ComputeCard(e.cfg, e.cat, ids[i], mo, *bm[ids[i]], md.lookup(mo.Prev(), ids[i]))
+	})
 	for i, b := range ids {
 		out[b] = &cards[i]
 	}

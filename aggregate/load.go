@@ -186,12 +186,47 @@ func (e *Engine) loadVersions(ctx context.Context, sel selector, months []schema
 		if err != nil {
 			return nil, nil, err
 		}
-		if maps.Equal(vers, after) {
+		ok, err := e.readable(ctx, vers, after)
+		if err != nil {
+			return nil, nil, err
+		}
+		if ok {
 			return md, vers, nil
 		}
 		vers = after
 	}
 	return nil, nil, errVersionsChanged
+}
+
+// readable reports whether data fetched at versions vers is complete, given the versions after
+// committed once the fetch ended. A recompute drops only the versions older than the one it
+// superseded, so a version stays readable until a second newer one is committed: the fetch is
+// complete when, for every (family, month), at most one newer version was committed meanwhile
+// (and none appeared for a (family, month) that had none).
+func (e *Engine) readable(ctx context.Context, vers, after map[familyMonth]uint64) (bool, error) {
+	if maps.Equal(vers, after) {
+		return true, nil
+	}
+	var conds []string
+	for fm, a := range after {
+		v, ok := vers[fm]
+		if !ok {
+			return false, nil // committed during the fetch: it read nothing of it
+		}
+		if a != v {
+			conds = append(conds, fmt.Sprintf("(family = %s AND month = %d AND version > %d AND version < %d)",
+				quote(string(fm.family)), uint32(fm.month), v, a))
+		}
+	}
+	if len(conds) == 0 {
+		return true, nil
+	}
+	var between uint64
+	q := "SELECT count() FROM kpi_versions WHERE " + strings.Join(conds, " OR ")
+	if err := e.conn.QueryRow(ctx, q).Scan(&between); err != nil {
+		return false, fmt.Errorf("read kpi_versions: %w", err)
+	}
+	return between == 0, nil
 }
 
 // fetchAt reads the selected branches for months at versions vers, or as of e.asOf (vers nil).

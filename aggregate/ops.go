@@ -3,7 +3,6 @@ package aggregate
 import (
 	"context"
 	"fmt"
-	"maps"
 	"sort"
 	"strings"
 
@@ -94,7 +93,11 @@ func (e *Engine) computeCard(ctx context.Context, branch string, m schema.Month,
 		if err != nil {
 			return kpi.Card{}, err
 		}
-		if maps.Equal(vers, after) {
+		ok, err := e.readable(ctx, vers, after)
+		if err != nil {
+			return kpi.Card{}, err
+		}
+		if ok {
 			break
 		}
 		if attempt+1 == loadAttempts {

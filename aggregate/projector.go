@@ -392,7 +392,9 @@ func (p *Projector) recompute(ctx context.Context, f Family, m schema.Month, pre
 	if err := p.commit(ctx, f, m, v, src); err != nil {
 		return err
 	}
-	if err := p.dropOlder(ctx, f, m, v); err != nil {
+	// The version committed before this one (prev) stays until the next recompute: a read that
+	// started on it finishes on complete data (see Engine.readable).
+	if err := p.dropOlder(ctx, f, m, prev); err != nil {
 		return err
 	}
 	p.log.Debug("projection recomputed", "family", string(f), "month", m.String(), "version", v,
@@ -471,7 +473,8 @@ func (p *Projector) commitOnce(ctx context.Context, f Family, m schema.Month, v,
 	return nil
 }
 
-// dropOlder drops the partitions of every version of (f, m) older than v, committed or not.
+// dropOlder drops the partitions of every version of (f, m) older than v, committed or not
+// (nothing when v is 0).
 func (p *Projector) dropOlder(ctx context.Context, f Family, m schema.Month, v uint64) error {
 	t := p.table(f.projTable())
 	rows, err := p.conn.Query(ctx, fmt.Sprintf("SELECT DISTINCT version FROM %s WHERE month = %d AND version < %d", t, uint32(m), v))

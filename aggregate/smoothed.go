@@ -3,8 +3,6 @@ package aggregate
 import (
 	"context"
 	"maps"
-	"runtime"
-	"sync"
 
 	"github.com/csat-dev/csat/aggregate/kpi"
 	"github.com/csat-dev/csat/schema"
@@ -36,20 +34,13 @@ func smoothAll(cfg kpi.Config, cat schema.Catalog, bm map[string]*kpi.MonthData)
 	}
 	// One estimate per parent, spread over GOMAXPROCS goroutines (company-wide: ~400 parents).
 	res := make([]map[string]kpi.SmoothedSurvey, len(parents))
-	workers := min(runtime.GOMAXPROCS(0), max(1, len(parents)/16))
-	var wg sync.WaitGroup
-	for w := range workers {
-		wg.Go(func() {
-			for i := w; i < len(parents); i += workers {
-				var ps kpi.SurveyStats
-				if d := bm[parents[i]]; d != nil {
-					ps = d.Survey
-				}
-				res[i] = kpi.SmoothSurvey(cfg, cat, ps, families[parents[i]])
-			}
-		})
-	}
-	wg.Wait()
+	parallel(len(parents), 16, func(i int) {
+		var ps kpi.SurveyStats
+		if d := bm[parents[i]]; d != nil {
+			ps = d.Survey
+		}
+		res[i] = kpi.SmoothSurvey(cfg, cat, ps, families[parents[i]])
+	})
 	out := map[string]kpi.SmoothedSurvey{}
 	for _, r := range res {
 		maps.Copy(out, r)

@@ -4,10 +4,8 @@ import (
 	"context"
 	"fmt"
 	"maps"
-	"runtime"
 	"slices"
 	"sort"
-	"sync"
 	"time"
 
 	"github.com/csat-dev/csat/aggregate/kpi"
@@ -98,7 +96,11 @@ func (e *Engine) warm(ctx context.Context, m schema.Month) (WarmStatus, error) {
 		if err != nil {
 			return WarmStatus{}, err
 		}
-		if maps.Equal(vers, after) {
+		ok, err := e.readable(ctx, vers, after)
+		if err != nil {
+			return WarmStatus{}, err
+		}
+		if ok {
 			break
 		}
 		if attempt+1 == loadAttempts {
@@ -214,27 +216,20 @@ func (e *Engine) warmCards(md monthData, m schema.Month, from schema.Month, cms 
 	sort.Strings(ids)
 	sm := e.warmSmoothed(bm)
 	cards := make([]kpi.Card, len(ids))
-	workers := min(runtime.GOMAXPROCS(0), max(1, len(ids)/64))
-	var wg sync.WaitGroup
-	for w := range workers {
-		wg.Go(func() {
-			for i := w; i < len(ids); i += workers {
-				b := ids[i]
-				c := kpi.ComputeCard(e.cfg, e.cat, b, m, *bm[b], md.lookup(m.Prev(), b))
-				if schema.Level(b) >= smoothLevel {
-					c.ApplySmoothed(sm[b])
-				}
-				db := driverBranch(b, e.cfg.DriverLevel)
-				cm, ok := cms[db]
-				if !ok {
-					cm = stat.NewCrossMoments(len(e.cat.Items))
-				}
-				kpi.ComputeDrivers(e.cfg, e.cat, &c, db, from, m, cm)
-				cards[i] = c
-			}
-		})
-	}
-	wg.Wait()
+	parallel(len(ids), 64, func(i int) {
+		b := ids[i]
+		c := kpi.ComputeCard(e.cfg, e.cat, b, m, *bm[b], md.lookup(m.Prev(), b))
+		if schema.Level(b) >= smoothLevel {
+			c.ApplySmoothed(sm[b])
+		}
+		db := driverBranch(b, e.cfg.DriverLevel)
+		cm, ok := cms[db]
+		if !ok {
+			cm = stat.NewCrossMoments(len(e.cat.Items))
+		}
+		kpi.ComputeDrivers(e.cfg, e.cat, &c, db, from, m, cm)
+		cards[i] = c
+	})
 	out := make(map[string]kpi.Card, len(ids))
 	for i, b := range ids {
 		out[b] = cards[i]
@@ -272,23 +267,16 @@ func (e *Engine) warmSmoothed(bm map[string]*kpi.MonthData) map[string]kpi.Smoot
 	}
 	parents := slices.Sorted(maps.Keys(fams))
 	res := make([]map[string]kpi.SmoothedSurvey, len(parents))
-	workers := min(runtime.GOMAXPROCS(0), max(1, len(parents)/16))
-	var wg sync.WaitGroup
-	for w := range workers {
-		wg.Go(func() {
-			for i := w; i < len(parents); i += workers {
-				f := fams[parents[i]]
-				r := kpi.SmoothSurvey(e.cfg, e.cat, f.parent, f.kids)
-				for _, b := range f.bare {
-					kids := maps.Clone(f.kids)
-					kids[b] = nil
-					r[b] = kpi.SmoothSurvey(e.cfg, e.cat, f.parent, kids)[b]
-				}
-				res[i] = r
-			}
-		})
-	}
-	wg.Wait()
+	parallel(len(parents), 16, func(i int) {
+		f := fams[parents[i]]
+		r := kpi.SmoothSurvey(e.cfg, e.cat, f.parent, f.kids)
+		for _, b := range f.bare {
+			kids := maps.Clone(f.kids)
+			kids[b] = nil
+			r[b] = kpi.SmoothSurvey(e.cfg, e.cat, f.parent, kids)[b]
+		}
+		res[i] = r
+	})
 	out := map[string]kpi.SmoothedSurvey{}
 	for _, r := range res {
 		maps.Copy(out, r)
