@@ -52,8 +52,11 @@ type engineState struct {
 	alerts map[schema.Month]cachedAlerts // company-wide evaluations by month (live path only)
 	points map[schema.Month]cachedPoints // alert points by month (live path only)
 
-	wmu  sync.Mutex
-	warm map[schema.Month]*warmMonth // every card of a month (Warm; live path only)
+	wmu       sync.Mutex
+	warm      map[schema.Month]*warmMonth // every card of a month (Warm; live path only)
+	pinned    map[schema.Month]bool       // the months KeepWarm keeps (never evicted for others)
+	onDemand  bool                        // KeepWarm runs: Card warms other months on a miss
+	warmTried map[schema.Month]time.Time  // when Card last started a warm-up of a month
 }
 
 // NewEngine returns an engine. sc may be nil: scorecards, the metric "score" and below_base

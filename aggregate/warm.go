@@ -13,8 +13,16 @@ import (
 	"github.com/csat-dev/csat/schema"
 )
 
-// maxWarmMonths bounds the months with a warm set (a month's set is ~10 kB per branch).
-const maxWarmMonths = 4
+// maxWarmMonths bounds the months KeepWarm keeps warm (a month's set is ~10 kB per branch), and
+// maxOnDemandMonths the other months kept warm because cards of them were asked for (least
+// recently used evicted first).
+const (
+	maxWarmMonths     = 4
+	maxOnDemandMonths = 2
+)
+
+// onDemandEvery is how often Card may start a warm-up of one month that is not warm.
+const onDemandEvery = 10 * time.Second
 
 // warmMonth is every card of one month, computed together from one set of committed versions.
 type warmMonth struct {
@@ -22,6 +30,7 @@ type warmMonth struct {
 	cards map[string]kpi.Card // by branch: every branch with data in the month
 	at    time.Time           // when it was computed
 	took  time.Duration       // how long computing it took
+	used  time.Time           // when it was last warmed or served a card
 }
 
 // WarmStatus describes the warm card set of one month (see Warm).
@@ -79,6 +88,9 @@ func (e *Engine) warm(ctx context.Context, m schema.Month) (WarmStatus, error) {
 		return WarmStatus{}, err
 	}
 	if w := e.warmSet(m); w != nil && w.key == cardKey("", m, vers) {
+		e.st.wmu.Lock()
+		w.used = e.now()
+		e.st.wmu.Unlock()
 		return WarmStatus{Month: m, Cards: len(w.cards), Computed: w.at, Took: w.took}, nil
 	}
 	var (
@@ -109,13 +121,13 @@ func (e *Engine) warm(ctx context.Context, m schema.Month) (WarmStatus, error) {
 		vers = after
 	}
 	cards := e.warmCards(md, m, from, cms)
-	w := &warmMonth{key: cardKey("", m, vers), cards: cards, at: time.Now(), took: time.Since(start)}
+	w := &warmMonth{key: cardKey("", m, vers), cards: cards, at: time.Now(), took: time.Since(start), used: e.now()}
 	e.st.wmu.Lock()
 	if e.st.warm == nil {
 		e.st.warm = map[schema.Month]*warmMonth{}
 	}
 	e.st.warm[m] = w
-	evictN(e.st.warm, m, maxWarmMonths)
+	e.evictWarm(m)
 	e.st.wmu.Unlock()
 	e.log.Debug("warm set computed", "month", m, "cards", len(cards), "took", w.took)
 	return WarmStatus{Month: m, Cards: len(cards), Computed: w.at, Took: w.took, Changed: true}, nil
@@ -148,7 +160,10 @@ func (e *Engine) LatestMonth(ctx context.Context, limit schema.Month) (schema.Mo
 
 // KeepWarm keeps the warm sets of the latest months current until ctx ends: every interval
 // it finds the latest month with projections up to now's month (in loc) and warms it and the
-// months-1 before it. Failures are logged and retried at the next tick.
+// months-1 before it (those sets are never evicted for others). Failures are logged and
+// retried at the next tick. While it runs, a card asked for a month that is not warm also
+// starts a background warm-up of that month (at most every onDemandEvery per month; at most
+// maxOnDemandMonths such months are kept, least recently used evicted).
 func (e *Engine) KeepWarm(ctx context.Context, months int, interval time.Duration, loc *time.Location) {
 	if months <= 0 {
 		return
@@ -157,9 +172,24 @@ func (e *Engine) KeepWarm(ctx context.Context, months int, interval time.Duratio
 		loc = time.UTC
 	}
 	months = min(months, maxWarmMonths)
+	e.st.wmu.Lock()
+	e.st.onDemand = true
+	e.st.wmu.Unlock()
+	defer func() {
+		e.st.wmu.Lock()
+		e.st.onDemand = false
+		e.st.wmu.Unlock()
+	}()
 	for {
 		latest, err := e.LatestMonth(ctx, schema.MonthOf(e.now(), loc))
 		if err == nil && latest != 0 {
+			pinned := map[schema.Month]bool{}
+			for i := range months {
+				pinned[latest.Add(-i)] = true
+			}
+			e.st.wmu.Lock()
+			e.st.pinned = pinned
+			e.st.wmu.Unlock()
 			for i := range months {
 				m := latest.Add(-i)
 				st, werr := e.Warm(ctx, m)
@@ -185,6 +215,69 @@ func (e *Engine) KeepWarm(ctx context.Context, months int, interval time.Duratio
 	}
 }
 
+// evictWarm drops the least recently used warm sets of months that are not pinned (and not
+// keep, just added) beyond maxOnDemandMonths. e.st.wmu is held.
+func (e *Engine) evictWarm(keep schema.Month) {
+	for {
+		var (
+			lru    schema.Month
+			oldest time.Time
+			n      int
+		)
+		for mo, w := range e.st.warm {
+			if e.st.pinned[mo] {
+				continue
+			}
+			n++
+			if mo != keep && (lru == 0 || w.used.Before(oldest)) {
+				lru, oldest = mo, w.used
+			}
+		}
+		if n <= maxOnDemandMonths || lru == 0 {
+			return
+		}
+		delete(e.st.warm, lru)
+	}
+}
+
+// warmOnDemand starts, in the background, a warm-up of month m when KeepWarm runs, m is not
+// warm with current versions, and no warm-up of m was started in the last onDemandEvery: a user
+// browsing an older month gets its cards from memory after the first few requests.
+func (e *Engine) warmOnDemand(m schema.Month) {
+	now := e.now()
+	e.st.wmu.Lock()
+	if !e.st.onDemand || e.st.pinned[m] || now.Sub(e.st.warmTried[m]) < onDemandEvery {
+		e.st.wmu.Unlock()
+		return
+	}
+	if e.st.warmTried == nil {
+		e.st.warmTried = map[schema.Month]time.Time{}
+	}
+	e.st.warmTried[m] = now
+	e.st.wmu.Unlock()
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		if st, err := e.Warm(ctx, m); err != nil {
+			e.log.Warn("on-demand warm-up failed", "month", m, "err", err)
+		} else if st.Changed {
+			e.log.Info("warm cards computed on demand", "month", m, "cards", st.Cards, "took", st.Took.Round(time.Millisecond))
+		}
+	}()
+}
+
+// WarmMonths describes the warm sets held, by month.
+func (e *Engine) WarmMonths() []WarmStatus {
+	e.st.wmu.Lock()
+	defer e.st.wmu.Unlock()
+	out := make([]WarmStatus, 0, len(e.st.warm))
+	for m, w := range e.st.warm {
+		out = append(out, WarmStatus{Month: m, Cards: len(w.cards), Computed: w.at, Took: w.took})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Month < out[j].Month })
+	return out
+}
+
 // warmSet returns the warm set of month m, or nil.
 func (e *Engine) warmSet(m schema.Month) *warmMonth {
 	e.st.wmu.Lock()
@@ -197,8 +290,20 @@ func (e *Engine) warmCard(branch string, m schema.Month, vers map[familyMonth]ui
 	if e.nocache {
 		return kpi.Card{}, false
 	}
-	w := e.warmSet(m)
-	if w == nil || w.key != cardKey("", m, vers) {
+	e.st.wmu.Lock()
+	w := e.st.warm[m]
+	hit := w != nil && w.key == cardKey("", m, vers)
+	if hit {
+		w.used = e.now()
+	}
+	e.st.wmu.Unlock()
+	if !hit {
+		for fm := range vers {
+			if fm.month == m { // a month with projections: worth warming
+				e.warmOnDemand(m)
+				break
+			}
+		}
 		return kpi.Card{}, false
 	}
 	c, ok := w.cards[branch]

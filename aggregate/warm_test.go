@@ -125,3 +125,47 @@ func TestWarmAsOf(t *testing.T) {
 		t.Fatal("Warm on an as-of view: want an error")
 	}
 }
+
+// TestWarmOnDemand: while KeepWarm runs (here for the latest month, October), a card of a month
+// that is not warm (September) starts a background warm-up of it; cards of September are then
+// equal to those computed per request.
+func TestWarmOnDemand(t *testing.T) {
+	conn, _ := chtest.New(t)
+	ctx := context.Background()
+	phase1(t, conn)
+	phase2(t, conn)
+	if err := newProjector(conn).Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	eng := newEngine(t, conn)
+	kctx, stop := context.WithCancel(ctx)
+	defer stop()
+	go eng.KeepWarm(kctx, 1, time.Hour, time.UTC)
+	waitWarm := func(m schema.Month) {
+		t.Helper()
+		for end := time.Now().Add(20 * time.Second); time.Now().Before(end); time.Sleep(50 * time.Millisecond) {
+			for _, w := range eng.WarmMonths() {
+				if w.Month == m {
+					return
+				}
+			}
+		}
+		t.Fatalf("no warm set of %s after 20 s (have %+v)", m, eng.WarmMonths())
+	}
+	waitWarm(oct)
+	first, err := eng.Card(ctx, "GD-GZ-TH", sep) // computed per request; starts September's warm-up
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitWarm(sep)
+	again, err := eng.Card(ctx, "GD-GZ-TH", sep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dump(again) != dump(first) {
+		t.Fatalf("warm card of September differs from the computed one:\n%s\n%s", dump(again), dump(first))
+	}
+	if len(eng.WarmMonths()) != 2 {
+		t.Fatalf("warm months %+v: want October (kept) and September (on demand)", eng.WarmMonths())
+	}
+}
