@@ -267,11 +267,8 @@ func (e *Engine) companyAlerts(ctx context.Context, m schema.Month) ([]kpi.Alert
 }
 
 // evict keeps at most cacheMonths entries: those nearest to m.
-func evict[V any](c map[schema.Month]V, m schema.Month) { evictN(c, m, cacheMonths) }
-
-// evictN keeps at most n entries: those nearest to m.
-func evictN[V any](c map[schema.Month]V, m schema.Month, n int) {
-	for len(c) > n {
+func evict[V any](c map[schema.Month]V, m schema.Month) {
+	for len(c) > cacheMonths {
 		var far schema.Month
 		dist := -1
 		for mo := range c {

@@ -158,9 +158,7 @@ const loadAttempts = 3
 var errVersionsChanged = errors.New("projections changed during every read attempt; retry")
 
 // load reads the committed statistics of the selected branches for the given months (see
-// fetch). The projector drops a version's partitions right after it commits the next one, so a
-// read that raced with a commit could see an empty (family, month): load re-reads the committed
-// versions after fetching and fetches again when any of them changed.
+// fetch) at one set of committed versions (see readAt).
 func (e *Engine) load(ctx context.Context, sel selector, months []schema.Month) (monthData, error) {
 	md, _, err := e.loadVersions(ctx, sel, months)
 	return md, err
@@ -177,25 +175,41 @@ func (e *Engine) loadVersions(ctx context.Context, sel selector, months []schema
 	if err != nil {
 		return nil, nil, err
 	}
+	var md monthData
+	vers, err = e.readAt(ctx, months, vers, func(vers map[familyMonth]uint64) (err error) {
+		md, err = e.fetch(ctx, sel, months, vers)
+		return err
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return md, vers, nil
+}
+
+// readAt calls read with the committed versions vers of months, then re-reads the committed
+// versions and, unless what read got is still complete (readable: a recompute committed twice
+// meanwhile, so a version read may be dropped), calls read again with the new ones, at most
+// loadAttempts times in all. It returns the versions of the read that counts.
+func (e *Engine) readAt(ctx context.Context, months []schema.Month, vers map[familyMonth]uint64,
+	read func(vers map[familyMonth]uint64) error) (map[familyMonth]uint64, error) {
 	for range loadAttempts {
-		md, err := e.fetch(ctx, sel, months, vers)
-		if err != nil {
-			return nil, nil, err
+		if err := read(vers); err != nil {
+			return nil, err
 		}
 		after, err := e.committed(ctx, months)
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		ok, err := e.readable(ctx, vers, after)
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		if ok {
-			return md, vers, nil
+			return vers, nil
 		}
 		vers = after
 	}
-	return nil, nil, errVersionsChanged
+	return nil, errVersionsChanged
 }
 
 // readable reports whether data fetched at versions vers is complete, given the versions after

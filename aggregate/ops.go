@@ -41,11 +41,12 @@ func (e *Engine) Card(ctx context.Context, branch string, m schema.Month) (kpi.C
 		if vers, err = e.committed(ctx, months); err != nil {
 			return kpi.Card{}, err
 		}
-		key = cardKey(branch, m, vers)
+		rk := readKey(m, vers)
+		key = branch + "|" + rk // cardKey(branch, m, vers)
 		if c, ok := e.cachedCard(key); ok {
 			return c, nil
 		}
-		if c, ok := e.warmCard(branch, m, vers); ok {
+		if c, ok := e.warmCard(branch, m, rk, vers); ok {
 			return c, nil
 		}
 		// Concurrent requests for the same card wait for one computation.
@@ -67,7 +68,7 @@ func (e *Engine) computeCard(ctx context.Context, branch string, m schema.Month,
 		md, fd monthData
 		cm     stat.CrossMoments
 	)
-	for attempt := 0; ; attempt++ {
+	read := func(vers map[familyMonth]uint64) error {
 		g, gctx := errgroup.WithContext(ctx)
 		g.Go(func() (err error) {
 			cm, err = e.driverMoments(gctx, db, driverMonths, vers)
@@ -83,28 +84,16 @@ func (e *Engine) computeCard(ctx context.Context, branch string, m schema.Month,
 				return err
 			})
 		}
-		if err := g.Wait(); err != nil {
+		return g.Wait()
+	}
+	if e.asOf.IsZero() {
+		var err error
+		if vers, err = e.readAt(ctx, months, vers, read); err != nil {
 			return kpi.Card{}, err
 		}
-		if !e.asOf.IsZero() {
-			break
-		}
-		after, err := e.committed(ctx, months)
-		if err != nil {
-			return kpi.Card{}, err
-		}
-		ok, err := e.readable(ctx, vers, after)
-		if err != nil {
-			return kpi.Card{}, err
-		}
-		if ok {
-			break
-		}
-		if attempt+1 == loadAttempts {
-			return kpi.Card{}, errVersionsChanged
-		}
-		vers = after
 		key = cardKey(branch, m, vers)
+	} else if err := read(nil); err != nil {
+		return kpi.Card{}, err
 	}
 	c := kpi.ComputeCard(e.cfg, e.cat, branch, m, md.lookup(m, branch), md.lookup(m.Prev(), branch))
 	if smooth {
@@ -124,12 +113,18 @@ const maxCachedCards = 20000
 // (the branch's, its siblings' for the small-area estimates, the driver months') comes from the
 // versions in vers, so a recompute of any of them changes the key.
 func cardKey(branch string, m schema.Month, vers map[familyMonth]uint64) string {
+	return branch + "|" + readKey(m, vers)
+}
+
+// readKey identifies month m's figures read at the committed versions vers (the part of a
+// card's key that does not name the branch; the key of a warm set).
+func readKey(m schema.Month, vers map[familyMonth]uint64) string {
 	parts := make([]string, 0, len(vers))
 	for fm, v := range vers {
 		parts = append(parts, fmt.Sprintf("%s/%d:%d", fm.family, fm.month, v))
 	}
 	sort.Strings(parts)
-	return branch + "|" + m.String() + "|" + strings.Join(parts, ",")
+	return m.String() + "|" + strings.Join(parts, ",")
 }
 
 // cachedCard returns the card cached under key. Cards are shared: callers must not modify them.

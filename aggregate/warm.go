@@ -26,7 +26,7 @@ const onDemandEvery = 10 * time.Second
 
 // warmMonth is every card of one month, computed together from one set of committed versions.
 type warmMonth struct {
-	key   string              // cardKey("", month, versions read)
+	key   string              // readKey(month, versions read)
 	cards map[string]kpi.Card // by branch: every branch with data in the month
 	at    time.Time           // when it was computed
 	took  time.Duration       // how long computing it took
@@ -87,7 +87,7 @@ func (e *Engine) warm(ctx context.Context, m schema.Month) (WarmStatus, error) {
 	if err != nil {
 		return WarmStatus{}, err
 	}
-	if w := e.warmSet(m); w != nil && w.key == cardKey("", m, vers) {
+	if w := e.warmSet(m); w != nil && w.key == readKey(m, vers) {
 		e.st.wmu.Lock()
 		w.used = e.now()
 		e.st.wmu.Unlock()
@@ -97,31 +97,18 @@ func (e *Engine) warm(ctx context.Context, m schema.Month) (WarmStatus, error) {
 		md  monthData
 		cms map[string]stat.CrossMoments
 	)
-	for attempt := 0; ; attempt++ {
+	vers, err = e.readAt(ctx, months, vers, func(vers map[familyMonth]uint64) (err error) {
 		if md, err = e.fetch(ctx, selector{kind: selSubtree, id: schema.Root}, []schema.Month{m.Prev(), m}, vers); err != nil {
-			return WarmStatus{}, err
+			return err
 		}
-		if cms, err = e.allDriverMoments(ctx, driverMonths, vers); err != nil {
-			return WarmStatus{}, err
-		}
-		after, err := e.committed(ctx, months)
-		if err != nil {
-			return WarmStatus{}, err
-		}
-		ok, err := e.readable(ctx, vers, after)
-		if err != nil {
-			return WarmStatus{}, err
-		}
-		if ok {
-			break
-		}
-		if attempt+1 == loadAttempts {
-			return WarmStatus{}, errVersionsChanged
-		}
-		vers = after
+		cms, err = e.allDriverMoments(ctx, driverMonths, vers)
+		return err
+	})
+	if err != nil {
+		return WarmStatus{}, err
 	}
 	cards := e.warmCards(md, m, from, cms)
-	w := &warmMonth{key: cardKey("", m, vers), cards: cards, at: time.Now(), took: time.Since(start), used: e.now()}
+	w := &warmMonth{key: readKey(m, vers), cards: cards, at: time.Now(), took: time.Since(start), used: e.now()}
 	e.st.wmu.Lock()
 	if e.st.warm == nil {
 		e.st.warm = map[schema.Month]*warmMonth{}
@@ -285,14 +272,15 @@ func (e *Engine) warmSet(m schema.Month) *warmMonth {
 	return e.st.warm[m]
 }
 
-// warmCard returns branch's card of month m from the warm set when it was computed from vers.
-func (e *Engine) warmCard(branch string, m schema.Month, vers map[familyMonth]uint64) (kpi.Card, bool) {
+// warmCard returns branch's card of month m from the warm set when it was computed from the
+// committed versions vers (rk = readKey(m, vers)).
+func (e *Engine) warmCard(branch string, m schema.Month, rk string, vers map[familyMonth]uint64) (kpi.Card, bool) {
 	if e.nocache {
 		return kpi.Card{}, false
 	}
 	e.st.wmu.Lock()
 	w := e.st.warm[m]
-	hit := w != nil && w.key == cardKey("", m, vers)
+	hit := w != nil && w.key == rk
 	if hit {
 		w.used = e.now()
 	}

@@ -281,33 +281,25 @@ func (d *Decoder) decode(topic string, checkTopic bool, b []byte) (Event, *Rejec
 	}
 
 	var ev Event
-	var env *Envelope
 	switch typ {
 	case TypeSurveyResponse:
-		e := &SurveyResponse{}
-		ev, env = e, &e.Envelope
+		ev = &SurveyResponse{}
 	case TypeSurveyVoid:
-		e := &SurveyVoid{}
-		ev, env = e, &e.Envelope
+		ev = &SurveyVoid{}
 	case TypeHotlineFeedback:
-		e := &HotlineFeedback{}
-		ev, env = e, &e.Envelope
+		ev = &HotlineFeedback{}
 	case TypeStoreFeedback:
-		e := &StoreFeedback{}
-		ev, env = e, &e.Envelope
+		ev = &StoreFeedback{}
 	case TypeComplaintOpened:
-		e := &ComplaintOpened{}
-		ev, env = e, &e.Envelope
+		ev = &ComplaintOpened{}
 	case TypeComplaintClosed:
-		e := &ComplaintClosed{}
-		ev, env = e, &e.Envelope
+		ev = &ComplaintClosed{}
 	case TypeChurn:
-		e := &Churn{}
-		ev, env = e, &e.Envelope
+		ev = &Churn{}
 	case TypeSubscriberBase:
-		e := &SubscriberBase{}
-		ev, env = e, &e.Envelope
+		ev = &SubscriberBase{}
 	}
+	env := ev.Env()
 	env.Type = typ
 	env.SchemaVersion = SchemaVersion
 

@@ -23,7 +23,7 @@ import (
 )
 
 // engineReader adapts the real engine to api.Reader the way cmd/csat does, and implements
-// api.CardLister over Engine.AllData.
+// api.CardLister over Engine.WarmCards.
 type engineReader struct {
 	e   *aggregate.Engine
 	cfg kpi.Config
@@ -33,18 +33,14 @@ type engineReader struct {
 var _ api.CardLister = engineReader{}
 
 func (r engineReader) Cards(ctx context.Context, m schema.Month, maxLevel int) (map[string]kpi.Card, error) {
-	cur, err := r.e.AllData(ctx, m)
-	if err != nil {
-		return nil, engineErr(err)
-	}
-	prev, err := r.e.AllData(ctx, m.Prev())
+	all, err := r.e.WarmCards(ctx, m)
 	if err != nil {
 		return nil, engineErr(err)
 	}
 	out := map[string]kpi.Card{}
-	for b, d := range cur {
+	for b, c := range all {
 		if schema.Level(b) <= maxLevel {
-			out[b] = kpi.ComputeCard(r.cfg, r.cat, b, m, d, prev[b])
+			out[b] = c
 		}
 	}
 	return out, nil
