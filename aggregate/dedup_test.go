@@ -3,6 +3,7 @@ package aggregate_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/csat-dev/csat/aggregate"
 	"github.com/csat-dev/csat/aggregate/chtest"
@@ -13,6 +14,14 @@ import (
 // and offset), resent at another offset with other values, or when another topic holds a
 // different event at the same partition and offset.
 func TestDedupCopies(t *testing.T) {
+	t.Run("listed", func(t *testing.T) { testDedupCopies(t) })
+	t.Run("subquery", func(t *testing.T) {
+		defer aggregate.SetMaxListedDups(0)() // more repeated hashes than a view lists
+		testDedupCopies(t)
+	})
+}
+
+func testDedupCopies(t *testing.T) {
 	conn, _ := chtest.New(t)
 	ctx := context.Background()
 	cols := colsSurvey + ", kafka_topic"
@@ -35,15 +44,60 @@ func TestDedupCopies(t *testing.T) {
 	if err := newProjector(conn).Refresh(ctx); err != nil {
 		t.Fatal(err)
 	}
+	e := newEngine(t, conn)
+	// The projections (rows read through views), and an as-of read (no views: the repeated
+	// hashes come from a subquery).
+	for name, e := range map[string]*aggregate.Engine{"projections": e, "as of now": e.AsOf(time.Now().Add(time.Hour))} {
+		md, err := e.MonthData(ctx, "GD-GZ-TH", oct)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := md.Survey["cmcc"]["network"]
+		if got.N != 3 || got.SW != 2+3+5 || got.SW2 != 4+9+25 {
+			t.Errorf("%s: survey network moments %+v: want n 3 (r1 once, r2, r3 once), Σw 10 (r1's copy at partition 0), Σw² 38", name, got)
+		}
+		if md.Window.HotlineN != 1 || md.Window.HotlineSatisfied != 1 {
+			t.Errorf("%s: hotline %+v: want one rating, the satisfied copy at partition 0", name, md.Window)
+		}
+	}
+}
+
+// TestViewBoundsRows: a recompute reads only the rows present when its views were taken. A
+// copy inserted afterwards is not among the view's repeated hashes; were it read, its event
+// would count twice.
+func TestViewBoundsRows(t *testing.T) {
+	conn, _ := chtest.New(t)
+	ctx := context.Background()
+	hcols := colsHot + ", kafka_topic"
+	h := func(id string, rating uint8, part int32, off int64) []any {
+		row := hot(id, "GD-GZ-TH", oct, rating, 1, 10, off)
+		row[6] = part
+		return append(row, "h")
+	}
+	insert(t, conn, "hotline_feedback", hcols, h("h1", 5, 0, 1), h("h2", 4, 0, 2))
+	q, err := newProjector(conn).ViewSelect(ctx, aggregate.FamilyWindow, oct)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// After the views: a copy of h1 with another rating, and a new event.
+	insert(t, conn, "hotline_feedback", hcols, h("h1", 1, 1, 0), h("h3", 5, 0, 3))
+	var n, satisfied uint64
+	if err := conn.QueryRow(ctx, "SELECT hotline_n, hotline_satisfied FROM ("+q+") WHERE branch_id = 'GD-GZ-TH'").Scan(&n, &satisfied); err != nil {
+		t.Fatal(err)
+	}
+	if n != 2 || satisfied != 2 {
+		t.Errorf("hotline n %d, satisfied %d: want 2 and 2 (h1 and h2 as they were when the views were taken)", n, satisfied)
+	}
+	// A projector run now reads them all: h1 once (its copy at partition 0), h2, h3.
+	mark(t, conn, aggregate.DirtyMark{Family: aggregate.FamilyWindow, Month: oct})
+	if err := newProjector(conn).Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
 	md, err := newEngine(t, conn).MonthData(ctx, "GD-GZ-TH", oct)
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := md.Survey["cmcc"]["network"]
-	if got.N != 3 || got.SW != 2+3+5 || got.SW2 != 4+9+25 {
-		t.Errorf("survey network moments %+v: want n 3 (r1 once, r2, r3 once), Σw 10 (r1's copy at partition 0), Σw² 38", got)
-	}
-	if md.Window.HotlineN != 1 || md.Window.HotlineSatisfied != 1 {
-		t.Errorf("hotline %+v: want one rating, the satisfied copy at partition 0", md.Window)
+	if md.Window.HotlineN != 3 || md.Window.HotlineSatisfied != 3 {
+		t.Errorf("after a refresh: hotline %+v: want 3 ratings, 3 satisfied", md.Window)
 	}
 }

@@ -378,14 +378,19 @@ func (p *Projector) recompute(ctx context.Context, f Family, m schema.Month, pre
 		p.recomputes.WithLabelValues(string(f), result).Inc()
 		p.duration.WithLabelValues(string(f)).Observe(time.Since(start).Seconds())
 	}()
-	q, err := p.gen.insertSQL(f, m, v)
+	views, err := p.views(ctx, f, m)
+	if err != nil {
+		return err
+	}
+	gen := p.gen.withViews(views)
+	q, err := gen.insertSQL(f, m, v)
 	if err != nil {
 		return fmt.Errorf("recompute: %w", err)
 	}
 	if err := p.conn.Exec(ctx, q); err != nil {
 		return fmt.Errorf("recompute %s %s into %s: %w", f, m, f.projTable(), err)
 	}
-	src, err := p.sourceRows(ctx, f, m)
+	src, err := p.sourceRows(ctx, f, m, views)
 	if err != nil {
 		return err
 	}
@@ -417,11 +422,72 @@ func (p *Projector) committedVersion(ctx context.Context, f Family, m schema.Mon
 	return v
 }
 
-// sourceRows counts the raw rows (copies included) of family f in month m, for kpi_versions.
-func (p *Projector) sourceRows(ctx context.Context, f Family, m schema.Month) (uint64, error) {
+// views takes, after the recompute's version, the rawView of each raw table of family f that
+// its SELECT deduplicates, for month m: two small queries per table (the highest offsets, then
+// the repeated event_id hashes below them).
+func (p *Projector) views(ctx context.Context, f Family, m schema.Month) (map[string]*rawView, error) {
+	if f == FamilyBase { // a snapshot is its own deduplication (baseSQL)
+		return nil, nil
+	}
+	views := map[string]*rawView{}
+	for _, t := range f.rawTables() {
+		v := &rawView{bounds: map[string][]int64{}}
+		rows, err := p.conn.Query(ctx, p.gen.boundsSQL(t, m))
+		if err != nil {
+			return nil, fmt.Errorf("recompute %s %s: offsets of %s: %w", f, m, t, err)
+		}
+		for rows.Next() {
+			var (
+				topic     string
+				partition int32
+				offset    int64
+			)
+			if err := rows.Scan(&topic, &partition, &offset); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("recompute %s %s: offsets of %s: %w", f, m, t, err)
+			}
+			b := v.bounds[topic]
+			for len(b) <= int(partition) {
+				b = append(b, -1)
+			}
+			b[partition] = offset
+			v.bounds[topic] = b
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("recompute %s %s: offsets of %s: %w", f, m, t, err)
+		}
+		q := p.gen.withViews(map[string]*rawView{t: v}).repeatedSQL(t, m) + fmt.Sprintf(" ORDER BY h LIMIT %d", maxListedDups+1)
+		rows, err = p.conn.Query(ctx, q)
+		if err != nil {
+			return nil, fmt.Errorf("recompute %s %s: repeated event ids of %s: %w", f, m, t, err)
+		}
+		for rows.Next() {
+			var h uint64
+			if err := rows.Scan(&h); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("recompute %s %s: repeated event ids of %s: %w", f, m, t, err)
+			}
+			v.dups = append(v.dups, h)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("recompute %s %s: repeated event ids of %s: %w", f, m, t, err)
+		}
+		if len(v.dups) > maxListedDups {
+			v.dups, v.manyDups = nil, true
+		}
+		views[t] = v
+	}
+	return views, nil
+}
+
+// sourceRows counts the raw rows (copies included) of family f in month m that the recompute
+// read (through views), for kpi_versions.
+func (p *Projector) sourceRows(ctx context.Context, f Family, m schema.Month, views map[string]*rawView) (uint64, error) {
 	var parts []string
 	for _, t := range f.rawTables() {
-		parts = append(parts, fmt.Sprintf("SELECT count() AS c FROM %s WHERE month = %d", p.table(t), uint32(m)))
+		parts = append(parts, fmt.Sprintf("SELECT count() AS c FROM %s WHERE month = %d%s", p.table(t), uint32(m), views[t].cond()))
 	}
 	var n uint64
 	if err := p.conn.QueryRow(ctx, "SELECT toUInt64(sum(c)) FROM ("+joinUnion(parts)+")").Scan(&n); err != nil {

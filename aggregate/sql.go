@@ -3,6 +3,7 @@ package aggregate
 import (
 	"fmt"
 	"math"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -63,6 +64,15 @@ type sqlGen struct {
 	weights []float64
 	sla     float64   // CSAT_COMPLAINT_SLA_HOURS
 	asOf    time.Time // zero: every raw row; else only rows with ingested_at ≤ asOf
+	// views fixes, per raw table, the rows a recompute reads (see rawView); a table without
+	// one is read whole, its repeated hashes found by a subquery.
+	views map[string]*rawView
+}
+
+// withViews returns g reading the raw tables through views.
+func (g sqlGen) withViews(views map[string]*rawView) sqlGen {
+	g.views = views
+	return g
 }
 
 func newSQLGen(db string, cat schema.Catalog, sla float64, asOf time.Time) sqlGen {
@@ -143,33 +153,136 @@ const dedupKey = "bitOr(bitShiftLeft(toUInt64(kafka_partition), 43), toUInt64(ka
 // dedup returns a subquery with one row per event_id of table for month m: the column t is the
 // tuple of cols taken from the copy with the smallest (kafka_partition, kafka_offset). All
 // copies of an event_id are the same event, so any choice would do; this one is deterministic.
-// Each column is its own argMin over dedupKey: an argMin of a tuple by a tuple costs three
-// times as much on ClickHouse 18.16, and the window family's recompute is dominated by this
-// GROUP BY. (Two copies of an event_id at the same partition and offset of two topics would
-// tie; they are the same event.) For tables with array columns use dedupSemi.
+// Copies are rare, so only the rows whose event_id hash repeats (rawView) are grouped by
+// event_id, each column its own argMin over dedupKey (an argMin of a tuple by a tuple costs
+// three times as much on ClickHouse 18.16); every other row is taken as it is. Two copies of an
+// event_id at the same partition and offset of two topics would tie; they are the same event.
+// For tables whose rows carry arrays use dedupSemi.
 func (g sqlGen) dedup(table string, m schema.Month, cols string, extraWhere string) string {
+	where := fmt.Sprintf("month = %d%s%s%s", uint32(m), g.cut(), g.views[table].cond(), extraWhere)
+	single := fmt.Sprintf("SELECT tuple(%s) AS t FROM %s WHERE %s", cols, g.table(table), where)
+	notIn, in, some := g.repeated(table, m)
+	if !some {
+		return "(" + single + ")"
+	}
 	var picks []string
 	for _, c := range strings.Split(cols, ",") {
 		picks = append(picks, fmt.Sprintf("argMin(%s, dedup_key)", strings.TrimSpace(c)))
 	}
-	return fmt.Sprintf(`(SELECT tuple(%s) AS t FROM (SELECT *, %s AS dedup_key FROM %s WHERE month = %d%s%s) GROUP BY event_id)`,
-		strings.Join(picks, ", "), dedupKey, g.table(table), uint32(m), g.cut(), extraWhere)
+	return fmt.Sprintf(`(%s AND %s
+  UNION ALL
+  SELECT tuple(%s) AS t FROM (SELECT *, %s AS dedup_key FROM %s WHERE %s AND %s) GROUP BY event_id)`,
+		single, notIn, strings.Join(picks, ", "), dedupKey, g.table(table), where, in)
 }
 
-// dedupSemi is dedup by a semi-join, for tables whose rows carry arrays (an argMin of an
-// array copies it for every row of the group: four times slower on survey_responses): it
-// first finds, per event_id, the message with the smallest (partition, offset) — the
-// (topic, dedupKey) pair names one message — then keeps the rows of those messages, one per
-// event_id (LIMIT 1 BY: a message inserted twice counts once). Its INs (and the caller's void
-// filter) are GLOBAL: on a cluster the subqueries run once on the initiator over every shard —
-// 18.16's distributed_product_mode = global does not rewrite an IN whose subquery reads a
-// Distributed table through a nested FROM, and a replica lagging after a restart makes the
+// dedupSemi is dedup for tables whose rows carry arrays (an argMin of an array copies it for
+// every row of the group: four times slower on survey_responses). Of the rows whose event_id
+// hash repeats it first finds, per event_id, the message with the smallest (partition, offset)
+// — the (topic, dedupKey) pair names one message — then keeps the rows of those messages, one
+// per event_id (LIMIT 1 BY: a message inserted twice counts once). Its INs (and the caller's
+// void filter) are GLOBAL: on a cluster the subqueries run once on the initiator over every
+// shard — 18.16's distributed_product_mode = global does not rewrite an IN whose subquery reads
+// a Distributed table through a nested FROM, and a replica lagging after a restart makes the
 // query run remotely, where an unqualified table is looked up in the wrong database. The rows
 // of one message are on one shard (sharding is by partition), so each shard's LIMIT BY suffices.
 func (g sqlGen) dedupSemi(table string, m schema.Month, cols string, extraWhere string) string {
-	return fmt.Sprintf(`(SELECT tuple(%[1]s) AS t FROM %[2]s WHERE month = %[3]d%[4]s%[5]s
-    AND (kafka_topic, %[6]s) GLOBAL IN (SELECT argMin(kafka_topic, k), min(k) FROM (SELECT event_id, kafka_topic, %[6]s AS k FROM %[2]s WHERE month = %[3]d%[4]s) GROUP BY event_id)
-  LIMIT 1 BY event_id)`, cols, g.table(table), uint32(m), g.cut(), extraWhere, dedupKey)
+	where := fmt.Sprintf("month = %d%s%s", uint32(m), g.cut(), g.views[table].cond())
+	single := fmt.Sprintf("SELECT tuple(%s) AS t FROM %s WHERE %s%s", cols, g.table(table), where, extraWhere)
+	notIn, in, some := g.repeated(table, m)
+	if !some {
+		return "(" + single + ")"
+	}
+	return fmt.Sprintf(`(%[1]s AND %[2]s
+  UNION ALL
+  SELECT tuple(%[3]s) AS t FROM %[4]s WHERE %[5]s%[6]s AND %[7]s
+    AND (kafka_topic, %[8]s) GLOBAL IN (SELECT argMin(kafka_topic, k), min(k) FROM (SELECT event_id, kafka_topic, %[8]s AS k FROM %[4]s WHERE %[5]s AND %[7]s) GROUP BY event_id)
+  LIMIT 1 BY event_id)`, single, notIn, cols, g.table(table), where, extraWhere, in, dedupKey)
+}
+
+// repeated returns the conditions "this row's event_id hash repeats" (in) and its negation
+// (notIn) for table's rows of month m, and some = false when the table's view found no repeated
+// hash (then no row needs grouping). Without a view, or with more repeated hashes than a view
+// lists, the set is a GLOBAL subquery over the same rows.
+func (g sqlGen) repeated(table string, m schema.Month) (notIn, in string, some bool) {
+	v := g.views[table]
+	const h = "cityHash64(event_id)"
+	if v != nil && !v.manyDups {
+		if len(v.dups) == 0 {
+			return "", "", false
+		}
+		set := make([]string, len(v.dups))
+		for i, d := range v.dups {
+			set[i] = strconv.FormatUint(d, 10)
+		}
+		list := strings.Join(set, ", ")
+		return fmt.Sprintf("%s NOT IN (%s)", h, list), fmt.Sprintf("%s IN (%s)", h, list), true
+	}
+	sub := g.repeatedSQL(table, m)
+	return fmt.Sprintf("%s GLOBAL NOT IN (%s)", h, sub), fmt.Sprintf("%s GLOBAL IN (%s)", h, sub), true
+}
+
+// repeatedSQL selects the cityHash64(event_id) values that occur more than once among table's
+// rows of month m (through its view, if any): a superset of the hashes of the event_ids that
+// have several copies (two different event_ids can share a hash; their rows are then grouped by
+// event_id too, which is exact). A hash that occurs once belongs to an event_id with exactly one
+// row, which needs no deduplication. Grouping 64-bit hashes is several times cheaper than
+// grouping the event_id strings with a state per column.
+func (g sqlGen) repeatedSQL(table string, m schema.Month) string {
+	return fmt.Sprintf(`SELECT h FROM (SELECT cityHash64(event_id) AS h FROM %s WHERE month = %d%s%s) GROUP BY h HAVING count() > 1`,
+		g.table(table), uint32(m), g.cut(), g.views[table].cond())
+}
+
+// boundsSQL selects the highest offset of each (topic, partition) among table's rows of month m.
+func (g sqlGen) boundsSQL(table string, m schema.Month) string {
+	return fmt.Sprintf(`SELECT kafka_topic, kafka_partition, max(kafka_offset) FROM %s WHERE month = %d%s GROUP BY kafka_topic, kafka_partition`,
+		g.table(table), uint32(m), g.cut())
+}
+
+// rawView fixes the rows of one raw table that one recompute of a month reads, and which of
+// their event_id hashes repeat. A recompute's SELECT scans a table several times (the repeated
+// hashes, the rows, the first copies), and ClickHouse takes each scan's snapshot of the table's
+// parts when that scan starts: rows inserted in between would be seen by some scans and not by
+// others — a second copy missed by the hash scan would be counted twice. The view bounds every
+// scan to the rows present when the view was taken: per (table, topic, partition) the offsets
+// present are a prefix of those ingest sent (ingest/DESIGN.md), so "offset ≤ the highest offset
+// seen then" is exactly the rows seen then. Rows inserted later are left to the next
+// recompute, which their dirty marks (written after the rows, so after this recompute's
+// version) cause.
+type rawView struct {
+	bounds   map[string][]int64 // topic → per partition (the index): highest offset; -1 = no row
+	dups     []uint64           // the repeated hashes among the view's rows, ascending
+	manyDups bool               // more than maxListedDups: repeated() uses repeatedSQL instead
+}
+
+// maxListedDups bounds the repeated hashes a view lists in the SQL text (ClickHouse's
+// max_query_size is 256 KiB, and dedupSemi uses the list twice).
+var maxListedDups = 2000
+
+// cond is the condition (" AND …") that keeps a scan to the view's rows ("" without a view).
+// Partitions of a topic with no row in the view, and topics the view does not name, keep no
+// row: arrayElement past the end of an array is 0, and the bounds are offset+1.
+func (v *rawView) cond() string {
+	if v == nil {
+		return ""
+	}
+	topics := make([]string, 0, len(v.bounds))
+	for t := range v.bounds {
+		topics = append(topics, t)
+	}
+	sort.Strings(topics)
+	var ors []string
+	for _, t := range topics {
+		next := make([]string, len(v.bounds[t]))
+		for i, o := range v.bounds[t] {
+			next[i] = strconv.FormatInt(o+1, 10)
+		}
+		ors = append(ors, fmt.Sprintf("(kafka_topic = %s AND kafka_offset < arrayElement([%s], kafka_partition + 1))",
+			quote(t), strings.Join(next, ", ")))
+	}
+	if len(ors) == 0 {
+		return " AND 0"
+	}
+	return " AND (" + strings.Join(ors, " OR ") + ")"
 }
 
 // responses is the subquery of the deduplicated, not voided survey responses of month m: per

@@ -1,0 +1,25 @@
+package aggregate
+
+import (
+	"context"
+
+	"github.com/csat-dev/csat/schema"
+)
+
+// SetMaxListedDups sets how many repeated hashes a view lists in the SQL before it falls back
+// to a subquery, and returns the function that restores it.
+func SetMaxListedDups(n int) (restore func()) {
+	old := maxListedDups
+	maxListedDups = n
+	return func() { maxListedDups = old }
+}
+
+// ViewSelect takes family f's views of month m now and returns its SELECT (version 1) through
+// those views, to be run later.
+func (p *Projector) ViewSelect(ctx context.Context, f Family, m schema.Month) (string, error) {
+	views, err := p.views(ctx, f, m)
+	if err != nil {
+		return "", err
+	}
+	return p.gen.withViews(views).selectSQL(f, m, 1)
+}
