@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promauto"
@@ -387,7 +388,8 @@ func (p *Projector) recompute(ctx context.Context, f Family, m schema.Month, pre
 	if err != nil {
 		return fmt.Errorf("recompute: %w", err)
 	}
-	if err := p.conn.Exec(ctx, q); err != nil {
+	qctx := clickhouse.Context(ctx, clickhouse.WithSettings(clickhouse.Settings{"max_query_size": recomputeQuerySize}))
+	if err := p.conn.Exec(qctx, q); err != nil {
 		return fmt.Errorf("recompute %s %s into %s: %w", f, m, f.projTable(), err)
 	}
 	src, err := p.sourceRows(ctx, f, m, views)
