@@ -67,6 +67,7 @@ func benchIngest(ctx context.Context, a *app, fs *flag.FlagSet, args []string) e
 	cfg := ingbench.Config{Ingest: a.cfg.Ingest, ClickHouse: a.cfg.ClickHouse}
 	fs.IntVar(&cfg.Events, "events", 1_000_000, "events to load")
 	fs.IntVar(&cfg.Partitions, "partitions", 12, "partitions per topic")
+	fs.IntVar(&cfg.Rounds, "rounds", 3, "run the phases this many times over the loaded events; the summary gives medians")
 	fs.BoolVar(&cfg.SkipEngine, "no-engine", false, "skip ClickHouse's Kafka table engine")
 	fs.BoolVar(&cfg.Keep, "keep", false, "keep the topics and databases")
 	if err := fs.Parse(args); err != nil {

@@ -11,7 +11,9 @@
 //   - (c) ClickHouse's Kafka table engine (JSONEachRow) with a materialized view into a
 //     MergeTree, consuming the same topics (it neither validates nor deduplicates).
 //
-// It prints events/s for each, the ratios (b)/min(a) and (b)/(c), and the peak RSS of (b).
+// It prints events/s for each, the ratios (b)/min(a) and (b)/(c), and the peak RSS of (b). With
+// Config.Rounds > 1 the phases run that many times in turn over the same loaded topics and the
+// summary gives medians: on a shared machine one run can be 25 % off either way.
 // Everything it creates (topics, consumer groups, databases csat_bench_*) is removed at the end
 // unless Config.Keep.
 package bench
@@ -25,6 +27,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/debug"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -52,6 +55,9 @@ type Config struct {
 	ClickHouse chdb.Config
 	// Projector, when set, builds the projector run at the end of (b) on (b)'s database.
 	Projector func(conn driver.Conn) (ingest.Projector, error)
+	// Rounds is how many times the phases run after the load (default 1); the summary gives
+	// the median of each figure and of each round's ratios.
+	Rounds int
 	// SkipEngine skips (c).
 	SkipEngine bool
 	// Keep keeps the topics and databases.
@@ -63,7 +69,7 @@ type Config struct {
 	AroundIngest func() func()
 }
 
-// Result holds the figures of one run.
+// Result holds the figures of one round, or the medians of several (Measure).
 type Result struct {
 	Events        int
 	LoadRate      float64 // events/s produced
@@ -73,7 +79,13 @@ type Result struct {
 	IngestSeconds float64
 	ProjectorSecs float64
 	Engine        float64 // (c) events/s, 0 when skipped
-	PeakRSS       int64   // bytes, (b)
+	PeakRSS       int64   // bytes, (b); the largest of the rounds
+	// LimitRatio is (b)/min(a) and EngineRatio (b)/(c) (0 when (c) was skipped): for a single
+	// round its own, for Measure the median over the rounds of each round's ratio — the phases
+	// of one round run minutes apart at most, so a round's ratio is less exposed to the load of
+	// a shared machine than a ratio of medians.
+	LimitRatio, EngineRatio float64
+	Rounds                  []Result // Measure: every round
 }
 
 // Run performs the benchmark and prints its report to out.
@@ -82,13 +94,17 @@ func Run(ctx context.Context, cfg Config, out io.Writer) error {
 	return err
 }
 
-// Measure is Run returning the figures.
+// Measure is Run returning the figures: the events are loaded once, then the phases run
+// Config.Rounds times in turn; the result holds the median of each figure.
 func Measure(ctx context.Context, cfg Config, out io.Writer) (Result, error) {
 	if cfg.Events <= 0 {
 		cfg.Events = 1_000_000
 	}
 	if cfg.Partitions <= 0 {
 		cfg.Partitions = 12
+	}
+	if cfg.Rounds <= 0 {
+		cfg.Rounds = 1
 	}
 	if err := cfg.Ingest.Validate(); err != nil {
 		return Result{}, err
@@ -104,8 +120,8 @@ func Measure(ctx context.Context, cfg Config, out io.Writer) (Result, error) {
 	if !cfg.Keep {
 		defer func() { _ = kafkatest.Delete(context.Background(), brokers, all...) }()
 	}
-	p("csat ingest benchmark: %d events, %d partitions per topic, topics %s.*, %d CPUs",
-		cfg.Events, cfg.Partitions, strings.TrimSuffix(tp.Survey, ".survey"), runtime.NumCPU())
+	p("csat ingest benchmark: %d events, %d partitions per topic, topics %s.*, %d CPUs, %d round(s)",
+		cfg.Events, cfg.Partitions, strings.TrimSuffix(tp.Survey, ".survey"), runtime.NumCPU(), cfg.Rounds)
 
 	// Load.
 	t0 := time.Now()
@@ -115,20 +131,89 @@ func Measure(ctx context.Context, cfg Config, out io.Writer) (Result, error) {
 	res.LoadRate = rate(cfg.Events, time.Since(t0))
 	p("load:                     %10.0f events/s (%s)", res.LoadRate, time.Since(t0).Round(time.Millisecond))
 
+	loc, err := time.LoadLocation("Asia/Shanghai")
+	if err != nil {
+		return res, err
+	}
+	dec := schema.NewDecoder(schema.DefaultCatalog(), tp, loc)
+	for i := range cfg.Rounds {
+		if cfg.Rounds > 1 {
+			p("round %d of %d", i+1, cfg.Rounds)
+		}
+		r, err := round(ctx, cfg, tp, dec, p)
+		if err != nil {
+			return res, err
+		}
+		res.Rounds = append(res.Rounds, r)
+	}
+	med := func(f func(Result) float64) float64 {
+		v := make([]float64, len(res.Rounds))
+		for i, r := range res.Rounds {
+			v[i] = f(r)
+		}
+		sort.Float64s(v)
+		if n := len(v); n%2 == 0 {
+			return (v[n/2-1] + v[n/2]) / 2
+		}
+		return v[len(v)/2]
+	}
+	res.KafkaRead = med(func(r Result) float64 { return r.KafkaRead })
+	res.CHInsert = med(func(r Result) float64 { return r.CHInsert })
+	res.Ingest = med(func(r Result) float64 { return r.Ingest })
+	res.IngestSeconds = med(func(r Result) float64 { return r.IngestSeconds })
+	res.ProjectorSecs = med(func(r Result) float64 { return r.ProjectorSecs })
+	res.Engine = med(func(r Result) float64 { return r.Engine })
+	res.LimitRatio = med(func(r Result) float64 { return r.LimitRatio })
+	res.EngineRatio = med(func(r Result) float64 { return r.EngineRatio })
+	for _, r := range res.Rounds {
+		res.PeakRSS = max(res.PeakRSS, r.PeakRSS)
+	}
+	what := "median of %d rounds"
+	if cfg.Rounds == 1 {
+		what = "%d round"
+	}
+	p("summary (%s):", fmt.Sprintf(what, cfg.Rounds))
+	p("  (a) kafka-go read %.0f, clickhouse-go insert %.0f, (b) csat ingest --drain %.0f (projector refresh %.2fs), (c) Kafka engine %.0f events/s",
+		res.KafkaRead, res.CHInsert, res.Ingest, res.ProjectorSecs, res.Engine)
+	p("ratio (b)/min(a) = %.2f  (target ≥ 0.60)%s", res.LimitRatio, spread(res.Rounds, func(r Result) float64 { return r.LimitRatio }))
+	if !cfg.SkipEngine {
+		p("ratio (b)/(c)    = %.2f  (target ≥ 1.00)%s", res.EngineRatio, spread(res.Rounds, func(r Result) float64 { return r.EngineRatio }))
+	}
+	p("end to end (b)   = %.0f events/s (target ≥ 150000)%s; peak RSS %d MiB (target ≤ 300)", res.Ingest,
+		spread(res.Rounds, func(r Result) float64 { return r.Ingest }), res.PeakRSS>>20)
+	return res, nil
+}
+
+// spread lists the rounds' values of f (", rounds: a / b / c") when there are several.
+func spread(rounds []Result, f func(Result) float64) string {
+	if len(rounds) < 2 {
+		return ""
+	}
+	v := make([]string, len(rounds))
+	for i, r := range rounds {
+		if x := f(r); x >= 100 {
+			v[i] = fmt.Sprintf("%.0f", x)
+		} else {
+			v[i] = fmt.Sprintf("%.2f", x)
+		}
+	}
+	return ", rounds: " + strings.Join(v, " / ")
+}
+
+// round runs the phases (a), (b), (a) and (c) once over the loaded topics, each on fresh
+// databases and consumer groups.
+func round(ctx context.Context, cfg Config, tp schema.Topics, dec *schema.Decoder, p func(string, ...any)) (Result, error) {
+	res := Result{Events: cfg.Events}
+	brokers := cfg.Ingest.Brokers
+
 	// (a) Kafka read limit.
-	t0 = time.Now()
+	t0 := time.Now()
 	n, err := readAll(ctx, brokers, tp.Inputs())
 	if err != nil {
 		return res, err
 	}
 	res.KafkaRead = rate(n, time.Since(t0))
 	p("(a) kafka-go read+discard: %10.0f events/s (%d messages, %s)", res.KafkaRead, n, time.Since(t0).Round(time.Millisecond))
-
-	loc, err := time.LoadLocation("Asia/Shanghai")
-	if err != nil {
-		return res, err
-	}
-	dec := schema.NewDecoder(schema.DefaultCatalog(), tp, loc)
 
 	// (b) ingest --drain end to end.
 	conn, db, drop, err := database(ctx, cfg.ClickHouse, "ingest", true)
@@ -202,6 +287,7 @@ func Measure(ctx context.Context, cfg Config, out io.Writer) (Result, error) {
 	}
 	res.CHInsert = ins
 	p("(a) clickhouse-go insert:  %10.0f events/s (decoded rows, batches of %d)", res.CHInsert, cfg.Ingest.BatchRows)
+	res.LimitRatio = res.Ingest / min(res.KafkaRead, res.CHInsert)
 
 	// (c) ClickHouse Kafka engine.
 	if !cfg.SkipEngine {
@@ -219,15 +305,13 @@ func Measure(ctx context.Context, cfg Config, out io.Writer) (Result, error) {
 			return res, fmt.Errorf("kafka engine: %w", err)
 		}
 		res.Engine = eng
+		res.EngineRatio = res.Ingest / res.Engine
 		p("(c) ClickHouse Kafka engine + MV: %10.0f events/s (%s)", res.Engine, el.Round(time.Millisecond))
 	}
-
-	limit := min(res.KafkaRead, res.CHInsert)
-	p("ratio (b)/min(a) = %.2f  (target ≥ 0.60)", res.Ingest/limit)
-	if res.Engine > 0 {
-		p("ratio (b)/(c)    = %.2f  (target ≥ 1.00)", res.Ingest/res.Engine)
+	if cfg.Rounds > 1 {
+		p("    this round: (b)/min(a) %.2f, (b)/(c) %.2f", res.LimitRatio, res.EngineRatio)
 	}
-	p("end to end (b)   = %.0f events/s (target ≥ 150000); peak RSS %d MiB (target ≤ 300)", res.Ingest, res.PeakRSS>>20)
+	quiesce(ctx, conn) // the next round starts on an idle server
 	return res, nil
 }
 
