@@ -45,6 +45,9 @@ offsets.topic.replication.factor=1
 transaction.state.log.replication.factor=1
 transaction.state.log.min.isr=1
 group.initial.rebalance.delay.ms=0
+# ingest opens one connection per assigned partition (72 with the default topics): with the
+# default backlog of 50, simultaneous connects overflow it and wait out a 1 s SYN retransmit.
+socket.listen.backlog.size=1024
 auto.create.topics.enable=true
 message.max.bytes=2097152
 log.retention.hours=-1
