@@ -425,63 +425,75 @@ func (p *Projector) committedVersion(ctx context.Context, f Family, m schema.Mon
 }
 
 // views takes, after the recompute's version, the rawView of each raw table of family f that
-// its SELECT deduplicates, for month m: two small queries per table (the highest offsets, then
-// the repeated event_id hashes below them).
+// its SELECT deduplicates, for month m.
 func (p *Projector) views(ctx context.Context, f Family, m schema.Month) (map[string]*rawView, error) {
 	if f == FamilyBase { // a snapshot is its own deduplication (baseSQL)
 		return nil, nil
 	}
 	views := map[string]*rawView{}
 	for _, t := range f.rawTables() {
-		v := &rawView{bounds: map[string][]int64{}}
-		rows, err := p.conn.Query(ctx, p.gen.boundsSQL(t, m))
+		v, err := p.view(ctx, t, m)
 		if err != nil {
-			return nil, fmt.Errorf("recompute %s %s: offsets of %s: %w", f, m, t, err)
-		}
-		for rows.Next() {
-			var (
-				topic     string
-				partition int32
-				offset    int64
-			)
-			if err := rows.Scan(&topic, &partition, &offset); err != nil {
-				rows.Close()
-				return nil, fmt.Errorf("recompute %s %s: offsets of %s: %w", f, m, t, err)
-			}
-			b := v.bounds[topic]
-			for len(b) <= int(partition) {
-				b = append(b, -1)
-			}
-			b[partition] = offset
-			v.bounds[topic] = b
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, fmt.Errorf("recompute %s %s: offsets of %s: %w", f, m, t, err)
-		}
-		q := p.gen.withViews(map[string]*rawView{t: v}).repeatedSQL(t, m) + fmt.Sprintf(" ORDER BY h LIMIT %d", maxListedDups+1)
-		rows, err = p.conn.Query(ctx, q)
-		if err != nil {
-			return nil, fmt.Errorf("recompute %s %s: repeated event ids of %s: %w", f, m, t, err)
-		}
-		for rows.Next() {
-			var h uint64
-			if err := rows.Scan(&h); err != nil {
-				rows.Close()
-				return nil, fmt.Errorf("recompute %s %s: repeated event ids of %s: %w", f, m, t, err)
-			}
-			v.dups = append(v.dups, h)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, fmt.Errorf("recompute %s %s: repeated event ids of %s: %w", f, m, t, err)
-		}
-		if len(v.dups) > maxListedDups {
-			v.dups, v.manyDups = nil, true
+			return nil, fmt.Errorf("recompute %s %s: view of %s: %w", f, m, t, err)
 		}
 		views[t] = v
 	}
 	return views, nil
+}
+
+// view is two small queries: the highest offsets of table's rows of month m, then the repeated
+// event_id hashes at or below them.
+func (p *Projector) view(ctx context.Context, table string, m schema.Month) (*rawView, error) {
+	v := &rawView{bounds: map[string][]int64{}}
+	err := p.scanRows(ctx, p.gen.boundsSQL(table, m), func(rows driver.Rows) error {
+		var (
+			topic     string
+			partition int32
+			offset    int64
+		)
+		if err := rows.Scan(&topic, &partition, &offset); err != nil {
+			return err
+		}
+		b := v.bounds[topic]
+		for len(b) <= int(partition) {
+			b = append(b, -1)
+		}
+		b[partition] = offset
+		v.bounds[topic] = b
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("offsets: %w", err)
+	}
+	q := p.gen.withViews(map[string]*rawView{table: v}).repeatedSQL(table, m) + fmt.Sprintf(" ORDER BY h LIMIT %d", maxListedDups+1)
+	err = p.scanRows(ctx, q, func(rows driver.Rows) error {
+		var h uint64
+		err := rows.Scan(&h)
+		v.dups = append(v.dups, h)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("repeated event ids: %w", err)
+	}
+	if len(v.dups) > maxListedDups {
+		v.dups, v.manyDups = nil, true
+	}
+	return v, nil
+}
+
+// scanRows runs q and calls each for every row.
+func (p *Projector) scanRows(ctx context.Context, q string, each func(driver.Rows) error) error {
+	rows, err := p.conn.Query(ctx, q)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := each(rows); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
 }
 
 // sourceRows counts the raw rows (copies included) of family f in month m that the recompute
