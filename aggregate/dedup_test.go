@@ -2,6 +2,7 @@ package aggregate_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -99,5 +100,40 @@ func TestViewBoundsRows(t *testing.T) {
 	}
 	if md.Window.HotlineN != 3 || md.Window.HotlineSatisfied != 3 {
 		t.Errorf("after a refresh: hotline %+v: want 3 ratings, 3 satisfied", md.Window)
+	}
+}
+
+// TestDedupManyCopies: a month with tens of thousands of resent events (every one of 20,000
+// responses and ratings sent twice) recomputes, each event counted once — the repeated hashes
+// a view lists must not make the query too big for the server (18.16 refuses an AST of more
+// than 50,000 elements, and every hash of a tuple literal was one).
+func TestDedupManyCopies(t *testing.T) {
+	conn, _ := chtest.New(t)
+	ctx := context.Background()
+	const n = 20000
+	var rs, hs [][]any
+	for copyAt := range 2 {
+		for i := range n {
+			id := fmt.Sprintf("e%05d", i)
+			off := int64(copyAt*n + i)
+			rs = append(rs, resp(id, "GD-GZ-TH", oct, "cmcc", 1, 10, net, []uint8{10}, 0, off))
+			hs = append(hs, hot(id, "GD-GZ-TH", oct, 5, 1, 10, off))
+		}
+	}
+	insert(t, conn, "survey_responses", colsSurvey, rs...)
+	insert(t, conn, "hotline_feedback", colsHot, hs...)
+	mark(t, conn, aggregate.DirtyMark{Family: aggregate.FamilySurvey, Month: oct}, aggregate.DirtyMark{Family: aggregate.FamilyWindow, Month: oct})
+	if err := newProjector(conn).Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	md, err := newEngine(t, conn).MonthData(ctx, "GD-GZ-TH", oct)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := md.Survey["cmcc"]["network"].N; got != n {
+		t.Errorf("survey network n %d, want %d", got, n)
+	}
+	if md.Window.HotlineN != n {
+		t.Errorf("hotline n %d, want %d", md.Window.HotlineN, n)
 	}
 }

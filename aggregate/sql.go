@@ -214,7 +214,9 @@ func (g sqlGen) repeated(table string, m schema.Month) (notIn, in string, some b
 		for i, d := range v.dups {
 			set[i] = strconv.FormatUint(d, 10)
 		}
-		list := strings.Join(set, ", ")
+		// An array literal is one element of the query's AST; a tuple literal is one per hash,
+		// and 18.16 refuses an AST of more than 50,000 elements (TestDedupManyCopies).
+		list := "SELECT arrayJoin(CAST([" + strings.Join(set, ", ") + "] AS Array(UInt64)))"
 		return fmt.Sprintf("%s NOT IN (%s)", h, list), fmt.Sprintf("%s IN (%s)", h, list), true
 	}
 	sub := g.repeatedSQL(table, m)
@@ -255,14 +257,14 @@ type rawView struct {
 }
 
 // maxListedDups bounds the repeated hashes a view lists in the SQL text. A month of the
-// national benchmark (1.26 M hotline ratings, 0.5 % resent) has ~6,300; a list of that size
-// costs ClickHouse ~0.05 s to parse and look up, while the subquery fallback scans and groups
-// the table's event_ids again for every use. Recompute queries raise max_query_size
-// (recomputeQuerySize) to hold the lists.
+// national benchmark (1.26 M hotline ratings, 0.5 % resent) has ~6,300; a list costs ClickHouse
+// ~2 µs per hash to parse and build its set, while the subquery fallback scans and groups the
+// table's event_ids again for every use (~0.35 s at that size). Recompute queries raise
+// max_query_size (recomputeQuerySize) to hold the lists.
 var maxListedDups = 50000
 
-// recomputeQuerySize is the max_query_size of a recompute: dedupSemi names a list twice, and a
-// family has up to two tables (≤ 21 bytes per hash).
+// recomputeQuerySize is the max_query_size of a recompute: dedupSemi names a list three times,
+// and a family has up to two tables (≤ 21 bytes per hash).
 const recomputeQuerySize = 8 << 20
 
 // cond is the condition (" AND …") that keeps a scan to the view's rows ("" without a view).
