@@ -33,14 +33,8 @@ func testDedupCopies(t *testing.T) {
 	insert(t, conn, "survey_responses", cols, r("r1", 2, 0, 5, "s"))                        // the same message again
 	insert(t, conn, "survey_responses", cols, r("r2", 3, 0, 5, "s2"))                       // another topic, same coordinates
 	insert(t, conn, "survey_responses", cols, r("r3", 5, 2, 9, "s"), r("r3", 5, 2, 9, "s")) // twice in one insert
-	hcols := colsHot + ", kafka_topic"
-	h := func(id string, rating uint8, part int32, off int64) []any {
-		row := hot(id, "GD-GZ-TH", oct, rating, 1, 10, off)
-		row[6] = part
-		return append(row, "h")
-	}
-	insert(t, conn, "hotline_feedback", hcols, h("h1", 5, 0, 3), h("h1", 1, 2, 1))
-	insert(t, conn, "hotline_feedback", hcols, h("h1", 5, 0, 3))
+	insert(t, conn, "hotline_feedback", colsHotTopic, hotAt("h1", 5, 0, 3), hotAt("h1", 1, 2, 1))
+	insert(t, conn, "hotline_feedback", colsHotTopic, hotAt("h1", 5, 0, 3))
 	mark(t, conn, aggregate.DirtyMark{Family: aggregate.FamilySurvey, Month: oct}, aggregate.DirtyMark{Family: aggregate.FamilyWindow, Month: oct})
 	if err := newProjector(conn).Refresh(ctx); err != nil {
 		t.Fatal(err)
@@ -63,25 +57,29 @@ func testDedupCopies(t *testing.T) {
 	}
 }
 
+// colsHotTopic and hotAt: a hotline rating of GD-GZ-TH (resolved, 10 s wait) at a partition
+// and offset of topic "h".
+const colsHotTopic = colsHot + ", kafka_topic"
+
+func hotAt(id string, rating uint8, part int32, off int64) []any {
+	row := hot(id, "GD-GZ-TH", oct, rating, 1, 10, off)
+	row[6] = part
+	return append(row, "h")
+}
+
 // TestViewBoundsRows: a recompute reads only the rows present when its views were taken. A
 // copy inserted afterwards is not among the view's repeated hashes; were it read, its event
 // would count twice.
 func TestViewBoundsRows(t *testing.T) {
 	conn, _ := chtest.New(t)
 	ctx := context.Background()
-	hcols := colsHot + ", kafka_topic"
-	h := func(id string, rating uint8, part int32, off int64) []any {
-		row := hot(id, "GD-GZ-TH", oct, rating, 1, 10, off)
-		row[6] = part
-		return append(row, "h")
-	}
-	insert(t, conn, "hotline_feedback", hcols, h("h1", 5, 0, 1), h("h2", 4, 0, 2))
+	insert(t, conn, "hotline_feedback", colsHotTopic, hotAt("h1", 5, 0, 1), hotAt("h2", 4, 0, 2))
 	q, err := newProjector(conn).ViewSelect(ctx, aggregate.FamilyWindow, oct)
 	if err != nil {
 		t.Fatal(err)
 	}
 	// After the views: a copy of h1 with another rating, and a new event.
-	insert(t, conn, "hotline_feedback", hcols, h("h1", 1, 1, 0), h("h3", 5, 0, 3))
+	insert(t, conn, "hotline_feedback", colsHotTopic, hotAt("h1", 1, 1, 0), hotAt("h3", 5, 0, 3))
 	var n, satisfied uint64
 	if err := conn.QueryRow(ctx, "SELECT hotline_n, hotline_satisfied FROM ("+q+") WHERE branch_id = 'GD-GZ-TH'").Scan(&n, &satisfied); err != nil {
 		t.Fatal(err)

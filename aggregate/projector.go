@@ -468,9 +468,11 @@ func (p *Projector) view(ctx context.Context, table string, m schema.Month) (*ra
 	q := p.gen.withViews(map[string]*rawView{table: v}).repeatedSQL(table, m) + fmt.Sprintf(" ORDER BY h LIMIT %d", maxListedDups+1)
 	err = p.scanRows(ctx, q, func(rows driver.Rows) error {
 		var h uint64
-		err := rows.Scan(&h)
+		if err := rows.Scan(&h); err != nil {
+			return err
+		}
 		v.dups = append(v.dups, h)
-		return err
+		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("repeated event ids: %w", err)

@@ -29,7 +29,8 @@ import (
 // For streak = 1, not preceded, this is the two-sided normal p-value 2(1 − Φ(z)): a fall of one
 // month is just as surprising as a rise. The integrals are computed by Simpson's rule on
 // [−10, 10] (800 intervals, the terms free of z tabulated once) with differences of powers
-// formed without cancellation, so p is accurate to about 1e-10 absolute. It returns NaN when z is NaN or streak < 1, and 1 when z ≤ 0.
+// formed without cancellation, so p is accurate to about 1e-10 absolute. It returns NaN when z
+// is NaN or streak < 1, and 1 when z ≤ 0.
 func StreakPValue(z float64, streak int, preceded bool) float64 {
 	if math.IsNaN(z) || streak < 1 {
 		return math.NaN()
