@@ -28,6 +28,7 @@ ready() { curl -fsS "http://127.0.0.1:$http/ping" 2>/dev/null | grep -q Ok; }
 start() {
 	install
 	if ready; then log "already running on tcp $tcp (http $http)"; return 0; fi
+	"$here/scripts/statefs.sh" ensure
 	mkdir -p "$dir"/{data,tmp,user_files,format_schemas,log}
 	sed -e "s#<tcp_port>9000</tcp_port>#<tcp_port>$tcp</tcp_port>#" \
 		-e "s#<http_port>8123</http_port>#<http_port>$http</http_port>#" \

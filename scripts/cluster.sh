@@ -47,6 +47,7 @@ zk_start() {
 	zk_install
 	command -v java >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq default-jre-headless >/dev/null; }
 	if zk_ready; then return 0; fi
+	"$here/scripts/statefs.sh" ensure
 	mkdir -p "$zkdir/data" "$zkdir/log"
 	cat >"$zkdir/zoo.cfg" <<EOF
 tickTime=2000

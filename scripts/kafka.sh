@@ -65,6 +65,7 @@ PROPS
 }
 
 start() {
+	"$here/scripts/statefs.sh" ensure
 	install
 	if (exec 3<>/dev/tcp/127.0.0.1/"$port") 2>/dev/null; then log "already listening on $port"; create_topics; return 0; fi
 	configure
