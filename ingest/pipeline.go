@@ -3,7 +3,6 @@ package ingest
 import (
 	"context"
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/segmentio/kafka-go"
@@ -41,36 +40,19 @@ type chunk struct {
 // fetch reads one partition from its start offset and hands decoded chunks to out until ctx
 // ends or, when draining, the partition reaches its end offset. It owns its reader.
 //
+// A chunk is handed over when it holds chunkMax messages, or when a fetch response is used up
+// and either the partition is caught up (the next fetch waits for new messages) or the chunk's
+// first message waited chunkWindow: during a backlog chunks stay large, and a caught-up
+// partition's messages are passed on as soon as they arrive.
+//
 // A fetch error other than ctx's calls abort, which ends the whole generation: the pipeline
 // flushes and commits what it has, and the next generation starts with fresh readers.
 func (in *Ingester) fetch(ctx context.Context, p *partState, drain bool, out chan<- *chunk, abort func()) {
-	r := kafka.NewReader(kafka.ReaderConfig{
-		Brokers:        in.cfg.Brokers,
-		Topic:          p.topic,
-		Partition:      p.partition,
-		Dialer:         in.dialer,
-		MinBytes:       1,
-		MaxBytes:       8 << 20,
-		MaxWait:        250 * time.Millisecond,
-		QueueCapacity:  128,
-		ReadBackoffMin: 100 * time.Millisecond,
-		ReadBackoffMax: 2 * time.Second,
-		ErrorLogger: kafka.LoggerFunc(func(f string, a ...any) {
-			in.log.Debug("kafka reader", "topic", p.topic, "partition", p.partition, "msg", fmt.Sprintf(f, a...))
-		}),
-	})
-	defer func() {
-		if err := r.Close(); err != nil {
-			in.log.Debug("close reader", "topic", p.topic, "partition", p.partition, "err", err)
-		}
-	}()
-	if err := r.SetOffset(p.start); err != nil {
-		in.log.Error("set reader offset", "topic", p.topic, "partition", p.partition, "offset", p.start, "err", err)
-		abort()
-		return
-	}
 	consumed := in.m.consumed.WithLabelValues(p.topic)
+	r := newPartReader(ctx, in, p.topic, p.partition, p.start)
+	defer r.close()
 	c := &chunk{topic: p.topic, partition: p.partition}
+	var first time.Time // when c's first message was read
 	send := func() bool {
 		if c.msgs == 0 {
 			return true
@@ -79,34 +61,39 @@ func (in *Ingester) fetch(ctx context.Context, p *partState, drain bool, out cha
 		select {
 		case out <- c:
 			c = &chunk{topic: p.topic, partition: p.partition}
+			r.extend(ctx)
 			return true
 		case <-ctx.Done():
 			return false
 		}
 	}
-	win := newWindow(ctx)
-	defer win.stop()
 	for {
-		m, err := r.FetchMessage(win.ctx)
+		m, err := r.next(ctx)
 		if err != nil {
 			if ctx.Err() != nil {
 				return // what was not handed over is not committed: it is fetched again later
 			}
-			if errors.Is(err, context.DeadlineExceeded) {
-				if !send() {
+			if errors.Is(err, errFetched) {
+				if drain && r.offset >= p.end {
+					if send() {
+						p.reachedEnd = true
+					}
 					return
 				}
-				if drain && r.Offset() >= p.end {
-					p.reachedEnd = true
-					return
+				if r.offset >= r.hwm || time.Since(first) >= chunkWindow {
+					if !send() {
+						return
+					}
 				}
-				win.renew(ctx)
 				continue
 			}
 			in.log.Warn("fetch failed; restarting the generation", "topic", p.topic, "partition", p.partition, "err", err)
 			send()
 			abort()
 			return
+		}
+		if c.msgs == 0 {
+			first = time.Now()
 		}
 		in.add(c, p, &m)
 		if c.msgs >= chunkMax && !send() {
@@ -120,28 +107,6 @@ func (in *Ingester) fetch(ctx context.Context, p *partState, drain bool, out cha
 		}
 	}
 }
-
-// window is the deadline of a fetcher's current chunk: a fetch that waits past it hands the
-// chunk over. One context per window, not per message.
-type window struct {
-	ctx    context.Context
-	cancel context.CancelFunc
-}
-
-func newWindow(parent context.Context) *window {
-	w := &window{}
-	w.renew(parent)
-	return w
-}
-
-func (w *window) renew(parent context.Context) {
-	if w.cancel != nil {
-		w.cancel()
-	}
-	w.ctx, w.cancel = context.WithTimeout(parent, chunkWindow)
-}
-
-func (w *window) stop() { w.cancel() }
 
 // add decodes m into c: a row of its table, a duplicate already in ClickHouse, or a dead letter.
 func (in *Ingester) add(c *chunk, p *partState, m *kafka.Message) {

@@ -375,17 +375,23 @@ func load(ctx context.Context, brokers []string, tp schema.Topics, n int) error 
 	return nil
 }
 
-// readAll reads every partition of topics to its end with one kafka-go reader each, discarding
-// the messages, and returns how many it read.
+// readAll reads every partition of topics to its end and returns how many messages it read,
+// discarding them: one goroutine per partition, each sending fetch requests on a kafka-go Conn
+// to the leader and reading every message of each response (Batch.ReadMessage), the way ingest
+// reads (ingest/partreader.go).
 func readAll(ctx context.Context, brokers []string, topics []string) (int, error) {
 	ends, err := kafkatest.EndOffsets(ctx, brokers, topics...)
 	if err != nil {
 		return 0, err
 	}
-	var mu sync.Mutex
-	total := 0
-	var wg sync.WaitGroup
-	errs := make(chan error, 1)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		mu    sync.Mutex
+		total int64
+		first error
+		wg    sync.WaitGroup
+	)
 	for topic, parts := range ends {
 		for part, end := range parts {
 			if end == 0 {
@@ -394,37 +400,52 @@ func readAll(ctx context.Context, brokers []string, topics []string) (int, error
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				r := kafka.NewReader(kafka.ReaderConfig{Brokers: brokers, Topic: topic, Partition: part,
-					MinBytes: 1, MaxBytes: 8 << 20, MaxWait: 250 * time.Millisecond, QueueCapacity: 512})
-				defer r.Close()
-				n := 0
-				for {
-					m, err := r.FetchMessage(ctx)
-					if err != nil {
-						select {
-						case errs <- err:
-						default:
-						}
-						return
-					}
-					n++
-					if m.Offset+1 >= end {
-						break
-					}
-				}
+				n, err := readPartition(ctx, brokers[0], topic, part, end)
 				mu.Lock()
+				defer mu.Unlock()
 				total += n
-				mu.Unlock()
+				if err != nil && first == nil {
+					first = err
+					cancel()
+				}
 			}()
 		}
 	}
 	wg.Wait()
-	select {
-	case err := <-errs:
-		return total, err
-	default:
+	return int(total), first
+}
+
+// readPartition reads topic/part from its first offset to end.
+func readPartition(ctx context.Context, broker, topic string, part int, end int64) (int64, error) {
+	c, err := kafka.DialLeader(ctx, "tcp", broker, topic, part)
+	if err != nil {
+		return 0, err
 	}
-	return total, nil
+	defer c.Close()
+	off, err := c.Seek(0, kafka.SeekStart)
+	if err != nil {
+		return 0, err
+	}
+	var n int64
+	for off < end {
+		if err := ctx.Err(); err != nil {
+			return n, err
+		}
+		_ = c.SetDeadline(time.Now().Add(30 * time.Second))
+		b := c.ReadBatchWith(kafka.ReadBatchConfig{MinBytes: 1, MaxBytes: 8 << 20, MaxWait: 250 * time.Millisecond})
+		for {
+			m, err := b.ReadMessage()
+			if err != nil {
+				break
+			}
+			n++
+			off = m.Offset + 1
+		}
+		if err := b.Close(); err != nil {
+			return n, fmt.Errorf("read %s/%d at %d: %w", topic, part, off, err)
+		}
+	}
+	return n, nil
 }
 
 // database creates a throwaway database csat_bench_<kind>_<hex> (migrated when migrate) and
