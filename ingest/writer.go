@@ -277,7 +277,13 @@ func (in *Ingester) send(ctx context.Context, table, query string, cols []any) e
 			_ = b.Abort() // the error that matters is returned below
 		}
 	}()
+	bcols := b.Columns()
 	for i, c := range cols {
+		if ss, ok := c.([]string); ok && i < len(bcols) {
+			if err := reserveStrings(bcols[i], ss); err != nil {
+				return fmt.Errorf("insert into %s: column %d: %w", table, i, err)
+			}
+		}
 		if err := b.Column(i).Append(c); err != nil {
 			return &contentError{fmt.Errorf("append column %d of %s: %w", i, table, err)}
 		}
