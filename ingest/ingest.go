@@ -118,9 +118,13 @@ func New(cfg Config, dec Decoder, topics schema.Topics, conn driver.Conn, logger
 	if err != nil {
 		return nil, err
 	}
-	if o.kafkaDial != nil {
-		dialer.DialFunc, transport.Dial = o.kafkaDial, o.kafkaDial
+	dial := o.kafkaDial
+	if dial != nil {
+		transport.Dial = dial
+	} else { // kafka-go's own dial when a Dialer has no DialFunc
+		dial = (&net.Dialer{LocalAddr: dialer.LocalAddr, FallbackDelay: dialer.FallbackDelay, KeepAlive: dialer.KeepAlive}).DialContext
 	}
+	dialer.DialFunc = BufferedDial(dial)
 	in := &Ingester{
 		cfg: cfg, dec: dec, topics: topics, inputs: inputs, conn: conn,
 		log:    logger.With("component", "ingest"),

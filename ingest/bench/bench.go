@@ -24,6 +24,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"runtime"
 	"runtime/debug"
@@ -378,7 +379,7 @@ func load(ctx context.Context, brokers []string, tp schema.Topics, n int) error 
 // readAll reads every partition of topics to its end and returns how many messages it read,
 // discarding them: one goroutine per partition, each sending fetch requests on a kafka-go Conn
 // to the leader and reading every message of each response (Batch.ReadMessage), the way ingest
-// reads (ingest/partreader.go).
+// reads (ingest/partreader.go, through ingest.BufferedDial).
 func readAll(ctx context.Context, brokers []string, topics []string) (int, error) {
 	ends, err := kafkatest.EndOffsets(ctx, brokers, topics...)
 	if err != nil {
@@ -417,7 +418,8 @@ func readAll(ctx context.Context, brokers []string, topics []string) (int, error
 
 // readPartition reads topic/part from its first offset to end.
 func readPartition(ctx context.Context, broker, topic string, part int, end int64) (int64, error) {
-	c, err := kafka.DialLeader(ctx, "tcp", broker, topic, part)
+	d := &kafka.Dialer{Timeout: 10 * time.Second, DialFunc: ingest.BufferedDial((&net.Dialer{}).DialContext)}
+	c, err := d.DialLeader(ctx, "tcp", broker, topic, part)
 	if err != nil {
 		return 0, err
 	}
