@@ -25,13 +25,14 @@ func TestExactMixed(t *testing.T) {
 
 	var msgs []kafka.Message
 	late := map[string]schema.Month{}
+	lateAt := map[string]time.Time{}
 	for i := range 90000 {
 		m := g.Next()
 		if i%100 == 0 { // late: months before now
 			at := time.Date(2025, time.Month(1+rng.IntN(12)), 1+rng.IntN(27), rng.IntN(24), 0, 0, 0, loc)
 			id := fmt.Sprintf("late-%d", i)
 			m = g.Event(schema.TypeHotlineFeedback, id, at)
-			late[id] = schema.MonthOf(at, loc)
+			late[id], lateAt[id] = schema.MonthOf(at, loc), at
 		}
 		msgs = append(msgs, m)
 	}
@@ -57,8 +58,11 @@ func TestExactMixed(t *testing.T) {
 		}
 	}
 	phase1 := append(append(before, msgs...), responses...)
+	produced := time.Now().Truncate(time.Second)
 	e.produce(phase1)
+	drained := time.Now().Truncate(time.Second)
 	e.drain(e.config())
+	done := time.Now()
 	e.checkExact(e.expected(phase1))
 
 	var mark1 uint64
@@ -104,8 +108,10 @@ func TestExactMixed(t *testing.T) {
 			t.Errorf("%s: uniqExact(event_id) = %d, want %d", tb, n, len(set))
 		}
 	}
-	// Late events land in their own month.
-	rows, err := e.conn.Query(context.Background(), "SELECT event_id, month FROM hotline_feedback WHERE event_id LIKE 'late-%'")
+	// Late events land in their own month, with their occurred_at; kafka_time is when they were
+	// produced and ingested_at when the first drain wrote them (DateTime: whole seconds).
+	rows, err := e.conn.Query(context.Background(),
+		"SELECT event_id, month, occurred_at, kafka_time, ingested_at FROM hotline_feedback WHERE event_id LIKE 'late-%'")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,12 +120,22 @@ func TestExactMixed(t *testing.T) {
 	for rows.Next() {
 		var id string
 		var m uint32
-		if err := rows.Scan(&id, &m); err != nil {
+		var occurred, kafkaTime, ingested time.Time
+		if err := rows.Scan(&id, &m, &occurred, &kafkaTime, &ingested); err != nil {
 			t.Fatal(err)
 		}
 		seen++
 		if schema.Month(m) != late[id] {
 			t.Errorf("%s: month %d, want %d", id, m, late[id])
+		}
+		if !occurred.Equal(lateAt[id]) {
+			t.Errorf("%s: occurred_at %v, want %v", id, occurred, lateAt[id])
+		}
+		if kafkaTime.Before(produced) || kafkaTime.After(drained) {
+			t.Errorf("%s: kafka_time %v, want within the production, %v to %v", id, kafkaTime, produced, drained)
+		}
+		if ingested.Before(drained) || ingested.After(done) {
+			t.Errorf("%s: ingested_at %v, want within the first drain, %v to %v", id, ingested, drained, done)
 		}
 	}
 	if seen < len(late) {
