@@ -288,7 +288,7 @@ func round(ctx context.Context, cfg Config, tp schema.Topics, dec *schema.Decode
 	if !cfg.Keep {
 		defer ldrop()
 	}
-	ins, err := insertLimit(ctx, lconn, dec, tp, cfg.Events, cfg.Ingest.BatchRows)
+	ins, err := insertLimit(ctx, lconn, dec, tp, cfg.Events, cfg.Ingest.BatchRows, cfg.Partitions)
 	if err != nil {
 		return res, err
 	}
@@ -497,28 +497,41 @@ func countRows(ctx context.Context, conn driver.Conn) (uint64, error) {
 }
 
 // insertLimit regenerates the same mix, decodes it (not timed) and times inserting it with
-// ingest.InsertEvents in batches of batchRows events.
-func insertLimit(ctx context.Context, conn driver.Conn, dec *schema.Decoder, tp schema.Topics, n, batchRows int) (float64, error) {
+// ingest.InsertRows in batches of batchRows events: the rows ingest writes, with each message's
+// topic, partition (the load's hash balancer, on the same keys) and offset.
+func insertLimit(ctx context.Context, conn driver.Conn, dec *schema.Decoder, tp schema.Topics, n, batchRows, partitions int) (float64, error) {
 	g := kafkatest.NewGen(42, tp)
 	g.Prefix = "b"
+	parts := make([]int, partitions)
+	for i := range parts {
+		parts[i] = i
+	}
+	var balancer kafka.Hash
+	next := map[string][]int64{}
 	var spent time.Duration
-	evs := make([]schema.Event, 0, batchRows)
+	rows := make([]ingest.Row, 0, batchRows)
 	for done := 0; done < n; {
-		evs = evs[:0]
+		rows = rows[:0]
+		now := time.Now()
 		for i := 0; i < batchRows && done+i < n; i++ {
 			m := g.Next()
 			ev, err := dec.Decode(m.Topic, m.Value)
 			if err != nil {
 				return 0, fmt.Errorf("decode generated event: %w", err)
 			}
-			evs = append(evs, ev)
+			p := balancer.Balance(m, parts...)
+			if next[m.Topic] == nil {
+				next[m.Topic] = make([]int64, partitions)
+			}
+			rows = append(rows, ingest.Row{Event: ev, Topic: m.Topic, Partition: int32(p), Offset: next[m.Topic][p], Time: now})
+			next[m.Topic][p]++
 		}
 		t0 := time.Now()
-		if err := ingest.InsertEvents(ctx, conn, evs); err != nil {
+		if err := ingest.InsertRows(ctx, conn, rows); err != nil {
 			return 0, err
 		}
 		spent += time.Since(t0)
-		done += len(evs)
+		done += len(rows)
 	}
 	return rate(n, spent), nil
 }
