@@ -42,7 +42,7 @@ func (e *Engine) Card(ctx context.Context, branch string, m schema.Month) (kpi.C
 			return kpi.Card{}, err
 		}
 		rk := readKey(m, vers)
-		key = branch + "|" + rk // cardKey(branch, m, vers)
+		key = branch + "|" + rk // = cardKey(branch, m, vers), without formatting the versions twice
 		if c, ok := e.cachedCard(key); ok {
 			return c, nil
 		}

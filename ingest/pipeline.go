@@ -3,6 +3,7 @@ package ingest
 import (
 	"context"
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/segmentio/kafka-go"
@@ -139,8 +140,8 @@ func (in *Ingester) add(c *chunk, p *partState, m *kafka.Message) {
 		return
 	}
 	rs := c.rows[id]
-	if len(rs) == cap(rs) { // double from 64 up to chunkMax: append's 1.25× steps past 256 copy 2.4× the rows
-		rs = append(make([]record, 0, min(max(2*cap(rs), 64), max(chunkMax, len(rs)+1))), rs...)
+	if len(rs) == cap(rs) { // double from 64 (to chunkMax): append's 1.25× steps past 256 copy 2.4× the rows
+		rs = slices.Grow(rs, max(cap(rs), 64))
 	}
 	c.rows[id] = append(rs, record{ev: ev, topic: m.Topic, partition: int32(m.Partition), offset: m.Offset, ts: m.Time})
 }

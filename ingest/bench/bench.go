@@ -32,10 +32,12 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"github.com/segmentio/kafka-go"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/csat-dev/csat/ingest"
 	"github.com/csat-dev/csat/ingest/kafkatest"
@@ -385,35 +387,22 @@ func readAll(ctx context.Context, brokers []string, topics []string) (int, error
 	if err != nil {
 		return 0, err
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	var (
-		mu    sync.Mutex
-		total int64
-		first error
-		wg    sync.WaitGroup
-	)
+	var total atomic.Int64
+	g, gctx := errgroup.WithContext(ctx)
 	for topic, parts := range ends {
 		for part, end := range parts {
 			if end == 0 {
 				continue
 			}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				n, err := readPartition(ctx, brokers[0], topic, part, end)
-				mu.Lock()
-				defer mu.Unlock()
-				total += n
-				if err != nil && first == nil {
-					first = err
-					cancel()
-				}
-			}()
+			g.Go(func() error {
+				n, err := readPartition(gctx, brokers[0], topic, part, end)
+				total.Add(n)
+				return err
+			})
 		}
 	}
-	wg.Wait()
-	return int(total), first
+	err = g.Wait()
+	return int(total.Load()), err
 }
 
 // readPartition reads topic/part from its first offset to end.
