@@ -51,7 +51,7 @@ func InsertRows(ctx context.Context, conn driver.Conn, rows []Row) error {
 		if len(by[id]) == 0 {
 			continue
 		}
-		if err := in.send(ctx, tables[id].name, tables[id].insert, columns(id, [][]record{by[id]}, at)); err != nil {
+		if err := in.send(ctx, tables[id].name, tables[id].insert, columns(nil, id, [][]record{by[id]}, at)); err != nil {
 			return err
 		}
 	}

@@ -140,6 +140,9 @@ func (in *Ingester) add(c *chunk, p *partState, m *kafka.Message) {
 		return
 	}
 	rs := c.rows[id]
+	if rs == nil {
+		rs = getRecords(id)
+	}
 	if len(rs) == cap(rs) { // double from 64 (to chunkMax): append's 1.25× steps past 256 copy 2.4× the rows
 		rs = slices.Grow(rs, max(cap(rs), 64))
 	}

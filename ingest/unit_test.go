@@ -294,7 +294,7 @@ func TestColumnsMatchTables(t *testing.T) {
 	}
 	for i, ev := range evs {
 		id := tableID(i)
-		cols := columns(id, [][]record{{{ev: ev}}, {{ev: ev}}}, now)
+		cols := columns(nil, id, [][]record{{{ev: ev}}, {{ev: ev}}}, now)
 		if len(cols) != len(tables[id].cols) {
 			t.Errorf("%s: %d column slices for %d columns", tables[id].name, len(cols), len(tables[id].cols))
 		}

@@ -92,7 +92,10 @@ func (in *Ingester) writeEpoch(ctx context.Context, g *genState, e *epoch) error
 						in.m.endToEnd.Observe(acked.Sub(rs[i].ts).Seconds())
 					}
 				}
-				e.rowsBy[id] = nil // written: let the collector have the events now
+				for _, rs := range e.rowsBy[id] {
+					putRecords(id, rs) // written: the events go to the collector, the slices back to the pool
+				}
+				e.rowsBy[id] = nil
 			}
 		}()
 	}
@@ -317,7 +320,12 @@ func (in *Ingester) insertRows(ctx context.Context, g *genState, id tableID, seg
 			err = in.opts.beforeSend(t.name, ids)
 		}
 		if err == nil {
-			err = in.send(ctx, t.name, t.insert, columns(id, segs, ingestedAt))
+			a, _ := colArenas[id].Get().(*colArena)
+			err = in.send(ctx, t.name, t.insert, columns(a, id, segs, ingestedAt))
+			if a != nil {
+				a.reset()
+				colArenas[id].Put(a)
+			}
 		}
 		if err == nil {
 			in.m.insertLatency.WithLabelValues(t.name).Observe(time.Since(t0).Seconds())

@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"log/slog"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
@@ -74,6 +75,9 @@ func benchIngest(ctx context.Context, a *app, fs *flag.FlagSet, args []string) e
 		return usagef("%v", err)
 	}
 	cfg.Projector = func(conn driver.Conn) (ingest.Projector, error) { return newProjector(a, conn, nil) }
+	if a.log.Enabled(ctx, slog.LevelDebug) { // CSAT_LOG_LEVEL=debug: ingest's batch lines too
+		cfg.Logger = a.log
+	}
 	return ingbench.Run(ctx, cfg, a.stdout)
 }
 

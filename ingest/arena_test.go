@@ -1,0 +1,120 @@
+package ingest
+
+import (
+	"reflect"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/csat-dev/csat/schema"
+)
+
+// TestColumnsArenaReuse checks that columns built from a reused arena equal freshly allocated
+// ones — nothing of the previous INSERT's rows shows through — and that the arena's slices are
+// in fact reused.
+func TestColumnsArenaReuse(t *testing.T) {
+	at := time.Date(2026, 11, 27, 8, 0, 0, 0, time.UTC)
+	env := func(id string) schema.Envelope {
+		return schema.Envelope{EventID: id, BranchID: "GD-SZ", Month: 202611, OccurredAt: at.Add(-time.Hour)}
+	}
+	yes := true
+	first := [][]record{
+		{
+			{ev: &schema.SurveyResponse{Envelope: env("a"), Carrier: "cmcc", Weight: 2, Overall: 9,
+				Items: []schema.ItemScore{{Code: "network", Score: 7}, {Code: "billing", Score: 9}, {Code: "hall", Score: 3}}},
+				topic: "s", partition: 3, offset: 10, ts: at},
+			{ev: &schema.SurveyResponse{Envelope: env("b"), Carrier: "cucc", Weight: 1,
+				Items: []schema.ItemScore{{Code: "network", Score: 1}}}, topic: "s", partition: 3, offset: 11, ts: at},
+		},
+		{{ev: &schema.SurveyResponse{Envelope: env("c"), Carrier: "ctcc", Weight: 3, Segment: "vip", Overall: 4,
+			Items: []schema.ItemScore{{Code: "billing", Score: 10}, {Code: "hall", Score: 5}}}, topic: "s", partition: 4, offset: 2, ts: at}},
+	}
+	// Fewer rows, fewer items and empty fields where the first INSERT had values.
+	second := [][]record{{
+		{ev: &schema.SurveyResponse{Envelope: env("d"), Carrier: "cmcc", Weight: 1,
+			Items: []schema.ItemScore{{Code: "hall", Score: 2}}}, topic: "s", partition: 1, offset: 5, ts: at},
+		{ev: &schema.SurveyResponse{Envelope: env("e"), Carrier: "cmcc", Weight: 1}, topic: "s", partition: 1, offset: 6, ts: at},
+	}}
+	a := &colArena{}
+	got1 := columns(a, tSurveyResponses, first, at)
+	if want := columns(nil, tSurveyResponses, first, at); !reflect.DeepEqual(got1, want) {
+		t.Fatalf("first INSERT's columns differ from fresh ones:\n got %v\nwant %v", got1, want)
+	}
+	codes := got1[8].([][]string)
+	if want := [][]string{{"network", "billing", "hall"}, {"network"}, {"billing", "hall"}}; !reflect.DeepEqual(codes, want) {
+		t.Fatalf("item codes %v, want %v", codes, want)
+	}
+	ids := got1[0].([]string)
+	a.reset()
+	if ids[0] != "" || codes[0] != nil {
+		t.Errorf("reset left rows in the arena: %q, %v", ids[0], codes[0])
+	}
+	got2 := columns(a, tSurveyResponses, second, at)
+	if want := columns(nil, tSurveyResponses, second, at); !reflect.DeepEqual(got2, want) {
+		t.Fatalf("columns from a reused arena differ from fresh ones:\n got %v\nwant %v", got2, want)
+	}
+	if &got2[0].([]string)[0] != &ids[0] {
+		t.Errorf("the arena allocated a new event_id column instead of reusing the first one")
+	}
+	// A warm arena allocates only the []any and the boxed slice headers, not the columns.
+	many := make([]record, 1000)
+	for i := range many {
+		many[i] = record{ev: &schema.HotlineFeedback{Envelope: env("m"), AgentID: "a"}, topic: "h", offset: int64(i), ts: at}
+	}
+	warm := &colArena{}
+	columns(warm, tHotline, [][]record{many}, at)
+	fresh := allocBytes(func() { columns(nil, tHotline, [][]record{many}, at) })
+	reused := allocBytes(func() { warm.reset(); columns(warm, tHotline, [][]record{many}, at) })
+	if reused > 2048 || fresh < 50_000 {
+		t.Errorf("1,000 hotline rows: a warm arena allocated %d bytes, a fresh one %d; want ≤ 2,048 and ≥ 50,000", reused, fresh)
+	}
+
+	// Another table's rows through the same kind of arena: hotline, with a closed complaint's
+	// -1 default for satisfied next to a set one.
+	h := [][]record{{{ev: &schema.HotlineFeedback{Envelope: env("h"), AgentID: "a1", Rating: 5, Resolved: true, WaitSeconds: 12}, topic: "h", offset: 1, ts: at}}}
+	ha := &colArena{}
+	if got, want := columns(ha, tHotline, h, at), columns(nil, tHotline, h, at); !reflect.DeepEqual(got, want) {
+		t.Fatalf("hotline: %v, want %v", got, want)
+	}
+	c := [][]record{{{ev: &schema.ComplaintClosed{Envelope: env("x"), ComplaintID: "c1"}}, {ev: &schema.ComplaintClosed{Envelope: env("y"), ComplaintID: "c2", Satisfied: &yes}}}}
+	ca := &colArena{}
+	columns(ca, tComplaintsClosed, c, at)
+	ca.reset()
+	sat := columns(ca, tComplaintsClosed, c, at)[6].([]int8)
+	if !reflect.DeepEqual(sat, []int8{-1, 1}) {
+		t.Errorf("satisfied = %v, want [-1 1]", sat)
+	}
+	if occ := got2[3].([]int64); occ[0] != at.Add(-time.Hour).Unix() {
+		t.Errorf("occurred_at = %d, want %d (Unix seconds)", occ[0], at.Add(-time.Hour).Unix())
+	}
+}
+
+// allocBytes is the heap bytes f allocates.
+func allocBytes(f func()) uint64 {
+	var m0, m1 runtime.MemStats
+	runtime.ReadMemStats(&m0)
+	f()
+	runtime.ReadMemStats(&m1)
+	return m1.TotalAlloc - m0.TotalAlloc
+}
+
+// TestRecordPool checks that a row slice given back is cleared (no event stays reachable) and
+// handed out again empty for its own table.
+func TestRecordPool(t *testing.T) {
+	rs := make([]record, 0, 64)
+	rs = append(rs, record{ev: &schema.HotlineFeedback{}, topic: "h", offset: 7})
+	putRecords(tHotline, rs)
+	if rs[:1][0].ev != nil || rs[:1][0].topic != "" {
+		t.Fatalf("putRecords left the row in the slice: %+v", rs[:1][0])
+	}
+	got := getRecords(tHotline)
+	if len(got) != 0 {
+		t.Fatalf("getRecords returned %d rows, want 0", len(got))
+	}
+	if got != nil && cap(got) != 64 {
+		t.Errorf("pooled slice has capacity %d, want 64", cap(got))
+	}
+	if other := getRecords(tChurn); cap(other) == 64 && got == nil {
+		t.Errorf("another table's pool handed out the hotline slice")
+	}
+}
