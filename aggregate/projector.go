@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"regexp"
 	"sort"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -120,6 +122,7 @@ type Projector struct {
 	now  func() time.Time
 
 	mu       sync.Mutex // serialises Refresh and Rebuild
+	threads  int        // the server's max_threads once read (guarded by mu; 0: not yet)
 	commitMu sync.Mutex // serialises commits (see commit)
 
 	recomputes *prometheus.CounterVec
@@ -343,6 +346,17 @@ const recomputeConcurrency = 2
 // Two months of one family never run at once: on a cluster the projection tables are replicated
 // with insert_quorum, and two quorum inserts into one table at once fail (code 286).
 func (p *Projector) recomputeAll(ctx context.Context, list []familyMonth, committed map[familyMonth]uint64) error {
+	if len(list) == 0 {
+		return nil
+	}
+	// The server's threads are shared among the recomputes that run at once: with two of them
+	// on a 2-core server each query runs on one thread, which cost ClickHouse 15 % less CPU
+	// than two queries of two threads each contending for two cores (the hash GROUP BYs merge
+	// per-thread tables; a refresh of the ingest benchmark's month took 0.39–0.45 s instead of
+	// 0.47–0.52 s). A lone recompute keeps every thread.
+	if ctx2, ok := p.withThreads(ctx, min(recomputeConcurrency, len(list))); ok {
+		ctx = ctx2
+	}
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(recomputeConcurrency)
 	locks := map[Family]*sync.Mutex{}
@@ -360,6 +374,50 @@ func (p *Projector) recomputeAll(ctx context.Context, list []familyMonth, commit
 		})
 	}
 	return g.Wait()
+}
+
+// withThreads returns ctx with max_threads set to the server's max_threads divided among n
+// concurrent queries (at least 1). It reports false, and leaves the server's setting, when the
+// server's value cannot be read. p.mu must be held.
+func (p *Projector) withThreads(ctx context.Context, n int) (context.Context, bool) {
+	if p.threads == 0 {
+		var v string
+		if err := p.conn.QueryRow(ctx, "SELECT value FROM system.settings WHERE name = 'max_threads'").Scan(&v); err != nil {
+			p.log.Debug("read max_threads; recomputes keep the server's setting", "err", err)
+			return ctx, false
+		}
+		p.threads = serverThreads(v)
+		if p.threads == 0 {
+			return ctx, false
+		}
+	}
+	t := max(1, p.threads/n)
+	ctx = context.WithValue(ctx, ctxThreadsKey{}, t)
+	return clickhouse.Context(ctx, clickhouse.WithSettings(clickhouse.Settings{"max_threads": t})), true
+}
+
+// ctxThreadsKey carries withThreads' max_threads to recomputeSettings (clickhouse-go's settings
+// in a context cannot be read back, and WithSettings replaces them).
+type ctxThreadsKey struct{}
+
+// serverThreads parses system.settings' max_threads: "8" (ClickHouse 18.16) or "'auto(8)'"
+// (newer servers). It returns 0 for anything else.
+func serverThreads(v string) int {
+	v = strings.TrimSuffix(strings.TrimPrefix(strings.Trim(v, "'"), "auto("), ")")
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 {
+		return 0
+	}
+	return n
+}
+
+// recomputeSettings are ctx's query settings (max_threads from withThreads) plus max_query_size.
+func recomputeSettings(ctx context.Context) context.Context {
+	set := clickhouse.Settings{"max_query_size": recomputeQuerySize}
+	if t, ok := ctx.Value(ctxThreadsKey{}).(int); ok {
+		set["max_threads"] = t
+	}
+	return clickhouse.Context(ctx, clickhouse.WithSettings(set))
 }
 
 // recompute writes family f of month m under a new version, commits it in kpi_versions, then
@@ -388,7 +446,7 @@ func (p *Projector) recompute(ctx context.Context, f Family, m schema.Month, pre
 	if err != nil {
 		return fmt.Errorf("recompute: %w", err)
 	}
-	qctx := clickhouse.Context(ctx, clickhouse.WithSettings(clickhouse.Settings{"max_query_size": recomputeQuerySize}))
+	qctx := recomputeSettings(ctx)
 	if err := p.conn.Exec(qctx, q); err != nil {
 		return fmt.Errorf("recompute %s %s into %s: %w", f, m, f.projTable(), err)
 	}
