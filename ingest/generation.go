@@ -136,17 +136,47 @@ func (in *Ingester) generation(ctx, gctx context.Context, gen *kafka.Generation,
 		in.batch(chunks, epochs, writerDone)
 	}()
 
+	// The writer overlaps one batch's dirty marks and offset commit (finishEpoch) with the next
+	// batch's rows (writeRows): ClickHouse inserts while the marks are written and the offsets
+	// committed, which otherwise left it idle ~9 ms a batch. The order that exactly-once rests
+	// on holds per batch — rows, then marks, then commit — and commits stay in batch order: a
+	// batch's finishEpoch starts only after the previous one's returned. Nothing is left running
+	// when the generation returns.
 	complete := true
 	idleFrom := time.Now()
+	var prev chan error // the previous batch's finishEpoch
+	waitPrev := func() error {
+		if prev == nil {
+			return nil
+		}
+		err := <-prev
+		prev = nil
+		return err
+	}
+	abandon := func(e *epoch, err error) {
+		complete = false
+		in.log.Warn("batch abandoned: flush budget exhausted; it will be redelivered", "err", err, "rows", e.rows(), "messages", e.msgs)
+	}
+	var last *epoch
 	for e := range epochs {
 		e.writerIdle = time.Since(idleFrom)
-		err := in.writeEpoch(wctx, g, e)
-		idleFrom = time.Now()
-		if err != nil {
-			complete = false
-			in.log.Warn("batch abandoned: flush budget exhausted; it will be redelivered", "err", err, "rows", e.rows(), "messages", e.msgs)
+		start := time.Now()
+		err := in.writeRows(wctx, g, e)
+		if perr := waitPrev(); perr != nil {
+			abandon(last, perr)
 			break
 		}
+		idleFrom = time.Now()
+		if err != nil {
+			abandon(e, err)
+			break
+		}
+		done := make(chan error, 1)
+		prev, last = done, e
+		go func() { done <- in.finishEpoch(wctx, g, e, start) }()
+	}
+	if err := waitPrev(); err != nil {
+		abandon(last, err)
 	}
 	close(writerDone)
 	stop()

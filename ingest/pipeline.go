@@ -170,6 +170,7 @@ type epoch struct {
 	msgs       int
 	started    time.Time
 	sealed     time.Time     // when the batcher handed it over
+	acked      time.Time     // when its last row was written (writeRows)
 	writerIdle time.Duration // how long the writer waited for it (debug log)
 }
 

@@ -63,12 +63,15 @@ func (in *Ingester) noteWriteError(op string, err error) {
 	in.log.Warn("write failed, retrying", "op", op, "err", err)
 }
 
-// writeEpoch makes one batch durable and commits its offsets, in this order: dead letters to
-// the topic, then to rejected_events; rows to each raw table (tables in parallel); kpi_dirty
-// marks; the synchronous offset commit. Every step is retried with backoff until it succeeds;
-// it returns an error only when ctx ends first, and then commits nothing.
-func (in *Ingester) writeEpoch(ctx context.Context, g *genState, e *epoch) error {
-	start := time.Now()
+// A batch is made durable and its offsets committed in this order: dead letters to the topic,
+// then to rejected_events; rows to each raw table (tables in parallel) — writeRows —; kpi_dirty
+// marks; the synchronous offset commit — finishEpoch. Every step is retried with backoff until
+// it succeeds; each half returns an error only when ctx ends first, and then the batch is not
+// committed. The generation's writer overlaps a batch's finishEpoch with the next batch's
+// writeRows (generation.go).
+
+// writeRows is the first half of writing a batch: its dead letters, then its rows.
+func (in *Ingester) writeRows(ctx context.Context, g *genState, e *epoch) error {
 	in.m.batchBytes.Observe(float64(e.bytes))
 	if err := in.writeDeadLetters(ctx, g, e.dead); err != nil {
 		return err
@@ -103,7 +106,14 @@ func (in *Ingester) writeEpoch(ctx context.Context, g *genState, e *epoch) error
 	if err := errors.Join(errs...); err != nil {
 		return err
 	}
-	acked := time.Now()
+	e.acked = time.Now()
+	return nil
+}
+
+// finishEpoch is the second half of writing a batch, once writeRows returned: the batch's dirty
+// marks, then its offset commit. start is when writeRows began (for the debug log).
+func (in *Ingester) finishEpoch(ctx context.Context, g *genState, e *epoch, start time.Time) error {
+	acked := e.acked
 	if err := in.markDirty(ctx, e); err != nil {
 		return err
 	}
