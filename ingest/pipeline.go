@@ -12,7 +12,10 @@ import (
 )
 
 const (
-	chunkMax    = 2048                  // messages a fetcher hands over at once
+	// chunkMax is the most messages a fetcher hands over at once. The 72 fetchers' open chunks
+	// are live heap that every collection marks: at 2048 they were ~40 of ~106 MB; 1024 cut
+	// ingest's CPU 8 % and drains 6 % (two interleaved runs of three drains; 512 was no better).
+	chunkMax    = 1024
 	chunkWindow = 20 * time.Millisecond // longest a fetched message waits in a fetcher
 )
 

@@ -102,7 +102,7 @@ type record struct {
 }
 
 // recordPools hold the row slices of written chunks, per table (a table's chunks have similar
-// sizes: one pool for all would hand a 2,048-row slice to a table that gets ten rows a chunk).
+// sizes: one pool for all would hand a 1,024-row slice to a table that gets ten rows a chunk).
 // A backlog filled ~500 new slices per million events, growing each by doubling from 64: a
 // sixth of ingest's allocated bytes, and slices of pointers the collector scans.
 var recordPools [numTables]sync.Pool
