@@ -66,6 +66,28 @@ func TestDriversMoments(t *testing.T) {
 	if err := proj.Refresh(ctx); err != nil {
 		t.Fatal(err)
 	}
+	// Drivers are recomputed through the survey recompute's version and views: the same rows.
+	vers := map[string][2]uint64{}
+	vrows, err := conn.Query(ctx, "SELECT family, max(version), argMax(source_rows, version) FROM kpi_versions WHERE month = 202610 GROUP BY family")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for vrows.Next() {
+		var (
+			fam    string
+			v, src uint64
+		)
+		if err := vrows.Scan(&fam, &v, &src); err != nil {
+			t.Fatal(err)
+		}
+		vers[fam] = [2]uint64{v, src}
+	}
+	if err := vrows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if s, d := vers["survey"], vers["drivers"]; s[0] == 0 || s != d || s[1] != 300 {
+		t.Errorf("kpi_versions: survey (version, source rows) %v, drivers %v; want the same, with 300 rows", s, d)
+	}
 	var (
 		gotN        uint64
 		gx, gxx, gy []float64

@@ -370,7 +370,7 @@ func (p *Projector) recomputeAll(ctx context.Context, list []familyMonth, commit
 			mu := locks[fm.family]
 			mu.Lock()
 			defer mu.Unlock()
-			return p.recompute(gctx, fm.family, fm.month, committed[fm])
+			return p.recompute(gctx, fm.family, fm.month, committed[fm], nil)
 		})
 	}
 	return g.Wait()
@@ -423,10 +423,17 @@ func recomputeSettings(ctx context.Context) context.Context {
 // recompute writes family f of month m under a new version, commits it in kpi_versions, then
 // drops every older version's partition (month, version) of the family's table. A crash before
 // the commit leaves an uncommitted partition that readers ignore and the next recompute drops.
-func (p *Projector) recompute(ctx context.Context, f Family, m schema.Month, prev uint64) (err error) {
+//
+// pinned (nil: none) hands the drivers recompute the survey recompute's version and views: both
+// then count exactly the same rows. It is used only when that version is newer than prev; the
+// views were taken after it, which is what makes the version cover them (see views).
+func (p *Projector) recompute(ctx context.Context, f Family, m schema.Month, prev uint64, pinned *pinnedViews) (err error) {
 	start := p.now()
 	v := uint64(start.UnixNano())
-	if v <= prev { // a clock that went back must not make the new version lose to the old one
+	var views map[string]*rawView
+	if pinned != nil && pinned.version > prev {
+		v, views = pinned.version, pinned.views
+	} else if v <= prev { // a clock that went back must not make the new version lose to the old one
 		v = prev + 1
 	}
 	defer func() {
@@ -437,9 +444,10 @@ func (p *Projector) recompute(ctx context.Context, f Family, m schema.Month, pre
 		p.recomputes.WithLabelValues(string(f), result).Inc()
 		p.duration.WithLabelValues(string(f)).Observe(time.Since(start).Seconds())
 	}()
-	views, err := p.views(ctx, f, m)
-	if err != nil {
-		return err
+	if views == nil {
+		if views, err = p.views(ctx, f, m); err != nil {
+			return err
+		}
 	}
 	gen := p.gen.withViews(views)
 	q, err := gen.insertSQL(f, m, v)
@@ -465,10 +473,17 @@ func (p *Projector) recompute(ctx context.Context, f Family, m schema.Month, pre
 	p.log.Debug("projection recomputed", "family", string(f), "month", m.String(), "version", v,
 		"rows", src, "duration", time.Since(start))
 	if f == FamilySurvey {
-		// The key-driver moments come from the same responses: keep them in step.
-		return p.recompute(ctx, FamilyDrivers, m, p.committedVersion(ctx, FamilyDrivers, m))
+		// The key-driver moments come from the same responses: keep them in step — through the
+		// same views, so that both versions count exactly the same rows.
+		return p.recompute(ctx, FamilyDrivers, m, p.committedVersion(ctx, FamilyDrivers, m), &pinnedViews{v, views})
 	}
 	return nil
+}
+
+// pinnedViews are a recompute's version and the views it took after choosing it.
+type pinnedViews struct {
+	version uint64
+	views   map[string]*rawView
 }
 
 // committedVersion returns the greatest committed version of (f, m), 0 when none or unknown
@@ -508,10 +523,12 @@ func (p *Projector) view(ctx context.Context, table string, m schema.Month) (*ra
 			topic     string
 			partition int32
 			offset    int64
+			n         uint64
 		)
-		if err := rows.Scan(&topic, &partition, &offset); err != nil {
+		if err := rows.Scan(&topic, &partition, &offset, &n); err != nil {
 			return err
 		}
+		v.rows += n
 		b := v.bounds[topic]
 		for len(b) <= int(partition) {
 			b = append(b, -1)
@@ -559,11 +576,25 @@ func (p *Projector) scanRows(ctx context.Context, q string, each func(driver.Row
 // sourceRows counts the raw rows (copies included) of family f in month m that the recompute
 // read (through views), for kpi_versions.
 func (p *Projector) sourceRows(ctx context.Context, f Family, m schema.Month, views map[string]*rawView) (uint64, error) {
+	// A view counted its rows when it was taken: the rows at or below its bounds are exactly
+	// the ones present then (the prefix property), so no scan is needed.
+	var n uint64
+	counted := true
+	for _, t := range f.rawTables() {
+		v := views[t]
+		if v == nil {
+			counted = false
+			break
+		}
+		n += v.rows
+	}
+	if counted {
+		return n, nil
+	}
 	var parts []string
 	for _, t := range f.rawTables() {
 		parts = append(parts, fmt.Sprintf("SELECT count() AS c FROM %s WHERE month = %d%s", p.table(t), uint32(m), views[t].cond()))
 	}
-	var n uint64
 	if err := p.conn.QueryRow(ctx, "SELECT toUInt64(sum(c)) FROM ("+joinUnion(parts)+")").Scan(&n); err != nil {
 		return 0, fmt.Errorf("count source rows of %s %s: %w", f, m, err)
 	}

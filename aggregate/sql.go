@@ -234,9 +234,10 @@ func (g sqlGen) repeatedSQL(table string, m schema.Month) string {
 		g.table(table), uint32(m), g.cut(), g.views[table].cond())
 }
 
-// boundsSQL selects the highest offset of each (topic, partition) among table's rows of month m.
+// boundsSQL selects the highest offset of each (topic, partition) among table's rows of month m,
+// and how many rows it has there.
 func (g sqlGen) boundsSQL(table string, m schema.Month) string {
-	return fmt.Sprintf(`SELECT kafka_topic, kafka_partition, max(kafka_offset) FROM %s WHERE month = %d%s GROUP BY kafka_topic, kafka_partition`,
+	return fmt.Sprintf(`SELECT kafka_topic, kafka_partition, max(kafka_offset), count() FROM %s WHERE month = %d%s GROUP BY kafka_topic, kafka_partition`,
 		g.table(table), uint32(m), g.cut())
 }
 
@@ -252,6 +253,7 @@ func (g sqlGen) boundsSQL(table string, m schema.Month) string {
 // version) cause.
 type rawView struct {
 	bounds   map[string][]int64 // topic → per partition (the index): highest offset; -1 = no row
+	rows     uint64             // the view's rows (kpi_versions.source_rows)
 	dups     []uint64           // the repeated hashes among the view's rows, ascending
 	manyDups bool               // more than maxListedDups: repeated() uses repeatedSQL instead
 }
