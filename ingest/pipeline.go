@@ -241,9 +241,6 @@ func (e *epoch) add(c *chunk, maxRows int) bool {
 func (in *Ingester) batch(chunks <-chan *chunk, epochs chan<- *epoch, writerDone <-chan struct{}) {
 	defer close(epochs)
 	e := newEpoch()
-	// The generation's first batch is sealed at a quarter of CSAT_BATCH_BYTES: the writer (and
-	// ClickHouse) idled while the first full batch filled — ~0.2 s of a 1 M-event drain.
-	limit := max(in.cfg.BatchBytes/4, 1)
 	tick := time.NewTicker(max(in.cfg.BatchInterval/4, 5*time.Millisecond))
 	defer tick.Stop()
 	hand := func() bool {
@@ -267,10 +264,9 @@ func (in *Ingester) batch(chunks <-chan *chunk, epochs chan<- *epoch, writerDone
 				return
 			}
 			full := e.add(c, in.cfg.BatchRows)
-			if (full || e.bytes >= limit) && !hand() {
+			if (full || e.bytes >= in.cfg.BatchBytes) && !hand() {
 				return
 			}
-			limit = in.cfg.BatchBytes
 		case <-tick.C:
 			if e.msgs > 0 && time.Since(e.started) >= in.cfg.BatchInterval && !hand() {
 				return
