@@ -252,25 +252,37 @@ func (in *Ingester) run(ctx context.Context, drain bool) error {
 	}
 
 	drained, runErr := in.generations(ctx, cg, drain)
+	// A completed drain has written and committed everything: its final refresh starts while
+	// the group is left (leaving takes a round trip to the coordinator that the refresh does
+	// not need to wait for).
+	var refreshErr error
+	refreshed := make(chan struct{})
+	if drain && drained && runErr == nil && in.opts.projector != nil {
+		go func() {
+			defer close(refreshed)
+			if err := in.opts.projector.Refresh(context.WithoutCancel(ctx)); err != nil {
+				in.m.projectErrors.Inc()
+				refreshErr = fmt.Errorf("refresh projections after drain: %w", err)
+			}
+		}()
+	} else {
+		close(refreshed)
+	}
 	closeErr := cg.Close() // leaves the group
 	stopProj()
 	projWG.Wait()
+	<-refreshed
 	if closeErr != nil {
 		in.log.Warn("leave consumer group", "err", closeErr)
 	}
 	if runErr != nil {
 		return runErr
 	}
-	if drain {
-		if !drained {
-			return fmt.Errorf("drain interrupted: %w", context.Cause(ctx))
-		}
-		if in.opts.projector != nil {
-			if err := in.opts.projector.Refresh(context.WithoutCancel(ctx)); err != nil {
-				in.m.projectErrors.Inc()
-				return fmt.Errorf("refresh projections after drain: %w", err)
-			}
-		}
+	if drain && !drained {
+		return fmt.Errorf("drain interrupted: %w", context.Cause(ctx))
+	}
+	if refreshErr != nil {
+		return refreshErr
 	}
 	in.log.Info("ingest stopped", "drain", drain)
 	return nil
