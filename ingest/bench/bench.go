@@ -74,20 +74,24 @@ type Config struct {
 
 // Result holds the figures of one round, or the medians of several (Measure).
 type Result struct {
-	Events        int
-	LoadRate      float64 // events/s produced
-	KafkaRead     float64 // (a) events/s
-	CHInsert      float64 // (a) events/s
-	Ingest        float64 // (b) events/s
-	IngestSeconds float64
-	ProjectorSecs float64
-	Engine        float64 // (c) events/s, 0 when skipped
-	PeakRSS       int64   // bytes, (b); the largest of the rounds
+	Events    int
+	LoadRate  float64 // events/s produced
+	KafkaRead float64 // (a) events/s
+	CHInsert  float64 // (a) events/s, the batches inserted back to back
+	// CHInsertPerBatch is (a) timed as before session 5: only the InsertRows calls, each batch
+	// generated and decoded, untimed, right before its INSERT (the server merges meanwhile).
+	CHInsertPerBatch float64
+	Ingest           float64 // (b) events/s
+	IngestSeconds    float64
+	ProjectorSecs    float64
+	Engine           float64 // (c) events/s, 0 when skipped
+	PeakRSS          int64   // bytes, (b); the largest of the rounds
 	// LimitRatio is (b)/min(a) and EngineRatio (b)/(c) (0 when (c) was skipped): for a single
 	// round its own, for Measure the median over the rounds of each round's ratio — the phases
 	// of one round run minutes apart at most, so a round's ratio is less exposed to the load of
 	// a shared machine than a ratio of medians.
 	LimitRatio, EngineRatio float64
+	LimitRatioPerBatch      float64  // (b)/min(a) with CHInsertPerBatch
 	Rounds                  []Result // Measure: every round
 }
 
@@ -173,6 +177,8 @@ func Measure(ctx context.Context, cfg Config, out io.Writer) (Result, error) {
 	res.ProjectorSecs = med(func(r Result) float64 { return r.ProjectorSecs })
 	res.Engine = med(func(r Result) float64 { return r.Engine })
 	res.LimitRatio = med(func(r Result) float64 { return r.LimitRatio })
+	res.CHInsertPerBatch = med(func(r Result) float64 { return r.CHInsertPerBatch })
+	res.LimitRatioPerBatch = med(func(r Result) float64 { return r.LimitRatioPerBatch })
 	res.EngineRatio = med(func(r Result) float64 { return r.EngineRatio })
 	for _, r := range res.Rounds {
 		res.PeakRSS = max(res.PeakRSS, r.PeakRSS)
@@ -185,6 +191,8 @@ func Measure(ctx context.Context, cfg Config, out io.Writer) (Result, error) {
 	p("  (a) kafka-go read %.0f, clickhouse-go insert %.0f, (b) csat ingest --drain %.0f (projector refresh %.2fs), (c) Kafka engine %.0f events/s",
 		res.KafkaRead, res.CHInsert, res.Ingest, res.ProjectorSecs, res.Engine)
 	p("ratio (b)/min(a) = %.2f  (target ≥ 0.60)%s", res.LimitRatio, spread(res.Rounds, func(r Result) float64 { return r.LimitRatio }))
+	p("  against (a') (clickhouse-go insert %.0f, only the INSERT calls timed) = %.2f%s", res.CHInsertPerBatch, res.LimitRatioPerBatch,
+		spread(res.Rounds, func(r Result) float64 { return r.LimitRatioPerBatch }))
 	if !cfg.SkipEngine {
 		p("ratio (b)/(c)    = %.2f  (target ≥ 1.00)%s", res.EngineRatio, spread(res.Rounds, func(r Result) float64 { return r.EngineRatio }))
 	}
@@ -290,13 +298,30 @@ func round(ctx context.Context, cfg Config, tp schema.Topics, dec *schema.Decode
 	if !cfg.Keep {
 		defer ldrop()
 	}
-	ins, err := insertLimit(ctx, lconn, dec, tp, cfg.Events, cfg.Ingest.BatchRows, cfg.Partitions)
+	ins, err := insertLimit(ctx, lconn, dec, tp, cfg.Events, cfg.Ingest.BatchRows, cfg.Partitions, false)
 	if err != nil {
 		return res, err
 	}
 	res.CHInsert = ins
-	p("(a) clickhouse-go insert:  %10.0f events/s (decoded rows, batches of %d)", res.CHInsert, cfg.Ingest.BatchRows)
+	p("(a) clickhouse-go insert:  %10.0f events/s (decoded rows, batches of %d back to back)", res.CHInsert, cfg.Ingest.BatchRows)
 	res.LimitRatio = res.Ingest / min(res.KafkaRead, res.CHInsert)
+
+	// The same limit timed as before session 5 (only the INSERT calls, each batch decoded right
+	// before it), into a fresh database: reported beside the sustained one.
+	quiesce(ctx, lconn)
+	pconn, _, pdrop, err := database(ctx, cfg.ClickHouse, "limitpb", true)
+	if err != nil {
+		return res, err
+	}
+	defer pconn.Close()
+	if !cfg.Keep {
+		defer pdrop()
+	}
+	if res.CHInsertPerBatch, err = insertLimit(ctx, pconn, dec, tp, cfg.Events, cfg.Ingest.BatchRows, cfg.Partitions, true); err != nil {
+		return res, err
+	}
+	res.LimitRatioPerBatch = res.Ingest / min(res.KafkaRead, res.CHInsertPerBatch)
+	p("(a') the same, only the INSERT calls timed: %10.0f events/s ((b)/min(a) against it: %.2f)", res.CHInsertPerBatch, res.LimitRatioPerBatch)
 
 	// (c) ClickHouse Kafka engine.
 	if !cfg.SkipEngine {
@@ -485,10 +510,14 @@ func countRows(ctx context.Context, conn driver.Conn) (uint64, error) {
 	return total, nil
 }
 
-// insertLimit regenerates the same mix, decodes it (not timed) and times inserting it with
-// ingest.InsertRows in batches of batchRows events: the rows ingest writes, with each message's
-// topic, partition (the load's hash balancer, on the same keys) and offset.
-func insertLimit(ctx context.Context, conn driver.Conn, dec *schema.Decoder, tp schema.Topics, n, batchRows, partitions int) (float64, error) {
+// insertLimit measures clickhouse-go inserting n events of the benchmark mix through ingest's
+// own INSERT code (InsertRows: the rows ingest writes, with their topic, hash-balanced partition
+// and offset), batchRows events per batch as ingest's batches hold. The events are generated and
+// decoded first; the batches are then inserted back to back and timed as one: a sustained
+// insert rate, with the merges the inserts cause competing as they do in (b). With perBatch
+// (sessions 1–5 until this change) each batch is decoded right before it is inserted and only
+// the InsertRows calls are timed: the server then merged during the untimed decoding.
+func insertLimit(ctx context.Context, conn driver.Conn, dec *schema.Decoder, tp schema.Topics, n, batchRows, partitions int, perBatch bool) (float64, error) {
 	g := kafkatest.NewGen(42, tp)
 	g.Prefix = "b"
 	parts := make([]int, partitions)
@@ -497,16 +526,14 @@ func insertLimit(ctx context.Context, conn driver.Conn, dec *schema.Decoder, tp 
 	}
 	var balancer kafka.Hash
 	next := map[string][]int64{}
-	var spent time.Duration
-	rows := make([]ingest.Row, 0, batchRows)
-	for done := 0; done < n; {
-		rows = rows[:0]
+	gen := func(k int) ([]ingest.Row, error) {
+		rows := make([]ingest.Row, 0, k)
 		now := time.Now()
-		for i := 0; i < batchRows && done+i < n; i++ {
+		for range k {
 			m := g.Next()
 			ev, err := dec.Decode(m.Topic, m.Value)
 			if err != nil {
-				return 0, fmt.Errorf("decode generated event: %w", err)
+				return nil, fmt.Errorf("decode generated event: %w", err)
 			}
 			p := balancer.Balance(m, parts...)
 			if next[m.Topic] == nil {
@@ -515,14 +542,40 @@ func insertLimit(ctx context.Context, conn driver.Conn, dec *schema.Decoder, tp 
 			rows = append(rows, ingest.Row{Event: ev, Topic: m.Topic, Partition: int32(p), Offset: next[m.Topic][p], Time: now})
 			next[m.Topic][p]++
 		}
-		t0 := time.Now()
+		return rows, nil
+	}
+	if perBatch {
+		var spent time.Duration
+		for done := 0; done < n; {
+			rows, err := gen(min(batchRows, n-done))
+			if err != nil {
+				return 0, err
+			}
+			t0 := time.Now()
+			if err := ingest.InsertRows(ctx, conn, rows); err != nil {
+				return 0, err
+			}
+			spent += time.Since(t0)
+			done += len(rows)
+		}
+		return rate(n, spent), nil
+	}
+	var batches [][]ingest.Row
+	for done := 0; done < n; {
+		rows, err := gen(min(batchRows, n-done))
+		if err != nil {
+			return 0, err
+		}
+		batches = append(batches, rows)
+		done += len(rows)
+	}
+	t0 := time.Now()
+	for _, rows := range batches {
 		if err := ingest.InsertRows(ctx, conn, rows); err != nil {
 			return 0, err
 		}
-		spent += time.Since(t0)
-		done += len(rows)
 	}
-	return rate(n, spent), nil
+	return rate(n, time.Since(t0)), nil
 }
 
 // kafkaEngine measures ClickHouse's Kafka engine: one Kafka table per input topic (JSONEachRow,
