@@ -118,3 +118,21 @@ func TestRecordPool(t *testing.T) {
 		t.Errorf("another table's pool handed out the hotline slice")
 	}
 }
+
+// TestArenaPool checks that an arena given back is reset (no event stays reachable through it)
+// and that the pool always hands out an arena.
+func TestArenaPool(t *testing.T) {
+	a := getArena(tStore)
+	if a == nil {
+		t.Fatal("getArena returned nil")
+	}
+	env := schema.Envelope{EventID: "s1", BranchID: "GD", Month: 202611}
+	ids := columns(a, tStore, [][]record{{{ev: &schema.StoreFeedback{Envelope: env, StoreID: "x"}}}}, time.Now())[0].([]string)
+	putArena(tStore, a)
+	if ids[0] != "" || a.str.used != 0 {
+		t.Fatalf("putArena did not reset the arena: %q, %d slices in use", ids[0], a.str.used)
+	}
+	if b := getArena(tStore); b == nil || b.str.used != 0 {
+		t.Fatalf("getArena after putArena: %+v", b)
+	}
+}

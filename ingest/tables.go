@@ -288,6 +288,20 @@ func (a *colArena) reset() {
 // parallel; an arena is used by one INSERT at a time).
 var colArenas [numTables]sync.Pool
 
+// getArena returns an arena for an INSERT into table id: a pooled one, or a new one.
+func getArena(id tableID) *colArena {
+	if a, ok := colArenas[id].Get().(*colArena); ok {
+		return a
+	}
+	return &colArena{}
+}
+
+// putArena resets a (the INSERT that used it was sent or abandoned) and pools it.
+func putArena(id tableID, a *colArena) {
+	a.reset()
+	colArenas[id].Put(a)
+}
+
 // arena hands out zeroed slices of T and takes them all back at once.
 type arena[T any] struct {
 	bufs [][]T

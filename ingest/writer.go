@@ -330,12 +330,9 @@ func (in *Ingester) insertRows(ctx context.Context, g *genState, id tableID, seg
 			err = in.opts.beforeSend(t.name, ids)
 		}
 		if err == nil {
-			a, _ := colArenas[id].Get().(*colArena)
+			a := getArena(id)
 			err = in.send(ctx, t.name, t.insert, columns(a, id, segs, ingestedAt))
-			if a != nil {
-				a.reset()
-				colArenas[id].Put(a)
-			}
+			putArena(id, a)
 		}
 		if err == nil {
 			in.m.insertLatency.WithLabelValues(t.name).Observe(time.Since(t0).Seconds())
