@@ -2,7 +2,6 @@ package ingest
 
 import (
 	"reflect"
-	"runtime"
 	"testing"
 	"time"
 
@@ -91,11 +90,8 @@ func TestColumnsArenaReuse(t *testing.T) {
 
 // allocBytes is the heap bytes f allocates.
 func allocBytes(f func()) uint64 {
-	var m0, m1 runtime.MemStats
-	runtime.ReadMemStats(&m0)
-	f()
-	runtime.ReadMemStats(&m1)
-	return m1.TotalAlloc - m0.TotalAlloc
+	_, b := allocs(f)
+	return b
 }
 
 // TestRecordPool checks that a row slice given back is cleared (no event stays reachable) and

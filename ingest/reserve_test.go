@@ -71,11 +71,17 @@ func testReserve(t *testing.T, reserve func(column.Interface, []string) error) {
 // mallocs counts the heap allocations f makes.
 func mallocs(t *testing.T, f func()) uint64 {
 	t.Helper()
+	n, _ := allocs(f)
+	return n
+}
+
+// allocs is the number of heap allocations f makes and the bytes they total.
+func allocs(f func()) (n, bytes uint64) {
 	var m0, m1 runtime.MemStats
 	runtime.ReadMemStats(&m0)
 	f()
 	runtime.ReadMemStats(&m1)
-	return m1.Mallocs - m0.Mallocs
+	return m1.Mallocs - m0.Mallocs, m1.TotalAlloc - m0.TotalAlloc
 }
 
 func TestReserveStringsSkips(t *testing.T) {

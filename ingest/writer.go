@@ -94,9 +94,7 @@ func (in *Ingester) writeRows(ctx context.Context, g *genState, e *epoch) error 
 					for i := range rs {
 						in.m.endToEnd.Observe(acked.Sub(rs[i].ts).Seconds())
 					}
-				}
-				for _, rs := range e.rowsBy[id] {
-					putRecords(id, rs) // written: the events go to the collector, the slices back to the pool
+					putRecords(id, rs) // written: the events go to the collector, the slice back to the pool
 				}
 				e.rowsBy[id] = nil
 			}

@@ -232,14 +232,30 @@ func round(ctx context.Context, cfg Config, tp schema.Topics, dec *schema.Decode
 	res.KafkaRead = rate(n, time.Since(t0))
 	p("(a) kafka-go read+discard: %10.0f events/s (%d messages, %s)", res.KafkaRead, n, time.Since(t0).Round(time.Millisecond))
 
+	// scratch opens a fresh database for one phase; it is closed, and dropped unless cfg.Keep,
+	// when the round returns.
+	var cleanups []func()
+	defer func() {
+		for i := len(cleanups) - 1; i >= 0; i-- {
+			cleanups[i]()
+		}
+	}()
+	scratch := func(kind string, migrate bool) (driver.Conn, string, error) {
+		c, name, drop, err := database(ctx, cfg.ClickHouse, kind, migrate)
+		if err != nil {
+			return nil, "", err
+		}
+		cleanups = append(cleanups, func() { _ = c.Close() })
+		if !cfg.Keep {
+			cleanups = append(cleanups, drop)
+		}
+		return c, name, nil
+	}
+
 	// (b) ingest --drain end to end.
-	conn, db, drop, err := database(ctx, cfg.ClickHouse, "ingest", true)
+	conn, db, err := scratch("ingest", true)
 	if err != nil {
 		return res, err
-	}
-	defer conn.Close()
-	if !cfg.Keep {
-		defer drop()
 	}
 	icfg := cfg.Ingest
 	icfg.Group = kafkatest.Unique("csat-bench-ingest")
@@ -290,13 +306,9 @@ func round(ctx context.Context, cfg Config, tp schema.Topics, dec *schema.Decode
 	// (a) ClickHouse insert limit, once the server has finished merging (b)'s parts: those
 	// merges would otherwise slow the inserts and flatter the ratio.
 	quiesce(ctx, conn)
-	lconn, _, ldrop, err := database(ctx, cfg.ClickHouse, "limit", true)
+	lconn, _, err := scratch("limit", true)
 	if err != nil {
 		return res, err
-	}
-	defer lconn.Close()
-	if !cfg.Keep {
-		defer ldrop()
 	}
 	ins, err := insertLimit(ctx, lconn, dec, tp, cfg.Events, cfg.Ingest.BatchRows, cfg.Partitions, false)
 	if err != nil {
@@ -309,13 +321,9 @@ func round(ctx context.Context, cfg Config, tp schema.Topics, dec *schema.Decode
 	// The same limit timed as before session 5 (only the INSERT calls, each batch decoded right
 	// before it), into a fresh database: reported beside the sustained one.
 	quiesce(ctx, lconn)
-	pconn, _, pdrop, err := database(ctx, cfg.ClickHouse, "limitpb", true)
+	pconn, _, err := scratch("limitpb", true)
 	if err != nil {
 		return res, err
-	}
-	defer pconn.Close()
-	if !cfg.Keep {
-		defer pdrop()
 	}
 	if res.CHInsertPerBatch, err = insertLimit(ctx, pconn, dec, tp, cfg.Events, cfg.Ingest.BatchRows, cfg.Partitions, true); err != nil {
 		return res, err
@@ -326,13 +334,9 @@ func round(ctx context.Context, cfg Config, tp schema.Topics, dec *schema.Decode
 	// (c) ClickHouse Kafka engine.
 	if !cfg.SkipEngine {
 		quiesce(ctx, conn)
-		econn, edb, edrop, err := database(ctx, cfg.ClickHouse, "engine", false)
+		econn, edb, err := scratch("engine", false)
 		if err != nil {
 			return res, err
-		}
-		defer econn.Close()
-		if !cfg.Keep {
-			defer edrop()
 		}
 		eng, el, err := kafkaEngine(ctx, econn, edb, brokers, tp, cfg.Partitions, cfg.Events)
 		if err != nil {
