@@ -25,6 +25,12 @@ type Decoder interface {
 	Decode(topic string, value []byte) (schema.Event, error)
 }
 
+// arenaDecoder is a Decoder that can carve events from a schema.Arena (*schema.Decoder can):
+// each fetcher decodes into an arena of its own, with the clock read once per fetch response.
+type arenaDecoder interface {
+	DecodeIn(a *schema.Arena, topic string, value []byte) (schema.Event, error)
+}
+
 // Projector recomputes the projections of the months that ingest marked dirty in kpi_dirty.
 // The aggregate package implements it. Refresh must be safe to call repeatedly; ingest calls it
 // from one goroutine at a time.
@@ -55,6 +61,7 @@ func WithProjector(p Projector) Option {
 type Ingester struct {
 	cfg    Config
 	dec    Decoder
+	decIn  arenaDecoder // dec, when it is one
 	topics schema.Topics
 	inputs []string
 	conn   driver.Conn
@@ -147,6 +154,7 @@ func New(cfg Config, dec Decoder, topics schema.Topics, conn driver.Conn, logger
 		drainDone: map[tpKey]bool{},
 		owned:     map[tpKey]struct{}{},
 	}
+	in.decIn, _ = dec.(arenaDecoder)
 	in.opts = o
 	in.m.ready.Set(0)
 	return in, nil

@@ -56,6 +56,10 @@ func (in *Ingester) fetch(ctx context.Context, p *partState, drain bool, out cha
 	r := newPartReader(ctx, in, p.topic, p.partition, p.start)
 	defer r.close()
 	c := &chunk{topic: p.topic, partition: p.partition}
+	// The fetcher's events are carved from its own arena (when the decoder can), which also
+	// holds the time occurred_at is checked against: read once per fetch response and after
+	// every wait for the batcher, so it is never behind by more than the decoding of one response.
+	arena := &schema.Arena{Now: time.Now()}
 	var first time.Time // when c's first message was read
 	send := func() bool {
 		if c.msgs == 0 {
@@ -66,6 +70,7 @@ func (in *Ingester) fetch(ctx context.Context, p *partState, drain bool, out cha
 		case out <- c:
 			c = &chunk{topic: p.topic, partition: p.partition}
 			r.extend(ctx)
+			arena.Now = time.Now()
 			return true
 		case <-ctx.Done():
 			return false
@@ -78,6 +83,7 @@ func (in *Ingester) fetch(ctx context.Context, p *partState, drain bool, out cha
 				return // what was not handed over is not committed: it is fetched again later
 			}
 			if errors.Is(err, errFetched) {
+				arena.Now = time.Now()
 				if drain && r.offset >= p.end {
 					if send() {
 						p.reachedEnd = true
@@ -99,7 +105,7 @@ func (in *Ingester) fetch(ctx context.Context, p *partState, drain bool, out cha
 		if c.msgs == 0 {
 			first = time.Now()
 		}
-		in.add(c, p, &m)
+		in.add(c, p, &m, arena)
 		if c.msgs >= chunkMax && !send() {
 			return
 		}
@@ -113,11 +119,17 @@ func (in *Ingester) fetch(ctx context.Context, p *partState, drain bool, out cha
 }
 
 // add decodes m into c: a row of its table, a duplicate already in ClickHouse, or a dead letter.
-func (in *Ingester) add(c *chunk, p *partState, m *kafka.Message) {
+func (in *Ingester) add(c *chunk, p *partState, m *kafka.Message, a *schema.Arena) {
 	c.msgs++
 	c.bytes += len(m.Value)
 	c.last, c.lastTS, c.hwm = m.Offset, m.Time, m.HighWaterMark
-	ev, err := in.dec.Decode(m.Topic, m.Value)
+	var ev schema.Event
+	var err error
+	if in.decIn != nil {
+		ev, err = in.decIn.DecodeIn(a, m.Topic, m.Value)
+	} else {
+		ev, err = in.dec.Decode(m.Topic, m.Value)
+	}
 	if err != nil {
 		reason, detail := schema.ReasonInvalidField, err.Error()
 		if rej := schema.AsRejection(err); rej != nil {

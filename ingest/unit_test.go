@@ -150,7 +150,7 @@ func TestHighWaterFilter(t *testing.T) {
 	}
 	for _, m := range msgs {
 		km := kafka.Message{Topic: p.topic, Partition: 2, Offset: m.off, Value: []byte(m.v), HighWaterMark: 10}
-		in.add(c, p, &km)
+		in.add(c, p, &km, &schema.Arena{})
 	}
 	if got := len(c.rows[tSurveyResponses]); got != 1 || c.rows[tSurveyResponses][0].offset != 6 {
 		t.Errorf("responses: %+v, want offset 6 only", c.rows[tSurveyResponses])

@@ -87,3 +87,23 @@ func BenchmarkDecodeHotlineParallel(b *testing.B) {
 		}
 	})
 }
+
+func benchDecodeIn(b *testing.B, topic string, msg []byte) {
+	d := benchDecoder()
+	a := &schema.Arena{Now: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)}
+	b.SetBytes(int64(len(msg)))
+	b.ReportAllocs()
+	start := processCPU()
+	for b.Loop() {
+		if _, err := d.DecodeIn(a, topic, msg); err != nil {
+			b.Fatal(err)
+		}
+	}
+	cpuPerOp(b, start)
+}
+
+// BenchmarkDecodeInHotline is BenchmarkDecodeHotline with the events carved from an Arena, as
+// ingest's fetchers decode.
+func BenchmarkDecodeInHotline(b *testing.B) { benchDecodeIn(b, "csat.hotline", benchHotline) }
+
+func BenchmarkDecodeInSurvey(b *testing.B) { benchDecodeIn(b, "csat.survey", benchSurvey) }

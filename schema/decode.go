@@ -98,7 +98,17 @@ func NewDecoder(cat Catalog, topics Topics, loc *time.Location, opts ...DecoderO
 // *ComplaintClosed, *Churn, *SubscriberBase) or a *Rejection; never both, never another error.
 // The event does not alias value.
 func (d *Decoder) Decode(topic string, value []byte) (Event, error) {
-	ev, rej := d.decode(topic, true, value)
+	ev, rej := d.decode(nil, topic, true, value)
+	if rej != nil {
+		return nil, rej
+	}
+	return ev, nil
+}
+
+// DecodeIn is Decode with the event's memory taken from a (see Arena). The results are the
+// same as Decode's at a.Now (or at the decoder's clock when a.Now is zero).
+func (d *Decoder) DecodeIn(a *Arena, topic string, value []byte) (Event, error) {
+	ev, rej := d.decode(a, topic, true, value)
 	if rej != nil {
 		return nil, rej
 	}
@@ -244,15 +254,17 @@ type state struct {
 	f     [nFields]slot
 	pend  [8]pendingStr
 	npend int
-	slen  int // total length of the pending strings
+	slen  int    // total length of the pending strings
+	arena *Arena // nil: Decode's heap allocations
 }
 
-func (d *Decoder) decode(topic string, checkTopic bool, b []byte) (Event, *Rejection) {
+func (d *Decoder) decode(a *Arena, topic string, checkTopic bool, b []byte) (Event, *Rejection) {
 	if len(b) > MaxMessageSize {
 		return nil, reject(ReasonTooLarge, "message is "+strconv.Itoa(len(b))+" bytes, more than the limit of "+strconv.Itoa(MaxMessageSize))
 	}
 	var st state
 	st.b = b
+	st.arena = a
 	if rej := st.scanTop(); rej != nil {
 		return nil, rej
 	}
@@ -280,25 +292,7 @@ func (d *Decoder) decode(topic string, checkTopic bool, b []byte) (Event, *Rejec
 		return nil, rej
 	}
 
-	var ev Event
-	switch typ {
-	case TypeSurveyResponse:
-		ev = &SurveyResponse{}
-	case TypeSurveyVoid:
-		ev = &SurveyVoid{}
-	case TypeHotlineFeedback:
-		ev = &HotlineFeedback{}
-	case TypeStoreFeedback:
-		ev = &StoreFeedback{}
-	case TypeComplaintOpened:
-		ev = &ComplaintOpened{}
-	case TypeComplaintClosed:
-		ev = &ComplaintClosed{}
-	case TypeChurn:
-		ev = &Churn{}
-	case TypeSubscriberBase:
-		ev = &SubscriberBase{}
-	}
+	ev := a.newEvent(typ)
 	env := ev.Env()
 	env.Type = typ
 	env.SchemaVersion = SchemaVersion
@@ -325,7 +319,7 @@ func (d *Decoder) decode(topic string, checkTopic bool, b []byte) (Event, *Rejec
 	}
 	st.keep(&env.BranchID, br)
 	// 8. occurred_at
-	if rej := d.occurredAt(&st, env); rej != nil {
+	if rej := d.occurredAt(&st, env, a); rej != nil {
 		return nil, rej
 	}
 	if typ != TypeSurveyResponse && typ != TypeSubscriberBase {
@@ -476,12 +470,21 @@ func (st *state) flush() {
 	if st.npend == 0 {
 		return
 	}
-	var sb strings.Builder
-	sb.Grow(st.slen)
-	for _, p := range st.pend[:st.npend] {
-		sb.Write(p.src)
+	var s string
+	if st.arena != nil {
+		buf := st.arena.strings(st.slen)[:0]
+		for _, p := range st.pend[:st.npend] {
+			buf = append(buf, p.src...)
+		}
+		s = str(buf)
+	} else {
+		var sb strings.Builder
+		sb.Grow(st.slen)
+		for _, p := range st.pend[:st.npend] {
+			sb.Write(p.src)
+		}
+		s = sb.String()
 	}
-	s := sb.String()
 	off := 0
 	for _, p := range st.pend[:st.npend] {
 		*p.dst = s[off : off+len(p.src)]
@@ -686,7 +689,7 @@ func checkEventID(id []byte) *Rejection {
 	return nil
 }
 
-func (d *Decoder) occurredAt(st *state, env *Envelope) *Rejection {
+func (d *Decoder) occurredAt(st *state, env *Envelope, a *Arena) *Rejection {
 	v, rej := st.reqString(fOccurredAt)
 	if rej != nil {
 		return rej
@@ -698,7 +701,14 @@ func (d *Decoder) occurredAt(st *state, env *Envelope) *Rejection {
 	if t.Before(minOccurredAt) {
 		return reject(ReasonOutOfRangeTime, "occurred_at "+string(v)+" is before 2000-01-01")
 	}
-	if now := d.now(); t.Sub(now) > MaxClockSkew {
+	now := time.Time{}
+	if a != nil {
+		now = a.Now
+	}
+	if now.IsZero() {
+		now = d.now()
+	}
+	if t.Sub(now) > MaxClockSkew {
 		return reject(ReasonOutOfRangeTime, "occurred_at "+string(v)+" is more than 24 h after now ("+now.UTC().Format(time.RFC3339)+")")
 	}
 	env.OccurredAt = t
@@ -937,7 +947,7 @@ func (d *Decoder) items(st *state, e *SurveyResponse) *Rejection {
 	if n == 0 {
 		return nil
 	}
-	e.Items = make([]ItemScore, 0, n)
+	e.Items = st.arena.itemScores(n)
 	for ci, s := range scores {
 		if s != 0 {
 			e.Items = append(e.Items, ItemScore{Code: d.codes[ci], Score: s})

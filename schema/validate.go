@@ -72,7 +72,7 @@ func ValidateStream(r io.Reader, w io.Writer, d *Decoder, topic string) error {
 		if tooLarge {
 			rej = reject(ReasonTooLarge, "message is "+strconv.Itoa(size)+" bytes, more than the limit of "+strconv.Itoa(MaxMessageSize))
 		} else {
-			ev, rej = d.decode(topic, topic != "", buf)
+			ev, rej = d.decode(nil, topic, topic != "", buf)
 		}
 		if rej != nil {
 			bad++
