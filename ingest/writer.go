@@ -295,6 +295,15 @@ func (in *Ingester) send(ctx context.Context, table, query string, cols []any) e
 				return fmt.Errorf("insert into %s: column %d: %w", table, i, err)
 			}
 		}
+		if i < len(bcols) {
+			done, err := appendArrays(bcols[i], c)
+			if err != nil {
+				return fmt.Errorf("insert into %s: column %d: %w", table, i, err)
+			}
+			if done {
+				continue
+			}
+		}
 		if err := b.Column(i).Append(c); err != nil {
 			return &contentError{fmt.Errorf("append column %d of %s: %w", i, table, err)}
 		}
