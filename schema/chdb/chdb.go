@@ -58,6 +58,9 @@ func WithoutDatabase() Option {
 	return func(o *openOptions) { o.noDatabase = true }
 }
 
+// maxBlockBuffer is clickhouse-go's MaxCompressionBuffer (its default is 10 MiB).
+const maxBlockBuffer = 1 << 20
+
 // Open validates cfg, opens a connection pool over the native protocol (LZ4-compressed when
 // cfg.Compressed()) and pings the server. The caller closes the returned connection.
 func Open(ctx context.Context, cfg Config, opts ...Option) (driver.Conn, error) {
@@ -76,9 +79,14 @@ func Open(ctx context.Context, cfg Config, opts ...Option) (driver.Conn, error) 
 			Username: cfg.User,
 			Password: cfg.Password,
 		},
-		DialTimeout:  cfg.DialTimeout,
-		MaxOpenConns: cfg.MaxOpenConns,
-		MaxIdleConns: cfg.MaxOpenConns,
+		DialTimeout: cfg.DialTimeout,
+		// A block is written to the socket whenever its encoded columns pass this size (and,
+		// with LZ4, compressed in pieces of it), not only once whole: each pooled connection
+		// keeps a buffer this size instead of one as large as the largest INSERT (10 MiB and
+		// more, several connections, live heap the collector counts).
+		MaxCompressionBuffer: maxBlockBuffer,
+		MaxOpenConns:         cfg.MaxOpenConns,
+		MaxIdleConns:         cfg.MaxOpenConns,
 		ClientInfo: clickhouse.ClientInfo{
 			Products: []struct{ Name, Version string }{{Name: "csat", Version: "1"}},
 		},
