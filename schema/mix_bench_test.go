@@ -1,0 +1,44 @@
+package schema_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/csat-dev/csat/ingest/kafkatest"
+	"github.com/csat-dev/csat/schema"
+)
+
+// BenchmarkDecodeMix decodes the ingest benchmark's realistic mix (mostly hotline and store
+// ratings, ~300 bytes) in turn, as a fetcher does: varied types and lengths, unlike the
+// one-message benchmarks above, whose branch predictor learns the message.
+func BenchmarkDecodeMix(b *testing.B) {
+	g := kafkatest.NewGen(42, schema.DefaultTopics())
+	type msg struct {
+		topic string
+		value []byte
+	}
+	msgs := make([]msg, 20000)
+	size := 0
+	for i := range msgs {
+		m := g.Next()
+		msgs[i] = msg{m.Topic, m.Value}
+		size += len(m.Value)
+	}
+	loc, _ := time.LoadLocation("Asia/Shanghai")
+	d := schema.NewDecoder(schema.DefaultCatalog(), schema.DefaultTopics(), loc)
+	a := &schema.Arena{Now: time.Now()}
+	b.SetBytes(int64(size / len(msgs)))
+	b.ReportAllocs()
+	start := processCPU()
+	i := 0
+	for b.Loop() {
+		m := &msgs[i]
+		if _, err := d.DecodeIn(a, m.topic, m.value); err != nil {
+			b.Fatal(err)
+		}
+		if i++; i == len(msgs) {
+			i = 0
+		}
+	}
+	cpuPerOp(b, start)
+}
