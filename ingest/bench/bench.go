@@ -330,17 +330,24 @@ func round(ctx context.Context, cfg Config, tp schema.Topics, dec *schema.Decode
 
 	// (a) ClickHouse insert limit, once the server has finished merging (b)'s parts: those
 	// merges would otherwise slow the inserts and flatter the ratio.
+	// It is the better of two runs, each into a fresh database once the server is idle again:
+	// one run varied by up to a fifth (a run right after (b) was often the slower), and the
+	// limit is what the server can sustain, not what it happened to.
 	quiesce(ctx, conn)
-	lconn, _, err := scratch("limit", true)
-	if err != nil {
-		return res, err
+	var runs [2]float64
+	lconn := conn
+	for i := range runs {
+		quiesce(ctx, lconn)
+		if lconn, _, err = scratch("limit", true); err != nil {
+			return res, err
+		}
+		if runs[i], err = insertLimit(ctx, lconn, dec, tp, cfg.Events, cfg.Ingest.BatchRows, cfg.Partitions, false); err != nil {
+			return res, err
+		}
 	}
-	ins, err := insertLimit(ctx, lconn, dec, tp, cfg.Events, cfg.Ingest.BatchRows, cfg.Partitions, false)
-	if err != nil {
-		return res, err
-	}
-	res.CHInsert = ins
-	p("(a) clickhouse-go insert:  %10.0f events/s (decoded rows, batches of %d back to back)", res.CHInsert, cfg.Ingest.BatchRows)
+	res.CHInsert = max(runs[0], runs[1])
+	p("(a) clickhouse-go insert:  %10.0f events/s (decoded rows, batches of %d back to back; the better of %.0f and %.0f)",
+		res.CHInsert, cfg.Ingest.BatchRows, runs[0], runs[1])
 	res.LimitRatio = res.Ingest / min(res.KafkaRead, res.CHInsert)
 
 	// The same limit timed as before session 5 (only the INSERT calls, each batch decoded right
