@@ -20,6 +20,12 @@ type Arena struct {
 	// clock once for the batch.
 	Now time.Time
 
+	// the reporting zone's offset (seconds east of UTC) and the Unix seconds [zoneStart, zoneEnd)
+	// it holds for, as last looked up (monthOf)
+	zone               *time.Location
+	zoneOff            int64
+	zoneStart, zoneEnd int64
+
 	hotline []HotlineFeedback
 	store   []StoreFeedback
 	survey  []SurveyResponse

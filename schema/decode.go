@@ -323,7 +323,7 @@ func (d *Decoder) decode(a *Arena, topic string, checkTopic bool, b []byte) (Eve
 		return nil, rej
 	}
 	if typ != TypeSurveyResponse && typ != TypeSubscriberBase {
-		env.Month = d.monthOf(env.OccurredAt)
+		env.Month = d.monthOf(env.OccurredAt, a)
 	}
 
 	// 9. the type's fields
@@ -715,9 +715,33 @@ func (d *Decoder) occurredAt(st *state, env *Envelope, a *Arena) *Rejection {
 	return nil
 }
 
-func (d *Decoder) monthOf(t time.Time) Month {
-	y, m, _ := t.In(d.loc).Date()
-	return Month(y*100 + int(m))
+// monthOf is t's month in the reporting time zone. With an arena it keeps the zone's offset and
+// the bounds of the period it holds for (a zone changes offset a few times a year at most) and
+// computes the month from the offset time; time.In(loc).Date() looks the zone up every time.
+func (d *Decoder) monthOf(t time.Time, a *Arena) Month {
+	if a == nil {
+		y, m, _ := t.In(d.loc).Date()
+		return Month(y*100 + int(m))
+	}
+	sec := t.Unix()
+	if a.zone != d.loc || sec < a.zoneStart || sec >= a.zoneEnd {
+		lt := t.In(d.loc)
+		_, off := lt.Zone()
+		start, end := lt.ZoneBounds()
+		a.zone, a.zoneOff, a.zoneStart, a.zoneEnd = d.loc, int64(off), math.MinInt64, math.MaxInt64
+		if !start.IsZero() {
+			a.zoneStart = start.Unix()
+		}
+		if !end.IsZero() {
+			a.zoneEnd = end.Unix()
+		}
+	}
+	local := sec + a.zoneOff
+	days := local / 86400
+	if local%86400 < 0 {
+		days--
+	}
+	return civilMonth(days)
 }
 
 // parseRFC3339 parses YYYY-MM-DDTHH:MM:SS[.frac](Z|±hh:mm) ('t' and 'z' also allowed, as RFC 3339
@@ -775,8 +799,49 @@ func parseRFC3339(s []byte) (time.Time, bool) {
 	if i != len(s) {
 		return time.Time{}, false
 	}
-	t := time.Date(year, time.Month(mon), day, hour, min, sec, nsec, time.UTC)
-	return t.Add(-time.Duration(offset) * time.Second), true
+	unix := daysFromCivil(year, mon, day)*86400 + int64(hour*3600+min*60+sec-offset)
+	return time.Unix(unix, int64(nsec)).UTC(), true
+}
+
+// daysFromCivil is the number of days from 1970-01-01 to the proleptic Gregorian date y-m-d
+// (H. Hinnant's days_from_civil; m 1–12, d 1–31): what time.Date computes, without its
+// normalisation, a fifth of parsing occurred_at.
+func daysFromCivil(y, m, d int) int64 {
+	if m <= 2 {
+		y--
+	}
+	era := y / 400
+	if y < 0 {
+		era = (y - 399) / 400
+	}
+	yoe := y - era*400                     // 0–399
+	mp := (m + 9) % 12                     // March = 0
+	doy := (153*mp+2)/5 + d - 1            // 0–365
+	doe := yoe*365 + yoe/4 - yoe/100 + doy // 0–146096
+	return int64(era)*146097 + int64(doe) - 719468
+}
+
+// civilMonth is the year·100 + month of the day days after 1970-01-01 (Hinnant's
+// civil_from_days, year and month only).
+func civilMonth(days int64) Month {
+	z := days + 719468
+	era := z / 146097
+	if z < 0 {
+		era = (z - 146096) / 146097
+	}
+	doe := z - era*146097                                  // 0–146096
+	yoe := (doe - doe/1460 + doe/36524 - doe/146096) / 365 // 0–399
+	y := yoe + era*400
+	doy := doe - (365*yoe + yoe/4 - yoe/100) // 0–365
+	mp := (5*doy + 2) / 153                  // March = 0
+	m := mp + 3
+	if m > 12 {
+		m -= 12
+	}
+	if m <= 2 {
+		y++
+	}
+	return Month(y*100 + m)
 }
 
 func digitsN(b []byte) (int, bool) {
@@ -849,7 +914,7 @@ func (d *Decoder) surveyResponse(st *state, e *SurveyResponse) *Rejection {
 		return rej
 	}
 	if wave == 0 {
-		wave = d.monthOf(e.OccurredAt)
+		wave = d.monthOf(e.OccurredAt, st.arena)
 	}
 	e.Wave, e.Month = wave, wave
 
