@@ -40,6 +40,7 @@ type partReader struct {
 	offset    int64 // the next offset to read
 	hwm       int64 // the partition's high-water mark in the last response
 	batch     *kafka.Batch
+	br        *bufReader
 	bo        *backoff
 	failed    int // failed attempts in a row
 
@@ -49,7 +50,7 @@ type partReader struct {
 }
 
 func newPartReader(ctx context.Context, in *Ingester, topic string, partition int, offset int64) *partReader {
-	r := &partReader{in: in, topic: topic, partition: partition, offset: offset, hwm: -1,
+	r := &partReader{in: in, topic: topic, partition: partition, offset: offset, hwm: -1, br: newBufReader(),
 		bo: newBackoff(100*time.Millisecond, 2*time.Second)}
 	r.stop = context.AfterFunc(ctx, func() {
 		r.mu.Lock()
@@ -113,7 +114,7 @@ func (r *partReader) next(ctx context.Context) (kafka.Message, error) {
 				continue
 			}
 		}
-		m, err := r.batch.ReadMessage()
+		m, err := r.br.next(r.batch, r.topic, r.partition, r.offset)
 		if err == nil {
 			r.offset = m.Offset + 1
 			r.failed = 0
