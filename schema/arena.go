@@ -26,6 +26,11 @@ type Arena struct {
 	zoneOff            int64
 	zoneStart, zoneEnd int64
 
+	// the field index (-1: a field csat does not read) of each top-level key of the last
+	// message, in order: the keys scanTop expects next
+	keys  [24]int8
+	nkeys int
+
 	hotline []HotlineFeedback
 	store   []StoreFeedback
 	survey  []SurveyResponse

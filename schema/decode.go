@@ -374,29 +374,52 @@ func (st *state) scanTop() *Rejection {
 		i++
 	} else {
 		var keyBuf [32]byte
+		// With an arena, the keys are predicted: the previous message's top-level keys, in
+		// order (a producer writes its events' fields in one order). A key that is exactly the
+		// predicted field name between quotes needs neither scanning nor looking up.
+		a := st.arena
+		var seq [len(Arena{}.keys)]int8
+		k := 0
 		for {
 			if i >= len(b) || b[i] != '"' {
 				return syntaxError(i)
 			}
-			kend, kesc, ok := scanString(b, i)
-			if !ok {
-				return syntaxError(kend)
+			kend, fi := -1, -1
+			if a != nil && k < a.nkeys {
+				if p := a.keys[k]; p >= 0 {
+					name := fieldNames[p]
+					if e := i + 1 + len(name); e < len(b) && b[e] == '"' && string(b[i+1:e]) == name {
+						kend, fi = e+1, int(p)
+					}
+				}
 			}
-			key := b[i+1 : kend-1]
-			if kesc {
-				key = unescape(keyBuf[:0], key)
+			if kend < 0 {
+				var kesc, ok bool
+				kend, kesc, ok = scanString(b, i)
+				if !ok {
+					return syntaxError(kend)
+				}
+				key := b[i+1 : kend-1]
+				if kesc {
+					key = unescape(keyBuf[:0], key)
+				}
+				fi = fieldIndex(key)
+			}
+			if k < len(seq) {
+				seq[k] = int8(fi)
+				k++
 			}
 			i = skipSpace(b, kend)
 			if i >= len(b) || b[i] != ':' {
 				return syntaxError(i)
 			}
 			i = skipSpace(b, i+1)
-			vend, k, vesc, ok := scanValue(b, i)
+			vend, vk, vesc, ok := scanValue(b, i)
 			if !ok {
 				return syntaxError(vend)
 			}
-			if fi := fieldIndex(key); fi >= 0 {
-				st.f[fi] = slot{start: int32(i), end: int32(vend), kind: k, esc: vesc}
+			if fi >= 0 {
+				st.f[fi] = slot{start: int32(i), end: int32(vend), kind: vk, esc: vesc}
 			}
 			i = skipSpace(b, vend)
 			if i >= len(b) {
@@ -404,6 +427,9 @@ func (st *state) scanTop() *Rejection {
 			}
 			if b[i] == '}' {
 				i++
+				if a != nil {
+					a.keys, a.nkeys = seq, k
+				}
 				break
 			}
 			if b[i] != ',' {

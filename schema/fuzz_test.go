@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"reflect"
 	"testing"
 	"unicode/utf8"
 
@@ -19,8 +20,15 @@ func FuzzDecode(f *testing.F) {
 		}
 	}
 	d := corpusDecoder(f)
+	// DecodeIn must agree with Decode whatever came before: its arena carries predictions
+	// (the previous message's keys) and cached zone offsets from one input to the next.
+	a := &schema.Arena{Now: corpusNow}
 	f.Fuzz(func(t *testing.T, topic string, msg []byte) {
 		ev, err := d.Decode(topic, msg)
+		ev2, err2 := d.DecodeIn(a, topic, msg)
+		if (err == nil) != (err2 == nil) || (err != nil && err.Error() != err2.Error()) || !reflect.DeepEqual(ev, ev2) {
+			t.Fatalf("Decode: %+v, %v; DecodeIn: %+v, %v", ev, err, ev2, err2)
+		}
 		if len(msg) <= schema.MaxMessageSize {
 			// The scanner agrees with encoding/json on what is one JSON object.
 			isObject := utf8.Valid(msg) && json.Valid(msg) && bytes.HasPrefix(bytes.TrimLeft(msg, " \t\r\n"), []byte("{"))

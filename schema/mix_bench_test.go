@@ -9,8 +9,9 @@ import (
 )
 
 // BenchmarkDecodeMix decodes the ingest benchmark's realistic mix (mostly hotline and store
-// ratings, ~300 bytes) in turn, as a fetcher does: varied types and lengths, unlike the
-// one-message benchmarks above, whose branch predictor learns the message.
+// ratings, ~300 bytes) in turn, with an arena per topic as ingest has one per fetcher: varied
+// types and lengths, unlike the one-message benchmarks above, whose branch predictor learns
+// the message.
 func BenchmarkDecodeMix(b *testing.B) {
 	g := kafkatest.NewGen(42, schema.DefaultTopics())
 	type msg struct {
@@ -26,14 +27,19 @@ func BenchmarkDecodeMix(b *testing.B) {
 	}
 	loc, _ := time.LoadLocation("Asia/Shanghai")
 	d := schema.NewDecoder(schema.DefaultCatalog(), schema.DefaultTopics(), loc)
-	a := &schema.Arena{Now: time.Now()}
+	arenas := map[string]*schema.Arena{}
+	for _, m := range msgs {
+		if arenas[m.topic] == nil {
+			arenas[m.topic] = &schema.Arena{Now: time.Now()}
+		}
+	}
 	b.SetBytes(int64(size / len(msgs)))
 	b.ReportAllocs()
 	start := processCPU()
 	i := 0
 	for b.Loop() {
 		m := &msgs[i]
-		if _, err := d.DecodeIn(a, m.topic, m.value); err != nil {
+		if _, err := d.DecodeIn(arenas[m.topic], m.topic, m.value); err != nil {
 			b.Fatal(err)
 		}
 		if i++; i == len(msgs) {
