@@ -3,6 +3,7 @@ package schema_test
 import (
 	"bytes"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -73,5 +74,42 @@ func TestDecodeInAllocs(t *testing.T) {
 	})
 	if in >= 0.5 || heap < 2 {
 		t.Fatalf("allocations per decode: %.2f in an arena, %.2f on the heap", in, heap)
+	}
+}
+
+// TestUTF8Checked checks that invalid UTF-8 is reported as such wherever it lies — in a value,
+// a key, a nested item, outside strings, after a syntax error — and that valid multi-byte text
+// (including an encoded U+FFFD) is accepted.
+func TestUTF8Checked(t *testing.T) {
+	d := corpusDecoder(t)
+	base := `{"event_id":"h1","type":"hotline_feedback","schema_version":1,"occurred_at":"2026-10-15T09:30:12+08:00","branch_id":"GD-GZ-TH","agent_id":"AGENT","rating":4,"wait_seconds":3,"handle_seconds":9,"resolved":true}`
+	for _, bad := range []string{
+		strings.Replace(base, "AGENT", "A\xffB", 1),
+		strings.Replace(base, "AGENT", "A\xe4\xb8", 1),    // cut sequence
+		strings.Replace(base, "AGENT", "\xed\xa0\x80", 1), // surrogate
+		strings.Replace(base, "AGENT", "\xc0\xaf", 1),     // overlong
+		strings.Replace(base, `"rating"`, "\"rat\xffing\"", 1),
+		strings.Replace(base, `"rating":4`, "\"rating\":4\xff", 1),
+		strings.Replace(base, `"resolved":true}`, "\"resolved\":true,}\"\xff\"", 1),
+		"{\"event_id\":\"s1\",\"type\":\"survey_response\",\"items\":{\"net\xfework\":3}}",
+		"\xff",
+	} {
+		for _, a := range []*schema.Arena{nil, {Now: corpusNow}} {
+			var err error
+			if a == nil {
+				_, err = d.Decode("csat.hotline", []byte(bad))
+			} else {
+				_, err = d.DecodeIn(a, "csat.hotline", []byte(bad))
+			}
+			if err == nil || !strings.Contains(err.Error(), "not valid UTF-8") {
+				t.Errorf("%q: %v, want the UTF-8 rejection", bad, err)
+			}
+		}
+	}
+	for _, good := range []string{"广州-客服", "\xef\xbf\xbd", "😀 ok", "é"} {
+		ev, err := d.Decode("csat.hotline", []byte(strings.Replace(base, "AGENT", good, 1)))
+		if err != nil || ev.(*schema.HotlineFeedback).AgentID != good {
+			t.Errorf("agent %q: %v, %+v", good, err, ev)
+		}
 	}
 }

@@ -353,11 +353,21 @@ func (d *Decoder) decode(a *Arena, topic string, checkTopic bool, b []byte) (Eve
 }
 
 // scanTop checks that the message is one valid UTF-8 JSON object and records its known fields.
+//
+// UTF-8 is checked on the way: outside strings a JSON object is ASCII (anything else is a syntax
+// error), and scanString checks the non-ASCII bytes of strings. A message that fails for any
+// reason is checked as a whole, so that invalid UTF-8 is reported as such wherever it lies, as
+// when it was checked first.
 func (st *state) scanTop() *Rejection {
-	b := st.b
-	if !utf8.Valid(b) {
+	rej := st.scanJSON()
+	if rej != nil && !utf8.Valid(st.b) {
 		return reject(ReasonMalformedJSON, "message is not valid UTF-8")
 	}
+	return rej
+}
+
+func (st *state) scanJSON() *Rejection {
+	b := st.b
 	i := skipSpace(b, 0)
 	if i >= len(b) {
 		return reject(ReasonMalformedJSON, "empty message, want a JSON object")

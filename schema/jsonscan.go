@@ -85,8 +85,8 @@ func hasLit(b []byte, i int, lit string) bool {
 	return len(b)-i >= len(lit) && string(b[i:i+len(lit)]) == lit
 }
 
-// scanString checks the string starting at the quote b[i]. The caller has checked that the whole
-// message is valid UTF-8, so only escapes and control characters are looked at here.
+// scanString checks the string starting at the quote b[i]: its escapes, that it has no control
+// character, and that its non-ASCII bytes are valid UTF-8.
 func scanString(b []byte, i int) (end int, esc bool, ok bool) {
 	for j := i + 1; j < len(b); j++ {
 		// Eight bytes at a time while none of them needs a look, then byte by byte.
@@ -125,25 +125,32 @@ func scanString(b []byte, i int) (end int, esc bool, ok bool) {
 			}
 		case c < 0x20:
 			return j, esc, false
+		case c >= utf8.RuneSelf: // the message's only non-ASCII bytes are in its strings
+			r, size := utf8.DecodeRune(b[j:])
+			if r == utf8.RuneError && size <= 1 {
+				return j, esc, false
+			}
+			j += size - 1
 		}
 	}
 	return len(b), esc, false
 }
 
-// special8 reports whether one of the eight bytes of w (little endian) may be '"', '\\' or a
-// control character (< 0x20). The bit tricks (Hacker's Delight, "find a zero byte") have no
-// false negatives; a false positive only sends scanString to its byte loop.
+// special8 reports whether one of the eight bytes of w (little endian) may be '"', '\\', a
+// control character (< 0x20) or part of a multi-byte UTF-8 sequence (≥ 0x80). The bit tricks
+// (Hacker's Delight, "find a zero byte") have no false negatives; a false positive only sends
+// scanString to its byte loop.
 func special8(w uint64) bool {
 	const ones, highs = 0x0101010101010101, 0x8080808080808080
 	q := w ^ (ones * '"')
 	bs := w ^ (ones * '\\')
-	return ((q-ones)&^q|(bs-ones)&^bs|(w-ones*0x20)&^w)&highs != 0
+	return ((q-ones)&^q|(bs-ones)&^bs|(w-ones*0x20)&^w|w)&highs != 0
 }
 
-// plainByte marks the bytes a string may hold without a second look: not '"', '\\' or a
+// plainByte marks the bytes a string may hold without a second look: ASCII, not '"', '\\' or a
 // control character.
 var plainByte = func() (t [256]bool) {
-	for c := 0x20; c < 256; c++ {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
 		t[c] = c != '"' && c != '\\'
 	}
 	return t

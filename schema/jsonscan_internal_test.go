@@ -6,11 +6,12 @@ import (
 	"testing"
 )
 
-// TestSpecial8 checks special8 against the byte-by-byte rule: every word with a '"', a '\\' or
-// a control character must be reported (a false negative would let scanString step over a
-// quote); words of plain bytes only should mostly not be.
+// TestSpecial8 checks special8 against the byte-by-byte rule: every word with a '"', a '\\', a
+// control character or a non-ASCII byte must be reported (a false negative would let
+// scanString step over a quote, or over UTF-8 it must check); words of plain bytes only should
+// mostly not be.
 func TestSpecial8(t *testing.T) {
-	special := func(c byte) bool { return c == '"' || c == '\\' || c < 0x20 }
+	special := func(c byte) bool { return c == '"' || c == '\\' || c < 0x20 || c >= 0x80 }
 	check := func(w [8]byte) {
 		want := false
 		for _, c := range w {
@@ -20,7 +21,7 @@ func TestSpecial8(t *testing.T) {
 			t.Fatalf("special8(%q) = false, want true", w[:])
 		}
 	}
-	// Every byte value at every position of a word of plain bytes (ASCII and UTF-8 continuation).
+	// Every byte value at every position of a word of plain bytes, and of bytes it must report.
 	for _, fill := range []byte{'a', 0x20, 0x7f, 0x80, 0xbf, 0xff, '#', '[', ']'} {
 		for pos := range 8 {
 			for c := range 256 {
@@ -55,8 +56,8 @@ func TestSpecial8(t *testing.T) {
 		t.Errorf("special8(%q) = true, want false", w[:])
 	}
 	copy(w[:], "广州")
-	if special8(binary.LittleEndian.Uint64(w[:])) {
-		t.Errorf("special8(%q) = true, want false", w[:])
+	if !special8(binary.LittleEndian.Uint64(w[:])) {
+		t.Errorf("special8(%q) = false, want true (non-ASCII is checked byte by byte)", w[:])
 	}
 	t.Logf("false positives among random plain words: %d", plainHits)
 }
