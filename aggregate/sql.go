@@ -254,7 +254,7 @@ func (g sqlGen) boundsSQL(table string, m schema.Month) string {
 type rawView struct {
 	bounds   map[string][]int64 // topic → per partition (the index): highest offset; -1 = no row
 	rows     uint64             // the view's rows (kpi_versions.source_rows)
-	dups     []uint64           // the repeated hashes among the view's rows, ascending
+	dups     []uint64           // the repeated hashes among the month's rows (⊇ the view's), ascending
 	manyDups bool               // more than maxListedDups: repeated() uses repeatedSQL instead
 }
 
