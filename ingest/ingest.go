@@ -20,7 +20,8 @@ import (
 )
 
 // Decoder turns a message value from a topic into a typed event, or a *schema.Rejection.
-// *schema.Decoder implements it.
+// *schema.Decoder implements it. value is only valid during the call (fetchers read every
+// message into the same buffer): the event must not alias it.
 type Decoder interface {
 	Decode(topic string, value []byte) (schema.Event, error)
 }
