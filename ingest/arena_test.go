@@ -1,9 +1,15 @@
 package ingest
 
 import (
+	"bytes"
+	"fmt"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/ClickHouse/ch-go/proto"
+	"github.com/ClickHouse/clickhouse-go/v2/lib/column"
 
 	"github.com/csat-dev/csat/schema"
 )
@@ -35,25 +41,28 @@ func TestColumnsArenaReuse(t *testing.T) {
 		{ev: &schema.SurveyResponse{Envelope: env("e"), Carrier: "cmcc", Weight: 1}, topic: "s", partition: 1, offset: 6, ts: at},
 	}}
 	a := &colArena{}
-	got1 := columns(a, tSurveyResponses, first, at)
-	if want := columns(nil, tSurveyResponses, first, at); !reflect.DeepEqual(got1, want) {
+	got1 := materialize(columns(a, tSurveyResponses, first, at))
+	if want := materialize(columns(nil, tSurveyResponses, first, at)); !reflect.DeepEqual(got1, want) {
 		t.Fatalf("first INSERT's columns differ from fresh ones:\n got %v\nwant %v", got1, want)
 	}
 	codes := got1[8].([][]string)
 	if want := [][]string{{"network", "billing", "hall"}, {"network"}, {"billing", "hall"}}; !reflect.DeepEqual(codes, want) {
 		t.Fatalf("item codes %v, want %v", codes, want)
 	}
-	ids := got1[0].([]string)
-	a.reset()
-	if ids[0] != "" || codes[0] != nil {
-		t.Errorf("reset left rows in the arena: %q, %v", ids[0], codes[0])
+	if ids := got1[0].([]string); !reflect.DeepEqual(ids, []string{"a", "b", "c"}) {
+		t.Fatalf("event ids %v", ids)
 	}
-	got2 := columns(a, tSurveyResponses, second, at)
-	if want := columns(nil, tSurveyResponses, second, at); !reflect.DeepEqual(got2, want) {
+	months := got1[2].([]uint32)
+	a.reset()
+	if months[0] != 0 || codes[0] != nil {
+		t.Errorf("reset left rows in the arena: %d, %v", months[0], codes[0])
+	}
+	got2 := materialize(columns(a, tSurveyResponses, second, at))
+	if want := materialize(columns(nil, tSurveyResponses, second, at)); !reflect.DeepEqual(got2, want) {
 		t.Fatalf("columns from a reused arena differ from fresh ones:\n got %v\nwant %v", got2, want)
 	}
-	if &got2[0].([]string)[0] != &ids[0] {
-		t.Errorf("the arena allocated a new event_id column instead of reusing the first one")
+	if &got2[2].([]uint32)[0] != &months[0] {
+		t.Errorf("the arena allocated a new month column instead of reusing the first one")
 	}
 	// A warm arena allocates only the []any and the boxed slice headers, not the columns.
 	many := make([]record, 1000)
@@ -72,7 +81,7 @@ func TestColumnsArenaReuse(t *testing.T) {
 	// -1 default for satisfied next to a set one.
 	h := [][]record{{{ev: &schema.HotlineFeedback{Envelope: env("h"), AgentID: "a1", Rating: 5, Resolved: true, WaitSeconds: 12}, topic: "h", offset: 1, ts: at}}}
 	ha := &colArena{}
-	if got, want := columns(ha, tHotline, h, at), columns(nil, tHotline, h, at); !reflect.DeepEqual(got, want) {
+	if got, want := materialize(columns(ha, tHotline, h, at)), materialize(columns(nil, tHotline, h, at)); !reflect.DeepEqual(got, want) {
 		t.Fatalf("hotline: %v, want %v", got, want)
 	}
 	c := [][]record{{{ev: &schema.ComplaintClosed{Envelope: env("x"), ComplaintID: "c1"}}, {ev: &schema.ComplaintClosed{Envelope: env("y"), ComplaintID: "c2", Satisfied: &yes}}}}
@@ -123,12 +132,81 @@ func TestArenaPool(t *testing.T) {
 		t.Fatal("getArena returned nil")
 	}
 	env := schema.Envelope{EventID: "s1", BranchID: "GD", Month: 202611}
-	ids := columns(a, tStore, [][]record{{{ev: &schema.StoreFeedback{Envelope: env, StoreID: "x"}}}}, time.Now())[0].([]string)
+	months := columns(a, tStore, [][]record{{{ev: &schema.StoreFeedback{Envelope: env, StoreID: "x"}}}}, time.Now())[2].([]uint32)
 	putArena(tStore, a)
-	if ids[0] != "" || a.str.used != 0 {
-		t.Fatalf("putArena did not reset the arena: %q, %d slices in use", ids[0], a.str.used)
+	if months[0] != 0 || a.u32.used != 0 {
+		t.Fatalf("putArena did not reset the arena: %d, %d slices in use", months[0], a.u32.used)
 	}
-	if b := getArena(tStore); b == nil || b.str.used != 0 {
+	if b := getArena(tStore); b == nil || b.u32.used != 0 {
 		t.Fatalf("getArena after putArena: %+v", b)
+	}
+}
+
+// materialize returns cols with every strCol as the []string of its values.
+func materialize(cols []any) []any {
+	out := make([]any, len(cols))
+	for i, c := range cols {
+		if sc, ok := c.(strCol); ok {
+			c = sc.strings()
+		}
+		out[i] = c
+	}
+	return out
+}
+
+// TestStrColAppend checks that a String column filled straight from the events (strCol) encodes
+// byte for byte as the driver's Append of the same values, for every table's string columns,
+// and that the values are the events' (empty for rows of another type).
+func TestStrColAppend(t *testing.T) {
+	at := time.Date(2026, 11, 27, 8, 0, 0, 0, time.UTC)
+	var rows []record
+	for i := range 700 {
+		env := schema.Envelope{EventID: fmt.Sprintf("ev-%d", i), BranchID: "GD-SZ", Month: 202611, OccurredAt: at}
+		var ev schema.Event = &schema.StoreFeedback{Envelope: env, StoreID: fmt.Sprintf("S%d", i%7), Business: strings.Repeat("长", i%5)}
+		if i%100 == 3 {
+			ev = &schema.HotlineFeedback{Envelope: env, AgentID: "A"} // another type: its store fields are ""
+		}
+		rows = append(rows, record{ev: ev, topic: "csat.store", offset: int64(i), ts: at})
+	}
+	segs := [][]record{rows[:300], rows[300:]}
+	cols := columns(nil, tStore, segs, at)
+	n := 0
+	for i, c := range cols {
+		sc, ok := c.(strCol)
+		if !ok {
+			continue
+		}
+		n++
+		vs := sc.strings()
+		if len(vs) != 700 {
+			t.Fatalf("column %d: %d values", i, len(vs))
+		}
+		plain := &column.String{}
+		if _, err := plain.Append(vs); err != nil {
+			t.Fatal(err)
+		}
+		direct := &column.String{}
+		if !sc.appendTo(direct) {
+			t.Fatalf("column %d: appendTo refused an empty String column", i)
+		}
+		var a, b proto.Buffer
+		plain.Encode(&a)
+		direct.Encode(&b)
+		if !bytes.Equal(a.Buf, b.Buf) || direct.Rows() != 700 {
+			t.Errorf("column %d (%s): the direct column (%d rows) encodes differently from an appended one", i, tables[tStore].cols[i], direct.Rows())
+		}
+		if sc.appendTo(direct) {
+			t.Errorf("column %d: appendTo filled a column that had rows", i)
+		}
+	}
+	if n != 6 { // event_id, branch_id, store_id, staff_id, business, kafka_topic
+		t.Fatalf("%d string columns, want 6", n)
+	}
+	vs := cols[4].(strCol).strings()
+	if vs[3] != "" || vs[4] != "S4" || vs[0] != "S0" {
+		t.Errorf("store_id values %q…", vs[:5])
+	}
+	if ids := cols[0].(strCol).strings(); ids[699] != "ev-699" {
+		t.Errorf("last event id %q", ids[699])
 	}
 }

@@ -1,9 +1,12 @@
 package ingest
 
 import (
+	"slices"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/column"
 
 	"github.com/csat-dev/csat/schema"
 )
@@ -148,20 +151,23 @@ func columns(a *colArena, id tableID, segs [][]record, ingestedAt time.Time) []a
 		}
 	}
 	str, u8, u32, u64, i64 := a.str.get, a.u8.get, a.u32.get, a.u64.get, a.i64.get
-	eventID, branch, month, occurred := str(n), str(n), u32(n), i64(n)
-	topic, part, off, kts, ing := str(n), a.i32.get(n), i64(n), i64(n), i64(n)
+	// String columns are strCols: their values are read from the events when the column is
+	// appended, with no []string in between.
+	sc := func(get func(r *record) string) strCol { return strCol{segs: segs, n: n, get: get} }
+	month, occurred := u32(n), i64(n)
+	part, off, kts, ing := a.i32.get(n), i64(n), i64(n), i64(n)
 	at := ingestedAt.Unix()
 	each(func(i int, r *record) {
 		env := r.ev.Env()
-		eventID[i], branch[i], month[i], occurred[i] = env.EventID, env.BranchID, uint32(env.Month), env.OccurredAt.Unix()
-		topic[i], part[i], off[i], kts[i], ing[i] = r.topic, r.partition, r.offset, r.ts.Unix(), at
+		month[i], occurred[i] = uint32(env.Month), env.OccurredAt.Unix()
+		part[i], off[i], kts[i], ing[i] = r.partition, r.offset, r.ts.Unix(), at
 	})
-	head := []any{eventID, branch, month, occurred}
-	tail := []any{topic, part, off, kts, ing}
+	head := []any{sc(getEventID), sc(getBranchID), month, occurred}
+	tail := []any{sc(getTopic), part, off, kts, ing}
 	var mid []any
 	switch id {
 	case tSurveyResponses:
-		carrier, weight, segment, overall := str(n), a.f64.get(n), str(n), u8(n)
+		weight, overall := a.f64.get(n), u8(n)
 		codes, scores := a.strs.get(n), a.u8s.get(n)
 		items := 0
 		each(func(_ int, r *record) {
@@ -172,7 +178,7 @@ func columns(a *colArena, id tableID, segs [][]record, ingestedAt time.Time) []a
 		flatC, flatS := str(items), u8(items)
 		each(func(i int, r *record) {
 			if e, ok := r.ev.(*schema.SurveyResponse); ok {
-				carrier[i], weight[i], segment[i], overall[i] = e.Carrier, e.Weight, e.Segment, e.Overall
+				weight[i], overall[i] = e.Weight, e.Overall
 				c, s := flatC[:len(e.Items):len(e.Items)], flatS[:len(e.Items):len(e.Items)]
 				flatC, flatS = flatC[len(e.Items):], flatS[len(e.Items):]
 				for j, it := range e.Items {
@@ -183,58 +189,61 @@ func columns(a *colArena, id tableID, segs [][]record, ingestedAt time.Time) []a
 				codes[i], scores[i] = []string{}, []uint8{}
 			}
 		})
-		mid = []any{carrier, weight, segment, overall, codes, scores}
+		mid = []any{sc(evStr(func(e *schema.SurveyResponse) string { return e.Carrier })), weight,
+			sc(evStr(func(e *schema.SurveyResponse) string { return e.Segment })), overall, codes, scores}
 	case tSurveyVoids:
-		target, reason := str(n), str(n)
-		each(func(i int, r *record) {
-			if e, ok := r.ev.(*schema.SurveyVoid); ok {
-				target[i], reason[i] = e.TargetEventID, e.Reason
-			}
-		})
-		mid = []any{target, reason}
+		mid = []any{sc(evStr(func(e *schema.SurveyVoid) string { return e.TargetEventID })),
+			sc(evStr(func(e *schema.SurveyVoid) string { return e.Reason }))}
 	case tHotline:
-		agent, rating, resolved, wait, handle := str(n), u8(n), u8(n), u32(n), u32(n)
+		rating, resolved, wait, handle := u8(n), u8(n), u32(n), u32(n)
 		each(func(i int, r *record) {
 			if e, ok := r.ev.(*schema.HotlineFeedback); ok {
-				agent[i], rating[i], resolved[i], wait[i], handle[i] = e.AgentID, e.Rating, b2u(e.Resolved), e.WaitSeconds, e.HandleSeconds
+				rating[i], resolved[i], wait[i], handle[i] = e.Rating, b2u(e.Resolved), e.WaitSeconds, e.HandleSeconds
 			}
 		})
-		mid = []any{agent, rating, resolved, wait, handle}
+		mid = []any{sc(evStr(func(e *schema.HotlineFeedback) string { return e.AgentID })), rating, resolved, wait, handle}
 	case tStore:
-		store, staff, rating, wait, business := str(n), str(n), u8(n), u32(n), str(n)
+		rating, wait := u8(n), u32(n)
 		each(func(i int, r *record) {
 			if e, ok := r.ev.(*schema.StoreFeedback); ok {
-				store[i], staff[i], rating[i], wait[i], business[i] = e.StoreID, e.StaffID, e.Rating, e.WaitSeconds, e.Business
+				rating[i], wait[i] = e.Rating, e.WaitSeconds
 			}
 		})
-		mid = []any{store, staff, rating, wait, business}
+		mid = []any{sc(evStr(func(e *schema.StoreFeedback) string { return e.StoreID })),
+			sc(evStr(func(e *schema.StoreFeedback) string { return e.StaffID })), rating, wait,
+			sc(evStr(func(e *schema.StoreFeedback) string { return e.Business }))}
 	case tComplaintsOpened:
-		cid, cat, ch, esc := str(n), str(n), str(n), u8(n)
+		esc := u8(n)
 		each(func(i int, r *record) {
 			if e, ok := r.ev.(*schema.ComplaintOpened); ok {
-				cid[i], cat[i], ch[i], esc[i] = e.ComplaintID, e.Category, e.Channel, b2u(e.Escalated)
+				esc[i] = b2u(e.Escalated)
 			}
 		})
-		mid = []any{cid, cat, ch, esc}
+		mid = []any{sc(evStr(func(e *schema.ComplaintOpened) string { return e.ComplaintID })),
+			sc(evStr(func(e *schema.ComplaintOpened) string { return e.Category })),
+			sc(evStr(func(e *schema.ComplaintOpened) string { return e.Channel })), esc}
 	case tComplaintsClosed:
-		cid, hours, sat := str(n), a.f64.get(n), a.i8.get(n)
+		hours, sat := a.f64.get(n), a.i8.get(n)
 		each(func(i int, r *record) {
 			if e, ok := r.ev.(*schema.ComplaintClosed); ok {
-				cid[i], hours[i], sat[i] = e.ComplaintID, e.ResolutionHours, -1
+				hours[i], sat[i] = e.ResolutionHours, -1
 				if e.Satisfied != nil {
 					sat[i] = int8(b2u(*e.Satisfied))
 				}
 			}
 		})
-		mid = []any{cid, hours, sat}
+		mid = []any{sc(evStr(func(e *schema.ComplaintClosed) string { return e.ComplaintID })), hours, sat}
 	case tChurn:
-		ref, tier, reason, tenure, to := str(n), str(n), str(n), u32(n), str(n)
+		tenure := u32(n)
 		each(func(i int, r *record) {
 			if e, ok := r.ev.(*schema.Churn); ok {
-				ref[i], tier[i], reason[i], tenure[i], to[i] = e.CustomerRef, e.Tier, e.Reason, e.TenureMonths, e.ToCarrier
+				tenure[i] = e.TenureMonths
 			}
 		})
-		mid = []any{ref, tier, reason, tenure, to}
+		mid = []any{sc(evStr(func(e *schema.Churn) string { return e.CustomerRef })),
+			sc(evStr(func(e *schema.Churn) string { return e.Tier })),
+			sc(evStr(func(e *schema.Churn) string { return e.Reason })), tenure,
+			sc(evStr(func(e *schema.Churn) string { return e.ToCarrier }))}
 	case tBases:
 		subs, has, hi, mi, lo := u64(n), u8(n), u64(n), u64(n), u64(n)
 		each(func(i int, r *record) {
@@ -339,4 +348,63 @@ func b2u(b bool) uint8 {
 		return 1
 	}
 	return 0
+}
+
+// strCol is a String column of columns(): the values are read from the rows' events when the
+// column is appended (appendTo), without a []string in between: that slice cost a write per
+// row and column, and ~14 MB of pooled pointer slices that every collection scanned.
+type strCol struct {
+	segs [][]record
+	n    int
+	get  func(r *record) string
+}
+
+// each calls f with every row's value, in order.
+func (c strCol) each(f func(string)) {
+	for _, rs := range c.segs {
+		for i := range rs {
+			f(c.get(&rs[i]))
+		}
+	}
+}
+
+// strings returns the column's values as a slice (the fallback of appendTo, and tests).
+func (c strCol) strings() []string {
+	out := make([]string, 0, c.n)
+	c.each(func(v string) { out = append(out, v) })
+	return out
+}
+
+// appendTo appends the column to col, an empty String column of a batch, straight into its
+// buffers (sized first), and reports whether it could (the driver's layout is the one
+// colStr knows).
+func (c strCol) appendTo(col column.Interface) bool {
+	s, ok := col.(*column.String)
+	if !ok || s.Rows() != 0 {
+		return false
+	}
+	cs := colStr(s)
+	if cs == nil {
+		return false
+	}
+	total := 0
+	c.each(func(v string) { total += len(v) })
+	cs.Buf = slices.Grow(cs.Buf[:0], total)
+	cs.Pos = slices.Grow(cs.Pos[:0], c.n)
+	c.each(cs.Append)
+	return true
+}
+
+func getEventID(r *record) string  { return r.ev.Env().EventID }
+func getBranchID(r *record) string { return r.ev.Env().BranchID }
+func getTopic(r *record) string    { return r.topic }
+
+// evStr reads a string field of events of type E (rows of another type read as "").
+func evStr[E schema.Event](f func(E) string) func(*record) string {
+	return func(r *record) string {
+		if e, ok := r.ev.(E); ok {
+			return f(e)
+		}
+		return ""
+	}
 }

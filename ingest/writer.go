@@ -290,6 +290,12 @@ func (in *Ingester) send(ctx context.Context, table, query string, cols []any) e
 	}()
 	bcols := b.Columns()
 	for i, c := range cols {
+		if sc, ok := c.(strCol); ok {
+			if i < len(bcols) && sc.appendTo(bcols[i]) {
+				continue
+			}
+			c = sc.strings()
+		}
 		if ss, ok := c.([]string); ok && i < len(bcols) {
 			if err := reserveStrings(bcols[i], ss); err != nil {
 				return fmt.Errorf("insert into %s: column %d: %w", table, i, err)
