@@ -40,8 +40,7 @@ func reserveStrings(col column.Interface, vs []string) error {
 		total += len(v)
 	}
 	if c := colStr(s); c != nil {
-		c.Buf = slices.Grow(c.Buf[:0], total)
-		c.Pos = slices.Grow(c.Pos[:0], len(vs))
+		growColStr(c, total, len(vs))
 		return nil
 	}
 	return reserveByDecode(s, vs, total)
@@ -63,6 +62,12 @@ func colStr(s *column.String) *proto.ColStr {
 		return nil
 	}
 	return (*proto.ColStr)(unsafe.Add(unsafe.Pointer(s), strColOffset))
+}
+
+// growColStr makes room in the empty c for rows strings of bytes bytes in all.
+func growColStr(c *proto.ColStr, bytes, rows int) {
+	c.Buf = slices.Grow(c.Buf[:0], bytes)
+	c.Pos = slices.Grow(c.Pos[:0], rows)
 }
 
 // reserveByDecode is reserveStrings without access to the column's buffers.

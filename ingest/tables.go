@@ -1,7 +1,6 @@
 package ingest
 
 import (
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -129,8 +128,9 @@ func putRecords(id tableID, rs []record) {
 	recordPools[id].Put(&rs)
 }
 
-// columns returns the column slices of recs for table id, in tables[id].cols order, all rows
-// carrying ingestedAt, taken from a (nil: freshly allocated). DateTime columns are Unix seconds
+// columns returns the columns of recs for table id, in tables[id].cols order, all rows
+// carrying ingestedAt: String columns as strCols, the others as slices taken from a (nil:
+// freshly allocated). DateTime columns are Unix seconds
 // (clickhouse-go takes []int64 as seconds). Events of another type than the table's are a
 // programming error and are written with zero values rather than panicking.
 func columns(a *colArena, id tableID, segs [][]record, ingestedAt time.Time) []any {
@@ -389,8 +389,7 @@ func (c strCol) appendTo(col column.Interface) bool {
 	}
 	total := 0
 	c.each(func(v string) { total += len(v) })
-	cs.Buf = slices.Grow(cs.Buf[:0], total)
-	cs.Pos = slices.Grow(cs.Pos[:0], c.n)
+	growColStr(cs, total, c.n)
 	c.each(cs.Append)
 	return true
 }

@@ -87,29 +87,29 @@ func (a *Arena) newEvent(t Type) Event {
 
 // itemScores returns an empty slice with room for n item scores.
 func (a *Arena) itemScores(n int) []ItemScore {
-	if a == nil || n > itemBlock/4 {
+	if a == nil {
 		return make([]ItemScore, 0, n)
 	}
-	if cap(a.items)-len(a.items) < n {
-		a.items = make([]ItemScore, 0, itemBlock)
-	}
-	s := a.items[len(a.items) : len(a.items) : len(a.items)+n]
-	a.items = a.items[:len(a.items)+n]
-	return s
+	return carveN(&a.items, n, itemBlock)[:0]
 }
 
 // strings returns n bytes of string space: written once by the caller, then only read through
 // strings made by str.
-func (a *Arena) strings(n int) []byte {
-	if n > stringBlock/4 {
-		return make([]byte, n)
+func (a *Arena) strings(n int) []byte { return carveN(&a.buf, n, stringBlock) }
+
+// carveN returns n elements carved from the block *blk (a new block of size when it has no room
+// left), their capacity capped at n so that appending to them cannot reach the next carving.
+// More than a quarter of a block is allocated on its own.
+func carveN[T any](blk *[]T, n, size int) []T {
+	if n > size/4 {
+		return make([]T, n)
 	}
-	if cap(a.buf)-len(a.buf) < n {
-		a.buf = make([]byte, 0, stringBlock)
+	if cap(*blk)-len(*blk) < n {
+		*blk = make([]T, 0, size)
 	}
-	s := a.buf[len(a.buf) : len(a.buf)+n : len(a.buf)+n]
-	a.buf = a.buf[:len(a.buf)+n]
-	return s
+	l := len(*blk)
+	*blk = (*blk)[:l+n]
+	return (*blk)[l : l+n : l+n]
 }
 
 // str is b as a string without a copy; b must not change afterwards.
