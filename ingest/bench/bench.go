@@ -78,7 +78,7 @@ type Result struct {
 	LoadRate  float64 // events/s produced
 	KafkaRead float64 // (a) events/s
 	CHInsert  float64 // (a) events/s, the batches inserted back to back
-	// CHInsertPerBatch is (a) timed as before session 5: only the InsertRows calls, each batch
+	// CHInsertPerBatch is (a) timed per batch (a′): only the InsertRows calls, each batch
 	// generated and decoded, untimed, right before its INSERT (the server merges meanwhile).
 	CHInsertPerBatch float64
 	Ingest           float64 // (b) events/s
@@ -350,7 +350,7 @@ func round(ctx context.Context, cfg Config, tp schema.Topics, dec *schema.Decode
 		res.CHInsert, cfg.Ingest.BatchRows, runs[0], runs[1])
 	res.LimitRatio = res.Ingest / min(res.KafkaRead, res.CHInsert)
 
-	// The same limit timed as before session 5 (only the INSERT calls, each batch decoded right
+	// The same limit timed per batch (a′: only the INSERT calls, each batch decoded right
 	// before it), into a fresh database: reported beside the sustained one.
 	quiesce(ctx, lconn)
 	pconn, _, err := scratch("limitpb", true)
@@ -551,8 +551,9 @@ func countRows(ctx context.Context, conn driver.Conn) (uint64, error) {
 // and offset), batchRows events per batch as ingest's batches hold. The events are generated and
 // decoded first; the batches are then inserted back to back and timed as one: a sustained
 // insert rate, with the merges the inserts cause competing as they do in (b). With perBatch
-// (sessions 1–5 until this change) each batch is decoded right before it is inserted and only
-// the InsertRows calls are timed: the server then merged during the untimed decoding.
+// (the method before 2026-11-27 06:24, docs/performance.md) each batch is decoded right before
+// it is inserted and only the InsertRows calls are timed: the server then merges during the
+// untimed decoding, so that rate is above what it sustains.
 func insertLimit(ctx context.Context, conn driver.Conn, dec *schema.Decoder, tp schema.Topics, n, batchRows, partitions int, perBatch bool) (float64, error) {
 	g := kafkatest.NewGen(42, tp)
 	g.Prefix = "b"
