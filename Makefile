@@ -12,6 +12,8 @@ build:
 up:
 	scripts/services.sh up
 
+## down: stop everything the scripts started from the state folder (ClickHouse, Kafka, the
+## cluster's servers, ZooKeeper)
 down:
 	scripts/services.sh down
 
@@ -20,10 +22,11 @@ deps:
 	scripts/test-deps.sh
 
 ## test: install what the tests use, start the services, then every test (CSAT_E2E=1: a missing
-## service fails its tests instead of skipping them)
+## service fails its tests instead of skipping them); fails too when a process the tests started
+## is still running after them (scripts/leftovers.sh: the services of `up` are not the tests')
 test: deps up
 	$(GO) vet ./...
-	$(GO) test -count=1 -timeout 60m ./...
+	scripts/leftovers.sh run -- $(GO) test -count=1 -timeout 60m ./...
 
 ## unit: tests that need no service (service tests skip)
 unit:

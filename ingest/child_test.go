@@ -89,6 +89,9 @@ func startChild(t testing.TB, s childSpec) *child {
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), childEnv+"="+string(b))
 	cmd.Stderr = os.Stderr
+	// t.Cleanup kills the child; should this process die first (a test timeout's panic), the
+	// kernel does.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

@@ -67,7 +67,7 @@ pid() {
 	local p
 	p=$(cat "$dir/clickhouse.pid" 2>/dev/null || true)
 	if [ -n "$p" ] && kill -0 "$p" 2>/dev/null; then echo "$p"; return 0; fi
-	pgrep -f -- "--config-file=$dir/config.xml( |\$)" | head -n 1
+	pgrep -f -- "--config-file=$dir/config.xml( |\$)" | head -n 1 || true
 }
 
 stop() {

@@ -5,6 +5,7 @@
 #
 #   scripts/cluster.sh up [replicas|shards|all]     install when missing, start (default all)
 #   scripts/cluster.sh down [replicas|shards|all]   stop the layout's servers (all: ZooKeeper too)
+#   scripts/cluster.sh down zookeeper                stop ZooKeeper only
 #   scripts/cluster.sh status [replicas|shards|all]
 #   scripts/cluster.sh crash LAYOUT N                kill -9 server N (1 or 2) of LAYOUT (tests)
 #   scripts/cluster.sh start-node LAYOUT N           start server N of LAYOUT again
@@ -77,17 +78,23 @@ EOF
 	return 1
 }
 
+# zk_pid prints the pid of our ZooKeeper: the recorded one, else the process started with our zoo.cfg.
+zk_pid() {
+	local p
+	p=$(cat "$zkdir/zookeeper.pid" 2>/dev/null || true)
+	if [ -n "$p" ] && kill -0 "$p" 2>/dev/null; then echo "$p"; return 0; fi
+	pgrep -f -- "QuorumPeerMain $zkdir/zoo.cfg( |\$)" | head -n 1 || true
+}
+
 zk_stop() {
-	if [ -f "$zkdir/zookeeper.pid" ]; then
-		local pid
-		pid=$(cat "$zkdir/zookeeper.pid" 2>/dev/null || true)
-		if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
-			kill "$pid"
-			for _ in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
-			kill -9 "$pid" 2>/dev/null || true
-		fi
-		rm -f "$zkdir/zookeeper.pid"
+	local pid
+	pid=$(zk_pid)
+	if [ -n "$pid" ]; then
+		kill "$pid" 2>/dev/null || true
+		for _ in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
+		kill -9 "$pid" 2>/dev/null || true
 	fi
+	rm -f "$zkdir/zookeeper.pid"
 	log "zookeeper stopped"
 }
 
@@ -240,6 +247,7 @@ up)
 	for l in $(layouts "${2:-all}"); do start_node "$l" 1; start_node "$l" 2; done
 	;;
 down)
+	if [ "${2:-all}" = zookeeper ]; then zk_stop; exit 0; fi
 	for l in $(layouts "${2:-all}"); do stop_node "$l" 1 || true; stop_node "$l" 2 || true; done
 	if [ "${2:-all}" = all ]; then zk_stop; fi
 	;;
@@ -255,7 +263,7 @@ start-node)
 	start_node "${2:?layout}" "${3:?server number}"
 	;;
 *)
-	echo "usage: $0 up|down|status [replicas|shards|all] | crash|start-node LAYOUT N" >&2
+	echo "usage: $0 up|down|status [replicas|shards|all] | down zookeeper | crash|start-node LAYOUT N" >&2
 	exit 2
 	;;
 esac

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Apache Kafka 4.1 (KRaft, single combined broker+controller) for development and CI, with its jars
 # fetched by Maven from Maven Central into a cache folder. Idempotent.
-#   scripts/kafka.sh install|start|stop|status|topics
+#   scripts/kafka.sh install|start|stop|status|topics|pid
 # Settings (environment): CSAT_STATE_DIR (default ./.state), KAFKA_PORT (9092),
 # KAFKA_CONTROLLER_PORT (9093), KAFKA_PARTITIONS (partitions per csat topic, default 12).
 set -euo pipefail
@@ -105,16 +105,23 @@ create_topics() {
 	done
 }
 
+# pid prints the broker's pid: the recorded one, else the process started with our server.properties.
+pid() {
+	local p
+	p=$(cat "$dir/kafka.pid" 2>/dev/null || true)
+	if [ -n "$p" ] && kill -0 "$p" 2>/dev/null; then echo "$p"; return 0; fi
+	pgrep -f -- "kafka\.Kafka $dir/server\.properties( |\$)" | head -n 1 || true
+}
+
 stop() {
-	if [ -f "$dir/kafka.pid" ]; then
-		pid=$(cat "$dir/kafka.pid")
-		if kill -0 "$pid" 2>/dev/null; then
-			kill "$pid"
-			for _ in $(seq 1 60); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
-			kill -9 "$pid" 2>/dev/null || true
-		fi
-		rm -f "$dir/kafka.pid"
+	local p
+	p=$(pid)
+	if [ -n "$p" ]; then
+		kill "$p" 2>/dev/null || true
+		for _ in $(seq 1 60); do kill -0 "$p" 2>/dev/null || break; sleep 0.5; done
+		kill -9 "$p" 2>/dev/null || true
 	fi
+	rm -f "$dir/kafka.pid"
 	log "stopped"
 }
 
@@ -126,5 +133,6 @@ start) start ;;
 stop) stop ;;
 status) status ;;
 topics) create_topics ;;
-*) echo "usage: $0 install|start|stop|status|topics" >&2; exit 2 ;;
+pid) pid ;;
+*) echo "usage: $0 install|start|stop|status|topics|pid" >&2; exit 2 ;;
 esac

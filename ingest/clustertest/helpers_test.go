@@ -76,12 +76,18 @@ func (l layout) up() bool {
 	return true
 }
 
+// clusterScript is the path of scripts/cluster.sh, and root the repository's.
+func clusterScript() (script, root string) {
+	_, file, _, _ := runtime.Caller(0)
+	root = filepath.Join(filepath.Dir(file), "..", "..")
+	return filepath.Join(root, "scripts", "cluster.sh"), root
+}
+
 // script runs scripts/cluster.sh with args and returns its output.
 func script(ctx context.Context, args ...string) (string, error) {
-	_, file, _, _ := runtime.Caller(0)
-	root := filepath.Join(filepath.Dir(file), "..", "..")
+	path, root := clusterScript()
 	var out bytes.Buffer
-	cmd := exec.CommandContext(ctx, "bash", append([]string{filepath.Join(root, "scripts", "cluster.sh")}, args...)...)
+	cmd := exec.CommandContext(ctx, "bash", append([]string{path}, args...)...)
 	cmd.Dir = root
 	cmd.Stdout, cmd.Stderr = &out, &out
 	cmd.WaitDelay = 5 * time.Second // a server left running must not hold us through a pipe
@@ -90,7 +96,9 @@ func script(ctx context.Context, args ...string) (string, error) {
 }
 
 // need skips t unless the layout is running; when required (CI=true, CSAT_E2E=1) it starts it
-// instead, and fails if that fails.
+// instead, and fails if that fails. What it starts — the layout's servers, and ZooKeeper when it
+// was not running — is stopped when the test binary ends (started, TestMain), however it ends;
+// a layout that was already running is left as it was.
 func need(t *testing.T, l layout) {
 	t.Helper()
 	kafkatest.Need(t)
@@ -101,6 +109,15 @@ func need(t *testing.T, l layout) {
 	if !required() {
 		t.Skipf("cluster layout %s is not running (ZooKeeper %s, servers %v): start it with scripts/cluster.sh up %s, or set CSAT_E2E=1",
 			l.name, zkAddr(), l.addrs, l.name)
+	}
+	path, _ := clusterScript()
+	if !reachable(zkAddr()) {
+		if err := started.add(path, "down", "zookeeper"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := started.add(path, "down", l.name); err != nil {
+		t.Fatal(err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()

@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"slices"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -292,6 +293,7 @@ func TestMigrateConcurrentProcesses(t *testing.T) {
 	for i := range cmds {
 		cmds[i] = exec.CommandContext(t.Context(), os.Args[0], "-test.run=^TestMigrateHelperProcess$", "-test.count=1", "-test.v")
 		cmds[i].Env = append(os.Environ(), helperDatabaseEnv+"="+cfg.Database)
+		cmds[i].SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL} // this process dead, so is the helper
 		outs[i] = &lockedBuffer{}
 		cmds[i].Stdout, cmds[i].Stderr = outs[i], outs[i]
 	}

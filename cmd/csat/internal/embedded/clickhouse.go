@@ -87,7 +87,9 @@ func StartClickHouse(ctx context.Context, dir string) (*ClickHouse, error) {
 	cmd := exec.Command(bin[0], args...)
 	cmd.Dir = dir
 	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	// Its own process group (a terminal's Ctrl-C reaches csat, which stops the server in order),
+	// and SIGTERM from the kernel when csat dies without stopping it (SIGKILL, a crash).
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGTERM}
 	if err := cmd.Start(); err != nil {
 		logf.Close()
 		return nil, fmt.Errorf("start %s: %w", bin[0], err)
