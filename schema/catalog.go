@@ -15,6 +15,12 @@ type Item struct {
 	Name   string  `yaml:"name"`   // display name, Chinese
 	Weight float64 `yaml:"weight"` // W_k of the composite satisfaction (SPEC §3.3), > 0
 	Key    bool    `yaml:"key"`    // a key item: watched by the decline_streak alert (SPEC §3.11)
+	// Area is the code of the item's parent item (SPEC §5.4: an area such as 网络质量 whose
+	// sub-items are coverage, call quality, data speed); empty for a top-level item. One level:
+	// an area has no area of its own.
+	Area string `yaml:"area,omitempty"`
+
+	line int // the line of the item in its catalog file; 0 when not read from a file
 }
 
 // Catalog is the ordered list of survey items. Its order is the display order.
@@ -54,17 +60,45 @@ func LoadCatalog(path string) (Catalog, error) {
 	if err := dec.Decode(&c); err != nil {
 		return Catalog{}, fmt.Errorf("parse catalog %s: %w", path, err)
 	}
+	// A second pass over the document's nodes gives each item its line, for the errors below.
+	var doc struct {
+		Items []yaml.Node `yaml:"items"`
+	}
+	if err := yaml.Unmarshal(b, &doc); err == nil && len(doc.Items) == len(c.Items) {
+		for i := range c.Items {
+			c.Items[i].line = doc.Items[i].Line
+		}
+	}
 	if err := c.Validate(); err != nil {
 		return Catalog{}, fmt.Errorf("catalog %s: %w", path, err)
 	}
 	return c, nil
 }
 
+// HasAreas reports whether any item names an area.
+func (c Catalog) HasAreas() bool {
+	for _, it := range c.Items {
+		if it.Area != "" {
+			return true
+		}
+	}
+	return false
+}
+
+// where names item i for an error: "line N: item 3" when its line is known.
+func (c Catalog) where(i int) string {
+	if l := c.Items[i].line; l > 0 {
+		return fmt.Sprintf("line %d: item %d", l, i+1)
+	}
+	return fmt.Sprintf("item %d", i+1)
+}
+
 // MaxItems is the largest catalog csat handles.
 const MaxItems = 255
 
 // Validate checks that the catalog has 1 to MaxItems items, that codes match [a-z0-9_]{1,32}
-// and are unique, and that every weight is > 0.
+// and are unique, that every weight is > 0, and that every area names another item that has no
+// area itself (one level, so no cycle).
 func (c Catalog) Validate() error {
 	if len(c.Items) == 0 {
 		return errors.New("no items")
@@ -75,14 +109,28 @@ func (c Catalog) Validate() error {
 	seen := make(map[string]bool, len(c.Items))
 	for i, it := range c.Items {
 		if !validCode(it.Code) {
-			return fmt.Errorf("item %d: code %q: want [a-z0-9_]{1,32}", i+1, it.Code)
+			return fmt.Errorf("%s: code %q: want [a-z0-9_]{1,32}", c.where(i), it.Code)
 		}
 		if seen[it.Code] {
-			return fmt.Errorf("item %d: duplicate code %q", i+1, it.Code)
+			return fmt.Errorf("%s: duplicate code %q", c.where(i), it.Code)
 		}
 		seen[it.Code] = true
 		if !(it.Weight > 0) {
-			return fmt.Errorf("item %q: weight %v: want > 0", it.Code, it.Weight)
+			return fmt.Errorf("%s (%s): weight %v: want > 0", c.where(i), it.Code, it.Weight)
+		}
+	}
+	for i, it := range c.Items {
+		if it.Area == "" {
+			continue
+		}
+		j := c.index(it.Area)
+		switch {
+		case j < 0:
+			return fmt.Errorf("%s (%s): area %q is not an item of the catalog", c.where(i), it.Code, it.Area)
+		case j == i:
+			return fmt.Errorf("%s (%s): area %q is the item itself", c.where(i), it.Code, it.Area)
+		case c.Items[j].Area != "":
+			return fmt.Errorf("%s (%s): area %q has an area of its own (%q): areas are one level deep", c.where(i), it.Code, it.Area, c.Items[j].Area)
 		}
 	}
 	return nil

@@ -69,6 +69,11 @@ func TestLoadCatalogErrors(t *testing.T) {
 		{"negative weight", "items:\n  - {code: a, weight: -1}\n", "want > 0"},
 		{"typo", "items:\n  - {code: a, weigth: 1}\n", "weigth"},
 		{"not yaml", "items: [\n", "parse catalog"},
+		{"unknown area", "items:\n  - {code: a, weight: 1}\n  - {code: b, weight: 1, area: x}\n", `line 3: item 2 (b): area "x" is not an item`},
+		{"self area", "items:\n  - {code: a, weight: 1, area: a}\n", `line 2: item 1 (a): area "a" is the item itself`},
+		{"area cycle", "items:\n  - {code: a, weight: 1, area: b}\n  - {code: b, weight: 1, area: a}\n", `line 2: item 1 (a): area "b" has an area of its own`},
+		{"two levels", "items:\n  - {code: a, weight: 1}\n  - {code: b, weight: 1, area: a}\n  - {code: c, weight: 1, area: b}\n", `line 4: item 3 (c): area "b" has an area of its own ("a")`},
+		{"bad weight line", "items:\n  - {code: a, weight: 1}\n\n  - {code: b, weight: 0}\n", "line 4: item 2 (b): weight 0"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -84,6 +89,24 @@ func TestLoadCatalogErrors(t *testing.T) {
 	}
 	if _, err := schema.LoadCatalog(filepath.Join(t.TempDir(), "missing.yaml")); err == nil {
 		t.Error("missing file: no error")
+	}
+}
+
+func TestAreaCatalogExample(t *testing.T) {
+	c, err := schema.LoadCatalog(filepath.Join("..", "deploy", "catalog", "catalog-areas.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.HasAreas() || schema.DefaultCatalog().HasAreas() {
+		t.Errorf("HasAreas: example %v, default %v; want true, false", c.HasAreas(), schema.DefaultCatalog().HasAreas())
+	}
+	if it, _ := c.Item("coverage"); it.Area != "network" {
+		t.Errorf("coverage area = %q, want network", it.Area)
+	}
+	for _, ch := range []string{"store", "hotline", "online"} {
+		if !c.Has(ch) {
+			t.Errorf("example catalog lacks the default channel item %q", ch)
+		}
 	}
 }
 

@@ -17,6 +17,8 @@ type Card struct {
 	Complaints ComplaintsCard `json:"complaints"`
 	Churn      ChurnCard      `json:"churn"`
 	Base       *Base          `json:"base"` // null when neither the branch nor a descendant has a snapshot
+	// Consistency is one service across channels (服务一致性, SPEC §5.3).
+	Consistency ConsistencyCard `json:"consistency"`
 	// Drivers is the key-driver block (extension, docs/extensions.md), set by ComputeDrivers;
 	// omitted when not computed.
 	Drivers *Drivers `json:"drivers,omitempty"`
@@ -36,6 +38,30 @@ type Survey struct {
 	Lead        Lead                     `json:"lead"`
 	ItemLeads   map[string]Lead          `json:"item_leads"` // every catalog item
 	ShortPlanks ShortPlanks              `json:"short_planks"`
+	// Enterprise is the enterprise interviews alone (集团客户, SPEC §5.4–5.5).
+	Enterprise *EnterpriseSurvey `json:"enterprise"`
+}
+
+// EnterpriseSurvey is the CSI of the interviews with customer_type enterprise: the own
+// carrier's, each competitor's, and the lead over the best competitor (SPEC §3.3 and §3.5 over
+// those interviews alone).
+type EnterpriseSurvey struct {
+	CSI         Value            `json:"csi"`
+	Competitors map[string]Value `json:"competitors"` // every other carrier with enterprise interviews; {} when none
+	Lead        Lead             `json:"lead"`
+}
+
+// ConsistencyCard is SPEC §5.3. ChannelGap is max − min of the own carrier's reportable scores
+// of the channel items (CSAT_CHANNEL_ITEMS), null with fewer than two; Consistency is
+// 100 − ChannelGap; StoreSpread is the rating-weighted standard deviation of the stores'
+// satisfaction over the stores with at least CSAT_MIN_SAMPLE ratings (null with fewer than
+// two). Channels lists the channel items that took part in the gap, in catalog order.
+type ConsistencyCard struct {
+	ChannelGap  *float64 `json:"channel_gap"`
+	StoreSpread *float64 `json:"store_spread"`
+	Consistency *float64 `json:"consistency"`
+	Channels    []string `json:"channels"`
+	Stores      int      `json:"stores"` // stores that took part in the spread
 }
 
 // OwnSurvey is the own carrier's survey values; Items has every catalog item (n = 0 when none
@@ -66,11 +92,18 @@ type Lead struct {
 }
 
 // ShortPlanks is SPEC §3.6. Absolute and Competitive are item codes, weakest first; [] when none.
+//
+// With a catalog of areas (SPEC §5.4–5.5) the candidates of Absolute are the items without an
+// area, each scored by its plank score: α·S_area + (1 − α)·(mean S of its reportable key
+// sub-items), or S_item when it has none; Index and Improvement use plank scores, and Scores
+// lists the plank score of each absolute plank. With a flat catalog the plank score is S_item
+// and Scores is omitted.
 type ShortPlanks struct {
-	Absolute    []string `json:"absolute"`
-	Competitive []string `json:"competitive"`
-	Index       *float64 `json:"index"`       // SPI: mean S_k of Absolute; null when empty
-	Improvement *float64 `json:"improvement"` // over m−1's absolute planks; null when none is reportable in both months
+	Absolute    []string           `json:"absolute"`
+	Competitive []string           `json:"competitive"`
+	Index       *float64           `json:"index"`            // SPI: mean plank score of Absolute; null when empty
+	Improvement *float64           `json:"improvement"`      // over m−1's absolute planks; null when none is reportable in both months
+	Scores      map[string]float64 `json:"scores,omitempty"` // plank score of each absolute plank; catalogs with areas only
 }
 
 // WindowCard is SPEC §3.7. Following SPEC §4's example ("satisfaction": 96.1) every figure here
@@ -91,6 +124,7 @@ type HotlineCard struct {
 	FCR          *float64 `json:"fcr"`          // 100 × #resolved / n
 	AvgWait      *float64 `json:"avg_wait"`     // seconds
 	SL20         *float64 `json:"sl20"`         // 100 × #(wait ≤ 20 s) / n
+	AvgHandle    *float64 `json:"avg_handle"`   // seconds
 }
 
 // StoreCard is the store part of the window service.
@@ -141,6 +175,7 @@ func ComputeCard(cfg Config, cat schema.Catalog, branch string, month schema.Mon
 	c.Window = computeWindow(cur.Window)
 	c.Complaints = computeComplaints(cur.Complaints, cur.Base)
 	c.Churn = computeChurn(cur.Churn, cur.Base)
+	c.Consistency = computeConsistency(cfg, cat, c.Survey.Own.Items, cur.Stores)
 	return c
 }
 
@@ -187,7 +222,31 @@ func computeSurvey(cfg Config, cat schema.Catalog, cur, prev SurveyStats) Survey
 		s.ItemLeads[it.Code] = lead(own.Items[it.Code], names, func(c string) Value { return s.Competitors[c].Items[it.Code] })
 	}
 	s.ShortPlanks = shortPlanks(cfg, cat, own.Items, s.ItemLeads, prev[cfg.OwnCarrier])
+	s.Enterprise = enterprise(cfg, cat, cur)
 	return s
+}
+
+// enterprise computes the enterprise block from the EnterprisePrefix moments of every carrier.
+func enterprise(cfg Config, cat schema.Catalog, cur SurveyStats) *EnterpriseSurvey {
+	csi := func(ms map[string]Moments) Value {
+		sub := make(map[string]Moments, len(cat.Items)+1)
+		for _, it := range cat.Items {
+			sub[it.Code] = ms[EnterprisePrefix+it.Code]
+		}
+		sub[ItemCSI] = ms[EnterprisePrefix+ItemCSI]
+		return carrierValues(cat, sub, cfg.MinSample).CSI
+	}
+	e := &EnterpriseSurvey{CSI: csi(cur[cfg.OwnCarrier]), Competitors: map[string]Value{}}
+	for carrier, ms := range cur {
+		if carrier == cfg.OwnCarrier {
+			continue
+		}
+		if v := csi(ms); v.N > 0 {
+			e.Competitors[carrier] = v
+		}
+	}
+	e.Lead = lead(e.CSI, sortedKeys(e.Competitors), func(c string) Value { return e.Competitors[c] })
+	return e
 }
 
 // lead is SPEC §3.5 for one value: carriers must be sorted, so the first maximum is the
@@ -246,19 +305,49 @@ func lowest(s []scored, k int) []string {
 	return out
 }
 
-// absolutePlanks returns the K reportable items with the lowest scores.
-func absolutePlanks(cat schema.Catalog, items map[string]Value, k int) []string {
+// plankScores returns the plank score of every plank candidate that is reportable: the items
+// without an area; an area (an item that sub-items name) scores α·S_area + (1 − α)·(mean S of
+// its reportable key sub-items), or S_area when none is reportable (SPEC §5.5).
+func plankScores(cfg Config, cat schema.Catalog, items map[string]Value) map[string]float64 {
+	out := make(map[string]float64, len(cat.Items))
+	for _, it := range cat.Items {
+		v := items[it.Code]
+		if it.Area != "" || !v.Reportable {
+			continue
+		}
+		score := *v.Value
+		var sum float64
+		var n int
+		for _, sub := range cat.Items {
+			if sub.Area == it.Code && sub.Key {
+				if sv := items[sub.Code]; sv.Reportable {
+					sum += *sv.Value
+					n++
+				}
+			}
+		}
+		if n > 0 {
+			score = cfg.PlankAlpha*score + (1-cfg.PlankAlpha)*(sum/float64(n))
+		}
+		out[it.Code] = score
+	}
+	return out
+}
+
+// absolutePlanks returns the K candidates with the lowest plank scores, ties by code.
+func absolutePlanks(cat schema.Catalog, scores map[string]float64, k int) []string {
 	var s []scored
 	for _, it := range cat.Items {
-		if v := items[it.Code]; v.Reportable {
-			s = append(s, scored{it.Code, *v.Value})
+		if v, ok := scores[it.Code]; ok {
+			s = append(s, scored{it.Code, v})
 		}
 	}
 	return lowest(s, k)
 }
 
 func shortPlanks(cfg Config, cat schema.Catalog, items map[string]Value, leads map[string]Lead, prev map[string]Moments) ShortPlanks {
-	sp := ShortPlanks{Absolute: absolutePlanks(cat, items, cfg.ShortPlankK)}
+	scores := plankScores(cfg, cat, items)
+	sp := ShortPlanks{Absolute: absolutePlanks(cat, scores, cfg.ShortPlankK)}
 	var comp []scored
 	for _, it := range cat.Items {
 		if l := leads[it.Code]; items[it.Code].Reportable && l.Value != nil {
@@ -269,19 +358,26 @@ func shortPlanks(cfg Config, cat schema.Catalog, items map[string]Value, leads m
 	if len(sp.Absolute) > 0 {
 		var sum float64
 		for _, code := range sp.Absolute {
-			sum += *items[code].Value
+			sum += scores[code]
 		}
 		sp.Index = ptr(sum / float64(len(sp.Absolute)))
+		if cat.HasAreas() {
+			sp.Scores = make(map[string]float64, len(sp.Absolute))
+			for _, code := range sp.Absolute {
+				sp.Scores[code] = scores[code]
+			}
+		}
 	}
 	prevItems := make(map[string]Value, len(cat.Items))
 	for _, it := range cat.Items {
 		prevItems[it.Code] = ItemValue(prev[it.Code], cfg.MinSample)
 	}
+	prevScores := plankScores(cfg, cat, prevItems)
 	var sum float64
 	var n int
-	for _, code := range absolutePlanks(cat, prevItems, cfg.ShortPlankK) {
-		if cur := items[code]; cur.Reportable {
-			sum += *cur.Value - *prevItems[code].Value
+	for _, code := range absolutePlanks(cat, prevScores, cfg.ShortPlankK) {
+		if cur, ok := scores[code]; ok {
+			sum += cur - prevScores[code]
 			n++
 		}
 	}
@@ -291,6 +387,57 @@ func shortPlanks(cfg Config, cat schema.Catalog, items map[string]Value, leads m
 	return sp
 }
 
+// computeConsistency is SPEC §5.3 with §5.5's store spread.
+func computeConsistency(cfg Config, cat schema.Catalog, items map[string]Value, stores map[string]StoreRatings) ConsistencyCard {
+	cc := ConsistencyCard{Channels: []string{}}
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for _, it := range cat.Items {
+		if !cfg.channel(it.Code) {
+			continue
+		}
+		if v := items[it.Code]; v.Reportable {
+			cc.Channels = append(cc.Channels, it.Code)
+			lo, hi = math.Min(lo, *v.Value), math.Max(hi, *v.Value)
+		}
+	}
+	if len(cc.Channels) >= 2 {
+		cc.ChannelGap = ptr(hi - lo)
+		cc.Consistency = ptr(100 - (hi - lo))
+	}
+	cc.StoreSpread, cc.Stores = storeSpread(stores, cfg.MinSample)
+	return cc
+}
+
+// storeSpread is √(Σn_j(p_j − p̄)² / Σn_j), p̄ = Σn_j·p_j / Σn_j, over the stores with at least
+// minSample ratings (p_j = 100 × satisfied / n, SPEC §5.5); null with fewer than two such
+// stores. It returns the number of stores that took part.
+func storeSpread(stores map[string]StoreRatings, minSample uint64) (*float64, int) {
+	// Sorted ids: the sums do not depend on the map's order, to the last bit.
+	ids := make([]string, 0, len(stores))
+	for id, s := range stores {
+		if s.N >= minSample && s.N > 0 {
+			ids = append(ids, id)
+		}
+	}
+	if len(ids) < 2 {
+		return nil, len(ids)
+	}
+	sort.Strings(ids)
+	var sn, sk float64
+	for _, id := range ids {
+		sn += float64(stores[id].N)
+		sk += float64(stores[id].Satisfied)
+	}
+	mean := 100 * sk / sn
+	var ss float64
+	for _, id := range ids {
+		s := stores[id]
+		d := 100*float64(s.Satisfied)/float64(s.N) - mean
+		ss += float64(s.N) * d * d
+	}
+	return ptr(math.Sqrt(ss / sn)), len(ids)
+}
+
 func computeWindow(w Window) WindowCard {
 	var wc WindowCard
 	wc.Hotline.N = w.HotlineN
@@ -298,6 +445,7 @@ func computeWindow(w Window) WindowCard {
 	wc.Hotline.FCR, _ = proportion(w.HotlineResolved, w.HotlineN)
 	wc.Hotline.SL20, _ = proportion(w.HotlineSL20, w.HotlineN)
 	wc.Hotline.AvgWait = ratio(float64(w.HotlineWaitSum), float64(w.HotlineN), 1)
+	wc.Hotline.AvgHandle = ratio(float64(w.HotlineHandleSum), float64(w.HotlineN), 1)
 	wc.Store.N = w.StoreN
 	wc.Store.Satisfaction, _ = proportion(w.StoreSatisfied, w.StoreN)
 	wc.Store.AvgWait = ratio(float64(w.StoreWaitSum), float64(w.StoreN), 1)

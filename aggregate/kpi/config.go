@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math"
 	"regexp"
+
+	"github.com/csat-dev/csat/schema"
 )
 
 // Config holds the KPI settings of SPEC §3. Only cmd/csat calls env.Parse on it.
@@ -24,6 +26,17 @@ type Config struct {
 	// ScorecardFile is the path of the scorecard YAML file; empty means the embedded default
 	// (default_scorecard.yaml). Default empty.
 	ScorecardFile string `env:"CSAT_SCORECARD_FILE"`
+	// Scorecard names the scorecard: a preset of the seed's table 1 (2001 … 2007, see
+	// Presets) or a path of a YAML file; empty means CSAT_SCORECARD_FILE, else the 2007 default.
+	// Default empty.
+	Scorecard string `env:"CSAT_SCORECARD"`
+	// PlankAlpha is α of the composite short plank (SPEC §5.4): the weight of an area's own
+	// score against the mean of its key sub-items. Only catalogs with areas use it. Default 0.5.
+	PlankAlpha float64 `env:"CSAT_PLANK_ALPHA" envDefault:"0.5"`
+	// ChannelItems are the catalog items of the service channels whose score gap is the
+	// channel_gap of SPEC §5.3 (comma-separated; empty: no channel gap). Default
+	// store,hotline,online.
+	ChannelItems []string `env:"CSAT_CHANNEL_ITEMS" envDefault:"store,hotline,online" envSeparator:","`
 
 	// Extensions of SPEC (docs/extensions.md).
 
@@ -55,7 +68,29 @@ type Config struct {
 // environment.
 func DefaultConfig() Config {
 	return Config{OwnCarrier: "cmcc", MinSample: 30, ShortPlankK: 3, ComplaintSLAHours: 48, AlertDeclineMonths: 3,
+		PlankAlpha: 0.5, ChannelItems: []string{"store", "hotline", "online"},
 		AlertFDR: 0.05, AlertMinDrop: 3, DriftLambda: 0.2, DriftLimit: 3, DriverMonths: 6, DriverLevel: 1}
+}
+
+// channel reports whether code is one of the channel items.
+func (c Config) channel(code string) bool {
+	for _, ch := range c.ChannelItems {
+		if ch == code {
+			return true
+		}
+	}
+	return false
+}
+
+// CheckCatalog checks the settings that name catalog items against cat: every channel item
+// must be in it.
+func (c Config) CheckCatalog(cat schema.Catalog) error {
+	for _, ch := range c.ChannelItems {
+		if !cat.Has(ch) {
+			return fmt.Errorf("CSAT_CHANNEL_ITEMS: item %q is not in the catalog (list the catalog's channel items, or set it empty)", ch)
+		}
+	}
+	return nil
 }
 
 var carrierRE = regexp.MustCompile(`^[a-z0-9_]{1,32}$`)
@@ -74,6 +109,9 @@ func (c Config) Validate() error {
 	}
 	if !(c.ComplaintSLAHours > 0) {
 		errs = append(errs, fmt.Errorf("CSAT_COMPLAINT_SLA_HOURS %v: want a number of hours > 0", c.ComplaintSLAHours))
+	}
+	if !(c.PlankAlpha >= 0 && c.PlankAlpha <= 1) {
+		errs = append(errs, fmt.Errorf("CSAT_PLANK_ALPHA %v: want 0 ≤ α ≤ 1", c.PlankAlpha))
 	}
 	if c.AlertDeclineMonths < 1 {
 		errs = append(errs, fmt.Errorf("CSAT_ALERT_DECLINE_MONTHS %d: want at least 1", c.AlertDeclineMonths))

@@ -1,6 +1,7 @@
 package kpi_test
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 
@@ -20,11 +21,14 @@ func TestConfig(t *testing.T) {
 		{
 			name: "all set",
 			env: map[string]string{"CSAT_OWN_CARRIER": "ctcc", "CSAT_MIN_SAMPLE": "50", "CSAT_SHORT_PLANK_K": "4",
-				"CSAT_COMPLAINT_SLA_HOURS": "24.5", "CSAT_ALERT_DECLINE_MONTHS": "2", "CSAT_SCORECARD_FILE": "/etc/csat/sc.yaml"},
+				"CSAT_COMPLAINT_SLA_HOURS": "24.5", "CSAT_ALERT_DECLINE_MONTHS": "2", "CSAT_SCORECARD_FILE": "/etc/csat/sc.yaml",
+				"CSAT_SCORECARD": "2005", "CSAT_PLANK_ALPHA": "0.7", "CSAT_CHANNEL_ITEMS": "store,hotline"},
 			want: kpi.Config{OwnCarrier: "ctcc", MinSample: 50, ShortPlankK: 4, ComplaintSLAHours: 24.5,
-				AlertDeclineMonths: 2, ScorecardFile: "/etc/csat/sc.yaml", AlertFDR: 0.05, AlertMinDrop: 3,
+				AlertDeclineMonths: 2, ScorecardFile: "/etc/csat/sc.yaml", Scorecard: "2005", PlankAlpha: 0.7,
+				ChannelItems: []string{"store", "hotline"}, AlertFDR: 0.05, AlertMinDrop: 3,
 				DriftLambda: 0.2, DriftLimit: 3, DriverMonths: 6, DriverLevel: 1},
 		},
+		{name: "bad alpha", env: map[string]string{"CSAT_PLANK_ALPHA": "1.5"}, wantErr: "CSAT_PLANK_ALPHA"},
 		{name: "bad carrier", env: map[string]string{"CSAT_OWN_CARRIER": "China Mobile"}, wantErr: "CSAT_OWN_CARRIER"},
 		{name: "zero min sample", env: map[string]string{"CSAT_MIN_SAMPLE": "0"}, wantErr: "CSAT_MIN_SAMPLE"},
 		{name: "zero K", env: map[string]string{"CSAT_SHORT_PLANK_K": "0"}, wantErr: "CSAT_SHORT_PLANK_K"},
@@ -47,7 +51,7 @@ func TestConfig(t *testing.T) {
 				}
 				return
 			}
-			if err != nil || cfg != tt.want {
+			if err != nil || !reflect.DeepEqual(cfg, tt.want) {
 				t.Errorf("config = %+v, %v; want %+v", cfg, err, tt.want)
 			}
 		})

@@ -80,8 +80,12 @@ func TestCardJSON(t *testing.T) {
 		path []string
 		want []string
 	}{
-		{nil, []string{"base", "branch", "churn", "complaints", "month", "survey", "window"}},
-		{[]string{"survey"}, []string{"competitors", "item_leads", "lead", "own", "short_planks"}},
+		{nil, []string{"base", "branch", "churn", "complaints", "consistency", "month", "survey", "window"}},
+		{[]string{"survey"}, []string{"competitors", "enterprise", "item_leads", "lead", "own", "short_planks"}},
+		{[]string{"survey", "enterprise"}, []string{"competitors", "csi", "lead"}},
+		{[]string{"survey", "enterprise", "csi"}, value},
+		{[]string{"survey", "enterprise", "lead"}, lead},
+		{[]string{"consistency"}, []string{"channel_gap", "channels", "consistency", "store_spread", "stores"}},
 		{[]string{"survey", "own"}, []string{"carrier", "csi", "items", "overall"}},
 		{[]string{"survey", "own", "csi"}, value},
 		{[]string{"survey", "own", "overall"}, value},
@@ -92,7 +96,7 @@ func TestCardJSON(t *testing.T) {
 		{[]string{"survey", "item_leads", "d"}, lead},
 		{[]string{"survey", "short_planks"}, []string{"absolute", "competitive", "improvement", "index"}},
 		{[]string{"window"}, []string{"hotline", "satisfaction", "store"}},
-		{[]string{"window", "hotline"}, []string{"avg_wait", "fcr", "n", "satisfaction", "sl20"}},
+		{[]string{"window", "hotline"}, []string{"avg_handle", "avg_wait", "fcr", "n", "satisfaction", "sl20"}},
 		{[]string{"window", "store"}, []string{"avg_wait", "n", "satisfaction"}},
 		{[]string{"complaints"}, []string{"callback_satisfaction", "closed", "escalated", "escalated_per_1m",
 			"mean_resolution_hours", "opened", "rate_per_10k", "sla_rate"}},

@@ -29,13 +29,38 @@ const (
 	KindHighValueChurnRate    Kind = "high_value_churn_rate"
 	KindRetentionRate         Kind = "retention_rate"
 	KindScore                 Kind = "score"
+
+	// Version 2 (SPEC §5.3–5.5).
+	KindFCR            Kind = "fcr"              // hotline first-contact resolution, percent
+	KindSL20           Kind = "sl20"             // hotline calls answered within 20 s, percent
+	KindHotlineAvgWait Kind = "hotline_avg_wait" // seconds
+	KindAvgHandle      Kind = "avg_handle"       // hotline handling time, seconds
+	KindStoreAvgWait   Kind = "store_avg_wait"   // seconds
+	KindEnterpriseCSI  Kind = "enterprise_csi"   // CSI of the own carrier's enterprise interviews
+	KindEnterpriseLead Kind = "enterprise_lead"  // enterprise CSI over the best competitor's
+	KindChannelGap     Kind = "channel_gap"      // max − min of the channel items' scores
+	KindStoreSpread    Kind = "store_spread"     // rating-weighted SD of the stores' satisfaction
+	KindConsistency    Kind = "consistency"      // 100 − channel_gap
 )
 
 var kinds = []Kind{
 	KindCSI, KindOverall, KindItem, KindLead, KindItemLead, KindSPI, KindShortPlankImprovement,
 	KindWindowSatisfaction, KindHotlineSatisfaction, KindStoreSatisfaction, KindComplaintRate,
 	KindEscalatedRate, KindComplaintSLARate, KindChurnRate, KindHighValueChurnRate,
-	KindRetentionRate, KindScore,
+	KindRetentionRate, KindFCR, KindSL20, KindHotlineAvgWait, KindAvgHandle, KindStoreAvgWait,
+	KindEnterpriseCSI, KindEnterpriseLead, KindChannelGap, KindStoreSpread, KindConsistency, KindScore,
+}
+
+// LowerIsBetter reports whether a smaller value of k is better: complaint, escalation and churn
+// rates, waiting and handling times, the channel gap and the store spread. It decides ranks,
+// the direction of a "worse" change and the default direction of a scorecard component.
+func (k Kind) LowerIsBetter() bool {
+	switch k {
+	case KindComplaintRate, KindEscalatedRate, KindChurnRate, KindHighValueChurnRate,
+		KindHotlineAvgWait, KindAvgHandle, KindStoreAvgWait, KindChannelGap, KindStoreSpread:
+		return true
+	}
+	return false
 }
 
 // Metric is a parsed metric name: Item is the catalog code of KindItem and KindItemLead, else "".
@@ -117,6 +142,12 @@ func fromLead(l Lead) MetricValue {
 
 func plain(v *float64) MetricValue { return MetricValue{Value: v, Reportable: v != nil} }
 
+// fromMean is a mean over n ratings (a waiting or handling time): it carries n and is
+// reportable from CSAT_MIN_SAMPLE ratings on; without per-rating squares it has no margin.
+func (c Card) fromMean(v *float64, n uint64) MetricValue {
+	return MetricValue{Value: v, N: &n, Reportable: v != nil && n >= c.minSample}
+}
+
 // fromProportion is a window satisfaction: k satisfied of n ratings.
 func (c Card) fromProportion(k, n uint64) MetricValue {
 	v, se := proportion(k, n)
@@ -172,6 +203,30 @@ func (c Card) Metric(m Metric) MetricValue {
 		return plain(c.Churn.HighValueRate)
 	case KindRetentionRate:
 		return plain(c.Churn.RetentionRate)
+	case KindFCR:
+		return c.fromProportion(c.window.HotlineResolved, c.window.HotlineN)
+	case KindSL20:
+		return c.fromProportion(c.window.HotlineSL20, c.window.HotlineN)
+	case KindHotlineAvgWait:
+		return c.fromMean(c.Window.Hotline.AvgWait, c.window.HotlineN)
+	case KindAvgHandle:
+		return c.fromMean(c.Window.Hotline.AvgHandle, c.window.HotlineN)
+	case KindStoreAvgWait:
+		return c.fromMean(c.Window.Store.AvgWait, c.window.StoreN)
+	case KindEnterpriseCSI:
+		if e := s.Enterprise; e != nil {
+			return fromValue(e.CSI)
+		}
+	case KindEnterpriseLead:
+		if e := s.Enterprise; e != nil {
+			return fromLead(e.Lead)
+		}
+	case KindChannelGap:
+		return plain(c.Consistency.ChannelGap)
+	case KindStoreSpread:
+		return plain(c.Consistency.StoreSpread)
+	case KindConsistency:
+		return plain(c.Consistency.Consistency)
 	}
 	return MetricValue{}
 }

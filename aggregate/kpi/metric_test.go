@@ -12,9 +12,9 @@ import (
 func TestMetricNames(t *testing.T) {
 	cat := schema.DefaultCatalog()
 	names := kpi.MetricNames(cat)
-	// 15 plain names + item:<code> and item_lead:<code> for 10 items.
-	if len(names) != 15+2*10 {
-		t.Errorf("MetricNames has %d names, want 35: %v", len(names), names)
+	// 25 plain names + item:<code> and item_lead:<code> for 10 items.
+	if len(names) != 25+2*10 {
+		t.Errorf("MetricNames has %d names, want 45: %v", len(names), names)
 	}
 	for _, n := range names {
 		m, err := kpi.ParseMetric(n, cat)

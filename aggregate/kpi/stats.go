@@ -8,6 +8,11 @@ package kpi
 const (
 	ItemCSI     = "_csi"     // the per-response composite y of SPEC §3.3
 	ItemOverall = "_overall" // the overall question
+	// EnterprisePrefix marks the moments of the enterprise interviews (customer_type
+	// enterprise, 集团客户) alone: "ent:network", "ent:_csi", … They are a subset of the
+	// responses the unprefixed keys already count (SPEC §5.5: v1 values keep using all
+	// responses). Catalog codes cannot contain ':'.
+	EnterprisePrefix = "ent:"
 )
 
 // Moments summarises weighted values x on the 0–100 scale (x' of SPEC §3.1).
@@ -34,6 +39,7 @@ type Window struct {
 	HotlineResolved  uint64
 	HotlineWaitSum   uint64 // seconds
 	HotlineSL20      uint64 // wait_seconds ≤ 20
+	HotlineHandleSum uint64 // seconds
 	StoreN           uint64
 	StoreSatisfied   uint64 // rating ≥ 4
 	StoreWaitSum     uint64 // seconds
@@ -76,6 +82,13 @@ type Base struct {
 	Tiers       *Tiers `json:"tiers"`
 }
 
+// StoreRatings are one store's counter ratings in a branch's subtree and month: the input of
+// the store spread (SPEC §5.3, §5.5).
+type StoreRatings struct {
+	N         uint64 // ratings
+	Satisfied uint64 // rating ≥ 4
+}
+
 // MonthData is everything the KPI math needs about one branch (whole subtree) and one month.
 type MonthData struct {
 	Survey     SurveyStats
@@ -83,6 +96,9 @@ type MonthData struct {
 	Complaints Complaints
 	Churn      ChurnCounts
 	Base       *Base // nil when neither the branch nor any descendant has a snapshot
+	// Stores holds the ratings of each store (by store_id) under the branch in the month; nil
+	// when not loaded (the store spread is then null).
+	Stores map[string]StoreRatings
 }
 
 // Add returns the statistics of the union: a new map; neither s nor o is modified.
@@ -108,7 +124,8 @@ func (w Window) Add(o Window) Window {
 	return Window{
 		HotlineN: w.HotlineN + o.HotlineN, HotlineSatisfied: w.HotlineSatisfied + o.HotlineSatisfied,
 		HotlineResolved: w.HotlineResolved + o.HotlineResolved, HotlineWaitSum: w.HotlineWaitSum + o.HotlineWaitSum,
-		HotlineSL20: w.HotlineSL20 + o.HotlineSL20, StoreN: w.StoreN + o.StoreN,
+		HotlineSL20: w.HotlineSL20 + o.HotlineSL20, HotlineHandleSum: w.HotlineHandleSum + o.HotlineHandleSum,
+		StoreN: w.StoreN + o.StoreN,
 		StoreSatisfied: w.StoreSatisfied + o.StoreSatisfied, StoreWaitSum: w.StoreWaitSum + o.StoreWaitSum,
 	}
 }

@@ -48,6 +48,9 @@ func (c *config) decoder() (*schema.Decoder, schema.Catalog, error) {
 	if err != nil {
 		return nil, cat, err
 	}
+	if err := c.KPI.CheckCatalog(cat); err != nil {
+		return nil, cat, err
+	}
 	loc, err := c.Schema.Location()
 	if err != nil {
 		return nil, cat, err
