@@ -125,7 +125,7 @@ func (w Window) Add(o Window) Window {
 		HotlineN: w.HotlineN + o.HotlineN, HotlineSatisfied: w.HotlineSatisfied + o.HotlineSatisfied,
 		HotlineResolved: w.HotlineResolved + o.HotlineResolved, HotlineWaitSum: w.HotlineWaitSum + o.HotlineWaitSum,
 		HotlineSL20: w.HotlineSL20 + o.HotlineSL20, HotlineHandleSum: w.HotlineHandleSum + o.HotlineHandleSum,
-		StoreN: w.StoreN + o.StoreN,
+		StoreN:         w.StoreN + o.StoreN,
 		StoreSatisfied: w.StoreSatisfied + o.StoreSatisfied, StoreWaitSum: w.StoreWaitSum + o.StoreWaitSum,
 	}
 }
