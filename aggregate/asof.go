@@ -138,8 +138,8 @@ func (e *Engine) ScorecardDiff(ctx context.Context, branch, period string, a, b 
 	}
 	p, _ := e.sc.Period(period) // Scorecard checked it
 	set := map[schema.Month]bool{}
-	for _, pm := range p.Months {
-		set[pm.Month], set[pm.Month.Prev()] = true, true
+	for _, m := range e.sc.Months(p) { // a year earlier too, when a component scores improvement
+		set[m], set[m.Prev()] = true, true
 	}
 	ms := make([]string, 0, len(set))
 	for m := range set {

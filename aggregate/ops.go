@@ -211,14 +211,14 @@ func (e *Engine) Trend(ctx context.Context, branch, metric string, from, to sche
 	if len(months) > maxTrendMonths {
 		return Trend{}, &ParamError{Param: "to", Msg: fmt.Sprintf("%d months from %s to %s; at most %d", len(months), from, to, maxTrendMonths)}
 	}
-	md, err := e.load(ctx, selector{kind: selBranch, id: branch}, schema.Months(from.Prev(), to))
+	md, err := e.load(ctx, selector{kind: selBranch, id: branch}, e.withYearEarlier(met, schema.Months(from.Prev(), to)))
 	if err != nil {
 		return Trend{}, err
 	}
 	t := Trend{Branch: branch, Metric: met.String(), From: from, To: to, Points: make([]TrendPoint, 0, len(months))}
 	for _, m := range months {
 		card := kpi.ComputeCard(e.cfg, e.cat, branch, m, md.lookup(m, branch), md.lookup(m.Prev(), branch))
-		t.Points = append(t.Points, TrendPoint{Month: m, MetricValue: e.metricValue(&card, met)})
+		t.Points = append(t.Points, TrendPoint{Month: m, MetricValue: e.metricValue(&card, met, md)})
 	}
 	return t, nil
 }
@@ -235,15 +235,34 @@ func (e *Engine) metric(name string) (kpi.Metric, error) {
 	return m, nil
 }
 
-// metricValue extracts m from a card; score comes from the scorecard.
-func (e *Engine) metricValue(card *kpi.Card, m kpi.Metric) kpi.MetricValue {
+// metricValue extracts m from a card; score comes from the scorecard, with the card of the
+// same month a year earlier from md when the scorecard scores improvement.
+func (e *Engine) metricValue(card *kpi.Card, m kpi.Metric, md monthData) kpi.MetricValue {
 	if m.Kind == kpi.KindScore {
 		if e.sc == nil {
 			return kpi.MetricValue{}
 		}
-		return e.sc.MonthScore(card)
+		var earlier *kpi.Card
+		if y := card.Month.Add(-12); e.sc.ImprovesOverYear() && md[y][card.Branch] != nil {
+			c := kpi.ComputeCard(e.cfg, e.cat, card.Branch, y, md.lookup(y, card.Branch), md.lookup(y.Prev(), card.Branch))
+			earlier = &c
+		}
+		return e.sc.MonthScore(card, earlier)
 	}
 	return card.Metric(m)
+}
+
+// withYearEarlier adds to months the months a year earlier when metric m is the score of a
+// scorecard that scores improvement over the year before.
+func (e *Engine) withYearEarlier(m kpi.Metric, months []schema.Month) []schema.Month {
+	if m.Kind != kpi.KindScore || e.sc == nil || !e.sc.ImprovesOverYear() {
+		return months
+	}
+	out := append([]schema.Month(nil), months...)
+	for _, mo := range months {
+		out = append(out, mo.Add(-12))
+	}
+	return out
 }
 
 // lowerIsBetter reports the metrics where a smaller value ranks first.
@@ -287,7 +306,7 @@ func (e *Engine) Compare(ctx context.Context, parent string, m schema.Month, met
 	if err := checkMonth("month", m); err != nil {
 		return Comparison{}, err
 	}
-	months := []schema.Month{m.Add(-2), m.Prev(), m}
+	months := e.withYearEarlier(met, []schema.Month{m.Add(-2), m.Prev(), m})
 	var key string
 	if e.asOf.IsZero() {
 		vers, err := e.committed(ctx, months)
@@ -332,8 +351,8 @@ func (e *Engine) computeCompare(ctx context.Context, parent string, m schema.Mon
 	for _, b := range kids {
 		cur := kpi.ComputeCard(e.cfg, e.cat, b, m, md.lookup(m, b), md.lookup(m.Prev(), b))
 		prev := kpi.ComputeCard(e.cfg, e.cat, b, m.Prev(), md.lookup(m.Prev(), b), md.lookup(m.Add(-2), b))
-		r := Ranked{Branch: b, MetricValue: e.metricValue(&cur, met)}
-		if pv := e.metricValue(&prev, met).Value; pv != nil && r.Value != nil {
+		r := Ranked{Branch: b, MetricValue: e.metricValue(&cur, met, md)}
+		if pv := e.metricValue(&prev, met, md).Value; pv != nil && r.Value != nil {
 			d := *r.Value - *pv
 			r.Change = &d
 		}
@@ -426,12 +445,17 @@ func (e *Engine) scorecards(ctx context.Context, sel selector, period string) ([
 	if len(p.Months) == 0 {
 		return nil, &ParamError{Param: "period", Msg: fmt.Sprintf("%q has no months", period)}
 	}
-	set := map[schema.Month]bool{}
 	for _, pm := range p.Months {
 		if !pm.Month.Valid() {
 			return nil, &ParamError{Param: "period", Msg: fmt.Sprintf("%q: month %d is not a month", period, uint32(pm.Month))}
 		}
-		set[pm.Month], set[pm.Month.Prev()] = true, true
+	}
+	// The cards the scorecard reads (the period's months, and a year earlier when it scores
+	// improvement) and the month before each (the short-plank improvement reads it).
+	scored := e.sc.Months(p)
+	set := map[schema.Month]bool{}
+	for _, m := range scored {
+		set[m], set[m.Prev()] = true, true
 	}
 	months := make([]schema.Month, 0, len(set))
 	for m := range set {
@@ -457,8 +481,8 @@ func (e *Engine) scorecards(ctx context.Context, sel selector, period string) ([
 		if err != nil {
 			return nil, err
 		}
-		for _, pm := range p.Months {
-			bm := fam[pm.Month]
+		for _, m := range scored {
+			bm := fam[m]
 			if bm == nil {
 				bm = map[string]*kpi.MonthData{}
 			}
@@ -467,21 +491,21 @@ func (e *Engine) scorecards(ctx context.Context, sel selector, period string) ([
 					bm[b] = &kpi.MonthData{} // a branch without responses still gets an estimate
 				}
 			}
-			sms[pm.Month] = smoothAll(e.cfg, e.cat, bm)
+			sms[m] = smoothAll(e.cfg, e.cat, bm)
 		}
 	}
 	out := make([]kpi.ScorecardResult, 0, len(branches))
 	for _, b := range branches {
-		cards := make(map[schema.Month]*kpi.Card, len(p.Months))
-		for _, pm := range p.Months {
-			if md[pm.Month][b] == nil {
+		cards := make(map[schema.Month]*kpi.Card, len(scored))
+		for _, m := range scored {
+			if md[m][b] == nil {
 				continue // no data: the month scores 0 and is missing
 			}
-			c := kpi.ComputeCard(e.cfg, e.cat, b, pm.Month, md.lookup(pm.Month, b), md.lookup(pm.Month.Prev(), b))
-			if sm := sms[pm.Month][b]; sm != nil {
+			c := kpi.ComputeCard(e.cfg, e.cat, b, m, md.lookup(m, b), md.lookup(m.Prev(), b))
+			if sm := sms[m][b]; sm != nil {
 				c.ApplySmoothed(sm)
 			}
-			cards[pm.Month] = &c
+			cards[m] = &c
 		}
 		out = append(out, e.sc.Evaluate(b, p, cards))
 	}

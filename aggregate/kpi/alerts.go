@@ -229,7 +229,7 @@ func AlertsOf(cfg Config, cat schema.Catalog, sc *Scorecard, branch string, mont
 			if mv.Value == nil || !mv.Reportable {
 				continue
 			}
-			v, base := *mv.Value, c.TargetsFor(branch).Base
+			v, base := *mv.Value, c.TargetsAt(branch, month).Base
 			gap := base - v
 			if c.Direction == Lower {
 				gap = v - base

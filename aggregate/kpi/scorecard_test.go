@@ -63,14 +63,19 @@ func TestDefaultScorecard(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// SPEC §5.4: satisfaction 20 in four parts, related service 11 (enterprise customers,
+	// retention); the splits are ours.
 	want := []struct {
-		metric string
-		points float64
-		dir    kpi.Direction
+		metric, group string
+		points        float64
+		dir           kpi.Direction
+		mode          kpi.Mode
 	}{
-		{"csi", 8, kpi.Higher}, {"lead", 4, kpi.Higher}, {"short_plank_improvement", 4, kpi.Higher},
-		{"window_satisfaction", 4, kpi.Higher}, {"complaint_rate", 4, kpi.Lower},
-		{"high_value_churn_rate", 4, kpi.Lower}, {"retention_rate", 3, kpi.Higher},
+		{"csi", "客户满意度", 8, kpi.Higher, kpi.ImproveOrAttain}, {"lead", "客户满意度", 4, kpi.Higher, kpi.Attain},
+		{"short_plank_improvement", "客户满意度", 4, kpi.Higher, kpi.Attain},
+		{"window_satisfaction", "客户满意度", 4, kpi.Higher, kpi.Attain},
+		{"enterprise_csi", "客户服务其他相关", 6, kpi.Higher, kpi.Attain},
+		{"retention_rate", "客户服务其他相关", 5, kpi.Higher, kpi.Attain},
 	}
 	if len(sc.Components) != len(want) {
 		t.Fatalf("default scorecard has %d components, want %d", len(sc.Components), len(want))
@@ -78,16 +83,16 @@ func TestDefaultScorecard(t *testing.T) {
 	var sum float64
 	for i, w := range want {
 		c := sc.Components[i]
-		if c.Metric.String() != w.metric || c.Points != w.points || c.Direction != w.dir || c.BaseShare != 0.6 {
-			t.Errorf("component %d = %v %v %v β %v, want %v", i, c.Metric, c.Points, c.Direction, c.BaseShare, w)
+		if c.Metric.String() != w.metric || c.Points != w.points || c.Direction != w.dir || c.BaseShare != 0.6 || c.Group != w.group || c.Mode != w.mode {
+			t.Errorf("component %d = %v %v %v β %v %q %v, want %v", i, c.Metric, c.Points, c.Direction, c.BaseShare, c.Group, c.Mode, w)
 		}
 		sum += c.Points
 	}
-	if sum != 31 { // SPEC §3.10: satisfaction 20 + related service 11
-		t.Errorf("default scorecard points sum to %v, want 31", sum)
+	if sum != 31 || sc.Name != "2007" {
+		t.Errorf("default scorecard %q points sum to %v, want 2007, 31", sc.Name, sum)
 	}
 	// LoadScorecard("") is the default too.
-	if sc2, err := kpi.LoadScorecard("", schema.DefaultCatalog()); err != nil || len(sc2.Components) != 7 {
+	if sc2, err := kpi.LoadScorecard("", schema.DefaultCatalog()); err != nil || len(sc2.Components) != 6 {
 		t.Errorf("LoadScorecard(\"\") = %v, %v", sc2, err)
 	}
 }
@@ -159,7 +164,10 @@ func TestParseScorecard(t *testing.T) {
 	if p, err := sc.Period("2026"); err != nil || len(p.Months) != 12 || p.Months[11].Month != mustMonth(t, "2026-12") {
 		t.Errorf("Period(2026) = %+v, %v", p, err)
 	}
-	for _, bad := range []string{"2026-Q5", "2026-Q0", "2026-13", "Q4", "", "2026-H2"} {
+	if p, err := sc.Period("2026-H2"); err != nil || len(p.Months) != 6 || p.Months[0].Month != mustMonth(t, "2026-07") || p.Months[5].Weight != 1 {
+		t.Errorf("Period(2026-H2) = %+v, %v", p, err)
+	}
+	for _, bad := range []string{"2026-Q5", "2026-Q0", "2026-13", "Q4", "", "2026-H3", "2026-H0"} {
 		if _, err := sc.Period(bad); err == nil {
 			t.Errorf("Period(%q): no error", bad)
 		}
@@ -310,7 +318,7 @@ func TestEvaluate(t *testing.T) {
 	}
 
 	// MonthScore is the single-month total.
-	if got := sc.MonthScore(cards[nov]); got.Value == nil || math.Abs(*got.Value-7.5) > tol || !got.Reportable {
+	if got := sc.MonthScore(cards[nov], nil); got.Value == nil || math.Abs(*got.Value-7.5) > tol || !got.Reportable {
 		t.Errorf("MonthScore = %+v, want 7.5", got)
 	}
 }

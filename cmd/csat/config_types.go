@@ -58,14 +58,8 @@ func (c *config) decoder() (*schema.Decoder, schema.Catalog, error) {
 	return schema.NewDecoder(cat, c.Schema.Topics, loc), cat, nil
 }
 
-// scorecard loads CSAT_SCORECARD_FILE, or the built-in 2007 scorecard when it is empty.
+// scorecard loads the scorecard CSAT_SCORECARD or CSAT_SCORECARD_FILE names, or the built-in
+// 2007 scheme when neither is set.
 func (c *config) scorecard(cat schema.Catalog) (*kpi.Scorecard, error) {
-	if c.KPI.ScorecardFile == "" {
-		return kpi.DefaultScorecard(cat)
-	}
-	sc, err := kpi.LoadScorecard(c.KPI.ScorecardFile, cat)
-	if err != nil {
-		return nil, fmt.Errorf("CSAT_SCORECARD_FILE: %w", err)
-	}
-	return sc, nil
+	return kpi.OpenScorecard(c.KPI, cat)
 }
