@@ -70,8 +70,8 @@ func TestImproveOrAttain(t *testing.T) {
 		},
 		{
 			// No year-earlier data: Δ null, 0 improvement points; attainment 80 → 5.
-			name: "no year earlier",
-			cards: []*kpi.Card{card("2026-10", 80), card("2026-11", 80), card("2026-12", 80)},
+			name:   "no year earlier",
+			cards:  []*kpi.Card{card("2026-10", 80), card("2026-11", 80), card("2026-12", 80)},
 			attain: 5, impr: 0, delta: nil, points: 5, earnedBy: "attain",
 		},
 		{
