@@ -434,7 +434,9 @@ func (e *Engine) ChildScorecards(ctx context.Context, parent, period string) ([]
 	return e.scorecards(ctx, selector{kind: selChildren, id: parent}, period)
 }
 
-func (e *Engine) scorecards(ctx context.Context, sel selector, period string) ([]kpi.ScorecardResult, error) {
+// scorecards evaluates the scorecard over period for the branches sel selects: sel.id
+// (selBranch), its known children (selChildren), or its known descendants at level (selSubtree).
+func (e *Engine) scorecards(ctx context.Context, sel selector, period string, level ...int) ([]kpi.ScorecardResult, error) {
 	if e.sc == nil {
 		return nil, errNoScorecard
 	}
@@ -467,16 +469,26 @@ func (e *Engine) scorecards(ctx context.Context, sel selector, period string) ([
 		return nil, err
 	}
 	branches := []string{sel.id}
-	if sel.kind == selChildren {
+	switch sel.kind {
+	case selChildren:
 		if branches, err = e.children(ctx, sel.id, md); err != nil {
+			return nil, err
+		}
+	case selSubtree:
+		if branches, err = e.descendantsAt(ctx, sel.id, level[0], md); err != nil {
 			return nil, err
 		}
 	}
 	// With CSAT_SMOOTHED_ALERTS the survey components of cities and counties score their
 	// small-area estimates, which need the parent and siblings of each branch.
 	sms := map[schema.Month]map[string]kpi.SmoothedSurvey{}
-	if e.cfg.SmoothedAlerts && len(branches) > 0 && schema.Level(branches[0]) >= smoothLevel {
-		parent := schema.Parent(branches[0])
+	byParent := map[string][]string{}
+	for _, b := range branches {
+		if e.cfg.SmoothedAlerts && schema.Level(b) >= smoothLevel {
+			byParent[schema.Parent(b)] = append(byParent[schema.Parent(b)], b)
+		}
+	}
+	for parent, kids := range byParent {
 		fam, err := e.load(ctx, selector{kind: selFamily, id: parent, surveyOnly: true}, months)
 		if err != nil {
 			return nil, err
@@ -486,12 +498,17 @@ func (e *Engine) scorecards(ctx context.Context, sel selector, period string) ([
 			if bm == nil {
 				bm = map[string]*kpi.MonthData{}
 			}
-			for _, b := range branches {
+			for _, b := range kids {
 				if bm[b] == nil {
 					bm[b] = &kpi.MonthData{} // a branch without responses still gets an estimate
 				}
 			}
-			sms[m] = smoothAll(e.cfg, e.cat, bm)
+			if sms[m] == nil {
+				sms[m] = map[string]kpi.SmoothedSurvey{}
+			}
+			for b, sm := range smoothAll(e.cfg, e.cat, bm) {
+				sms[m][b] = sm
+			}
 		}
 	}
 	out := make([]kpi.ScorecardResult, 0, len(branches))

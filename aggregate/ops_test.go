@@ -135,7 +135,7 @@ func TestOperations(t *testing.T) {
 			}
 			found[al.Rule+" "+al.Branch+" "+al.Metric] = true
 		}
-		for _, w := range []string{"below_base GD-GZ csi", "below_base GD-GZ complaint_rate", "below_base GD csi", "below_base GD-GZ-TH csi"} {
+		for _, w := range []string{"below_base GD-GZ csi", "below_base GD-GZ window_satisfaction", "below_base GD csi", "below_base GD-GZ-TH csi"} {
 			if !found[w] {
 				t.Errorf("no alert %q in %v", w, found)
 			}
@@ -154,8 +154,8 @@ func TestOperations(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(r.Components) != 7 {
-			t.Fatalf("%d components, want 7", len(r.Components))
+		if len(r.Components) != 6 {
+			t.Fatalf("%d components, want 6 (the 2007 scheme)", len(r.Components))
 		}
 		if !r.Components[0].Missing { // November and December have no data
 			t.Errorf("csi over 2026-Q4 not missing: %+v", r.Components[0])
@@ -166,6 +166,42 @@ func TestOperations(t *testing.T) {
 		}
 		if len(rs) != 1 || rs[0].Branch != "GD" {
 			t.Errorf("ChildScorecards(ALL) = %d results, want GD only", len(rs))
+		}
+	})
+
+	t.Run("league", func(t *testing.T) {
+		l, err := e.League(ctx, "ALL", 3, "2026-10", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The counties under ALL: GD-GZ-TH and GD-GZ-BY, both 5 points (retention; BY has no
+		// survey or window data): a tie goes to the smaller id.
+		if len(l.Branches) != 2 || l.Branches[0].Branch != "GD-GZ-BY" || l.Branches[1].Branch != "GD-GZ-TH" ||
+			l.Branches[0].Rank != 1 || l.Branches[1].Rank != 2 || len(l.Branches[0].Missing) != 5 || l.Max != 31 || l.By != "total" {
+			t.Fatalf("league = %+v", l)
+		}
+		for _, b := range l.Branches {
+			sc, err := e.Scorecard(ctx, b.Branch, "2026-10")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if b.Points != sc.Total || b.Points != 5 {
+				t.Errorf("%s: league points %v, scorecard total %v, want 5", b.Branch, b.Points, sc.Total)
+			}
+		}
+		byCSI, err := e.League(ctx, "GD", 2, "2026-10", "csi")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(byCSI.Branches) != 1 || byCSI.Branches[0].Points != byCSI.Branches[0].Scorecard.Components[0].Points || byCSI.Max != 8 {
+			t.Errorf("league by csi = %+v", byCSI)
+		}
+		var pe *aggregate.ParamError
+		if _, err := e.League(ctx, "GD-GZ", 2, "2026-10", ""); !errors.As(err, &pe) || pe.Param != "level" {
+			t.Errorf("level not below the parent: %v", err)
+		}
+		if _, err := e.League(ctx, "ALL", 2, "2026-10", "complaint_rate"); !errors.As(err, &pe) || pe.Param != "metric" {
+			t.Errorf("metric not a component: %v", err)
 		}
 	})
 

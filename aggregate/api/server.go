@@ -175,6 +175,7 @@ func (s *Server) routes(reg prometheus.Registerer, gatherer prometheus.Gatherer)
 	api("GET /api/v1/scorecard", "scorecard", s.scorecard)
 	api("GET /api/v1/branches", "branches", s.branches)
 	api("GET /api/v1/funnel", "funnel", s.funnel)
+	api("GET /api/v1/rank", "rank", s.rank)
 	handle("GET /api/v1/openapi.json", "openapi", http.HandlerFunc(s.openAPI))
 	handle("GET /api/", "api_not_found", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, &httpError{status: http.StatusNotFound, msg: "no such endpoint: " + r.URL.Path})

@@ -336,18 +336,40 @@ func count(p *uint64) string {
 }
 
 func printScorecard(w io.Writer, r kpi.ScorecardResult) error {
-	fmt.Fprintf(w, "%s · scorecard %s\n\n", r.Branch, r.Period)
+	scheme := ""
+	if r.Scheme != "" {
+		scheme = " (" + r.Scheme + " scheme)"
+	}
+	fmt.Fprintf(w, "%s · scorecard %s%s\n\n", r.Branch, r.Period, scheme)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "component\tdirection\tfloor\tbase\tchallenge\tvalue\tpoints\tof")
+	fmt.Fprintln(tw, "component\tname\tdirection\tfloor\tbase\tchallenge\tvalue\tpoints\tof\tearned by")
 	for _, c := range r.Components {
 		v := num(c.Value)
 		if c.Missing {
 			v += " (missing)"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%g\t%g\t%g\t%s\t%.2f\t%g\n", c.Metric, c.Direction, c.Floor, c.Base, c.Challenge, v, c.Points, c.PointsMax)
+		earned := ""
+		if c.Mode == kpi.ImproveOrAttain {
+			// Both ways and which one counted: 改善 (improvement) or 达标 (attainment).
+			earned = fmt.Sprintf("%s (attain %.2f, improve %.2f, Δ %s vs a year earlier)", c.EarnedBy, *c.AttainPoints, *c.ImprovePoints, signed(c.Improvement))
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%g\t%g\t%g\t%s\t%.2f\t%g\t%s\n", c.Metric, c.Name, c.Direction, c.Floor, c.Base, c.Challenge, v, c.Points, c.PointsMax, earned)
 	}
-	fmt.Fprintf(tw, "total\t\t\t\t\t\t%.2f\t%g\n", r.Total, r.Max)
-	return tw.Flush()
+	for _, g := range r.Groups {
+		fmt.Fprintf(tw, "%s\t\t\t\t\t\t\t%.2f\t%g\t\n", g.Name, g.Points, g.Max)
+	}
+	fmt.Fprintf(tw, "total\t\t\t\t\t\t\t%.2f\t%g\t\n", r.Total, r.Max)
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	for _, c := range r.Components {
+		for _, m := range c.Months {
+			if m.Targets != nil {
+				fmt.Fprintf(w, "%s: %s was scored with the targets then in force (floor %g, base %g, challenge %g)\n", c.Metric, m.Month, m.Targets.Floor, m.Targets.Base, m.Targets.Challenge)
+			}
+		}
+	}
+	return nil
 }
 
 func fixed(p *float64, digits int) string {

@@ -112,7 +112,14 @@ var (
 	_ api.CardLister   = reader{}
 	_ api.AsOfReader   = reader{}
 	_ api.FunnelReader = reader{}
+	_ api.LeagueReader = reader{}
 )
+
+// League serves /api/v1/rank.
+func (r reader) League(ctx context.Context, parent string, level int, period, by string) (any, error) {
+	v, err := r.eng.League(ctx, parent, level, period, by)
+	return v, apiErr(err)
+}
 
 // AsOf returns the reader of the events ingested up to t (the API's as_of).
 func (r reader) AsOf(t time.Time) api.Reader {

@@ -1,0 +1,53 @@
+package api
+
+import (
+	"context"
+	"net/http"
+)
+
+// LeagueReader is optionally implemented by a Reader that ranks branches by their scorecard
+// over a period (排名): the branches at level under parent, by total or by one component's
+// points. Without it /api/v1/rank answers 404.
+type LeagueReader interface {
+	League(ctx context.Context, parent string, level int, period, by string) (any, error)
+}
+
+// levelNames are the accepted level parameter values.
+var levelNames = map[string]int{"province": 1, "city": 2, "county": 3, "1": 1, "2": 2, "3": 3, "4": 4}
+
+// rank serves the period league table of branches: parent (default ALL, in the token's scope),
+// level (province, city, county or 1–4), period, and metric (optional: a component of the
+// scorecard; default the total).
+func (s *Server) rank(r *http.Request) (any, error) {
+	lr, ok := s.reader.(LeagueReader)
+	if !ok {
+		return nil, &httpError{status: http.StatusNotFound, msg: "league tables are not supported by this server"}
+	}
+	p, err := branchParam(r, "parent", "ALL")
+	if err != nil {
+		return nil, err
+	}
+	lv, err := required(r, "level")
+	if err != nil {
+		return nil, err
+	}
+	level, ok := levelNames[lv]
+	if !ok {
+		return nil, badParam("level", "level %q: want province, city, county or 1–4", lv)
+	}
+	period, err := required(r, "period")
+	if err != nil {
+		return nil, err
+	}
+	if !periodRE.MatchString(period) {
+		return nil, badParam("period", "period %q: want YYYY-MM, YYYY-Qn, YYYY-H1, YYYY or a configured period name", period)
+	}
+	by, err := query(r, "metric")
+	if err != nil {
+		return nil, err
+	}
+	if len(by) > 64 {
+		return nil, badParam("metric", "metric: at most 64 characters")
+	}
+	return lr.League(r.Context(), p, level, period, by)
+}
