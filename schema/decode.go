@@ -61,8 +61,11 @@ func WithClock(now func() time.Time) DecoderOption {
 //     "integer"); 3.5 is invalid_field. Integer fields have the range of their Go type
 //     (uint32 for seconds and months of tenure, uint64 for subscribers).
 //   - Required strings (ids, carrier, reason) must be non-empty; optional ones may be anything.
-//   - Unknown fields are ignored (producers may add fields before csat reads them); a field given
-//     twice counts with its last value, as in encoding/json.
+//   - Unknown fields are ignored (producers may add fields before csat reads them).
+//   - A key given twice in the top-level object, in items or in tiers is malformed_json naming
+//     the key (encoding/json would keep the last value silently; two producers' code paths
+//     disagreeing about a field is a bug to surface, not to guess at). Objects inside unknown
+//     fields are checked for syntax only.
 //   - OccurredAt is returned in UTC; Month is derived (Envelope.Month).
 type Decoder struct {
 	topics  Topics
@@ -248,10 +251,19 @@ type pendingStr struct {
 	src []byte // aliases the message, or an unescaped copy
 }
 
+// keyRef is where an unknown top-level key lies in the message (without its quotes).
+type keyRef struct {
+	start, end int32
+	esc        bool
+}
+
 // state is one decoding; it lives on the stack of Decode's caller.
 type state struct {
 	b     []byte
 	f     [nFields]slot
+	unk   [8]keyRef           // the first unknown top-level keys, to find a duplicate
+	nunk  int                 // how many keys unk holds
+	more  map[string]struct{} // unknown keys beyond len(unk) (rare: allocated on demand)
 	pend  [8]pendingStr
 	npend int
 	slen  int    // total length of the pending strings
@@ -394,7 +406,7 @@ func (st *state) scanJSON() *Rejection {
 			if i >= len(b) || b[i] != '"' {
 				return syntaxError(i)
 			}
-			kend, fi := -1, -1
+			ks, kend, fi, kesc := i, -1, -1, false
 			if a != nil && k < a.nkeys {
 				if p := a.keys[k]; p >= 0 {
 					name := fieldNames[p]
@@ -404,7 +416,7 @@ func (st *state) scanJSON() *Rejection {
 				}
 			}
 			if kend < 0 {
-				var kesc, ok bool
+				var ok bool
 				kend, kesc, ok = scanString(b, i)
 				if !ok {
 					return syntaxError(kend)
@@ -429,7 +441,12 @@ func (st *state) scanJSON() *Rejection {
 				return syntaxError(vend)
 			}
 			if fi >= 0 {
+				if st.f[fi].kind != kindAbsent {
+					return duplicateKey("", []byte(fieldNames[fi]))
+				}
 				st.f[fi] = slot{start: int32(i), end: int32(vend), kind: vk, esc: vesc}
+			} else if rej := st.unknownKey(ks+1, kend-1, kesc); rej != nil {
+				return rej
 			}
 			i = skipSpace(b, vend)
 			if i >= len(b) {
@@ -452,6 +469,46 @@ func (st *state) scanJSON() *Rejection {
 		return reject(ReasonMalformedJSON, "invalid JSON at byte "+strconv.Itoa(i)+": data after the object")
 	}
 	return nil
+}
+
+// unknownKey records the unknown top-level key b[start:end] (without quotes; esc: it has
+// escapes) and rejects it when the object gave it before.
+func (st *state) unknownKey(start, end int, esc bool) *Rejection {
+	var buf [64]byte
+	key := st.b[start:end]
+	if esc {
+		key = unescape(buf[:0], key)
+	}
+	for _, r := range st.unk[:st.nunk] {
+		prev := st.b[r.start:r.end]
+		if r.esc {
+			prev = unescape(nil, prev) // an escaped unknown key beside another unknown one: rare
+		}
+		if string(prev) == string(key) {
+			return duplicateKey("", key)
+		}
+	}
+	if st.nunk < len(st.unk) {
+		st.unk[st.nunk] = keyRef{start: int32(start), end: int32(end), esc: esc}
+		st.nunk++
+		return nil
+	}
+	if st.more == nil {
+		st.more = map[string]struct{}{}
+	}
+	if _, dup := st.more[string(key)]; dup {
+		return duplicateKey("", key)
+	}
+	st.more[string(key)] = struct{}{}
+	return nil
+}
+
+// duplicateKey rejects a key given twice in one object (in: the object's name, "" at the top).
+func duplicateKey(in string, key []byte) *Rejection {
+	if in != "" {
+		in += "."
+	}
+	return reject(ReasonMalformedJSON, "duplicate key "+quote(append([]byte(in), key...))+" (each key once per object)")
 }
 
 func syntaxError(at int) *Rejection {
@@ -1006,8 +1063,8 @@ func (d *Decoder) item(code []byte) (int, bool) {
 	return 0, false
 }
 
-// items decodes the items object into e.Items, in catalog order; a code given twice counts once,
-// with its last score.
+// items decodes the items object into e.Items, in catalog order; a code given twice is
+// malformed_json.
 func (d *Decoder) items(st *state, e *SurveyResponse) *Rejection {
 	var small [64]uint8
 	scores := small[:0]
@@ -1029,6 +1086,9 @@ func (d *Decoder) items(st *state, e *SurveyResponse) *Rejection {
 		ci, known := d.item(key)
 		if !known {
 			return reject(ReasonUnknownItem, "items: unknown item "+quote(key)+" (not in the catalog)")
+		}
+		if scores[ci] != 0 {
+			return duplicateKey("items", key)
 		}
 		v, ok := smallInt(st.b[vs:ve])
 		if !ok || v < 1 || v > 10 { // the slow path, which also words the rejection
@@ -1210,7 +1270,7 @@ func (st *state) subscriberBase(e *SubscriberBase) *Rejection {
 		return wrongKind("tiers", "an object", k)
 	}
 	var vals [3]uint64
-	var seen [3]bool
+	var seen, given [3]bool
 	names := [3]string{"high", "mid", "low"}
 	it := newObjIter(st.b, int(st.f[fTiers].start))
 	for {
@@ -1230,6 +1290,11 @@ func (st *state) subscriberBase(e *SubscriberBase) *Rejection {
 		switch {
 		case ti < 0: // unknown member: ignored like any unknown field
 			continue
+		case given[ti]:
+			return duplicateKey("tiers", key)
+		}
+		given[ti] = true
+		switch {
 		case k == kindNull:
 			seen[ti] = false
 			continue

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"reflect"
+	"strings"
 	"testing"
 	"unicode/utf8"
 
@@ -33,8 +34,16 @@ func FuzzDecode(f *testing.F) {
 			// The scanner agrees with encoding/json on what is one JSON object.
 			isObject := utf8.Valid(msg) && json.Valid(msg) && bytes.HasPrefix(bytes.TrimLeft(msg, " \t\r\n"), []byte("{"))
 			malformed := errors.Is(err, &schema.Rejection{Reason: schema.ReasonMalformedJSON})
-			if isObject == malformed {
-				t.Fatalf("JSON object: %v, but Decode: %v", isObject, err)
+			// Beyond encoding/json, a key given twice is malformed: always at the top level,
+			// and in the objects the decoder reads (items, tiers) when it gets to them.
+			top, anywhere := duplicateKeys(msg)
+			switch {
+			case isObject && top && !malformed:
+				t.Fatalf("a key given twice at the top level, but Decode: %v", err)
+			case isObject && malformed && !(anywhere && strings.HasPrefix(err.(*schema.Rejection).Detail, "duplicate key")):
+				t.Fatalf("JSON object without a duplicate key, but Decode: %v", err)
+			case !isObject && !malformed:
+				t.Fatalf("not a JSON object, but Decode: %v", err)
 			}
 		}
 		if err != nil {
@@ -64,4 +73,46 @@ func FuzzDecode(f *testing.F) {
 			t.Fatalf("accepted %d bytes", len(msg))
 		}
 	})
+}
+
+// duplicateKeys reports whether the valid JSON msg has a key twice in its top-level object, and
+// in any object at all, by encoding/json's reading of keys (escapes resolved).
+func duplicateKeys(msg []byte) (top, anywhere bool) {
+	dec := json.NewDecoder(bytes.NewReader(msg))
+	type frame struct {
+		keys  map[string]bool // nil for an array
+		inKey bool            // an object expecting a key next
+	}
+	var stack []frame
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return top, anywhere
+		}
+		if n := len(stack); n > 0 && stack[n-1].keys != nil && stack[n-1].inKey {
+			if k, ok := tok.(string); ok {
+				if stack[n-1].keys[k] {
+					anywhere = true
+					top = top || n == 1
+				}
+				stack[n-1].keys[k] = true
+				stack[n-1].inKey = false
+				continue
+			}
+		}
+		switch tok {
+		case json.Delim('{'):
+			stack = append(stack, frame{keys: map[string]bool{}, inKey: true})
+			continue
+		case json.Delim('['):
+			stack = append(stack, frame{})
+			continue
+		case json.Delim('}'), json.Delim(']'):
+			stack = stack[:len(stack)-1]
+		}
+		// A value ended: the enclosing object expects a key again.
+		if n := len(stack); n > 0 && stack[n-1].keys != nil {
+			stack[n-1].inKey = true
+		}
+	}
 }
