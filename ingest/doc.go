@@ -12,5 +12,8 @@
 // CSAT_SHUTDOWN_GRACE. Drain returns once every assigned partition reached its end offset as of
 // the start. Kafka and ClickHouse outages are waited out (backoff, bounded memory, Ready reports
 // them); ingest does not deduplicate producers' resent event ids (the projector does), and it
-// does not compute projections itself (a Projector may be plugged in).
+// does not compute projections itself (a Projector may be plugged in). At start, Run and Drain
+// check that the input topics and the dead-letter topic exist and return ErrMissingTopics naming
+// the missing ones rather than waiting in the group for topics nobody creates. The subpackage
+// dlq reads the dead letters back (csat dlq list, csat dlq replay).
 package ingest

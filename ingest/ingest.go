@@ -231,6 +231,15 @@ func (in *Ingester) run(ctx context.Context, drain bool) error {
 	}
 
 	in.log.Info("ingest starting", "config", in.cfg, "drain", drain, "topics", in.inputs, "dlq", in.topics.DLQ)
+	if err := in.checkTopics(ctx); err != nil {
+		switch {
+		case ctx.Err() == nil:
+			return err
+		case drain:
+			return fmt.Errorf("drain interrupted: %w", context.Cause(ctx))
+		}
+		return nil
+	}
 	cg, err := kafka.NewConsumerGroup(kafka.ConsumerGroupConfig{
 		ID:                in.cfg.Group,
 		Brokers:           in.cfg.Brokers,
