@@ -1,6 +1,7 @@
 package schema
 
 import (
+	"bytes"
 	"math"
 	"strconv"
 	"strings"
@@ -385,6 +386,9 @@ func (st *state) scanJSON() *Rejection {
 		return reject(ReasonMalformedJSON, "empty message, want a JSON object")
 	}
 	if b[i] != '{' {
+		if bytes.HasPrefix(b[i:], utf8BOM) {
+			return reject(ReasonMalformedJSON, "message starts with a UTF-8 byte order mark (EF BB BF) at byte "+strconv.Itoa(i)+": send the JSON object without it")
+		}
 		end, k, _, ok := scanValue(b, i)
 		if ok && skipSpace(b, end) == len(b) {
 			return reject(ReasonMalformedJSON, "want a JSON object, got "+article(k))
@@ -510,6 +514,11 @@ func duplicateKey(in string, key []byte) *Rejection {
 	}
 	return reject(ReasonMalformedJSON, "duplicate key "+quote(append([]byte(in), key...))+" (each key once per object)")
 }
+
+// utf8BOM is the UTF-8 byte order mark. RFC 8259 lets a parser ignore one; the decoder names it
+// instead (a message is one JSON text, and producers must not add one), while the NDJSON file
+// readers (ValidateStream, csat publish) strip it from the start of a line.
+var utf8BOM = []byte("\xef\xbb\xbf")
 
 func syntaxError(at int) *Rejection {
 	return reject(ReasonMalformedJSON, "invalid JSON at byte "+strconv.Itoa(at))

@@ -173,6 +173,8 @@ func TestRejectionDetails(t *testing.T) {
 			schema.Rejection{Reason: schema.ReasonMalformedJSON, Detail: "want a JSON object, got an array"}},
 		{"version", "csat.hotline", strings.Replace(hotlineAt("2026-10-01T00:00:00Z"), `"schema_version":1`, `"schema_version":2`, 1),
 			schema.Rejection{Reason: schema.ReasonUnsupportedVersion, Detail: "schema_version 2 is not supported; this build reads version 1"}},
+		{"byte order mark", "csat.hotline", "\ufeff" + hotlineAt("2026-10-01T00:00:00Z"),
+			schema.Rejection{Reason: schema.ReasonMalformedJSON, Detail: "message starts with a UTF-8 byte order mark (EF BB BF) at byte 0: send the JSON object without it"}},
 		{"duplicate field", "csat.hotline", strings.Replace(hotlineAt("2026-10-01T00:00:00Z"), `"rating":5`, `"rating":1,"rating":5`, 1),
 			schema.Rejection{Reason: schema.ReasonMalformedJSON, Detail: `duplicate key "rating" (each key once per object)`}},
 		{"duplicate escaped field", "csat.survey", survey(`,"overall":3,"c\u0061rrier":"ctcc"`),

@@ -29,8 +29,8 @@ type lineResult struct {
 //	{"line":N,"ok":true,"type":"hotline_feedback","event_id":"…"}
 //	{"line":N,"ok":false,"reason":"invalid_field","detail":"rating: 6 is out of range 1–5"}
 //
-// Lines are numbered from 1; blank lines (only spaces) are skipped but counted, and a trailing
-// "\r" is dropped. Lines of any length are read; one longer than MaxMessageSize is reported as
+// Lines are numbered from 1; blank lines (only spaces) are skipped but counted, a trailing "\r"
+// is dropped, and so is a UTF-8 byte order mark at the start of a line. Lines of any length are read; one longer than MaxMessageSize is reported as
 // too_large without being held in memory whole. With topic "", every event is taken to come
 // from the topic of its own type, so wrong_topic cannot happen; a missing or unknown type is
 // still reported.
@@ -59,6 +59,7 @@ func ValidateStream(r io.Reader, w io.Writer, d *Decoder, topic string) error {
 			return fmt.Errorf("read line %d: %w", line+1, err)
 		}
 		line++
+		buf = bytes.TrimPrefix(buf, utf8BOM) // a file saved by a Windows editor, or files concatenated
 		if !tooLarge && len(bytes.TrimSpace(buf)) == 0 {
 			if err != nil {
 				break

@@ -44,6 +44,9 @@ func TestValidateStream(t *testing.T) {
 		{"long line with CRLF, last", "", hot + "\n" + big + "\r\n", []string{
 			`{"line":1,"ok":true,"type":"hotline_feedback","event_id":"h"}`,
 			`{"line":2,"ok":false,"reason":"too_large","detail":"message is ` + itoa(len(big)) + ` bytes, more than the limit of 65536"}`}, true},
+		{"byte order marks at line starts", "", "\ufeff" + hot + "\n\ufeff\n\ufeff" + survey + "\n", []string{
+			`{"line":1,"ok":true,"type":"hotline_feedback","event_id":"h"}`,
+			`{"line":3,"ok":true,"type":"survey_response","event_id":"s-1"}`}, false},
 		{"empty input", "", "", nil, false},
 	}
 	for _, tt := range tests {

@@ -73,7 +73,8 @@ score falls significantly three months in a row (GD-SZ), a county whose small-sa
 		name:    "publish",
 		args:    "--topic T < events.ndjson",
 		summary: "publish NDJSON lines from stdin to a Kafka topic as they are (backfills)",
-		details: `Each line becomes one message, unchanged; its key is the line's branch_id when it has one.
+		details: `Each line becomes one message, unchanged but for a UTF-8 byte order mark at its start, which is
+dropped; its key is the line's branch_id when it has one.
 csat ingest validates them: bad lines become dead letters, nothing is lost.`,
 		flags: func(fs *flag.FlagSet, a *app) func(context.Context) error {
 			topic := fs.String("topic", "", "the Kafka topic")

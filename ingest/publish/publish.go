@@ -176,11 +176,13 @@ func (p *Publisher) Close() error {
 	return nil
 }
 
+var utf8BOM = []byte("\xef\xbb\xbf")
+
 // MaxLine is the longest NDJSON line PublishNDJSON reads (16 MiB).
 const MaxLine = 16 << 20
 
-// PublishNDJSON publishes each non-blank line of r, as-is (without its line ending), to topic
-// and flushes. A line that is a JSON object with a string branch_id gets it as key; any other
+// PublishNDJSON publishes each non-blank line of r, as-is (without its line ending and without a
+// UTF-8 byte order mark at its start), to topic and flushes. A line that is a JSON object with a string branch_id gets it as key; any other
 // line (an array, invalid JSON, a missing branch_id) is published with no key — csat's ingest,
 // not this command, decides what is valid, and sends the bad ones to the dead-letter topic.
 // Lines may be up to MaxLine bytes (the broker's message limit applies). It returns the number of
@@ -196,6 +198,9 @@ func PublishNDJSON(ctx context.Context, r io.Reader, topic string, p *Publisher)
 		if err != nil {
 			return p.Sent() - start, fmt.Errorf("read line %d: %w", lineNo, err)
 		}
+		// A byte order mark (a file saved by a Windows editor, or files concatenated) is not
+		// part of the event: the decoder would reject it as malformed_json.
+		line = bytes.TrimPrefix(line, utf8BOM)
 		if len(bytes.TrimSpace(line)) > 0 {
 			if err := p.Publish(ctx, topic, branchKey(line), line); err != nil {
 				return p.Sent() - start, fmt.Errorf("line %d: %w", lineNo, err)

@@ -87,10 +87,15 @@ func TestPublishNDJSON(t *testing.T) {
 		{`[1,2,3]`, ""},
 		{`{"event_id":"中文","branch_id":"JS-NJ","reason":"质检未通过"}`, "JS-NJ"},
 		{big, "GD-GZ"},
+		{`{"event_id":"bom","branch_id":"GD-FS"}`, "GD-FS"}, // sent with a byte order mark
 		{`{"event_id":"last","branch_id":"GD-SZ"}`, "GD-SZ"},
 	}
 	var in bytes.Buffer
+	in.WriteString("\ufeff\n") // a byte order mark alone is a blank line
 	for i, l := range lines {
+		if strings.Contains(l.value, `"bom"`) {
+			in.WriteString("\ufeff")
+		}
 		in.WriteString(l.value)
 		switch {
 		case i == len(lines)-1: // no final newline
