@@ -1,11 +1,15 @@
 package vendorimport
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math"
+	"os"
+	"path/filepath"
 	"regexp"
 	"sort"
 	"strconv"
@@ -75,9 +79,42 @@ func (o Options) withDefaults() Options {
 // survey_response event, or a RowError. Each event passes schema's decoder. Event ids are stable:
 // vendor:<vendor>:<wave>:<id> with an id column, else file:<first 12 hex digits of the file's
 // sha256>:<row>, so converting the same file again gives the same ids. The error is for a file
-// that cannot be read at all (wrong format, missing sheet or header, a mapped column that is not
-// in the header).
+// that cannot be read at all (wrong format, a damaged archive, missing sheet or header, a mapped
+// column that is not in the header). ConvertFile does the same from a file on disk in constant
+// memory.
 func Convert(data []byte, name string, m Mapping, opts Options) (*Result, error) {
+	sum := sha256.Sum256(data)
+	var events []Event
+	res, err := convert(bytes.NewReader(data), int64(len(data)), "", name, hex.EncodeToString(sum[:]), m, opts,
+		func(ev Event) error { events = append(events, ev); return nil })
+	if res != nil {
+		res.Events = events
+	}
+	return res, err
+}
+
+// ConvertFile is Convert reading the file at path as a stream: fn receives each good row's event
+// in file order (Result.Events stays nil), and an error of fn stops the conversion. Memory does
+// not grow with the file, except for the ids of the events (duplicates are bad rows) and the
+// bad rows. The file is read twice: once for its digest, once for its rows.
+func ConvertFile(path string, m Mapping, opts Options, fn func(Event) error) (*Result, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("read vendor file: %w", err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("read vendor file: %w", err)
+	}
+	h := sha256.New()
+	if _, err := io.Copy(h, io.NewSectionReader(f, 0, st.Size())); err != nil {
+		return nil, fmt.Errorf("read vendor file: %w", err)
+	}
+	return convert(f, st.Size(), path, filepath.Base(path), hex.EncodeToString(h.Sum(nil)), m, opts, fn)
+}
+
+func convert(ra io.ReaderAt, size int64, path, name, digest string, m Mapping, opts Options, fn func(Event) error) (*Result, error) {
 	opts = opts.withDefaults()
 	if err := m.Validate(opts.Catalog); err != nil {
 		return nil, fmt.Errorf("mapping: %w", err)
@@ -90,17 +127,14 @@ func Convert(data []byte, name string, m Mapping, opts Options) (*Result, error)
 		}
 		loc = l
 	}
-	t, err := readTable(data, name, m)
+	t, err := openTable(ra, size, path, name, m)
 	if err != nil {
 		return nil, err
 	}
-	if err := t.splitHeader(m.HeaderRow); err != nil {
-		return nil, err
-	}
-	sum := sha256.Sum256(data)
+	defer t.rows.close()
 	c := &converter{m: m, loc: loc, now: opts.Now, topic: opts.Topics.Survey,
 		dec:    schema.NewDecoder(opts.Catalog, opts.Topics, loc, schema.WithClock(opts.Now)),
-		digest: hex.EncodeToString(sum[:]), seen: map[string]int{}, missing: map[string]bool{}}
+		digest: digest, seen: map[string]int{}, missing: map[string]bool{}}
 	for _, s := range m.Missing {
 		c.missing[strings.TrimSpace(s)] = true
 	}
@@ -108,17 +142,30 @@ func Convert(data []byte, name string, m Mapping, opts Options) (*Result, error)
 		return nil, err
 	}
 	res := &Result{Format: t.format, Sheet: t.sheet, Digest: c.digest}
-	for _, r := range t.rows {
+	for {
+		r, ok, err := t.rows.next()
+		if err != nil {
+			return res, err
+		}
+		if !ok {
+			break
+		}
 		if r.blank() {
 			continue
 		}
 		res.Rows++
+		if r.bad != "" {
+			res.Bad = append(res.Bad, RowError{Row: r.num, Reason: r.bad})
+			continue
+		}
 		ev, bad := c.row(r)
 		if bad != nil {
 			res.Bad = append(res.Bad, *bad)
 			continue
 		}
-		res.Events = append(res.Events, ev)
+		if err := fn(ev); err != nil {
+			return res, err
+		}
 	}
 	return res, nil
 }
@@ -153,7 +200,7 @@ func (c *converter) resolveColumns(t *table) error {
 		}
 		i, ok := idx[cleanHeader(h)]
 		if !ok {
-			missing = append(missing, strconv.Quote(h))
+			missing = append(missing, clipQuote(h))
 			return -1
 		}
 		return i
@@ -171,10 +218,10 @@ func (c *converter) resolveColumns(t *table) error {
 		var have []string
 		for _, h := range t.header {
 			if h = cleanHeader(h); h != "" {
-				have = append(have, strconv.Quote(h))
+				have = append(have, h)
 			}
 		}
-		return fmt.Errorf("columns %s not in the header row (it has %s)", strings.Join(missing, ", "), strings.Join(have, ", "))
+		return fmt.Errorf("columns %s not in the header row (it has %s)", strings.Join(missing, ", "), clipList(have))
 	}
 	return nil
 }
@@ -246,7 +293,7 @@ func (c *converter) row(r row) (Event, *RowError) {
 		ev.BranchID = id
 	} else {
 		return Event{}, &RowError{Row: r.num, Column: branchHeader,
-			Reason: fmt.Sprintf("unknown branch %q (map it under values.branch)", key)}
+			Reason: fmt.Sprintf("unknown branch %s (map it under values.branch)", clipQuote(key))}
 	}
 
 	// Carrier.
@@ -266,7 +313,7 @@ func (c *converter) row(r row) (Event, *RowError) {
 		return bad(c.carrier, "empty carrier")
 	}
 	if !carrierRe.MatchString(carrier) {
-		return bad(c.carrier, "unknown carrier %q (map it under values.carrier)", r.cell(c.carrier))
+		return bad(c.carrier, "unknown carrier %s (map it under values.carrier)", clipQuote(r.cell(c.carrier)))
 	}
 	ev.Carrier = carrier
 
@@ -303,10 +350,10 @@ func (c *converter) row(r row) (Event, *RowError) {
 		ev.EventID = fmt.Sprintf("file:%s:%d", c.digest[:12], r.num)
 	}
 	if len(ev.EventID) > 128 || !printable(ev.EventID) {
-		return bad(c.id, "event id %q: want at most 128 printable characters", ev.EventID)
+		return bad(c.id, "event id %s: want at most 128 printable characters", clipQuote(ev.EventID))
 	}
 	if first, dup := c.seen[ev.EventID]; dup {
-		return bad(c.id, "duplicate interview id %q (first in row %d)", vendorID, first)
+		return bad(c.id, "duplicate interview id %s (first in row %d)", clipQuote(vendorID), first)
 	}
 	if at.IsZero() {
 		// The vendor did not say when: the middle of the wave, never in the future.
@@ -321,7 +368,7 @@ func (c *converter) row(r row) (Event, *RowError) {
 	if c.weight >= 0 && r.cell(c.weight) != "" {
 		w, err := strconv.ParseFloat(narrow(r.cell(c.weight)), 64)
 		if err != nil || !(w > 0 && w <= 10000) {
-			return bad(c.weight, "weight %q: want a number > 0 and ≤ 10000", r.cell(c.weight))
+			return bad(c.weight, "weight %s: want a number > 0 and ≤ 10000", clipQuote(r.cell(c.weight)))
 		}
 		ev.Weight = w
 	}
@@ -334,7 +381,7 @@ func (c *converter) row(r row) (Event, *RowError) {
 		case "high", "mid", "low":
 			ev.Segment = strings.ToLower(s)
 		default:
-			return bad(c.segment, "unknown segment %q (map it under values.segment to high, mid or low)", r.cell(c.segment))
+			return bad(c.segment, "unknown segment %s (map it under values.segment to high, mid or low)", clipQuote(r.cell(c.segment)))
 		}
 	}
 
@@ -387,7 +434,7 @@ func (c *converter) score(s string) (v int, ok bool, err error) {
 	n := strings.TrimSuffix(narrow(s), "分")
 	f, perr := strconv.ParseFloat(strings.TrimSpace(n), 64)
 	if perr != nil || f != math.Trunc(f) || f < 1 || f > 10 {
-		return 0, false, fmt.Errorf("score %q: want an integer 1–10 (or list the text under values.score or missing)", s)
+		return 0, false, fmt.Errorf("score %s: want an integer 1–10 (or list the text under values.score or missing)", clipQuote(s))
 	}
 	return int(f), true, nil
 }
@@ -414,7 +461,7 @@ func parseWave(s string, loc *time.Location) (schema.Month, error) {
 	if t, err := parseTime(s, loc); err == nil {
 		return schema.MonthOf(t, loc), nil
 	}
-	return 0, fmt.Errorf("wave %q: want YYYY-MM (or YYYY/MM, YYYYMM, YYYY年MM月, a date)", s)
+	return 0, fmt.Errorf("wave %s: want YYYY-MM (or YYYY/MM, YYYYMM, YYYY年MM月, a date)", clipQuote(s))
 }
 
 var timeLayouts = []string{
@@ -440,7 +487,7 @@ func parseTime(s string, loc *time.Location) (time.Time, error) {
 		d := excelDay.AddDate(0, 0, int(days)).Add(time.Duration(secs) * time.Second)
 		return time.Date(d.Year(), d.Month(), d.Day(), d.Hour(), d.Minute(), d.Second(), 0, loc), nil
 	}
-	return time.Time{}, fmt.Errorf("time %q: want YYYY-MM-DD hh:mm[:ss], RFC 3339 or an Excel date", s)
+	return time.Time{}, fmt.Errorf("time %s: want YYYY-MM-DD hh:mm[:ss], RFC 3339 or an Excel date", clipQuote(s))
 }
 
 // narrow folds full-width digits and punctuation (８分, ２０２６－１０) to ASCII.

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/csat-dev/csat/schema"
@@ -67,25 +65,45 @@ func Run(ctx context.Context, cfg Config, sink Sink, out io.Writer) (Report, err
 	if err != nil {
 		return rep, err
 	}
-	data, err := os.ReadFile(cfg.File)
-	if err != nil {
-		return rep, fmt.Errorf("read vendor file: %w", err)
+	// The file is streamed: events go to the sink as their rows are read. With Strict, a first
+	// pass only checks the rows, so that nothing is published from a file with a bad row.
+	publishing := !cfg.DryRun && !cfg.Strict
+	now := opts.Now() // one clock for both passes
+	opts.Now = func() time.Time { return now }
+	firstID, handed := "", 0
+	publishFn := func(ev Event) error {
+		if firstID == "" {
+			firstID = ev.ID
+		}
+		if err := sink.Publish(ctx, rep.Topic, []byte(ev.Branch), ev.Value); err != nil {
+			return fmt.Errorf("publish row %d: %w", ev.Row, err)
+		}
+		handed++
+		return nil
 	}
-	res, err := Convert(data, filepath.Base(cfg.File), m, opts)
+	good := 0
+	countFn := func(Event) error { good++; return nil }
+	fn := countFn
+	if publishing {
+		fn = func(ev Event) error { good++; return publishFn(ev) }
+	}
+	res, err := ConvertFile(cfg.File, m, opts, fn)
+	if res != nil {
+		rep.Format, rep.Sheet, rep.Digest = res.Format, res.Sheet, res.Digest
+		rep.Rows, rep.Events = res.Rows, good
+		if res.Bad != nil {
+			rep.Bad = res.Bad
+		}
+	}
 	if err != nil {
 		return rep, fmt.Errorf("%s: %w", cfg.File, err)
-	}
-	rep.Format, rep.Sheet, rep.Digest = res.Format, res.Sheet, res.Digest
-	rep.Rows, rep.Events = res.Rows, len(res.Events)
-	if res.Bad != nil {
-		rep.Bad = res.Bad
 	}
 
 	where := cfg.File
 	if res.Sheet != "" {
 		where += " (sheet " + res.Sheet + ")"
 	}
-	fmt.Fprintf(out, "%s: %d rows, %d good, %d bad\n", where, res.Rows, len(res.Events), len(res.Bad))
+	fmt.Fprintf(out, "%s: %d rows, %d good, %d bad\n", where, res.Rows, good, len(res.Bad))
 	for _, b := range res.Bad {
 		fmt.Fprintf(out, "  %s\n", b)
 	}
@@ -95,12 +113,11 @@ func Run(ctx context.Context, cfg Config, sink Sink, out io.Writer) (Report, err
 		fmt.Fprintln(out, "refused: --strict and bad rows; nothing published")
 		return rep, fmt.Errorf("%s: %d bad rows: %w", cfg.File, len(res.Bad), ErrRefused)
 	case cfg.DryRun:
-		fmt.Fprintf(out, "dry run: %d events not published\n", len(res.Events))
+		fmt.Fprintf(out, "dry run: %d events not published\n", good)
 		return rep, nil
-	}
-	for _, ev := range res.Events {
-		if err := sink.Publish(ctx, rep.Topic, []byte(ev.Branch), ev.Value); err != nil {
-			return rep, fmt.Errorf("publish row %d: %w", ev.Row, err)
+	case !publishing: // Strict, and every row is good: the second pass publishes
+		if _, err := ConvertFile(cfg.File, m, opts, publishFn); err != nil {
+			return rep, fmt.Errorf("%s: %w", cfg.File, err)
 		}
 	}
 	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
@@ -108,10 +125,10 @@ func Run(ctx context.Context, cfg Config, sink Sink, out io.Writer) (Report, err
 	if err := sink.Flush(fctx); err != nil {
 		return rep, fmt.Errorf("flush: %w", err)
 	}
-	rep.Published = len(res.Events)
-	if len(res.Events) > 0 {
+	rep.Published = handed
+	if rep.Published > 0 {
 		fmt.Fprintf(out, "published %d survey_response events to %s (event ids %s …)\n",
-			rep.Published, rep.Topic, res.Events[0].ID)
+			rep.Published, rep.Topic, firstID)
 	}
 	return rep, nil
 }
