@@ -90,29 +90,13 @@ func writeBigCSV(tb testing.TB, path string, rows int) {
 	}
 }
 
-var bigFiles struct {
-	once      sync.Once
-	xlsx, csv string
-}
-
-// bigFixtures writes the large files once per process (~10 MB of XLSX).
-func bigFixtures(b *testing.B) (xlsx, csvPath string) {
-	bigFiles.once.Do(func() {
-		dir, err := os.MkdirTemp("", "csat-import-bench")
-		if err != nil {
-			b.Fatal(err)
-		}
-		bigFiles.xlsx, bigFiles.csv = filepath.Join(dir, "big.xlsx"), filepath.Join(dir, "big.csv")
-		writeBigXLSX(b, bigFiles.xlsx, 250000)
-		writeBigCSV(b, bigFiles.csv, 250000)
-	})
-	return bigFiles.xlsx, bigFiles.csv
-}
-
 // BenchmarkImport runs csat import --dry-run over 250,000-row files (XLSX ~10 MB) and reports
 // the peak heap in use (sampled every millisecond) beside the bytes allocated.
 func BenchmarkImport(b *testing.B) {
-	xlsx, csvPath := bigFixtures(b)
+	dir := b.TempDir()
+	xlsx, csvPath := filepath.Join(dir, "big.xlsx"), filepath.Join(dir, "big.csv")
+	writeBigXLSX(b, xlsx, 250000)
+	writeBigCSV(b, csvPath, 250000)
 	for _, f := range []struct{ name, file, mapping string }{
 		{"xlsx", xlsx, "testdata/mapping-xlsx.yaml"},
 		{"csv", csvPath, "testdata/mapping-bigcsv.yaml"},
