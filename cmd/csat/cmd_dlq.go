@@ -16,10 +16,11 @@ import (
 func init() {
 	register(&command{
 		name:    "dlq",
-		args:    "list|replay [--reason R,...] [--topic T] [--since T] [--until T] [--dry-run] [--force] [--json]",
+		args:    "list|replay [--reason R,...] [--topic T] [--since T] [--until T] [--per day|hour] [--dry-run] [--force] [--json]",
 		summary: "count the dead letters, and replay the ones a fix has made good to their topics",
 		details: `csat dlq list counts the dead letters of CSAT_TOPIC_DLQ by reason and source topic, with the
-first and last rejection time and the latest detail of each group.
+first and last rejection time and the latest detail of each group; --per day (or hour) splits
+the counts by UTC day (hour) of rejection.
 
 csat dlq replay --reason R republishes the original payloads (and keys) of the selected dead
 letters to their original topics, after a fix (a new item code in the catalog, a corrected
@@ -39,6 +40,7 @@ YYYY-MM-DD (UTC) or a duration before now (36h, 7d).`,
 			topic := fs.String("topic", "", "only dead letters from this source topic")
 			since := fs.String("since", "", "only dead letters rejected at or after this time")
 			until := fs.String("until", "", "only dead letters rejected before this time")
+			per := fs.String("per", "", "list: split the counts by day or hour of rejection (UTC)")
 			dry := fs.Bool("dry-run", false, "replay: validate and report, publish nothing")
 			force := fs.Bool("force", false, "replay: publish payloads the decoder still rejects too")
 			asJSON := fs.Bool("json", false, "print the summary or report as JSON")
@@ -69,7 +71,10 @@ YYYY-MM-DD (UTC) or a duration before now (36h, 7d).`,
 					if *dry || *force {
 						return usagef("--dry-run and --force are for replay")
 					}
-					s, err := dlq.List(ctx, r, f)
+					if !dlq.Per(*per).Valid() {
+						return usagef("--per %q: want day or hour", *per)
+					}
+					s, err := dlq.List(ctx, r, f, dlq.Per(*per))
 					if err != nil {
 						return err
 					}
@@ -78,6 +83,9 @@ YYYY-MM-DD (UTC) or a duration before now (36h, 7d).`,
 					}
 					return s.WriteText(a.stdout)
 				case "replay":
+					if *per != "" {
+						return usagef("--per is for list")
+					}
 					if len(f.Reasons) == 0 {
 						return usagef("replay needs --reason (see csat dlq list)")
 					}

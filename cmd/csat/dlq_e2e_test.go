@@ -112,6 +112,17 @@ func TestDLQReplayEndToEnd(t *testing.T) {
 	if sum.Read != 13 || counts["unknown_item "+tp.Survey] != 10 || counts["invalid_field "+tp.Survey] != 3 || len(counts) != 2 {
 		t.Fatalf("dlq list: read %d, groups %v; want 13: 10 unknown_item, 3 invalid_field", sum.Read, counts)
 	}
+	decode(csat(environ, 0, "dlq", "list", "--per", "hour", "--json"), &sum)
+	total := 0
+	for _, g := range sum.Groups {
+		if len(g.Window) != len("2006-01-02T15") {
+			t.Errorf("dlq list --per hour: group %+v has no hour window", g)
+		}
+		total += g.Count
+	}
+	if total != 13 {
+		t.Errorf("dlq list --per hour: %d dead letters in the groups, want 13", total)
+	}
 	decode(csat(environ, 0, "dlq", "list", "--reason", "invalid_field", "--since", "1h", "--json"), &sum)
 	if sum.Matched != 3 {
 		t.Errorf("dlq list --reason invalid_field --since 1h: matched %d, want 3", sum.Matched)

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -179,7 +180,7 @@ func TestList(t *testing.T) {
 	}
 	src[1].Detail = "latest"
 	src[4].Topic = "csat.store"
-	s, err := dlq.List(context.Background(), src, dlq.Filter{Until: t0.Add(3 * time.Hour)})
+	s, err := dlq.List(context.Background(), src, dlq.Filter{Until: t0.Add(3 * time.Hour)}, dlq.PerAll)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -202,6 +203,36 @@ func TestList(t *testing.T) {
 	for _, w := range []string{"test.dlq: 5 dead letters read, 3 selected", "not dead letters (1 messages of the topic)"} {
 		if !strings.Contains(text.String(), w) {
 			t.Errorf("text lacks %q:\n%s", w, text.String())
+		}
+	}
+}
+
+func TestListPer(t *testing.T) {
+	day2 := t0.Add(20 * time.Hour) // 2026-10-21T04:00Z
+	src := letters{
+		letter(schema.ReasonInvalidField, 1, "x", t0),
+		letter(schema.ReasonInvalidField, 2, "x", t0.Add(30*time.Minute)),
+		letter(schema.ReasonInvalidField, 3, "x", t0.Add(90*time.Minute)),
+		letter(schema.ReasonInvalidField, 4, "x", day2),
+	}
+	for _, tt := range []struct {
+		per  dlq.Per
+		want []string
+	}{
+		{dlq.PerAll, []string{" 4"}},
+		{dlq.PerDay, []string{"2026-10-20 3", "2026-10-21 1"}},
+		{dlq.PerHour, []string{"2026-10-20T08 2", "2026-10-20T09 1", "2026-10-21T04 1"}},
+	} {
+		s, err := dlq.List(context.Background(), src, dlq.Filter{}, tt.per)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, g := range s.Groups {
+			got = append(got, g.Window+" "+strconv.Itoa(g.Count))
+		}
+		if strings.Join(got, "|") != strings.Join(tt.want, "|") {
+			t.Errorf("per %q: groups %q, want %q", tt.per, got, tt.want)
 		}
 	}
 }

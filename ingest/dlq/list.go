@@ -34,8 +34,9 @@ func (f Filter) Match(l *Letter) bool {
 	return true
 }
 
-// Group is the dead letters of one reason and source topic.
+// Group is the dead letters of one reason and source topic (and time window, with a Per).
 type Group struct {
+	Window    string        `json:"window,omitempty"` // UTC day (2026-12-07) or hour (2026-12-07T08), with a Per
 	Reason    schema.Reason `json:"reason"`
 	Topic     string        `json:"topic"`
 	Count     int           `json:"count"`
@@ -54,11 +55,34 @@ type Summary struct {
 	Unreadable []Unreadable `json:"unreadable"`
 }
 
+// Per splits List's counts by time window of rejected_at (UTC).
+type Per string
+
+const (
+	PerAll  Per = ""     // no split
+	PerDay  Per = "day"  // one group per UTC day
+	PerHour Per = "hour" // one group per UTC hour
+)
+
+// Valid reports whether p is one of the Per values.
+func (p Per) Valid() bool { return p == PerAll || p == PerDay || p == PerHour }
+
+func (p Per) window(t time.Time) string {
+	switch p {
+	case PerDay:
+		return t.UTC().Format("2006-01-02")
+	case PerHour:
+		return t.UTC().Format("2006-01-02T15")
+	}
+	return ""
+}
+
 // List reads the whole dead-letter topic and counts the selected dead letters by reason and
-// source topic.
-func List(ctx context.Context, r Source, f Filter) (Summary, error) {
+// source topic, and by time window with per.
+func List(ctx context.Context, r Source, f Filter, per Per) (Summary, error) {
 	s := Summary{Topic: r.Name(), Groups: []Group{}, Unreadable: []Unreadable{}}
 	type key struct {
+		window string
 		reason schema.Reason
 		topic  string
 	}
@@ -69,10 +93,10 @@ func List(ctx context.Context, r Source, f Filter) (Summary, error) {
 			return nil
 		}
 		s.Matched++
-		k := key{l.Reason, l.Topic}
+		k := key{per.window(l.RejectedAt), l.Reason, l.Topic}
 		g := groups[k]
 		if g == nil {
-			g = &Group{Reason: l.Reason, Topic: l.Topic, First: l.RejectedAt, Last: l.RejectedAt}
+			g = &Group{Window: k.window, Reason: l.Reason, Topic: l.Topic, First: l.RejectedAt, Last: l.RejectedAt}
 			groups[k] = g
 		}
 		g.Count++
@@ -95,7 +119,7 @@ func List(ctx context.Context, r Source, f Filter) (Summary, error) {
 		s.Groups = append(s.Groups, *g)
 	}
 	slices.SortFunc(s.Groups, func(a, b Group) int {
-		return cmp.Or(b.Count-a.Count, cmp.Compare(a.Reason, b.Reason), cmp.Compare(a.Topic, b.Topic))
+		return cmp.Or(cmp.Compare(a.Window, b.Window), b.Count-a.Count, cmp.Compare(a.Reason, b.Reason), cmp.Compare(a.Topic, b.Topic))
 	})
 	return s, nil
 }

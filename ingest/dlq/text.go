@@ -37,8 +37,15 @@ func (s Summary) WriteText(w io.Writer) error {
 	fmt.Fprintf(w, "%s: %d dead letters read, %d selected\n", s.Topic, s.Read, s.Matched)
 	if len(s.Groups) > 0 {
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		windows := s.Groups[0].Window != ""
+		if windows {
+			fmt.Fprint(tw, "WINDOW\t")
+		}
 		fmt.Fprintln(tw, "REASON\tTOPIC\tCOUNT\tTRUNCATED\tFIRST\tLAST\tLATEST DETAIL")
 		for _, g := range s.Groups {
+			if windows {
+				fmt.Fprintf(tw, "%s\t", g.Window)
+			}
 			fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%s\t%s\t%s\n", g.Reason, g.Topic, g.Count, g.Truncated,
 				g.First.UTC().Format(stamp), g.Last.UTC().Format(stamp), clip(g.Example, 80))
 		}
