@@ -31,7 +31,7 @@ func (in *Ingester) checkTopics(ctx context.Context) error {
 					missing[i] = t + " (dead letters)"
 				}
 			}
-			return fmt.Errorf("%w: %s (create them, e.g. scripts/kafka.sh topics, or set CSAT_TOPIC_*)",
+			return fmt.Errorf("%w: %s; create them (scripts/kafka.sh topics does) or set CSAT_TOPIC_*",
 				ErrMissingTopics, strings.Join(missing, ", "))
 		}
 		if ctx.Err() != nil {

@@ -59,7 +59,7 @@ func TestMissingTopics(t *testing.T) {
 					t.Fatalf("drain %v: err = %v, want ErrMissingTopics", drain, err)
 				}
 				want := strings.Join(tt.missing(tp), ", ")
-				if !strings.Contains(err.Error(), ": "+want+" (") {
+				if !strings.Contains(err.Error(), ": "+want+"; ") {
 					t.Errorf("drain %v: err = %q, want it to name exactly %s", drain, err, want)
 				}
 			}
