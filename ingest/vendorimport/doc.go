@@ -12,8 +12,8 @@
 // publishes nothing.
 //
 // Run streams the file (ConvertFile): CSV record by record, XLSX through excelize's row iterator
-// (its worksheets beyond 16 MiB unzipped go to temporary files), so memory does not grow with the
-// rows. An XLSX archive is read through once first: a member with a bad CRC-32 or a broken
+// (its worksheets beyond 16 MiB unzipped go to temporary files): memory holds the row being read,
+// not the file; only the event ids seen (to find duplicates) and the bad rows grow with it. An XLSX archive is read through once first: a member with a bad CRC-32 or a broken
 // compressed stream refuses the file, naming the member, rather than importing fewer rows. CSV
 // quoting is RFC 4180's, strictly: a quote left open becomes one bad row that names the line
 // where it opened and the lines it took, and the rows after it are read again; a quote inside a
