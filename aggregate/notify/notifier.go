@@ -67,11 +67,11 @@ type Notifier struct {
 	mu     sync.Mutex       // serializes Push
 	active map[string]Alert // the alerts sent firing by the last Push, by labels
 
-	sent, failed   *prometheus.CounterVec
-	evalFailures   prometheus.Counter
-	lastEval       prometheus.Gauge
-	activeGauge    *prometheus.GaugeVec
-	roundDuration  prometheus.Histogram
+	sent, failed  *prometheus.CounterVec
+	evalFailures  prometheus.Counter
+	lastEval      prometheus.Gauge
+	activeGauge   *prometheus.GaugeVec
+	roundDuration prometheus.Histogram
 }
 
 // Option changes a Notifier for tests.
