@@ -41,7 +41,7 @@ type Config struct {
 	// Location is the reporting time zone (CSAT_TIMEZONE): it decides the current month. Set by
 	// cmd/csat; nil means UTC.
 	Location *time.Location `env:"-"`
-	// Catalog gives the survey items' Chinese names. Set by cmd/csat; empty: item codes.
+	// Catalog gives the survey items' Chinese names. Set by cmd/csat; empty: the default catalog.
 	Catalog schema.Catalog `env:"-"`
 	// Names maps branch ids to display names (CSAT_BRANCH_NAMES_FILE). Set by cmd/csat.
 	Names map[string]string `env:"-"`

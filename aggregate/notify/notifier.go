@@ -100,6 +100,9 @@ func New(cfg Config, src Source, log *slog.Logger, reg prometheus.Registerer, op
 	}
 	n := &Notifier{cfg: cfg, src: src, log: log.With("component", "notify"), client: &http.Client{},
 		now: time.Now, active: map[string]Alert{}, items: map[string]schema.Item{}}
+	if len(cfg.Catalog.Items) == 0 {
+		cfg.Catalog = schema.DefaultCatalog()
+	}
 	for _, it := range cfg.Catalog.Items {
 		n.items[it.Code] = it
 	}
