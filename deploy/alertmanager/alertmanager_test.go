@@ -161,7 +161,9 @@ func (s *source) Alerts(_ context.Context, _ string, m schema.Month) (aggregate.
 	return aggregate.AlertList{Month: m, Alerts: append([]kpi.Alert{}, s.alerts...)}, nil
 }
 
-func (s *source) LatestMonth(context.Context, schema.Month) (schema.Month, error) { return s.latest, nil }
+func (s *source) LatestMonth(context.Context, schema.Month) (schema.Month, error) {
+	return s.latest, nil
+}
 
 // TestWeComEndToEnd runs the example configuration in a real Alertmanager (with WeCom's API and
 // the mail relay pointed at local stand-ins, and short group waits): csat pushes a significant
