@@ -111,15 +111,18 @@ func qText(q float64) string {
 	return strconv.FormatFloat(q, 'f', 3, 64)
 }
 
-// pctText is a share as a percentage for people: "0.4%", "<0.1%".
-func pctText(q float64) string {
+// shareText is a share for people: "约0.4%" and "about 0.4%", "不到0.1%" and "under 0.1%".
+func shareText(q float64) (zh, en string) {
+	var p string
 	switch {
 	case q < 0.001:
-		return "<0.1%"
+		return "不到0.1%", "under 0.1%"
 	case q < 0.1:
-		return num(100*q, 1) + "%"
+		p = num(100*q, 1) + "%"
+	default:
+		p = num(100*q, 0) + "%"
 	}
-	return num(100*q, 0) + "%"
+	return "约" + p, "about " + p
 }
 
 // where names a branch for people: its ancestors' names and its own ("广东省深圳市南山区"), or its
@@ -281,8 +284,9 @@ func (n *Notifier) annotations(a kpi.Alert) map[string]string {
 	}
 	if a.Q != nil {
 		q := *a.Q
-		desZH += fmt.Sprintf("q = %s：本月同类告警中与此同样强或更强的，预计约%s是抽样噪声造成的误报。", qText(q), pctText(q))
-		desEN += fmt.Sprintf(" q = %s: of this month's alerts of this kind at least this strong, about %s are expected to be false alarms from sampling noise.", qText(q), pctText(q))
+		zh, en := shareText(q)
+		desZH += fmt.Sprintf("q = %s：本月同类告警中与此同样强或更强的，预计%s是抽样噪声造成的误报。", qText(q), zh)
+		desEN += fmt.Sprintf(" q = %s: of this month's alerts of this kind at least this strong, %s are expected to be false alarms from sampling noise.", qText(q), en)
 	}
 	if a.Severity == kpi.SeveritySignificant {
 		desZH += "判定：显著——不是抽样噪声，请排查原因。"
