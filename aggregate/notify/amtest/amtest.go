@@ -79,6 +79,7 @@ func Start(t testing.TB, config string, files map[string]string) *Server {
 		"--cluster.listen-address=", // no gossip: a single instance
 		"--log.level=debug")
 	cmd.Dir = dir
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL} // a killed test leaves no Alertmanager
 	var mu sync.Mutex
 	cmd.Stdout = lockedWriter{&mu, s.log}
 	cmd.Stderr = lockedWriter{&mu, s.log}
