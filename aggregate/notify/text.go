@@ -24,6 +24,7 @@ var (
 	scale   = metricText{unitEN: "", unitZH: "", diffEN: " points", diffZH: "分", digits: 1}
 	percent = metricText{unitEN: "%", unitZH: "%", diffEN: " percentage points", diffZH: "个百分点", digits: 1}
 	small   = metricText{unitEN: "%", unitZH: "%", diffEN: " percentage points", diffZH: "个百分点", digits: 2}
+	seconds = metricText{unitEN: " s", unitZH: "秒", diffEN: " s", diffZH: "秒", digits: 0}
 )
 
 func named(t metricText, en, zh string) metricText { t.en, t.zh = en, zh; return t }
@@ -47,12 +48,16 @@ var metricTexts = map[kpi.Kind]metricText{
 	kpi.KindHighValueChurnRate: named(small, "high-value churn rate", "高端客户离网率"),
 	kpi.KindRetentionRate:      named(percent, "mid/high-value retention", "中高端客户保有率"),
 	kpi.KindScore:              named(scale, "assessment score", "考核得分"),
-	"fcr":                      named(percent, "first-contact resolution", "热线一次解决率"),
-	"sl20":                     named(percent, "hotline calls answered within 20 s", "热线20秒接通率"),
-	"enterprise_csi":           named(scale, "enterprise customers' satisfaction", "集团客户满意度"),
-	"channel_gap":              named(scale, "gap between service channels", "渠道满意度差距"),
-	"store_spread":             named(percent, "spread between stores", "营业厅满意度离散度"),
-	"consistency":              named(scale, "service consistency", "服务一致性"),
+	kpi.KindFCR:                named(percent, "first-contact resolution", "热线一次解决率"),
+	kpi.KindSL20:               named(percent, "hotline calls answered within 20 s", "热线20秒接通率"),
+	kpi.KindHotlineAvgWait:     named(seconds, "hotline average wait", "热线平均等待时长"),
+	kpi.KindAvgHandle:          named(seconds, "hotline average handling time", "热线平均处理时长"),
+	kpi.KindStoreAvgWait:       named(seconds, "store average wait", "营业厅平均等待时长"),
+	kpi.KindEnterpriseCSI:      named(scale, "enterprise customers' satisfaction", "集团客户满意度"),
+	kpi.KindEnterpriseLead:     named(scale, "enterprise customers' lead over the best competitor", "集团客户领先程度"),
+	kpi.KindChannelGap:         named(scale, "gap between service channels", "渠道满意度差距"),
+	kpi.KindStoreSpread:        named(percent, "spread between stores", "营业厅满意度离散度"),
+	kpi.KindConsistency:        named(scale, "service consistency", "服务一致性"),
 }
 
 // itemEN names the items of the default catalog in English (the catalog's names are Chinese).
