@@ -9,7 +9,6 @@ package alertmanager_test
 import (
 	"context"
 	"encoding/json"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -168,9 +167,11 @@ func (s *source) LatestMonth(context.Context, schema.Month) (schema.Month, error
 // TestWeComEndToEnd runs the example configuration in a real Alertmanager (with WeCom's API and
 // the mail relay pointed at local stand-ins, and short group waits): csat pushes a significant
 // fall of a Guangdong county; the Guangdong department receives the WeCom message in Chinese
-// with the dashboard link; when the fall is no longer computed, the recovery.
+// with the dashboard link, and the Guangdong office the e-mail with the full description; when
+// the fall is no longer computed, the recovery.
 func TestWeComEndToEnd(t *testing.T) {
 	wecom := newFakeWeCom(t)
+	relay := newFakeSMTP(t)
 	b, err := os.ReadFile("alertmanager.yml")
 	if err != nil {
 		t.Fatal(err)
@@ -181,7 +182,7 @@ func TestWeComEndToEnd(t *testing.T) {
 	}
 	cfg := strings.NewReplacer(
 		"https://qyapi.weixin.qq.com/cgi-bin/", wecom.srv.URL+"/cgi-bin/",
-		"mail.example.com:587", closedAddr(t),
+		"mail.example.com:587", relay.addr,
 		"smtp_require_tls: true", "smtp_require_tls: false",
 		"group_wait: 1m", "group_wait: 1s",
 		"group_interval: 10m", "group_interval: 1s",
@@ -217,6 +218,22 @@ func TestWeComEndToEnd(t *testing.T) {
 	}
 	t.Logf("WeCom message:\n%s", content)
 
+	mail := relay.next(t, "service-quality-gd@example.com", 60*time.Second)
+	if mail.subject != "【csat 告警】1 条 · GD" {
+		t.Errorf("mail subject %q", mail.subject)
+	}
+	for _, want := range []string{"【显著】广东省深圳市南山区 网络质量满意度连续3个月下降，累计下降21.6分",
+		"2026-08 83.8 → 2026-09 74.1 → 2026-10 64.7 → 2026-11 62.2", "降幅是其抽样误差（标准误）的7.5倍",
+		`<a href="https://csat.example.com/#branch=GD-SZ-NS&amp;lang=zh&amp;metric=item%3Anetwork&amp;month=2026-11">在看板中查看</a>`,
+		"[significant] Satisfaction with network quality"} {
+		if !strings.Contains(mail.html, want) {
+			t.Errorf("mail html lacks %q:\n%s", want, mail.html)
+		}
+	}
+	if !strings.Contains(mail.text, "判定：显著") {
+		t.Errorf("mail text:\n%s", mail.text)
+	}
+
 	src.set()
 	if _, err := n.Push(context.Background()); err != nil {
 		t.Fatal(err)
@@ -228,17 +245,4 @@ func TestWeComEndToEnd(t *testing.T) {
 	if strings.TrimSpace(content) != want {
 		t.Errorf("WeCom recovery:\n%s\nwant:\n%s", content, want)
 	}
-}
-
-// closedAddr is a loopback address nothing listens on.
-func closedAddr(t *testing.T) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	if err := ln.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return addr
 }
