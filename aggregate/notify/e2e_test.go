@@ -30,8 +30,8 @@ receivers:
         send_resolved: true
 `, nil)
 
-	src := &fakeSource{latest: month("2026-11")}
-	src.set(month("2026-11"), countyFall)
+	src := amtest.NewSource(month("2026-11"))
+	src.Set(month("2026-11"), countyFall)
 	cfg := notify.Config{AlertmanagerURLs: []string{am.URL}, ExternalURL: "https://csat.example.com/",
 		Interval: time.Hour, Months: 1, Timeout: 5 * time.Second, Names: names, Catalog: catalog}
 	// Alertmanager judges endsAt by its own clock: the notifier runs on real time too.
@@ -81,7 +81,7 @@ receivers:
 	}
 
 	// The fall is no longer computed: one push resolves it.
-	src.set(month("2026-11"))
+	src.Set(month("2026-11"))
 	if rd, err = n.Push(ctx); err != nil {
 		t.Fatal(err)
 	}

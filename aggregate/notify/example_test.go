@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/csat-dev/csat/aggregate/notify"
+	"github.com/csat-dev/csat/aggregate/notify/amtest"
 )
 
 // A county's fall pushed to an Alertmanager (here a stand-in that prints what it receives).
@@ -24,8 +25,8 @@ func Example() {
 	}))
 	defer am.Close()
 
-	src := &fakeSource{latest: month("2026-11")} // *aggregate.Engine in csat serve
-	src.set(month("2026-11"), countyFall)
+	src := amtest.NewSource(month("2026-11")) // *aggregate.Engine in csat serve
+	src.Set(month("2026-11"), countyFall)
 	n, err := notify.New(notify.Config{AlertmanagerURLs: []string{am.URL}, ExternalURL: "https://csat.example.com/",
 		Interval: time.Minute, Months: 1, Timeout: 5 * time.Second, Names: names}, src, nil, nil)
 	if err != nil {

@@ -1,60 +1,9 @@
 package notify_test
 
 import (
-	"context"
-	"errors"
-	"sync"
-
-	"github.com/csat-dev/csat/aggregate"
 	"github.com/csat-dev/csat/aggregate/kpi"
 	"github.com/csat-dev/csat/schema"
 )
-
-// fakeSource serves the alerts a test sets.
-type fakeSource struct {
-	mu     sync.Mutex
-	latest schema.Month
-	alerts map[schema.Month][]kpi.Alert
-	err    error
-	limits []schema.Month // the limits LatestMonth was asked with (it answers latest whatever they are)
-}
-
-func (f *fakeSource) set(m schema.Month, as ...kpi.Alert) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.alerts == nil {
-		f.alerts = map[schema.Month][]kpi.Alert{}
-	}
-	f.alerts[m] = as
-}
-
-func (f *fakeSource) fail(err error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.err = err
-}
-
-func (f *fakeSource) Alerts(_ context.Context, branch string, m schema.Month) (aggregate.AlertList, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.err != nil {
-		return aggregate.AlertList{}, f.err
-	}
-	if branch != schema.Root {
-		return aggregate.AlertList{}, errors.New("fake: want the whole company")
-	}
-	return aggregate.AlertList{Month: m, Alerts: append([]kpi.Alert{}, f.alerts[m]...)}, nil
-}
-
-func (f *fakeSource) LatestMonth(_ context.Context, limit schema.Month) (schema.Month, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.limits = append(f.limits, limit)
-	if f.err != nil {
-		return 0, f.err
-	}
-	return f.latest, nil // whatever the limit: tests do not depend on today's date
-}
 
 func ptr(v float64) *float64 { return &v }
 

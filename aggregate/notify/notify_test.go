@@ -18,6 +18,7 @@ import (
 
 	"github.com/csat-dev/csat/aggregate/kpi"
 	"github.com/csat-dev/csat/aggregate/notify"
+	"github.com/csat-dev/csat/aggregate/notify/amtest"
 	"github.com/csat-dev/csat/schema"
 )
 
@@ -86,8 +87,8 @@ func testConfig(urls ...string) notify.Config {
 // from the fixtures) and the facts each description must carry.
 func TestTexts(t *testing.T) {
 	am := newFakeAM(t)
-	src := &fakeSource{latest: month("2026-11")}
-	src.set(month("2026-11"), countyFall, watchFall, complaintsHigh, leadLost, drift)
+	src := amtest.NewSource(month("2026-11"))
+	src.Set(month("2026-11"), countyFall, watchFall, complaintsHigh, leadLost, drift)
 	n, err := notify.New(testConfig(am.srv.URL+"/am"), src, nil, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -201,10 +202,10 @@ func keys(m map[string]notify.Alert) []string {
 // no link; "-0.0" never shows.
 func TestNoNamesNoLink(t *testing.T) {
 	am := newFakeAM(t)
-	src := &fakeSource{latest: month("2026-11")}
+	src := amtest.NewSource(month("2026-11"))
 	a := leadLost
 	a.Value, a.Previous, a.Drop, a.Q = -0.00004, 0.3, 0.30004, nil
-	src.set(month("2026-11"), a)
+	src.Set(month("2026-11"), a)
 	cfg := testConfig(am.srv.URL + "/am")
 	cfg.Names, cfg.ExternalURL = nil, ""
 	n, err := notify.New(cfg, src, nil, nil)
@@ -228,8 +229,8 @@ func TestNoNamesNoLink(t *testing.T) {
 // startsAt; one that stops being computed is sent once with endsAt now, then no more.
 func TestLifecycle(t *testing.T) {
 	am := newFakeAM(t)
-	src := &fakeSource{latest: month("2026-11")}
-	src.set(month("2026-11"), countyFall, leadLost)
+	src := amtest.NewSource(month("2026-11"))
+	src.Set(month("2026-11"), countyFall, leadLost)
 	clk := &clock{time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC)}
 	n, err := notify.New(testConfig(am.srv.URL+"/am"), src, nil, nil, notify.WithClock(clk.now))
 	if err != nil {
@@ -255,7 +256,7 @@ func TestLifecycle(t *testing.T) {
 		}
 	}
 	clk.t = t1.Add(time.Minute)
-	src.set(month("2026-11"), countyFall)
+	src.Set(month("2026-11"), countyFall)
 	got = push(1, 1)
 	fall, lost := got["GD-SZ-NS/decline_streak/item:network"], got["JS-NJ/lead_lost/lead"]
 	if !fall.StartsAt.Equal(t1) || !fall.EndsAt.Equal(clk.t.Add(4*time.Minute)) {
@@ -273,7 +274,7 @@ func TestLifecycle(t *testing.T) {
 	clk.t = clk.t.Add(time.Minute)
 	w := countyFall
 	w.Severity = kpi.SeverityWatch
-	src.set(month("2026-11"), w)
+	src.Set(month("2026-11"), w)
 	rd, err := n.Push(ctx)
 	if err != nil || rd.Firing != 1 || rd.Resolved != 1 {
 		t.Errorf("severity change: %+v, %v; want 1 firing, 1 resolved", rd, err)
@@ -284,8 +285,8 @@ func TestLifecycle(t *testing.T) {
 // must not resolve them), the error is returned and counted.
 func TestSourceFailure(t *testing.T) {
 	am := newFakeAM(t)
-	src := &fakeSource{latest: month("2026-11")}
-	src.set(month("2026-11"), countyFall)
+	src := amtest.NewSource(month("2026-11"))
+	src.Set(month("2026-11"), countyFall)
 	clk := &clock{time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC)}
 	reg := prometheus.NewPedanticRegistry()
 	n, err := notify.New(testConfig(am.srv.URL+"/am"), src, nil, reg, notify.WithClock(clk.now))
@@ -296,7 +297,7 @@ func TestSourceFailure(t *testing.T) {
 		t.Fatal(err)
 	}
 	down := errors.New("clickhouse: connection refused")
-	src.fail(down)
+	src.Fail(down)
 	clk.t = clk.t.Add(time.Minute)
 	rd, err := n.Push(context.Background())
 	if !errors.Is(err, down) || !rd.Stale || rd.Firing != 1 || rd.Resolved != 0 {
@@ -316,11 +317,11 @@ func TestSourceFailure(t *testing.T) {
 // months is two alerts.
 func TestMonths(t *testing.T) {
 	am := newFakeAM(t)
-	src := &fakeSource{latest: month("2026-11")}
+	src := amtest.NewSource(month("2026-11"))
 	oct := countyFall
 	oct.Month, oct.Start = month("2026-10"), month("2026-07")
-	src.set(month("2026-10"), oct)
-	src.set(month("2026-11"), countyFall)
+	src.Set(month("2026-10"), oct)
+	src.Set(month("2026-11"), countyFall)
 	clk := &clock{time.Date(2026, 12, 31, 20, 0, 0, 0, time.UTC)} // 2027-01-01 04:00 in Shanghai
 	cfg := testConfig(am.srv.URL + "/am")
 	cfg.Months = 2
@@ -348,8 +349,8 @@ func TestMonths(t *testing.T) {
 	if _, err := n2.Push(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if want := []schema.Month{month("2026-12"), month("2027-01")}; len(src.limits) != 2 || src.limits[0] != want[0] || src.limits[1] != want[1] {
-		t.Errorf("LatestMonth limits %v, want %v (last complete month, then the current one, in Shanghai)", src.limits, want)
+	if want := []schema.Month{month("2026-12"), month("2027-01")}; len(src.Limits()) != 2 || src.Limits()[0] != want[0] || src.Limits()[1] != want[1] {
+		t.Errorf("LatestMonth limits %v, want %v (last complete month, then the current one, in Shanghai)", src.Limits(), want)
 	}
 }
 
@@ -359,8 +360,8 @@ func TestMonths(t *testing.T) {
 func TestSeveralAlertmanagers(t *testing.T) {
 	good, bad := newFakeAM(t), newFakeAM(t)
 	bad.status = http.StatusInternalServerError
-	src := &fakeSource{latest: month("2026-11")}
-	src.set(month("2026-11"), countyFall)
+	src := amtest.NewSource(month("2026-11"))
+	src.Set(month("2026-11"), countyFall)
 	reg := prometheus.NewPedanticRegistry()
 	badURL := strings.Replace(bad.srv.URL, "http://", "http://csat:s3cret@", 1) + "/am/"
 	n, err := notify.New(testConfig(good.srv.URL+"/am", badURL), src, nil, reg)
@@ -430,8 +431,8 @@ func valueOf(t *testing.T, reg *prometheus.Registry, name, am string) float64 {
 func TestRunStops(t *testing.T) {
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 	am := newFakeAM(t)
-	src := &fakeSource{latest: month("2026-11")}
-	src.set(month("2026-11"), countyFall)
+	src := amtest.NewSource(month("2026-11"))
+	src.Set(month("2026-11"), countyFall)
 	cfg := testConfig(am.srv.URL + "/am")
 	cfg.Interval = time.Second
 	n, err := notify.New(cfg, src, nil, nil)

@@ -20,7 +20,6 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/csat-dev/csat/aggregate"
 	"github.com/csat-dev/csat/aggregate/kpi"
 	"github.com/csat-dev/csat/aggregate/notify"
 	"github.com/csat-dev/csat/aggregate/notify/amtest"
@@ -141,29 +140,6 @@ func (f *fakeWeCom) next(t *testing.T) map[string]any {
 	return nil
 }
 
-// source serves a fixed list of alerts for its latest month.
-type source struct {
-	mu     sync.Mutex
-	latest schema.Month
-	alerts []kpi.Alert
-}
-
-func (s *source) set(as ...kpi.Alert) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.alerts = as
-}
-
-func (s *source) Alerts(_ context.Context, _ string, m schema.Month) (aggregate.AlertList, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return aggregate.AlertList{Month: m, Alerts: append([]kpi.Alert{}, s.alerts...)}, nil
-}
-
-func (s *source) LatestMonth(context.Context, schema.Month) (schema.Month, error) {
-	return s.latest, nil
-}
-
 // TestWeComEndToEnd runs the example configuration in a real Alertmanager (with WeCom's API and
 // the mail relay pointed at local stand-ins, and short group waits): csat pushes a significant
 // fall of a Guangdong county; the Guangdong department receives the WeCom message in Chinese
@@ -190,9 +166,9 @@ func TestWeComEndToEnd(t *testing.T) {
 	am := amtest.Start(t, cfg, map[string]string{"csat.tmpl": string(tmpl)})
 
 	nov, _ := schema.ParseMonth("2026-11")
-	src := &source{latest: nov}
+	src := amtest.NewSource(nov)
 	z, q := 7.5, 1.9e-12
-	src.set(kpi.Alert{Rule: kpi.RuleDeclineStreak, Branch: "GD-SZ-NS", Metric: "item:network", Month: nov,
+	src.Set(nov, kpi.Alert{Rule: kpi.RuleDeclineStreak, Branch: "GD-SZ-NS", Metric: "item:network", Month: nov,
 		Severity: kpi.SeveritySignificant, Streak: 3, Start: nov.Add(-3), Values: []float64{83.84, 74.06, 64.71, 62.2},
 		Drop: 21.64, Z: &z, Q: &q})
 	n, err := notify.New(notify.Config{AlertmanagerURLs: []string{am.URL}, ExternalURL: "https://csat.example.com/",
@@ -234,7 +210,7 @@ func TestWeComEndToEnd(t *testing.T) {
 		t.Errorf("mail text:\n%s", mail.text)
 	}
 
-	src.set()
+	src.Set(nov)
 	if _, err := n.Push(context.Background()); err != nil {
 		t.Fatal(err)
 	}

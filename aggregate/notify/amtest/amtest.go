@@ -2,7 +2,7 @@
 // alertmanager binary on PATH), on a free loopback port with a configuration of the test's, in a
 // temporary folder, stopped when the test ends. Without the binary the test skips, unless CI=true
 // or CSAT_E2E=1, where it fails. It also gives a webhook receiver that collects Alertmanager's
-// notifications.
+// notifications, and Source, a notify.Source that serves the alerts a test sets.
 package amtest
 
 import (

@@ -19,7 +19,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
-	"github.com/csat-dev/csat/aggregate"
 	"github.com/csat-dev/csat/aggregate/kpi"
 	"github.com/csat-dev/csat/aggregate/notify"
 	"github.com/csat-dev/csat/aggregate/notify/amtest"
@@ -269,9 +268,10 @@ receivers:
         send_resolved: true
 `, nil)
 	nov, _ := schema.ParseMonth("2026-11")
-	src := &source{latest: nov, alerts: []kpi.Alert{{Rule: kpi.RuleDeclineStreak, Branch: "GD-SZ-NS", Metric: "item:network",
+	src := amtest.NewSource(nov)
+	src.Set(nov, kpi.Alert{Rule: kpi.RuleDeclineStreak, Branch: "GD-SZ-NS", Metric: "item:network",
 		Month: nov, Severity: kpi.SeveritySignificant, Streak: 3, Start: nov.Add(-3),
-		Values: []float64{83.84, 74.06, 64.71, 62.2}, Drop: 21.64}}}
+		Values: []float64{83.84, 74.06, 64.71, 62.2}, Drop: 21.64})
 	n, err := notify.New(notify.Config{AlertmanagerURLs: []string{am.URL}, ExternalURL: "https://csat.example.com/",
 		Interval: time.Hour, Months: 1, Timeout: 5 * time.Second,
 		Names: map[string]string{"GD": "广东省", "GD-SZ": "深圳市", "GD-SZ-NS": "南山区"}}, src, nil, nil)
@@ -289,7 +289,7 @@ receivers:
 			t.Errorf("robot message lacks %q:\n%s", want, m.Markdown.Text)
 		}
 	}
-	src.set(nil)
+	src.Set(nov)
 	if _, err := n.Push(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -300,30 +300,3 @@ receivers:
 }
 
 const signByHand = "jcUpW0QmtKduN03n4JqQ0PBosVjqnM8gU7fIIvsDmCM="
-
-// source serves a fixed list of alerts for its latest month.
-type source struct {
-	mu     sync.Mutex
-	latest schema.Month
-	alerts []kpi.Alert
-}
-
-func (s *source) set(as []kpi.Alert) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.alerts = as
-}
-
-func (s *source) Alerts(_ context.Context, _ string, m schema.Month) (aggregate.AlertList, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	out := aggregate.AlertList{Month: m, Alerts: []kpi.Alert{}}
-	if m == s.latest {
-		out.Alerts = append(out.Alerts, s.alerts...)
-	}
-	return out, nil
-}
-
-func (s *source) LatestMonth(context.Context, schema.Month) (schema.Month, error) {
-	return s.latest, nil
-}
