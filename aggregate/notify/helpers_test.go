@@ -2,6 +2,7 @@ package notify_test
 
 import (
 	"github.com/csat-dev/csat/aggregate/kpi"
+	"github.com/csat-dev/csat/aggregate/notify/amtest"
 	"github.com/csat-dev/csat/schema"
 )
 
@@ -18,10 +19,8 @@ func month(s string) schema.Month {
 // Fixtures: a significant county fall (the demo's 南山区 network story), a watch decline, a
 // lower-is-better metric above its base, a lost lead, a drift.
 var (
-	countyFall = kpi.Alert{Rule: kpi.RuleDeclineStreak, Branch: "GD-SZ-NS", Metric: "item:network",
-		Month: month("2026-11"), Severity: kpi.SeveritySignificant, Streak: 3, Start: month("2026-08"),
-		Values: []float64{83.84, 74.06, 64.71, 62.2}, Drop: 21.64, Z: ptr(7.5), P: ptr(4.7e-13), Q: ptr(1.9e-12)}
-	watchFall = kpi.Alert{Rule: kpi.RuleDeclineStreak, Branch: "ZJ-HZ-XH", Metric: "csi",
+	countyFall = amtest.CountyFall(month("2026-11"))
+	watchFall  = kpi.Alert{Rule: kpi.RuleDeclineStreak, Branch: "ZJ-HZ-XH", Metric: "csi",
 		Month: month("2026-11"), Severity: kpi.SeverityWatch, Streak: 3, Start: month("2026-08"),
 		Values: []float64{82.5, 81.2, 80.1, 79.6}, Drop: 2.9, Z: ptr(1.2), P: ptr(0.2), Q: ptr(0.43)}
 	complaintsHigh = kpi.Alert{Rule: kpi.RuleBelowBase, Branch: "GD-GZ", Metric: "complaint_rate",

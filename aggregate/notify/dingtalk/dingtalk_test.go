@@ -19,7 +19,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
-	"github.com/csat-dev/csat/aggregate/kpi"
 	"github.com/csat-dev/csat/aggregate/notify"
 	"github.com/csat-dev/csat/aggregate/notify/amtest"
 	"github.com/csat-dev/csat/aggregate/notify/dingtalk"
@@ -269,15 +268,8 @@ receivers:
 `, nil)
 	nov, _ := schema.ParseMonth("2026-11")
 	src := amtest.NewSource(nov)
-	src.Set(nov, kpi.Alert{Rule: kpi.RuleDeclineStreak, Branch: "GD-SZ-NS", Metric: "item:network",
-		Month: nov, Severity: kpi.SeveritySignificant, Streak: 3, Start: nov.Add(-3),
-		Values: []float64{83.84, 74.06, 64.71, 62.2}, Drop: 21.64})
-	n, err := notify.New(notify.Config{AlertmanagerURLs: []string{am.URL}, ExternalURL: "https://csat.example.com/",
-		Interval: time.Hour, Months: 1, Timeout: 5 * time.Second,
-		Names: map[string]string{"GD": "广东省", "GD-SZ": "深圳市", "GD-SZ-NS": "南山区"}}, src, nil, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	src.Set(nov, amtest.CountyFall(nov))
+	n := amtest.Notifier(t, am.URL, src)
 	if _, err := n.Push(context.Background()); err != nil {
 		t.Fatal(err)
 	}
