@@ -22,15 +22,13 @@ import (
 	"github.com/csat-dev/csat/schema"
 )
 
-// Source computes the alerts; *aggregate.Engine is one.
+// Source computes the alerts; *aggregate.Engine is one (cmd/csat passes it in).
 type Source interface {
 	// Alerts returns the alerts of month m over the subtree of branch (ALL: every branch).
 	Alerts(ctx context.Context, branch string, m schema.Month) (aggregate.AlertList, error)
 	// LatestMonth returns the latest month up to limit with data, or 0 when there is none.
 	LatestMonth(ctx context.Context, limit schema.Month) (schema.Month, error)
 }
-
-var _ Source = (*aggregate.Engine)(nil)
 
 // batchSize is the most alerts sent in one POST.
 const batchSize = 500
