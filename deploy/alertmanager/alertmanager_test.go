@@ -176,7 +176,7 @@ func TestWeComEndToEnd(t *testing.T) {
 	}
 	text, _ := m["text"].(map[string]any)
 	content, _ := text["content"].(string)
-	want := "【csat 告警】1 条 · GD\n\n" +
+	want := "【csat 告警】1 条 · 南山区\n\n" +
 		"【显著】广东省深圳市南山区 网络质量满意度连续3个月下降，累计下降21.6分\n" +
 		"查看：https://csat.example.com/#branch=GD-SZ-NS&lang=zh&metric=item%3Anetwork&month=2026-11\n"
 	if strings.TrimSpace(content) != strings.TrimSpace(want) {
@@ -185,7 +185,7 @@ func TestWeComEndToEnd(t *testing.T) {
 	t.Logf("WeCom message:\n%s", content)
 
 	mail := relay.next(t, "service-quality-gd@example.com", 60*time.Second)
-	if mail.subject != "【csat 告警】1 条 · GD" {
+	if mail.subject != "【csat 告警】1 条 · 南山区" {
 		t.Errorf("mail subject %q", mail.subject)
 	}
 	for _, want := range []string{"【显著】广东省深圳市南山区 网络质量满意度连续3个月下降，累计下降21.6分",
@@ -207,7 +207,7 @@ func TestWeComEndToEnd(t *testing.T) {
 	m = wecom.next(t)
 	text, _ = m["text"].(map[string]any)
 	content, _ = text["content"].(string)
-	want = "【csat 已恢复】1 条 · GD\n\n✅ 已恢复：【显著】广东省深圳市南山区 网络质量满意度连续3个月下降，累计下降21.6分"
+	want = "【csat 已恢复】1 条 · 南山区\n\n✅ 已恢复：【显著】广东省深圳市南山区 网络质量满意度连续3个月下降，累计下降21.6分"
 	if strings.TrimSpace(content) != want {
 		t.Errorf("WeCom recovery:\n%s\nwant:\n%s", content, want)
 	}
