@@ -27,7 +27,8 @@ func init() {
 scorecard, branches; OpenAPI document at /api/v1/openapi.json), the dashboard at /, Prometheus
 metrics at /metrics (KPI gauges down to CSAT_METRICS_BRANCH_LEVEL and csat_alert_active),
 /healthz and /readyz. With CSAT_API_TOKENS_FILE set, every API request needs a bearer token whose
-scope covers the branch asked for. Applies missing migrations at start.`,
+scope covers the branch asked for. With CSAT_ALERTMANAGER_URL set, also pushes every alert to
+Alertmanager (see csat notify). Applies missing migrations at start.`,
 		flags: func(fs *flag.FlagSet, a *app) func(context.Context) error {
 			return func(ctx context.Context) error {
 				conn, err := openClickHouse(ctx, a)
@@ -95,6 +96,11 @@ func serveAPI(ctx context.Context, a *app, conn driver.Conn, eng *aggregate.Engi
 	wctx, stop := context.WithCancel(ctx)
 	defer stop()
 	go eng.KeepWarm(wctx, cfg.WarmMonths, cfg.WarmInterval, loc)
+	stopNotify, err := startNotifier(wctx, a, eng, cat, names, reg) // CSAT_ALERTMANAGER_URL: push the alerts
+	if err != nil {
+		return err
+	}
+	defer stopNotify()
 	return srv.Serve(ctx, ln)
 }
 

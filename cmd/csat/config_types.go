@@ -6,6 +6,8 @@ import (
 
 	"github.com/csat-dev/csat/aggregate/api"
 	"github.com/csat-dev/csat/aggregate/kpi"
+	"github.com/csat-dev/csat/aggregate/notify"
+	"github.com/csat-dev/csat/aggregate/notify/dingtalk"
 	"github.com/csat-dev/csat/ingest"
 	"github.com/csat-dev/csat/schema"
 	"github.com/csat-dev/csat/schema/chdb"
@@ -25,6 +27,8 @@ type config struct {
 	Ingest          ingest.Config
 	KPI             kpi.Config
 	API             api.Config
+	Notify          notify.Config
+	DingTalk        dingtalk.Config
 }
 
 func (c *config) validate() error {
@@ -34,7 +38,7 @@ func (c *config) validate() error {
 	if _, _, err := net.SplitHostPort(c.HTTPAddr); err != nil {
 		return fmt.Errorf("CSAT_HTTP_ADDR: %q is not host:port", c.HTTPAddr)
 	}
-	for _, v := range []interface{ Validate() error }{c.Schema, c.ClickHouse, c.Ingest, c.KPI, c.API} {
+	for _, v := range []interface{ Validate() error }{c.Schema, c.ClickHouse, c.Ingest, c.KPI, c.API, c.Notify, c.DingTalk} {
 		if err := v.Validate(); err != nil {
 			return err
 		}

@@ -201,8 +201,8 @@ func TestManifests(t *testing.T) {
 	}
 
 	// Resource sizes: ingest's RSS target is 300 MB, serve's 500 MB (benchmarks, docs/capacity.md).
-	maxMem := map[string]string{"csat-ingest": "384Mi", "csat-serve": "640Mi"}
-	for _, want := range []string{"csat-ingest", "csat-serve"} {
+	maxMem := map[string]string{"csat-ingest": "384Mi", "csat-serve": "640Mi", "csat-notify": "640Mi"}
+	for _, want := range []string{"csat-ingest", "csat-serve", "csat-notify"} {
 		d := m.deployments[want]
 		if d == nil {
 			t.Errorf("no Deployment %s", want)

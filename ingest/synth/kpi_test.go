@@ -2,6 +2,7 @@ package synth_test
 
 import (
 	"encoding/json"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -202,6 +203,23 @@ func TestStoriesThroughKPI(t *testing.T) {
 		case s.Rule == kpi.RuleLeadLost && !(a.Previous >= synth.StoryLeadMargin && a.Value <= -synth.StoryLeadMargin):
 			t.Errorf("story %s: alert %+v", s.Name, *a)
 		}
+	}
+	// The network story reaches the city's counties: at least one county has a significant fall
+	// of the item, also with the calibrated severity that csat serves and pushes to Alertmanager
+	// (what a county's manager receives).
+	cal := slices.Clone(alerts)
+	kpi.Calibrate(kcfg, cal)
+	counties := 0
+	for _, s := range synth.Stories(cfg) {
+		for _, a := range cal {
+			if s.Name == synth.StoryDecline && a.Rule == kpi.RuleDeclineStreak && a.Metric == s.Metric &&
+				schema.Level(a.Branch) == 3 && schema.InSubtree(a.Branch, s.Branch) && a.Severity == kpi.SeveritySignificant {
+				counties++
+			}
+		}
+	}
+	if counties == 0 {
+		t.Error("no county of the decline story's city has a significant decline_streak after calibration")
 	}
 	stories := synth.Stories(cfg)
 	for _, a := range alerts {
