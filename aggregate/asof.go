@@ -157,11 +157,15 @@ func (e *Engine) ScorecardDiff(ctx context.Context, branch, period string, a, b 
   FROM %s WHERE %s AND %s AND event_id NOT IN (SELECT event_id FROM %s WHERE %s AND %s) GROUP BY event_id`,
 			quote(rt.typ), rt.table, in, scope, rt.table, before, scope))
 	}
+	// The voids joined to their targets' months. ALL, not ANY: the right side is unique per key
+	// already (GROUP BY), and from ClickHouse 20.x on ANY INNER JOIN keeps one row per key on
+	// both sides, which would drop voids sharing a target. Current releases also want each
+	// joined subquery named (AS v, AS r); see docs/design/clickhouse-compat.md.
 	parts = append(parts, fmt.Sprintf(`SELECT event_id, 'survey_void' AS type, any(branch_id) AS branch, any(tm) AS m, min(ingested_at) AS at, any(target_event_id) AS target
   FROM (SELECT event_id, branch_id, target_event_id, ingested_at FROM survey_voids WHERE %[1]s
-        AND event_id NOT IN (SELECT event_id FROM survey_voids WHERE %[2]s AND target_event_id IN (%[3]s)))
-  ANY INNER JOIN (SELECT event_id AS target_event_id, any(month) AS tm FROM survey_responses
-        WHERE %[4]s AND month IN (%[5]s) GROUP BY event_id) USING target_event_id
+        AND event_id NOT IN (SELECT event_id FROM survey_voids WHERE %[2]s AND target_event_id IN (%[3]s))) AS v
+  ALL INNER JOIN (SELECT event_id AS target_event_id, any(month) AS tm FROM survey_responses
+        WHERE %[4]s AND month IN (%[5]s) GROUP BY event_id) AS r USING target_event_id
   GROUP BY event_id`, in, before,
 		fmt.Sprintf("SELECT event_id FROM survey_responses WHERE %s AND month IN (%s)", subtreeCond(branch), months),
 		subtreeCond(branch), months))

@@ -3,6 +3,7 @@ package aggregate_test
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"testing"
 	"time"
 
@@ -66,13 +67,7 @@ func TestAsOfAndDiff(t *testing.T) {
 	ctx := context.Background()
 	t1 := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
 	t2 := time.Date(2026, 11, 5, 0, 0, 0, 0, time.UTC)
-	at := func(ts time.Time, rows ...[]any) [][]any {
-		out := make([][]any, len(rows))
-		for i, r := range rows {
-			out[i] = append(append([]any(nil), r...), ts)
-		}
-		return out
-	}
+	at := ingestedAt
 	cols := colsSurvey + ", ingested_at"
 	insert(t, conn, "survey_responses", cols, at(t1,
 		resp("a1", "GD-GZ-TH", oct, "cmcc", 1, 10, both, []uint8{10, 10}, 0, 1),
@@ -174,6 +169,76 @@ func TestAsOfAndDiff(t *testing.T) {
 		if ev.Type == "survey_void" && ev.Target != "a2" {
 			t.Errorf("void target %q, want a2", ev.Target)
 		}
+	}
+}
+
+// ingestedAt appends ingestion time ts to each row (for the column list + ", ingested_at").
+func ingestedAt(ts time.Time, rows ...[]any) [][]any {
+	out := make([][]any, len(rows))
+	for i, r := range rows {
+		out[i] = append(append([]any(nil), r...), ts)
+	}
+	return out
+}
+
+// TestScorecardDiffVoids: the diff counts and lists every void ingested in (A, B] once, also
+// when two voids target one response and when a void is resent within (A, B]; a void resent
+// after A that was first ingested before A is no change. (ClickHouse 20.x and later keep one
+// row per key on both sides of an ANY INNER JOIN, so a join of the voids to their targets with
+// ANY drops voids that share a target.)
+func TestScorecardDiffVoids(t *testing.T) {
+	conn, _ := chtest.New(t)
+	ctx := context.Background()
+	t1 := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	t2 := time.Date(2026, 11, 5, 0, 0, 0, 0, time.UTC)
+	t3 := time.Date(2026, 11, 6, 0, 0, 0, 0, time.UTC)
+	insert(t, conn, "survey_responses", colsSurvey+", ingested_at", ingestedAt(t1,
+		resp("a1", "GD-GZ-TH", oct, "cmcc", 1, 10, both, []uint8{10, 10}, 0, 1),
+		resp("a2", "GD-GZ-TH", oct, "cmcc", 1, 10, both, []uint8{10, 10}, 0, 2),
+		resp("a3", "GD-GZ-TH", oct, "cmcc", 1, 10, both, []uint8{10, 10}, 0, 3),
+		resp("a4", "GD-GZ-TH", oct, "cmcc", 1, 1, both, []uint8{1, 1}, 0, 4))...)
+	vcols := colsVoid + ", ingested_at"
+	insert(t, conn, "survey_voids", vcols, ingestedAt(t1, void("v0", "a3", 1))...)
+	// In (t1, t3]: two voids of a1 (v1, v2); v3 voids a2 and is sent twice; v0 is resent.
+	insert(t, conn, "survey_voids", vcols, ingestedAt(t2,
+		void("v1", "a1", 2), void("v2", "a1", 3), void("v3", "a2", 4), void("v0", "a3", 5))...)
+	insert(t, conn, "survey_voids", vcols, ingestedAt(t3, void("v3", "a2", 6))...)
+	mark(t, conn, aggregate.DirtyMark{Family: aggregate.FamilySurvey, Month: oct})
+	if err := newProjector(conn).Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	cfg := kpi.DefaultConfig()
+	cfg.MinSample = 1
+	sc, err := kpi.DefaultScorecard(testCatalog())
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := aggregate.NewEngine(conn, cfg, testCatalog(), sc, nil)
+
+	d, err := e.ScorecardDiff(ctx, "GD", "2026-10", t1, t3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// As of t1: a1, a2, a4 (a3 voided by v0): CSI (100+100+0)/3; as of t3 only a4 is left.
+	val(t, "diff csi at a", d.Components[0].ValueA, 200.0/3)
+	val(t, "diff csi at b", d.Components[0].ValueB, 0)
+	if d.Counts["survey_void"] != 3 || len(d.Counts) != 1 || d.Truncated {
+		t.Errorf("counts %v truncated %v, want survey_void 3 (v1, v2, v3) only, not truncated", d.Counts, d.Truncated)
+	}
+	type ev struct {
+		id, target, at string
+	}
+	var got []ev
+	for _, x := range d.Events {
+		if x.Type != "survey_void" || x.Month != oct || x.Branch != "GD-GZ" {
+			t.Errorf("%s: type %s month %s branch %s, want survey_void 2026-10 GD-GZ", x.EventID, x.Type, x.Month, x.Branch)
+		}
+		got = append(got, ev{x.EventID, x.Target, x.IngestedAt.Format(time.RFC3339)})
+	}
+	at2 := t2.Format(time.RFC3339)
+	want := []ev{{"v1", "a1", at2}, {"v2", "a1", at2}, {"v3", "a2", at2}} // v3 first ingested at t2
+	if !slices.Equal(got, want) {
+		t.Errorf("events %v, want %v", got, want)
 	}
 }
 
