@@ -158,8 +158,9 @@ func (e *Engine) ScorecardDiff(ctx context.Context, branch, period string, a, b 
 			quote(rt.typ), rt.table, in, scope, rt.table, before, scope))
 	}
 	// The voids joined to their targets' months. ALL, not ANY: the right side is unique per key
-	// already (GROUP BY), and from ClickHouse 20.x on ANY INNER JOIN keeps one row per key on
-	// both sides, which would drop voids sharing a target. Current releases also want each
+	// already (GROUP BY), and releases since late 2019 keep one row per key on both sides of an
+	// ANY INNER JOIN (unless any_join_distinct_right_table_keys = 1), which would drop voids
+	// sharing a target. Current releases also want each
 	// joined subquery named (AS v, AS r); see docs/design/clickhouse-compat.md.
 	parts = append(parts, fmt.Sprintf(`SELECT event_id, 'survey_void' AS type, any(branch_id) AS branch, any(tm) AS m, min(ingested_at) AS at, any(target_event_id) AS target
   FROM (SELECT event_id, branch_id, target_event_id, ingested_at FROM survey_voids WHERE %[1]s

@@ -183,9 +183,9 @@ func ingestedAt(ts time.Time, rows ...[]any) [][]any {
 
 // TestScorecardDiffVoids: the diff counts and lists every void ingested in (A, B] once, also
 // when two voids target one response and when a void is resent within (A, B]; a void resent
-// after A that was first ingested before A is no change. (ClickHouse 20.x and later keep one
-// row per key on both sides of an ANY INNER JOIN, so a join of the voids to their targets with
-// ANY drops voids that share a target.)
+// after A that was first ingested before A is no change. (ClickHouse releases since late 2019
+// keep one row per key on both sides of an ANY INNER JOIN, so a join of the voids to their
+// targets with ANY drops voids that share a target.)
 func TestScorecardDiffVoids(t *testing.T) {
 	conn, _ := chtest.New(t)
 	ctx := context.Background()
