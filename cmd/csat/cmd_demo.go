@@ -25,7 +25,7 @@ import (
 func init() {
 	register(&command{
 		name:    "demo",
-		args:    "[--months N] [--scale X] [--seed S] [--state DIR] [--exit]",
+		args:    "[--months N] [--end-month YYYY-MM] [--scale X] [--seed S] [--state DIR] [--exit]",
 		summary: "see it work: generate a realistic data set, ingest it, print a summary, serve the dashboard",
 		details: `Without CSAT_KAFKA_BROKERS and CSAT_CLICKHOUSE_ADDR in the environment, the demo runs
 on its embedded default: an in-process Kafka-protocol broker and a private ClickHouse server
@@ -39,7 +39,8 @@ the worst branches and the active alerts, and serves the dashboard and API on CS
 until Ctrl-C.`,
 		flags: func(fs *flag.FlagSet, a *app) func(context.Context) error {
 			o := demoOptions{}
-			fs.IntVar(&o.months, "months", 12, "months to generate, ending with the last full month")
+			fs.IntVar(&o.months, "months", 12, "months to generate, ending with --end-month")
+			endMonthFlag(fs, &o.end)
 			fs.Float64Var(&o.scale, "scale", 1, "size of the hierarchy (1 ≈ 3 provinces, 8 cities, 25 counties)")
 			fs.Float64Var(&o.volume, "volume", 1, "multiplier of ratings, complaints and churn volumes")
 			fs.Int64Var(&o.seed, "seed", 1, "random seed (same seed, same data)")
@@ -52,6 +53,7 @@ until Ctrl-C.`,
 
 type demoOptions struct {
 	months        int
+	end           schema.Month // zero: the last full month
 	scale, volume float64
 	seed          int64
 	state         string
@@ -121,7 +123,7 @@ func runDemo(ctx context.Context, a *app, o demoOptions) error {
 	}
 	defer conn.Close()
 
-	gcfg := synth.Config{Seed: o.seed, Months: o.months, Scale: o.scale, Volume: o.volume, Topics: topics}
+	gcfg := synth.Config{Seed: o.seed, Months: o.months, EndMonth: o.end, Scale: o.scale, Volume: o.volume, Topics: topics}
 	if err := gcfg.Validate(); err != nil {
 		return usagef("%v", err)
 	}

@@ -29,6 +29,16 @@ func closePublisher(p *publish.Publisher, err error) error {
 	return err
 }
 
+// endMonthFlag defines --end-month, the last month to generate (YYYY-MM); *m stays zero, the
+// last full month, when it is not given.
+func endMonthFlag(fs *flag.FlagSet, m *schema.Month) {
+	fs.Func("end-month", "last month, YYYY-MM (default: the last full month)", func(s string) error {
+		v, err := schema.ParseMonth(s)
+		*m = v
+		return err
+	})
+}
+
 func init() {
 	register(&command{
 		name:    "gen",
@@ -44,18 +54,11 @@ score falls significantly three months in a row (GD-SZ), a county whose small-sa
 			cfg := synth.Config{}
 			fs.Int64Var(&cfg.Seed, "seed", 1, "random seed (same seed, same events)")
 			fs.IntVar(&cfg.Months, "months", 6, "months to generate")
-			end := fs.String("end-month", "", "last month, YYYY-MM (default: the last full month)")
+			endMonthFlag(fs, &cfg.EndMonth)
 			fs.Float64Var(&cfg.Scale, "scale", 1, "size of the hierarchy (1 ≈ 3 provinces, 9 cities, 25 counties)")
 			fs.Float64Var(&cfg.Volume, "volume", 1, "multiplier of ratings, complaints and churn volumes")
 			fs.Float64Var(&cfg.Rate, "rate", 0, "at most this many events per second (0: as fast as Kafka takes them)")
 			return func(ctx context.Context) error {
-				if *end != "" {
-					m, err := schema.ParseMonth(*end)
-					if err != nil {
-						return usagef("--end-month: %v", err)
-					}
-					cfg.EndMonth = m
-				}
 				cfg.Topics = a.cfg.Schema.Topics
 				if err := cfg.Validate(); err != nil {
 					return usagef("%v", err)
