@@ -2,13 +2,14 @@
 GO ?= go
 export CSAT_E2E ?= 1
 
-.PHONY: build deps test unit up down lint bench demo fuzz
+.PHONY: build deps test test-current unit up down lint bench demo fuzz
 
 ## build: the same static build as deploy/Dockerfile
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags="-s -w" -o bin/csat ./cmd/csat
 
-## up: install (when missing) and start ClickHouse and Kafka on this machine
+## up: install (when missing) and start ClickHouse 18.16, the current ClickHouse release and
+## Kafka on this machine
 up:
 	scripts/services.sh up
 
@@ -21,12 +22,29 @@ down:
 deps:
 	scripts/test-deps.sh
 
-## test: install what the tests use, start the services, then every test (CSAT_E2E=1: a missing
-## service fails its tests instead of skipping them); fails too when a process the tests started
-## is still running after them (scripts/leftovers.sh: the services of `up` are not the tests')
+## test: install what the tests use, start the services, then every test on ClickHouse 18.16
+## (CSAT_E2E=1: a missing service fails its tests instead of skipping them), then the ClickHouse
+## tests again on the current release (test-current); both passes run when the first fails. Fails
+## too when a process the tests started is still running after them (scripts/leftovers.sh: the
+## services of `up` are not the tests')
 test: deps up
 	$(GO) vet ./...
-	scripts/leftovers.sh run -- $(GO) test -count=1 -timeout 60m ./...
+	@echo "== pass 1: every test; ClickHouse 18.16 at $${CSAT_CLICKHOUSE_ADDR:-127.0.0.1:9000}"
+	@rc=0; scripts/leftovers.sh run -- $(GO) test -count=1 -timeout 60m ./... || rc=$$?; \
+	$(MAKE) --no-print-directory test-current || rc=$$?; exit $$rc
+
+## CH_CURRENT_ADDR: the current ClickHouse release of scripts/clickhouse-current.sh (make up starts it)
+CH_CURRENT_ADDR ?= 127.0.0.1:$(or $(CH_CURRENT_TCP_PORT),9300)
+
+## test-current: the packages whose tests use ClickHouse (they import a chtest package), on the
+## current release at CH_CURRENT_ADDR. Not the cluster tests (their clusters are 18.16 servers of
+## scripts/cluster.sh) nor scripts/ (it starts servers of its own).
+test-current: up
+	@pkgs=$$($(GO) list -f '{{.ImportPath}} {{join .TestImports " "}} {{join .XTestImports " "}}' ./... | \
+		awk '/\/chtest( |$$)/ && $$1 !~ /\/(clustertest|scripts)$$/ { print $$1 }'); \
+	test -n "$$pkgs" || { echo "test-current: no test imports a chtest package" >&2; exit 1; }; \
+	echo "== pass 2: the ClickHouse tests; ClickHouse $$(curl -fsS 'http://127.0.0.1:$(or $(CH_CURRENT_HTTP_PORT),8300)/?query=SELECT%20version()') at $(CH_CURRENT_ADDR)"; \
+	CSAT_CLICKHOUSE_ADDR=$(CH_CURRENT_ADDR) scripts/leftovers.sh run -- $(GO) test -count=1 -timeout 30m $$pkgs
 
 ## unit: tests that need no service (service tests skip)
 unit:

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs (when missing) and starts, or stops, the services csat's tests and demo need on this
-# machine: ClickHouse (Debian's clickhouse-server) and Apache Kafka 4.1 (KRaft, jars via Maven).
+# machine: ClickHouse (Debian's clickhouse-server 18.16), a current ClickHouse release (26.9, from
+# PyPI's chdb-core: scripts/clickhouse-current.sh) and Apache Kafka 4.1 (KRaft, jars via Maven).
 #   scripts/services.sh up|down|status
 #
 # down stops everything the scripts can start from this state folder (CSAT_STATE_DIR, default
@@ -31,7 +32,7 @@ strays() {
 		pid=${f#/proc/}
 		pid=${pid%/cmdline}
 		args=$( { tr '\0' ' ' <"$f"; } 2>/dev/null) || continue
-		[[ $args =~ (clickhouse[-\ ]server|QuorumPeerMain|kafka\.Kafka)\  ]] && echo "$pid"
+		[[ $args =~ (clickhouse[-\ ]server|clickhouse-current\.py|QuorumPeerMain|kafka\.Kafka)\  ]] && echo "$pid"
 	done
 }
 
@@ -65,11 +66,13 @@ up)
 	set -e
 	command -v curl >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq curl >/dev/null; }
 	"$here/clickhouse.sh" start
+	"$here/clickhouse-current.sh" start
 	"$here/kafka.sh" start
 	;;
 down) down ;;
 status)
 	"$here/clickhouse.sh" status
+	"$here/clickhouse-current.sh" status
 	"$here/kafka.sh" status
 	"$here/cluster.sh" status 2>/dev/null | grep -v ' down$'
 	true
