@@ -219,6 +219,9 @@ func TestScorecardDiffVoids(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if d.Components[0].Metric != "csi" {
+		t.Fatalf("first component %s, want csi", d.Components[0].Metric)
+	}
 	// As of t1: a1, a2, a4 (a3 voided by v0): CSI (100+100+0)/3; as of t3 only a4 is left.
 	val(t, "diff csi at a", d.Components[0].ValueA, 200.0/3)
 	val(t, "diff csi at b", d.Components[0].ValueB, 0)
