@@ -117,6 +117,26 @@ func New(t testing.TB) (driver.Conn, chdb.Config) {
 	return conn, cfg
 }
 
+// ServerVersion returns the version of the server at cfg's addresses (SELECT version()), such
+// as "18.16.1" or "26.9.2.1". A test whose subject exists in ClickHouse's server program only
+// uses it to say so and run on 18.16 alone: the current release of make test's second pass is
+// chdb-core's embedded engine, which has no Kafka table engine, system.query_log or clusters.
+func ServerVersion(t testing.TB, cfg chdb.Config) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), setupTimeout)
+	defer cancel()
+	conn, err := chdb.Open(ctx, cfg, chdb.WithoutDatabase())
+	if err != nil {
+		t.Fatalf("chtest: %v", err)
+	}
+	defer conn.Close()
+	var v string
+	if err := conn.QueryRow(ctx, "SELECT version()").Scan(&v); err != nil {
+		t.Fatalf("chtest: server version: %v", err)
+	}
+	return v
+}
+
 // NewDatabaseName returns a fresh database name, csat_test_<16 hex digits>, without creating it.
 func NewDatabaseName(t testing.TB) string {
 	t.Helper()

@@ -8,6 +8,7 @@ import (
 	"os"
 	"runtime/pprof"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -37,6 +38,13 @@ func TestRun(t *testing.T) {
 	}
 	icfg.Brokers = brokers
 	cfg := bench.Config{Events: n, Ingest: icfg, ClickHouse: chcfg, Rounds: 2, SkipEngine: os.Getenv("CSAT_BENCH_ENGINE") == "0"}
+	// Phase (c) needs ClickHouse's Kafka table engine, a part of the server program: it is tested
+	// on 18.16 only, because make test's current release (chdb-core's embedded engine) refuses
+	// Kafka tables ("Shutdown was called").
+	if v := chtest.ServerVersion(t, chcfg); !cfg.SkipEngine && !strings.HasPrefix(v, "18.") {
+		t.Logf("phase (c), ClickHouse's Kafka engine, is not run on ClickHouse %s: it is tested on 18.16 only", v)
+		cfg.SkipEngine = true
+	}
 	if os.Getenv("CSAT_TEST_LOG") != "" {
 		cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
