@@ -43,7 +43,7 @@ test-current: up
 	@pkgs=$$($(GO) list -f '{{.ImportPath}} {{join .TestImports " "}} {{join .XTestImports " "}}' ./... | \
 		awk '/\/chtest( |$$)/ && $$1 !~ /\/(clustertest|scripts)$$/ { print $$1 }'); \
 	test -n "$$pkgs" || { echo "test-current: no test imports a chtest package" >&2; exit 1; }; \
-	echo "== pass 2: the ClickHouse tests; ClickHouse $$(curl -fsS 'http://127.0.0.1:$(or $(CH_CURRENT_HTTP_PORT),8300)/?query=SELECT%20version()') at $(CH_CURRENT_ADDR)"; \
+	echo "== pass 2: the ClickHouse tests; ClickHouse $$(curl -fsS 'http://127.0.0.1:$(or $(CH_CURRENT_HTTP_PORT),8300)/?query=SELECT%20version()%20FORMAT%20TabSeparated') at $(CH_CURRENT_ADDR)"; \
 	CSAT_CLICKHOUSE_ADDR=$(CH_CURRENT_ADDR) scripts/leftovers.sh run -- $(GO) test -count=1 -timeout 30m $$pkgs
 
 ## unit: tests that need no service (service tests skip)
