@@ -9,7 +9,6 @@ import (
 
 	"github.com/csat-dev/csat/aggregate"
 	"github.com/csat-dev/csat/aggregate/chtest"
-	"github.com/csat-dev/csat/aggregate/kpi"
 	"github.com/csat-dev/csat/schema"
 )
 
@@ -85,13 +84,7 @@ func TestAsOfAndDiff(t *testing.T) {
 	if err := newProjector(conn).Refresh(ctx); err != nil {
 		t.Fatal(err)
 	}
-	cfg := kpi.DefaultConfig()
-	cfg.MinSample = 1
-	sc, err := kpi.DefaultScorecard(testCatalog())
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := aggregate.NewEngine(conn, cfg, testCatalog(), sc, nil)
+	e := scorecardEngine(t, conn)
 
 	c1, err := e.AsOf(t1).Card(ctx, "GD", oct)
 	if err != nil {
@@ -207,13 +200,7 @@ func TestScorecardDiffVoids(t *testing.T) {
 	if err := newProjector(conn).Refresh(ctx); err != nil {
 		t.Fatal(err)
 	}
-	cfg := kpi.DefaultConfig()
-	cfg.MinSample = 1
-	sc, err := kpi.DefaultScorecard(testCatalog())
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := aggregate.NewEngine(conn, cfg, testCatalog(), sc, nil)
+	e := scorecardEngine(t, conn)
 
 	d, err := e.ScorecardDiff(ctx, "GD", "2026-10", t1, t3)
 	if err != nil {

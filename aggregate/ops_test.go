@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
 	"github.com/csat-dev/csat/aggregate"
 	"github.com/csat-dev/csat/aggregate/chtest"
 	"github.com/csat-dev/csat/aggregate/kpi"
@@ -27,6 +29,18 @@ func val(t *testing.T, name string, got *float64, want float64) {
 
 // TestOperations runs the read operations over the fixture of TestProjectorFixture, with
 // CSAT_MIN_SAMPLE = 1 so that the small samples are reportable.
+// scorecardEngine is an engine with the default scorecard and a minimum sample of 1.
+func scorecardEngine(t testing.TB, conn driver.Conn) *aggregate.Engine {
+	t.Helper()
+	cfg := kpi.DefaultConfig()
+	cfg.MinSample = 1
+	sc, err := kpi.DefaultScorecard(testCatalog())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return aggregate.NewEngine(conn, cfg, testCatalog(), sc, nil)
+}
+
 func TestOperations(t *testing.T) {
 	conn, _ := chtest.New(t)
 	ctx := context.Background()
@@ -36,13 +50,7 @@ func TestOperations(t *testing.T) {
 	if err := p.Refresh(ctx); err != nil {
 		t.Fatal(err)
 	}
-	cfg := kpi.DefaultConfig()
-	cfg.MinSample = 1
-	sc, err := kpi.DefaultScorecard(testCatalog())
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := aggregate.NewEngine(conn, cfg, testCatalog(), sc, nil)
+	e := scorecardEngine(t, conn)
 
 	sNet := (2*rs(10) + 1*rs(4)) / 3 // county network: r1 (w 2), r2 (w 1)
 	cityVoice := (2*rs(1) + 3*rs(7)) / 5
