@@ -68,7 +68,13 @@ func (e *Engine) Alerts(ctx context.Context, branch string, m schema.Month) (Ale
 	if err := checkMonth("month", m); err != nil {
 		return AlertList{}, err
 	}
-	all, err := e.companyAlerts(ctx, m)
+	var all []kpi.Alert
+	var err error
+	if e.asOf.IsZero() {
+		all, err = e.companyAlerts(ctx, m)
+	} else {
+		all, err = asOfCached(ctx, e, "alerts|"+m.String(), func(ctx context.Context) ([]kpi.Alert, error) { return e.companyAlerts(ctx, m) })
+	}
 	if err != nil {
 		return AlertList{}, err
 	}

@@ -14,7 +14,9 @@ import (
 // directly from the raw tables with the projector's own SQL (sqlGen) as subqueries, instead of
 // from the projections. Late survey waves, voids and restated snapshots ingested after t are
 // not seen. It is much slower than the live path (it reads the raw rows of every month it
-// needs) and uses no cache. The known-branch check still uses the current hierarchy: a branch
+// needs); its Card, Alerts and Scorecard results are cached while no row ingested up to t
+// arrives (asOfCached), and a t before EarliestAsOf or before the first ingested row is
+// refused with a *ParamError. The known-branch check still uses the current hierarchy: a branch
 // first named after t is known but has no data. A zero t returns e itself.
 func (e *Engine) AsOf(t time.Time) *Engine {
 	if t.IsZero() {
@@ -30,8 +32,8 @@ func (e *Engine) AsOfTime() time.Time { return e.asOf }
 
 // fetchAsOf reads the statistics of the selected branches for months from the raw tables as of
 // e.asOf: per family, the union over months of the projector's SELECT for that month.
-func (e *Engine) fetchAsOf(ctx context.Context, sel selector, months []schema.Month) (monthData, error) {
-	g := newSQLGen("", e.cat, e.cfg.ComplaintSLAHours, e.asOf)
+func (l *loader) fetchAsOf(ctx context.Context, sel selector, months []schema.Month) (monthData, error) {
+	g := newSQLGen("", l.cat, l.cfg.ComplaintSLAHours, l.asOf)
 	src := func(f Family) (string, string, bool) {
 		from, err := g.unionSQL(f, months)
 		if err != nil || from == "" {
@@ -39,7 +41,7 @@ func (e *Engine) fetchAsOf(ctx context.Context, sel selector, months []schema.Mo
 		}
 		return from, "", true
 	}
-	return e.fetchFrom(ctx, sel, months, src)
+	return l.fetchFrom(ctx, sel, months, src)
 }
 
 // unionSQL is a subquery of family f's statistics for every month of months ("" for none).

@@ -3,12 +3,14 @@ package aggregate_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"slices"
 	"testing"
 	"time"
 
 	"github.com/csat-dev/csat/aggregate"
 	"github.com/csat-dev/csat/aggregate/chtest"
+	"github.com/csat-dev/csat/aggregate/kpi"
 	"github.com/csat-dev/csat/schema"
 )
 
@@ -97,13 +99,10 @@ func TestAsOfAndDiff(t *testing.T) {
 	if c1.Window.Hotline.N != 0 {
 		t.Errorf("as of t1: hotline n = %d, want 0", c1.Window.Hotline.N)
 	}
-	// One second before t1: nothing.
-	c0, err := e.AsOf(t1.Add(-time.Second)).Card(ctx, "GD", oct)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if c0.Survey.Own.CSI.N != 0 {
-		t.Errorf("before t1: csi n = %d, want 0", c0.Survey.Own.CSI.N)
+	// One second before t1, the first ingestion: no data as of then, refused.
+	var pe *aggregate.ParamError
+	if _, err := e.AsOf(t1.Add(-time.Second)).Card(ctx, "GD", oct); !errors.As(err, &pe) || pe.Param != "as_of" {
+		t.Errorf("as of before the first ingested row: %v, want a ParamError on as_of", err)
 	}
 	c2, err := e.AsOf(t2).Card(ctx, "GD", oct)
 	if err != nil {
@@ -229,6 +228,59 @@ func TestScorecardDiffVoids(t *testing.T) {
 	want := []ev{{"v1", "a1", at2}, {"v2", "a1", at2}, {"v3", "a2", at2}} // v3 first ingested at t2
 	if !slices.Equal(got, want) {
 		t.Errorf("events %v, want %v", got, want)
+	}
+}
+
+// TestAsOfRefusesAndCaches: a moment before 2000 or before the first ingested row is refused
+// (the zero time means "no as-of" to AsOf; the API refuses it, TestAsOfParam); a result is
+// computed once and served again while no row ingested up to the moment arrives, also when rows
+// ingested after it do; a late batch stamped before the moment (a retried insert) is seen at
+// once.
+func TestAsOfRefusesAndCaches(t *testing.T) {
+	conn, _ := chtest.New(t)
+	ctx := context.Background()
+	t1 := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	cols := colsSurvey + ", ingested_at"
+	row := func(id string, x uint8, at time.Time, off int64) []any {
+		return append(resp(id, "GD-GZ-TH", oct, "cmcc", 1, x, both, []uint8{x, x}, 0, off), at)
+	}
+	insert(t, conn, "survey_responses", cols, row("a1", 10, t1, 1))
+	cfg := kpi.DefaultConfig()
+	cfg.MinSample = 1
+	e := aggregate.NewEngine(conn, cfg, testCatalog(), nil, nil)
+
+	for _, at := range []time.Time{time.Date(1, 1, 1, 0, 0, 1, 0, time.UTC), time.Date(1999, 12, 31, 23, 59, 59, 0, time.UTC), t1.Add(-time.Second)} {
+		var pe *aggregate.ParamError
+		if _, err := e.AsOf(at).Alerts(ctx, "GD", oct); !errors.As(err, &pe) || pe.Param != "as_of" {
+			t.Errorf("alerts as of %s: %v, want a ParamError on as_of", at.Format(time.RFC3339), err)
+		}
+	}
+
+	at := e.AsOf(t1.Add(time.Hour))
+	card := func(want uint64) {
+		t.Helper()
+		c, err := at.Card(ctx, "GD", oct)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.Survey.Own.CSI.N != want {
+			t.Errorf("csi n %d, want %d", c.Survey.Own.CSI.N, want)
+		}
+	}
+	card(1)
+	card(1)
+	if n := aggregate.AsOfComputations(e); n != 1 {
+		t.Errorf("%d computations for two requests, want 1 (the second from the cache)", n)
+	}
+	insert(t, conn, "survey_responses", cols, row("a2", 1, t1.Add(2*time.Hour), 2)) // after the moment
+	card(1)
+	if n := aggregate.AsOfComputations(e); n != 1 {
+		t.Errorf("%d computations after a row ingested after the moment, want 1", n)
+	}
+	insert(t, conn, "survey_responses", cols, row("a3", 1, t1.Add(time.Minute), 3)) // late, stamped before it
+	card(2)
+	if n := aggregate.AsOfComputations(e); n != 2 {
+		t.Errorf("%d computations after a late row stamped before the moment, want 2", n)
 	}
 }
 

@@ -11,5 +11,7 @@
 // `Rebuild` gives the same numbers as the incremental path (see DESIGN.md).
 //
 // The KPI math itself is in aggregate/kpi and does no I/O. Projector and Engine methods block on
-// ClickHouse and honour their context; they are safe for concurrent use.
+// ClickHouse and honour their context; they are safe for concurrent use, and every goroutine
+// they start has returned when they return. The only long-lived goroutines are a Warmer's,
+// owned by its Run (DESIGN.md, "Who owns what").
 package aggregate

@@ -24,26 +24,26 @@ func driverBranch(branch string, level int) string {
 // that the sum is the same float as allDriverMoments'), at the committed versions vers (or as of
 // e.asOf). Rows computed with another item catalog (their items differ
 // from the configured codes) are skipped: `csat rebuild` recomputes them.
-func (e *Engine) driverMoments(ctx context.Context, branch string, months []schema.Month, vers map[familyMonth]uint64) (stat.CrossMoments, error) {
-	codes := e.cat.Codes()
+func (l *loader) driverMoments(ctx context.Context, branch string, months []schema.Month, vers map[familyMonth]uint64) (stat.CrossMoments, error) {
+	codes := l.cat.Codes()
 	sum := stat.NewCrossMoments(len(codes))
 	var src, where string
-	if e.asOf.IsZero() {
+	if l.asOf.IsZero() {
 		vf, ok := versionFilter(vers, FamilyDrivers, months)
 		if !ok {
 			return sum, nil
 		}
 		src, where = FamilyDrivers.projTable(), vf+" AND "
 	} else {
-		u, err := newSQLGen("", e.cat, e.cfg.ComplaintSLAHours, e.asOf).unionSQL(FamilyDrivers, months)
+		u, err := newSQLGen("", l.cat, l.cfg.ComplaintSLAHours, l.asOf).unionSQL(FamilyDrivers, months)
 		if err != nil {
 			return sum, err
 		}
 		src = u
 	}
 	q := fmt.Sprintf("SELECT items, n, sw, swx, swxx, swy, swxy, swy2 FROM %s WHERE %sbranch_id = %s AND carrier = %s ORDER BY month",
-		src, where, quote(branch), quote(e.cfg.OwnCarrier))
-	rows, err := e.conn.Query(ctx, q)
+		src, where, quote(branch), quote(l.cfg.OwnCarrier))
+	rows, err := l.conn.Query(ctx, q)
 	if err != nil {
 		return sum, fmt.Errorf("load kpi_drivers: %w", err)
 	}

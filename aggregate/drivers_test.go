@@ -44,8 +44,8 @@ func TestDrivers(t *testing.T) {
 	if d == nil {
 		t.Fatal("card has no drivers block")
 	}
-	if d.Branch != "GD" || d.N != 60 || d.To != oct || d.From != schema.Month(202605) {
-		t.Errorf("drivers of %s over %s–%s, n %d; want GD over 2026-05–2026-10, n 60", d.Branch, d.From, d.To, d.N)
+	if d.Branch != "GD" || d.N == nil || *d.N != 60 || d.To != oct || d.From != schema.Month(202605) {
+		t.Errorf("drivers of %s over %s–%s, n %v; want GD over 2026-05–2026-10, n 60", d.Branch, d.From, d.To, d.N)
 	}
 	val(t, "r2", d.R2, 1)
 	nw, vo := d.Items["network"], d.Items["voice"]
@@ -74,7 +74,7 @@ func TestDrivers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if a.Drivers == nil || a.Drivers.N != 60 || *a.Drivers.Items["network"].Importance != *nw.Importance {
+	if a.Drivers == nil || a.Drivers.N == nil || *a.Drivers.N != 60 || *a.Drivers.Items["network"].Importance != *nw.Importance {
 		t.Errorf("as-of drivers %+v, want the live ones", a.Drivers)
 	}
 }

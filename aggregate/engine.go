@@ -1,17 +1,17 @@
 package aggregate
 
 import (
-	"golang.org/x/sync/singleflight"
-
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+	"golang.org/x/sync/singleflight"
 
 	"github.com/csat-dev/csat/aggregate/kpi"
 	"github.com/csat-dev/csat/schema"
@@ -19,17 +19,17 @@ import (
 
 // Engine answers the read operations of SPEC §4 from the committed projections. It reads
 // tables of the connection's default database. It is safe for concurrent use.
+//
+// An Engine is three parts (aggregate/DESIGN.md, "Who owns what"): its loader reads committed
+// projections (or, as of a moment, the raw tables) and holds the known hierarchy; the Engine
+// computes cards, trends, comparisons, alerts and scorecards from what the loader read and
+// caches the results; a Warmer (NewWarmer), when one is attached, keeps every card of the
+// latest months computed and owns the goroutines that do it. The Engine itself starts no
+// goroutine that outlives a call.
 type Engine struct {
-	conn driver.Conn
-	cfg  kpi.Config
-	cat  schema.Catalog
-	sc   *kpi.Scorecard
-	log  *slog.Logger
-	now  func() time.Time
+	loader // reads the projections (or the raw tables as of a moment)
 
-	// asOf, when not zero, makes every read compute from the raw events ingested up to it
-	// instead of the projections (see AsOf).
-	asOf time.Time
+	sc *kpi.Scorecard
 
 	st *engineState // shared by an engine and its AsOf views
 
@@ -37,12 +37,9 @@ type Engine struct {
 	nocache bool
 }
 
-// engineState is the mutable state of an Engine, shared with its AsOf views.
+// engineState is the mutable state of an Engine, shared with its AsOf views: its result
+// caches, and the Warmer attached to it.
 type engineState struct {
-	bmu     sync.Mutex
-	known   map[string]bool // branches in the projections (see knownSet)
-	knownAt time.Time
-
 	flight   singleflight.Group // one computation per cache key at a time
 	cmu      sync.Mutex
 	cards    map[string]kpi.Card   // computed cards by branch, month and committed versions (live path only)
@@ -52,11 +49,9 @@ type engineState struct {
 	alerts map[schema.Month]cachedAlerts // company-wide evaluations by month (live path only)
 	points map[schema.Month]cachedPoints // alert points by month (live path only)
 
-	wmu       sync.Mutex
-	warm      map[schema.Month]*warmMonth // every card of a month (Warm; live path only)
-	pinned    map[schema.Month]bool       // the months KeepWarm keeps (never evicted for others)
-	onDemand  bool                        // KeepWarm runs: Card warms other months on a miss
-	warmTried map[schema.Month]time.Time  // when Card last started a warm-up of a month
+	asOf asOfCache // results of AsOf views (see asOfCached)
+
+	warmer atomic.Pointer[Warmer] // the warm sets Card answers from (NewWarmer); nil: none
 }
 
 // NewEngine returns an engine. sc may be nil: scorecards, the metric "score" and below_base
@@ -65,15 +60,15 @@ func NewEngine(conn driver.Conn, cfg kpi.Config, cat schema.Catalog, sc *kpi.Sco
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Engine{conn: conn, cfg: cfg, cat: cat, sc: sc, log: logger.With("component", "engine"), now: time.Now,
-		st: &engineState{}}
+	return &Engine{loader: newLoader(conn, cfg, cat, logger.With("component", "engine")), sc: sc, st: &engineState{}}
 }
 
-// Cold returns an engine over the same connection and configuration with empty caches: what a
-// newly started process has. Benchmarks use it to time first calls.
+// Cold returns an engine over the same connection and configuration with empty caches and no
+// warm sets: what a newly started process has. Benchmarks use it to time first calls.
 func (e *Engine) Cold() *Engine {
 	c := *e
-	c.asOf = time.Time{}
+	c.loader = newLoader(e.conn, e.cfg, e.cat, e.log)
+	c.now = e.now
 	c.st = &engineState{}
 	return &c
 }
@@ -119,8 +114,8 @@ func (e *Engine) Branches(ctx context.Context) ([]Branch, error) {
 }
 
 // queryBranches runs q, which returns branch ids, and returns them with all their ancestors.
-func (e *Engine) queryBranches(ctx context.Context, q string) (map[string]bool, error) {
-	rows, err := e.conn.Query(ctx, q)
+func (l *loader) queryBranches(ctx context.Context, q string) (map[string]bool, error) {
+	rows, err := l.conn.Query(ctx, q)
 	if err != nil {
 		return nil, fmt.Errorf("list branches: %w", err)
 	}
@@ -154,11 +149,11 @@ const knownTTL = time.Minute
 // knownTTL: a few thousand distinct ids, read in milliseconds, where scanning the raw tables
 // takes seconds. A branch whose events are not projected yet is not in it; checkBranch then asks
 // the raw tables.
-func (e *Engine) knownSet(ctx context.Context) (map[string]bool, error) {
-	e.st.bmu.Lock()
-	known, at := e.st.known, e.st.knownAt
-	e.st.bmu.Unlock()
-	if known != nil && e.now().Sub(at) <= knownTTL {
+func (l *loader) knownSet(ctx context.Context) (map[string]bool, error) {
+	l.ls.bmu.Lock()
+	known, at := l.ls.known, l.ls.knownAt
+	l.ls.bmu.Unlock()
+	if known != nil && l.now().Sub(at) <= knownTTL {
 		return known, nil
 	}
 	var parts []string
@@ -166,27 +161,27 @@ func (e *Engine) knownSet(ctx context.Context) (map[string]bool, error) {
 		parts = append(parts, "SELECT DISTINCT branch_id FROM "+f.projTable())
 	}
 	// When the cached set expires under load, one query reloads it for every waiting request.
-	v, err, _ := e.st.flight.Do("known-branches", func() (any, error) {
-		return e.queryBranches(ctx, "SELECT DISTINCT branch_id FROM ("+joinUnion(parts)+")")
+	v, err, _ := l.ls.flight.Do("known-branches", func() (any, error) {
+		return l.queryBranches(ctx, "SELECT DISTINCT branch_id FROM ("+joinUnion(parts)+")")
 	})
 	if err != nil {
 		return nil, err
 	}
 	known = v.(map[string]bool)
-	e.st.bmu.Lock()
-	e.st.known, e.st.knownAt = known, e.now()
-	e.st.bmu.Unlock()
+	l.ls.bmu.Lock()
+	l.ls.known, l.ls.knownAt = known, l.now()
+	l.ls.bmu.Unlock()
 	return known, nil
 }
 
 // rawKnows reports whether a raw table has a row of branch id or of a branch below it.
-func (e *Engine) rawKnows(ctx context.Context, id string) (bool, error) {
+func (l *loader) rawKnows(ctx context.Context, id string) (bool, error) {
 	parts := make([]string, len(rawBranchTables))
 	for i, t := range rawBranchTables {
 		parts[i] = fmt.Sprintf("SELECT toUInt8(1) AS x FROM %s WHERE %s LIMIT 1", t, subtreeCond(id))
 	}
 	var n uint64
-	if err := e.conn.QueryRow(ctx, "SELECT count() FROM ("+joinUnion(parts)+")").Scan(&n); err != nil {
+	if err := l.conn.QueryRow(ctx, "SELECT count() FROM ("+joinUnion(parts)+")").Scan(&n); err != nil {
 		return false, fmt.Errorf("look up branch %s: %w", id, err)
 	}
 	return n > 0, nil
@@ -194,18 +189,18 @@ func (e *Engine) rawKnows(ctx context.Context, id string) (bool, error) {
 
 // checkBranch validates a branch parameter: a well-formed id (or ALL) that is known, i.e. named
 // by an event or an ancestor of a branch named by one.
-func (e *Engine) checkBranch(ctx context.Context, param, id string) error {
+func (l *loader) checkBranch(ctx context.Context, param, id string) error {
 	if id != schema.Root && !schema.ValidBranchID(id) {
 		return &ParamError{Param: param, Msg: fmt.Sprintf("%q is not a branch id (1–4 segments of [A-Z0-9]{1,16} joined by '-', or ALL)", id)}
 	}
-	known, err := e.knownSet(ctx)
+	known, err := l.knownSet(ctx)
 	if err != nil {
 		return err
 	}
 	if known[id] {
 		return nil
 	}
-	ok, err := e.rawKnows(ctx, id)
+	ok, err := l.rawKnows(ctx, id)
 	if err != nil {
 		return err
 	}

@@ -23,3 +23,7 @@ func (p *Projector) ViewSelect(ctx context.Context, f Family, m schema.Month) (s
 	}
 	return p.gen.withViews(views).selectSQL(f, m, 1)
 }
+
+// AsOfComputations returns how many as-of results e (and its AsOf views) computed rather than
+// served from the as-of cache.
+func AsOfComputations(e *Engine) uint64 { return e.st.asOf.computed.Load() }

@@ -4,15 +4,51 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"maps"
 	"sort"
 	"strings"
+	"sync"
+	"time"
 
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"golang.org/x/sync/errgroup"
+	"golang.org/x/sync/singleflight"
 
 	"github.com/csat-dev/csat/aggregate/kpi"
 	"github.com/csat-dev/csat/schema"
 )
+
+// loader reads the committed projections (or, as of a moment, the raw tables) into
+// monthData, and knows the hierarchy. It is the loading part of an Engine (embedded in it):
+// everything that talks to ClickHouse to read statistics goes through it. Its state (the
+// known hierarchy, the shared versions lookups) is shared by the copies an AsOf view makes.
+type loader struct {
+	conn driver.Conn
+	cfg  kpi.Config
+	cat  schema.Catalog
+	log  *slog.Logger
+	now  func() time.Time
+
+	// asOf, when not zero, makes every read compute from the raw events ingested up to it
+	// instead of the projections (see Engine.AsOf).
+	asOf time.Time
+
+	ls *loaderState
+}
+
+// loaderState is the mutable state of a loader.
+type loaderState struct {
+	flight singleflight.Group // one versions or hierarchy query per key at a time
+
+	bmu     sync.Mutex
+	known   map[string]bool // branches in the projections (see knownSet)
+	knownAt time.Time
+}
+
+func newLoader(conn driver.Conn, cfg kpi.Config, cat schema.Catalog, logger *slog.Logger) loader {
+	return loader{conn: conn, cfg: cfg, cat: cat, log: logger, now: time.Now, ls: &loaderState{}}
+}
 
 // selector chooses the branches a load returns.
 type selector struct {
@@ -110,7 +146,7 @@ func (md monthData) lookup(m schema.Month, branch string) kpi.MonthData {
 }
 
 // committed returns the greatest committed version of every family for the given months.
-func (e *Engine) committed(ctx context.Context, months []schema.Month) (map[familyMonth]uint64, error) {
+func (l *loader) committed(ctx context.Context, months []schema.Month) (map[familyMonth]uint64, error) {
 	ms := make([]string, len(months))
 	for i, m := range months {
 		ms[i] = fmt.Sprint(uint32(m))
@@ -120,15 +156,15 @@ func (e *Engine) committed(ctx context.Context, months []schema.Month) (map[fami
 	// Concurrent requests that need the same versions share one query: under load every
 	// request asks for them, and the connection pool is small. A request may so see the result of
 	// a query that started just before it did — versions at most one query old.
-	v, err, _ := e.st.flight.Do(q, func() (any, error) { return e.queryCommitted(ctx, q) })
+	v, err, _ := l.ls.flight.Do(q, func() (any, error) { return l.queryCommitted(ctx, q) })
 	if err != nil {
 		return nil, err
 	}
 	return maps.Clone(v.(map[familyMonth]uint64)), nil
 }
 
-func (e *Engine) queryCommitted(ctx context.Context, q string) (map[familyMonth]uint64, error) {
-	rows, err := e.conn.Query(ctx, q)
+func (l *loader) queryCommitted(ctx context.Context, q string) (map[familyMonth]uint64, error) {
+	rows, err := l.conn.Query(ctx, q)
 	if err != nil {
 		return nil, fmt.Errorf("read kpi_versions: %w", err)
 	}
@@ -159,25 +195,25 @@ var errVersionsChanged = errors.New("projections changed during every read attem
 
 // load reads the committed statistics of the selected branches for the given months (see
 // fetch) at one set of committed versions (see readAt).
-func (e *Engine) load(ctx context.Context, sel selector, months []schema.Month) (monthData, error) {
-	md, _, err := e.loadVersions(ctx, sel, months)
+func (l *loader) load(ctx context.Context, sel selector, months []schema.Month) (monthData, error) {
+	md, _, err := l.loadVersions(ctx, sel, months)
 	return md, err
 }
 
 // loadVersions is load that also returns the committed versions the data comes from (nil for
 // an AsOf engine, which reads the raw tables).
-func (e *Engine) loadVersions(ctx context.Context, sel selector, months []schema.Month) (monthData, map[familyMonth]uint64, error) {
-	if !e.asOf.IsZero() {
-		md, err := e.fetchAsOf(ctx, sel, months)
+func (l *loader) loadVersions(ctx context.Context, sel selector, months []schema.Month) (monthData, map[familyMonth]uint64, error) {
+	if !l.asOf.IsZero() {
+		md, err := l.fetchAsOf(ctx, sel, months)
 		return md, nil, err
 	}
-	vers, err := e.committed(ctx, months)
+	vers, err := l.committed(ctx, months)
 	if err != nil {
 		return nil, nil, err
 	}
 	var md monthData
-	vers, err = e.readAt(ctx, months, vers, func(vers map[familyMonth]uint64) (err error) {
-		md, err = e.fetch(ctx, sel, months, vers)
+	vers, err = l.readAt(ctx, months, vers, func(vers map[familyMonth]uint64) (err error) {
+		md, err = l.fetch(ctx, sel, months, vers)
 		return err
 	})
 	if err != nil {
@@ -190,17 +226,17 @@ func (e *Engine) loadVersions(ctx context.Context, sel selector, months []schema
 // versions and, unless what read got is still complete (readable: a recompute committed twice
 // meanwhile, so a version read may be dropped), calls read again with the new ones, at most
 // loadAttempts times in all. It returns the versions of the read that counts.
-func (e *Engine) readAt(ctx context.Context, months []schema.Month, vers map[familyMonth]uint64,
+func (l *loader) readAt(ctx context.Context, months []schema.Month, vers map[familyMonth]uint64,
 	read func(vers map[familyMonth]uint64) error) (map[familyMonth]uint64, error) {
 	for range loadAttempts {
 		if err := read(vers); err != nil {
 			return nil, err
 		}
-		after, err := e.committed(ctx, months)
+		after, err := l.committed(ctx, months)
 		if err != nil {
 			return nil, err
 		}
-		ok, err := e.readable(ctx, vers, after)
+		ok, err := l.readable(ctx, vers, after)
 		if err != nil {
 			return nil, err
 		}
@@ -217,7 +253,7 @@ func (e *Engine) readAt(ctx context.Context, months []schema.Month, vers map[fam
 // superseded, so a version stays readable until a second newer one is committed: the fetch is
 // complete when, for every (family, month), at most one newer version was committed meanwhile
 // (and none appeared for a (family, month) that had none).
-func (e *Engine) readable(ctx context.Context, vers, after map[familyMonth]uint64) (bool, error) {
+func (l *loader) readable(ctx context.Context, vers, after map[familyMonth]uint64) (bool, error) {
 	if maps.Equal(vers, after) {
 		return true, nil
 	}
@@ -237,18 +273,18 @@ func (e *Engine) readable(ctx context.Context, vers, after map[familyMonth]uint6
 	}
 	var between uint64
 	q := "SELECT count() FROM kpi_versions WHERE " + strings.Join(conds, " OR ")
-	if err := e.conn.QueryRow(ctx, q).Scan(&between); err != nil {
+	if err := l.conn.QueryRow(ctx, q).Scan(&between); err != nil {
 		return false, fmt.Errorf("read kpi_versions: %w", err)
 	}
 	return between == 0, nil
 }
 
 // fetchAt reads the selected branches for months at versions vers, or as of e.asOf (vers nil).
-func (e *Engine) fetchAt(ctx context.Context, sel selector, months []schema.Month, vers map[familyMonth]uint64) (monthData, error) {
-	if !e.asOf.IsZero() {
-		return e.fetchAsOf(ctx, sel, months)
+func (l *loader) fetchAt(ctx context.Context, sel selector, months []schema.Month, vers map[familyMonth]uint64) (monthData, error) {
+	if !l.asOf.IsZero() {
+		return l.fetchAsOf(ctx, sel, months)
 	}
-	return e.fetch(ctx, sel, months, vers)
+	return l.fetch(ctx, sel, months, vers)
 }
 
 // versionFilter returns "(month, version) IN (...)" with month and version pre-filters for
@@ -275,17 +311,17 @@ func versionFilter(vers map[familyMonth]uint64, f Family, months []schema.Month)
 // with the five families queried concurrently, each building its own part of the result. Bases
 // are resolved with the base rule (own snapshot, else the sum of the children's bases) from the
 // snapshots of the selection's subtree; a selList load reads no bases.
-func (e *Engine) fetch(ctx context.Context, sel selector, months []schema.Month, vers map[familyMonth]uint64) (monthData, error) {
+func (l *loader) fetch(ctx context.Context, sel selector, months []schema.Month, vers map[familyMonth]uint64) (monthData, error) {
 	src := func(f Family) (from, where string, ok bool) {
 		vf, ok := versionFilter(vers, f, months)
 		return f.projTable(), vf, ok
 	}
-	return e.fetchFrom(ctx, sel, months, src)
+	return l.fetchFrom(ctx, sel, months, src)
 }
 
 // fetchFrom reads the five families of the selected branches; src gives each family's table
 // (or subquery) and a condition on it (ok false: nothing to read).
-func (e *Engine) fetchFrom(ctx context.Context, sel selector, months []schema.Month, src func(Family) (from, where string, ok bool)) (monthData, error) {
+func (l *loader) fetchFrom(ctx context.Context, sel selector, months []schema.Month, src func(Family) (from, where string, ok bool)) (monthData, error) {
 	var (
 		survey     map[monthBranch]kpi.SurveyStats
 		window     map[monthBranch]kpi.Window
@@ -302,31 +338,31 @@ func (e *Engine) fetchFrom(ctx context.Context, sel selector, months []schema.Mo
 	g, gctx := errgroup.WithContext(ctx)
 	if from, vf, ok := src(FamilySurvey); ok {
 		g.Go(func() (err error) {
-			survey, err = e.loadSurvey(gctx, from, and(vf, sel.where()))
+			survey, err = l.loadSurvey(gctx, from, and(vf, sel.where()))
 			return err
 		})
 	}
 	if from, vf, ok := src(FamilyWindow); ok && !sel.surveyOnly {
 		g.Go(func() (err error) {
-			window, err = e.loadWindow(gctx, from, and(vf, sel.where()))
+			window, err = l.loadWindow(gctx, from, and(vf, sel.where()))
 			return err
 		})
 	}
 	if from, vf, ok := src(FamilyComplaints); ok && !sel.surveyOnly {
 		g.Go(func() (err error) {
-			complaints, err = e.loadComplaints(gctx, from, and(vf, sel.where()))
+			complaints, err = l.loadComplaints(gctx, from, and(vf, sel.where()))
 			return err
 		})
 	}
 	if from, vf, ok := src(FamilyChurn); ok && !sel.surveyOnly {
 		g.Go(func() (err error) {
-			churn, err = e.loadChurn(gctx, from, and(vf, sel.where()))
+			churn, err = l.loadChurn(gctx, from, and(vf, sel.where()))
 			return err
 		})
 	}
 	if from, vf, ok := src(FamilyBase); ok && sel.kind != selList && !sel.surveyOnly {
 		g.Go(func() (err error) {
-			bases, err = e.loadBases(gctx, from, and(vf, subtreeCond(sel.id)), sel)
+			bases, err = l.loadBases(gctx, from, and(vf, subtreeCond(sel.id)), sel)
 			return err
 		})
 	}
@@ -368,9 +404,9 @@ func (in interner) of(s string) string {
 	return s
 }
 
-func (e *Engine) loadSurvey(ctx context.Context, from, where string) (map[monthBranch]kpi.SurveyStats, error) {
+func (l *loader) loadSurvey(ctx context.Context, from, where string) (map[monthBranch]kpi.SurveyStats, error) {
 	q := "SELECT month, branch_id, carrier, item, n, sw, sw2, swx, swx2 FROM " + from + " WHERE " + where
-	rows, err := e.conn.Query(ctx, q)
+	rows, err := l.conn.Query(ctx, q)
 	if err != nil {
 		return nil, fmt.Errorf("load kpi_survey: %w", err)
 	}
@@ -399,7 +435,7 @@ func (e *Engine) loadSurvey(ctx context.Context, from, where string) (map[monthB
 		}
 		items := stats[carrier]
 		if items == nil {
-			items = make(map[string]kpi.Moments, len(e.cat.Items)+2)
+			items = make(map[string]kpi.Moments, len(l.cat.Items)+2)
 			stats[strs.of(carrier)] = items
 		}
 		items[strs.of(item)] = m
@@ -410,10 +446,10 @@ func (e *Engine) loadSurvey(ctx context.Context, from, where string) (map[monthB
 	return out, nil
 }
 
-func (e *Engine) loadWindow(ctx context.Context, from, where string) (map[monthBranch]kpi.Window, error) {
+func (l *loader) loadWindow(ctx context.Context, from, where string) (map[monthBranch]kpi.Window, error) {
 	q := `SELECT month, branch_id, hotline_n, hotline_satisfied, hotline_resolved, hotline_wait_sum,
   hotline_sl20, store_n, store_satisfied, store_wait_sum FROM ` + from + ` WHERE ` + where
-	rows, err := e.conn.Query(ctx, q)
+	rows, err := l.conn.Query(ctx, q)
 	if err != nil {
 		return nil, fmt.Errorf("load kpi_window: %w", err)
 	}
@@ -437,10 +473,10 @@ func (e *Engine) loadWindow(ctx context.Context, from, where string) (map[monthB
 	return out, nil
 }
 
-func (e *Engine) loadComplaints(ctx context.Context, from, where string) (map[monthBranch]kpi.Complaints, error) {
+func (l *loader) loadComplaints(ctx context.Context, from, where string) (map[monthBranch]kpi.Complaints, error) {
 	q := `SELECT month, branch_id, opened, escalated, closed, closed_within_sla, resolution_hours_sum,
   callback_n, callback_satisfied FROM ` + from + ` WHERE ` + where
-	rows, err := e.conn.Query(ctx, q)
+	rows, err := l.conn.Query(ctx, q)
 	if err != nil {
 		return nil, fmt.Errorf("load kpi_complaints: %w", err)
 	}
@@ -464,9 +500,9 @@ func (e *Engine) loadComplaints(ctx context.Context, from, where string) (map[mo
 	return out, nil
 }
 
-func (e *Engine) loadChurn(ctx context.Context, from, where string) (map[monthBranch]kpi.ChurnCounts, error) {
+func (l *loader) loadChurn(ctx context.Context, from, where string) (map[monthBranch]kpi.ChurnCounts, error) {
 	q := "SELECT month, branch_id, churned, churned_high, churned_mid, churned_low FROM " + from + " WHERE " + where
-	rows, err := e.conn.Query(ctx, q)
+	rows, err := l.conn.Query(ctx, q)
 	if err != nil {
 		return nil, fmt.Errorf("load kpi_churn: %w", err)
 	}
@@ -491,9 +527,9 @@ func (e *Engine) loadChurn(ctx context.Context, from, where string) (map[monthBr
 
 // loadBases reads the winning snapshots under the selection's root and resolves the base of
 // every selected branch that has one.
-func (e *Engine) loadBases(ctx context.Context, from, where string, sel selector) (map[monthBranch]*kpi.Base, error) {
+func (l *loader) loadBases(ctx context.Context, from, where string, sel selector) (map[monthBranch]*kpi.Base, error) {
 	q := "SELECT month, branch_id, subscribers, has_tiers, tier_high, tier_mid, tier_low FROM " + from + " WHERE " + where
-	rows, err := e.conn.Query(ctx, q)
+	rows, err := l.conn.Query(ctx, q)
 	if err != nil {
 		return nil, fmt.Errorf("load kpi_base: %w", err)
 	}

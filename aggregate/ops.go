@@ -58,7 +58,9 @@ func (e *Engine) Card(ctx context.Context, branch string, m schema.Month) (kpi.C
 		}
 		return v.(kpi.Card), nil
 	}
-	return e.computeCard(ctx, branch, m, db, from, driverMonths, months, fam, smooth, vers, key)
+	return asOfCached(ctx, e, "card|"+branch+"|"+m.String(), func(ctx context.Context) (kpi.Card, error) {
+		return e.computeCard(ctx, branch, m, db, from, driverMonths, months, fam, smooth, vers, key)
+	})
 }
 
 // computeCard reads and computes the card of Card (vers and key empty for an AsOf engine).
@@ -349,16 +351,28 @@ func (e *Engine) computeCompare(ctx context.Context, parent string, m schema.Mon
 	}
 	c = Comparison{Parent: parent, Month: m, Metric: met.String(), Children: make([]Ranked, 0, len(kids))}
 	for _, b := range kids {
-		cur := kpi.ComputeCard(e.cfg, e.cat, b, m, md.lookup(m, b), md.lookup(m.Prev(), b))
-		prev := kpi.ComputeCard(e.cfg, e.cat, b, m.Prev(), md.lookup(m.Prev(), b), md.lookup(m.Add(-2), b))
-		r := Ranked{Branch: b, MetricValue: e.metricValue(&cur, met, md)}
-		if pv := e.metricValue(&prev, met, md).Value; pv != nil && r.Value != nil {
-			d := *r.Value - *pv
-			r.Change = &d
-		}
-		c.Children = append(c.Children, r)
+		c.Children = append(c.Children, e.ranked(md, b, m, met))
 	}
-	lower := lowerIsBetter(met.Kind)
+	rank(c.Children, lowerIsBetter(met.Kind))
+	return c, nil
+}
+
+// ranked is branch's value of met in month m and its change from m−1, from md (m−2 … m).
+func (e *Engine) ranked(md monthData, b string, m schema.Month, met kpi.Metric) Ranked {
+	cur := kpi.ComputeCard(e.cfg, e.cat, b, m, md.lookup(m, b), md.lookup(m.Prev(), b))
+	prev := kpi.ComputeCard(e.cfg, e.cat, b, m.Prev(), md.lookup(m.Prev(), b), md.lookup(m.Add(-2), b))
+	r := Ranked{Branch: b, MetricValue: e.metricValue(&cur, met, md)}
+	if pv := e.metricValue(&prev, met, md).Value; pv != nil && r.Value != nil {
+		d := *r.Value - *pv
+		r.Change = &d
+	}
+	return r
+}
+
+// rank orders rs and numbers them 1 = best: first the reportable values, by value (highest
+// first, or lowest when lower), then the values that are not reportable, by value, then the
+// branches without a value, by id. Ties go to the smaller branch id.
+func rank(rs []Ranked, lower bool) {
 	group := func(r Ranked) int {
 		switch {
 		case r.Value == nil:
@@ -368,8 +382,8 @@ func (e *Engine) computeCompare(ctx context.Context, parent string, m schema.Mon
 		}
 		return 0
 	}
-	sort.SliceStable(c.Children, func(i, j int) bool {
-		a, b := c.Children[i], c.Children[j]
+	sort.SliceStable(rs, func(i, j int) bool {
+		a, b := rs[i], rs[j]
 		if ga, gb := group(a), group(b); ga != gb {
 			return ga < gb
 		}
@@ -381,10 +395,9 @@ func (e *Engine) computeCompare(ctx context.Context, parent string, m schema.Mon
 		}
 		return a.Branch < b.Branch
 	})
-	for i := range c.Children {
-		c.Children[i].Rank = i + 1
+	for i := range rs {
+		rs[i].Rank = i + 1
 	}
-	return c, nil
 }
 
 // children lists the known children of parent together with any child present in md, sorted.
@@ -418,7 +431,7 @@ func (e *Engine) Scorecard(ctx context.Context, branch, period string) (kpi.Scor
 	if err := e.checkBranch(ctx, "branch", branch); err != nil {
 		return kpi.ScorecardResult{}, err
 	}
-	rs, err := e.scorecards(ctx, selector{kind: selBranch, id: branch}, period)
+	rs, err := e.scorecardsAt(ctx, selector{kind: selBranch, id: branch}, period)
 	if err != nil {
 		return kpi.ScorecardResult{}, err
 	}
@@ -431,7 +444,17 @@ func (e *Engine) ChildScorecards(ctx context.Context, parent, period string) ([]
 	if err := e.checkBranch(ctx, "parent", parent); err != nil {
 		return nil, err
 	}
-	return e.scorecards(ctx, selector{kind: selChildren, id: parent}, period)
+	return e.scorecardsAt(ctx, selector{kind: selChildren, id: parent}, period)
+}
+
+// scorecardsAt is scorecards, through the as-of cache for an AsOf view.
+func (e *Engine) scorecardsAt(ctx context.Context, sel selector, period string) ([]kpi.ScorecardResult, error) {
+	if e.asOf.IsZero() {
+		return e.scorecards(ctx, sel, period)
+	}
+	return asOfCached(ctx, e, fmt.Sprintf("scorecards|%d|%s|%s", sel.kind, sel.id, period), func(ctx context.Context) ([]kpi.ScorecardResult, error) {
+		return e.scorecards(ctx, sel, period)
+	})
 }
 
 // scorecards evaluates the scorecard over period for the branches sel selects: sel.id

@@ -2,27 +2,37 @@ package aggregate
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"log/slog"
 	"maps"
 	"slices"
 	"sort"
+	"sync"
 	"time"
+
+	"golang.org/x/sync/errgroup"
+	"golang.org/x/sync/singleflight"
 
 	"github.com/csat-dev/csat/aggregate/kpi"
 	"github.com/csat-dev/csat/aggregate/stat"
 	"github.com/csat-dev/csat/schema"
 )
 
-// maxWarmMonths bounds the months KeepWarm keeps warm (a month's set is ~10 kB per branch), and
-// maxOnDemandMonths the other months kept warm because cards of them were asked for (least
+// maxWarmMonths bounds the months a Warmer keeps warm (a month's set is ~10 kB per branch),
+// and maxOnDemandMonths the other months kept warm because cards of them were asked for (least
 // recently used evicted first).
 const (
 	maxWarmMonths     = 4
 	maxOnDemandMonths = 2
 )
 
-// onDemandEvery is how often Card may start a warm-up of one month that is not warm.
-const onDemandEvery = 10 * time.Second
+// onDemandEvery is how often a card miss may ask for a warm-up of one month that is not warm,
+// and onDemandTimeout bounds one such warm-up.
+const (
+	onDemandEvery   = 10 * time.Second
+	onDemandTimeout = 2 * time.Minute
+)
 
 // warmMonth is every card of one month, computed together from one set of committed versions.
 type warmMonth struct {
@@ -33,13 +43,68 @@ type warmMonth struct {
 	used  time.Time           // when it was last warmed or served a card
 }
 
-// WarmStatus describes the warm card set of one month (see Warm).
+// WarmStatus describes the warm card set of one month (see Warmer.Warm).
 type WarmStatus struct {
 	Month    schema.Month  `json:"month"`
 	Cards    int           `json:"cards"`
 	Computed time.Time     `json:"computed"`
 	Took     time.Duration `json:"took_ns"`
 	Changed  bool          `json:"changed"` // computed by this call (false: still current)
+}
+
+// WarmConfig configures a Warmer's Run.
+type WarmConfig struct {
+	// Months is the number of latest months (the latest month with projections up to now's
+	// month, and the ones before it) Run keeps warm, at most 4; 0 makes Run do nothing.
+	Months int
+	// Interval is how often Run checks the warm months against the committed versions (one
+	// small query when nothing changed). Default 10s.
+	Interval time.Duration
+	// Location decides now's month. Default UTC.
+	Location *time.Location
+}
+
+// Warmer keeps every card of some months computed in memory, so that the Engine it is attached
+// to answers Card from memory while the committed versions those cards were computed from are
+// still the latest. It owns the warm sets, and Run owns every goroutine that computes them:
+// the keeper of the latest months and the worker that warms, one at a time, the other months
+// whose cards were asked for (a card miss only queues a request, without blocking). Warm and
+// Cards compute in the caller's goroutine. It is safe for concurrent use.
+type Warmer struct {
+	e      *Engine
+	cfg    WarmConfig
+	log    *slog.Logger
+	flight singleflight.Group // one warm-up of a month at a time
+
+	requests chan schema.Month // on-demand warm-ups asked for by card misses; drained by Run
+
+	mu      sync.Mutex
+	sets    map[schema.Month]*warmMonth
+	pinned  map[schema.Month]bool      // the months Run keeps (never evicted for others)
+	running bool                       // Run keeps months warm: card misses queue warm-ups
+	tried   map[schema.Month]time.Time // when a card miss last queued a warm-up of a month
+}
+
+// NewWarmer returns a Warmer of e's live path and attaches it to e (and to e's Uncached and
+// AsOf views, which do not use it): from then on e's Card answers from its warm sets. One
+// Warmer per Engine; a second one replaces the first. A Warmer of an AsOf view is attached to
+// nothing and its Warm returns an error. A nil logger discards.
+func NewWarmer(e *Engine, cfg WarmConfig, logger *slog.Logger) *Warmer {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Interval <= 0 {
+		cfg.Interval = 10 * time.Second
+	}
+	if cfg.Location == nil {
+		cfg.Location = time.UTC
+	}
+	cfg.Months = min(max(cfg.Months, 0), maxWarmMonths)
+	w := &Warmer{e: e, cfg: cfg, log: logger.With("component", "warmer"), requests: make(chan schema.Month, maxOnDemandMonths)}
+	if e.asOf.IsZero() {
+		e.st.warmer.Store(w)
+	}
+	return w
 }
 
 // Warm computes the card of every branch with data in month m in one pass and keeps them, so
@@ -51,17 +116,16 @@ type WarmStatus struct {
 // the small-area estimates are made per parent with the same families, and the driver moments of
 // every driver branch are read in one query and summed in month order as Card does.
 //
-// `csat serve` warms the latest months every CSAT_API_WARM_INTERVAL. An AsOf view has no warm
-// set (it returns an error).
-func (e *Engine) Warm(ctx context.Context, m schema.Month) (WarmStatus, error) {
-	if !e.asOf.IsZero() {
+// An AsOf view has no warm set (it returns an error).
+func (w *Warmer) Warm(ctx context.Context, m schema.Month) (WarmStatus, error) {
+	if !w.e.asOf.IsZero() {
 		return WarmStatus{}, fmt.Errorf("warm: an as-of view has no warm set")
 	}
 	if err := checkMonth("month", m); err != nil {
 		return WarmStatus{}, err
 	}
 	// One warm-up of a month at a time; a caller arriving meanwhile shares its result.
-	v, err, _ := e.st.flight.Do("warm|"+m.String(), func() (any, error) { return e.warm(ctx, m) })
+	v, err, _ := w.flight.Do("warm|"+m.String(), func() (any, error) { return w.warm(ctx, m) })
 	if err != nil {
 		return WarmStatus{}, err
 	}
@@ -80,18 +144,19 @@ func (e *Engine) cardMonths(m schema.Month) (from schema.Month, driverMonths, mo
 	return from, driverMonths, months
 }
 
-func (e *Engine) warm(ctx context.Context, m schema.Month) (WarmStatus, error) {
+func (w *Warmer) warm(ctx context.Context, m schema.Month) (WarmStatus, error) {
+	e := w.e
 	start := time.Now()
 	from, driverMonths, months := e.cardMonths(m)
 	vers, err := e.committed(ctx, months)
 	if err != nil {
 		return WarmStatus{}, err
 	}
-	if w := e.warmSet(m); w != nil && w.key == readKey(m, vers) {
-		e.st.wmu.Lock()
-		w.used = e.now()
-		e.st.wmu.Unlock()
-		return WarmStatus{Month: m, Cards: len(w.cards), Computed: w.at, Took: w.took}, nil
+	if ws := w.set(m); ws != nil && ws.key == readKey(m, vers) {
+		w.mu.Lock()
+		ws.used = e.now()
+		w.mu.Unlock()
+		return WarmStatus{Month: m, Cards: len(ws.cards), Computed: ws.at, Took: ws.took}, nil
 	}
 	var (
 		md  monthData
@@ -107,31 +172,31 @@ func (e *Engine) warm(ctx context.Context, m schema.Month) (WarmStatus, error) {
 	if err != nil {
 		return WarmStatus{}, err
 	}
-	cards := e.warmCards(md, m, from, cms)
-	w := &warmMonth{key: readKey(m, vers), cards: cards, at: time.Now(), took: time.Since(start), used: e.now()}
-	e.st.wmu.Lock()
-	if e.st.warm == nil {
-		e.st.warm = map[schema.Month]*warmMonth{}
+	cards := w.computeCards(md, m, from, cms)
+	ws := &warmMonth{key: readKey(m, vers), cards: cards, at: time.Now(), took: time.Since(start), used: e.now()}
+	w.mu.Lock()
+	if w.sets == nil {
+		w.sets = map[schema.Month]*warmMonth{}
 	}
-	e.st.warm[m] = w
-	e.evictWarm(m)
-	e.st.wmu.Unlock()
-	e.log.Debug("warm set computed", "month", m, "cards", len(cards), "took", w.took)
-	return WarmStatus{Month: m, Cards: len(cards), Computed: w.at, Took: w.took, Changed: true}, nil
+	w.sets[m] = ws
+	w.evict(m)
+	w.mu.Unlock()
+	w.log.Debug("warm set computed", "month", m, "cards", len(cards), "took", ws.took)
+	return WarmStatus{Month: m, Cards: len(cards), Computed: ws.at, Took: ws.took, Changed: true}, nil
 }
 
-// WarmCards returns every card of month m (the branches with data in m), from the warm set,
+// Cards returns every card of month m (the branches with data in m), from the warm set,
 // warming m first when its set is missing or out of date. The cards are shared: callers must
 // not modify them.
-func (e *Engine) WarmCards(ctx context.Context, m schema.Month) (map[string]kpi.Card, error) {
-	if _, err := e.Warm(ctx, m); err != nil {
+func (w *Warmer) Cards(ctx context.Context, m schema.Month) (map[string]kpi.Card, error) {
+	if _, err := w.Warm(ctx, m); err != nil {
 		return nil, err
 	}
-	w := e.warmSet(m)
-	if w == nil { // evicted meanwhile by warm-ups of other months
+	ws := w.set(m)
+	if ws == nil { // evicted meanwhile by warm-ups of other months
 		return nil, fmt.Errorf("warm cards of %s: evicted", m)
 	}
-	return w.cards, nil
+	return ws.cards, nil
 }
 
 // LatestMonth returns the latest month up to limit with a committed projection of any family,
@@ -145,54 +210,66 @@ func (e *Engine) LatestMonth(ctx context.Context, limit schema.Month) (schema.Mo
 	return schema.Month(m), nil
 }
 
-// KeepWarm keeps the warm sets of the latest months current until ctx ends: every interval
-// it finds the latest month with projections up to now's month (in loc) and warms it and the
-// months-1 before it (those sets are never evicted for others). Failures are logged and
-// retried at the next tick. While it runs, a card asked for a month that is not warm also
-// starts a background warm-up of that month (at most every onDemandEvery per month; at most
-// maxOnDemandMonths such months are kept, least recently used evicted).
-func (e *Engine) KeepWarm(ctx context.Context, months int, interval time.Duration, loc *time.Location) {
-	if months <= 0 {
-		return
+// Run keeps the warm sets of the latest months current until ctx ends, then returns nil once
+// every goroutine it started has returned: every Interval it finds the latest month with
+// projections up to now's month (in Location) and warms it and the Months-1 before it (those
+// sets are never evicted for others). Failures are logged and retried at the next tick. While
+// it runs, a card asked for a month that is not warm also queues a warm-up of that month (at
+// most every 10 s per month), which Run's worker computes, one month at a time; at most two
+// such months are kept, least recently used evicted. With Months 0 Run does nothing but wait.
+// Run is called at most once at a time.
+func (w *Warmer) Run(ctx context.Context) error {
+	if w.cfg.Months == 0 {
+		<-ctx.Done()
+		return nil
 	}
-	if loc == nil {
-		loc = time.UTC
+	w.mu.Lock()
+	if w.running {
+		w.mu.Unlock()
+		return errors.New("warmer: Run is already running")
 	}
-	months = min(months, maxWarmMonths)
-	e.st.wmu.Lock()
-	e.st.onDemand = true
-	e.st.wmu.Unlock()
+	w.running = true
+	w.mu.Unlock()
 	defer func() {
-		e.st.wmu.Lock()
-		e.st.onDemand = false
-		e.st.wmu.Unlock()
+		w.mu.Lock()
+		w.running = false
+		w.mu.Unlock()
 	}()
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { w.keepLatest(gctx); return nil })
+	g.Go(func() error { w.warmRequested(gctx); return nil })
+	return g.Wait()
+}
+
+// keepLatest is Run's keeper of the latest months.
+func (w *Warmer) keepLatest(ctx context.Context) {
+	e := w.e
 	for {
-		latest, err := e.LatestMonth(ctx, schema.MonthOf(e.now(), loc))
+		latest, err := e.LatestMonth(ctx, schema.MonthOf(e.now(), w.cfg.Location))
 		if err == nil && latest != 0 {
 			pinned := map[schema.Month]bool{}
-			for i := range months {
+			for i := range w.cfg.Months {
 				pinned[latest.Add(-i)] = true
 			}
-			e.st.wmu.Lock()
-			e.st.pinned = pinned
-			e.st.wmu.Unlock()
-			for i := range months {
+			w.mu.Lock()
+			w.pinned = pinned
+			w.mu.Unlock()
+			for i := range w.cfg.Months {
 				m := latest.Add(-i)
-				st, werr := e.Warm(ctx, m)
+				st, werr := w.Warm(ctx, m)
 				if werr != nil {
 					err = werr
 					break
 				}
 				if st.Changed {
-					e.log.Info("warm cards computed", "month", m, "cards", st.Cards, "took", st.Took.Round(time.Millisecond))
+					w.log.Info("warm cards computed", "month", m, "cards", st.Cards, "took", st.Took.Round(time.Millisecond))
 				}
 			}
 		}
 		if err != nil && ctx.Err() == nil {
-			e.log.Warn("warm-up of the latest months' cards failed", "err", err)
+			w.log.Warn("warm-up of the latest months' cards failed", "err", err)
 		}
-		t := time.NewTimer(interval)
+		t := time.NewTimer(w.cfg.Interval)
 		select {
 		case <-ctx.Done():
 			t.Stop()
@@ -202,112 +279,140 @@ func (e *Engine) KeepWarm(ctx context.Context, months int, interval time.Duratio
 	}
 }
 
-// evictWarm drops the least recently used warm sets of months that are not pinned (and not
-// keep, just added) beyond maxOnDemandMonths. e.st.wmu is held.
-func (e *Engine) evictWarm(keep schema.Month) {
+// warmRequested is Run's worker of on-demand warm-ups: one month at a time, as card misses
+// asked for them (see request).
+func (w *Warmer) warmRequested(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case m := <-w.requests:
+			wctx, cancel := context.WithTimeout(ctx, onDemandTimeout)
+			st, err := w.Warm(wctx, m)
+			cancel()
+			switch {
+			case err != nil && ctx.Err() == nil:
+				w.log.Warn("on-demand warm-up failed", "month", m, "err", err)
+			case err == nil && st.Changed:
+				w.log.Info("warm cards computed on demand", "month", m, "cards", st.Cards, "took", st.Took.Round(time.Millisecond))
+			}
+		}
+	}
+}
+
+// evict drops the least recently used warm sets of months that are not pinned (and not
+// keep, just added) beyond maxOnDemandMonths. w.mu is held.
+func (w *Warmer) evict(keep schema.Month) {
 	for {
 		var (
 			lru    schema.Month
 			oldest time.Time
 			n      int
 		)
-		for mo, w := range e.st.warm {
-			if e.st.pinned[mo] {
+		for mo, ws := range w.sets {
+			if w.pinned[mo] {
 				continue
 			}
 			n++
-			if mo != keep && (lru == 0 || w.used.Before(oldest)) {
-				lru, oldest = mo, w.used
+			if mo != keep && (lru == 0 || ws.used.Before(oldest)) {
+				lru, oldest = mo, ws.used
 			}
 		}
 		if n <= maxOnDemandMonths || lru == 0 {
 			return
 		}
-		delete(e.st.warm, lru)
+		delete(w.sets, lru)
 	}
 }
 
-// warmOnDemand starts, in the background, a warm-up of month m when KeepWarm runs, m is not
-// warm with current versions, and no warm-up of m was started in the last onDemandEvery: a user
-// browsing an older month gets its cards from memory after the first few requests.
-func (e *Engine) warmOnDemand(m schema.Month) {
-	now := e.now()
-	e.st.wmu.Lock()
-	if !e.st.onDemand || e.st.pinned[m] || now.Sub(e.st.warmTried[m]) < onDemandEvery {
-		e.st.wmu.Unlock()
+// request asks Run's worker for a warm-up of month m when Run runs, m is not pinned, and no
+// warm-up of m was asked for in the last onDemandEvery: a user browsing an older month gets its
+// cards from memory after the first few requests. It never blocks: with the queue full, the
+// request is left to a later miss.
+func (w *Warmer) request(m schema.Month) {
+	now := w.e.now()
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if !w.running || w.pinned[m] || now.Sub(w.tried[m]) < onDemandEvery {
 		return
 	}
-	if e.st.warmTried == nil {
-		e.st.warmTried = map[schema.Month]time.Time{}
-	}
-	e.st.warmTried[m] = now
-	e.st.wmu.Unlock()
-	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-		defer cancel()
-		if st, err := e.Warm(ctx, m); err != nil {
-			e.log.Warn("on-demand warm-up failed", "month", m, "err", err)
-		} else if st.Changed {
-			e.log.Info("warm cards computed on demand", "month", m, "cards", st.Cards, "took", st.Took.Round(time.Millisecond))
+	select {
+	case w.requests <- m:
+		if w.tried == nil {
+			w.tried = map[schema.Month]time.Time{}
 		}
-	}()
+		w.tried[m] = now
+	default:
+	}
 }
 
-// WarmMonths describes the warm sets held, by month.
-func (e *Engine) WarmMonths() []WarmStatus {
-	e.st.wmu.Lock()
-	defer e.st.wmu.Unlock()
-	out := make([]WarmStatus, 0, len(e.st.warm))
-	for m, w := range e.st.warm {
-		out = append(out, WarmStatus{Month: m, Cards: len(w.cards), Computed: w.at, Took: w.took})
+// Months describes the warm sets held, by month.
+func (w *Warmer) Months() []WarmStatus {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	out := make([]WarmStatus, 0, len(w.sets))
+	for m, ws := range w.sets {
+		out = append(out, WarmStatus{Month: m, Cards: len(ws.cards), Computed: ws.at, Took: ws.took})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Month < out[j].Month })
 	return out
 }
 
-// warmSet returns the warm set of month m, or nil.
-func (e *Engine) warmSet(m schema.Month) *warmMonth {
-	e.st.wmu.Lock()
-	defer e.st.wmu.Unlock()
-	return e.st.warm[m]
+// set returns the warm set of month m, or nil.
+func (w *Warmer) set(m schema.Month) *warmMonth {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.sets[m]
 }
 
-// warmCard returns branch's card of month m from the warm set when it was computed from the
-// committed versions vers (rk = readKey(m, vers)).
-func (e *Engine) warmCard(branch string, m schema.Month, rk string, vers map[familyMonth]uint64) (kpi.Card, bool) {
-	if e.nocache {
-		return kpi.Card{}, false
-	}
-	e.st.wmu.Lock()
-	w := e.st.warm[m]
-	hit := w != nil && w.key == rk
+// card returns branch's card of month m from the warm set when it was computed from the
+// committed versions vers (rk = readKey(m, vers)); on a miss for a month with projections it
+// queues a warm-up of that month (request).
+func (w *Warmer) card(branch string, m schema.Month, rk string, vers map[familyMonth]uint64) (kpi.Card, bool) {
+	w.mu.Lock()
+	ws := w.sets[m]
+	hit := ws != nil && ws.key == rk
 	if hit {
-		w.used = e.now()
+		ws.used = w.e.now()
 	}
-	e.st.wmu.Unlock()
+	w.mu.Unlock()
 	if !hit {
 		for fm := range vers {
 			if fm.month == m { // a month with projections: worth warming
-				e.warmOnDemand(m)
+				w.request(m)
 				break
 			}
 		}
 		return kpi.Card{}, false
 	}
-	c, ok := w.cards[branch]
+	c, ok := ws.cards[branch]
 	return c, ok
 }
 
-// warmCards computes the card of every branch with data in month m of md (which holds m−1 and m
+// warmCard returns branch's card of month m from the warm sets of the Warmer attached to e,
+// if any (see Warmer.card).
+func (e *Engine) warmCard(branch string, m schema.Month, rk string, vers map[familyMonth]uint64) (kpi.Card, bool) {
+	if e.nocache {
+		return kpi.Card{}, false
+	}
+	w := e.st.warmer.Load()
+	if w == nil {
+		return kpi.Card{}, false
+	}
+	return w.card(branch, m, rk, vers)
+}
+
+// computeCards computes the card of every branch with data in month m of md (which holds m−1 and m
 // of the whole company), as computeCard does for one branch.
-func (e *Engine) warmCards(md monthData, m schema.Month, from schema.Month, cms map[string]stat.CrossMoments) map[string]kpi.Card {
+func (w *Warmer) computeCards(md monthData, m schema.Month, from schema.Month, cms map[string]stat.CrossMoments) map[string]kpi.Card {
+	e := w.e
 	bm := md[m]
 	ids := make([]string, 0, len(bm))
 	for b := range bm {
 		ids = append(ids, b)
 	}
 	sort.Strings(ids)
-	sm := e.warmSmoothed(bm)
+	sm := w.smoothed(bm)
 	cards := make([]kpi.Card, len(ids))
 	parallel(len(ids), 64, func(i int) {
 		b := ids[i]
@@ -330,9 +435,10 @@ func (e *Engine) warmCards(md monthData, m schema.Month, from schema.Month, cms 
 	return out
 }
 
-// warmSmoothed returns the small-area estimates of every city and county of bm with the family
+// smoothed returns the small-area estimates of every city and county of bm with the family
 // Card uses (smoothOf): the parent, the siblings with survey statistics, and the branch itself.
-func (e *Engine) warmSmoothed(bm map[string]*kpi.MonthData) map[string]kpi.SmoothedSurvey {
+func (w *Warmer) smoothed(bm map[string]*kpi.MonthData) map[string]kpi.SmoothedSurvey {
+	e := w.e
 	type family struct {
 		parent kpi.SurveyStats
 		kids   map[string]kpi.SurveyStats // children with survey statistics
@@ -379,20 +485,20 @@ func (e *Engine) warmSmoothed(bm map[string]*kpi.MonthData) map[string]kpi.Smoot
 
 // allDriverMoments is driverMoments of every branch at the committed versions vers, in one
 // query; each branch's rows are summed in month order, as driverMoments does.
-func (e *Engine) allDriverMoments(ctx context.Context, months []schema.Month, vers map[familyMonth]uint64) (map[string]stat.CrossMoments, error) {
+func (l *loader) allDriverMoments(ctx context.Context, months []schema.Month, vers map[familyMonth]uint64) (map[string]stat.CrossMoments, error) {
 	out := map[string]stat.CrossMoments{}
 	vf, ok := versionFilter(vers, FamilyDrivers, months)
 	if !ok {
 		return out, nil
 	}
 	q := fmt.Sprintf("SELECT branch_id, items, n, sw, swx, swxx, swy, swxy, swy2 FROM %s WHERE %s AND carrier = %s ORDER BY branch_id, month",
-		FamilyDrivers.projTable(), vf, quote(e.cfg.OwnCarrier))
-	rows, err := e.conn.Query(ctx, q)
+		FamilyDrivers.projTable(), vf, quote(l.cfg.OwnCarrier))
+	rows, err := l.conn.Query(ctx, q)
 	if err != nil {
 		return nil, fmt.Errorf("load kpi_drivers: %w", err)
 	}
 	defer rows.Close()
-	codes := e.cat.Codes()
+	codes := l.cat.Codes()
 	for rows.Next() {
 		var (
 			branch string

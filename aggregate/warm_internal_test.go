@@ -10,20 +10,20 @@ import (
 // TestEvictWarm: pinned months stay; of the others at most maxOnDemandMonths stay, the least
 // recently used going first, never the month just added.
 func TestEvictWarm(t *testing.T) {
-	e := &Engine{st: &engineState{}}
+	w := &Warmer{}
 	t0 := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
-	e.st.pinned = map[schema.Month]bool{202610: true, 202609: true}
-	e.st.warm = map[schema.Month]*warmMonth{
+	w.pinned = map[schema.Month]bool{202610: true, 202609: true}
+	w.sets = map[schema.Month]*warmMonth{
 		202610: {used: t0},                      // pinned, oldest use
 		202609: {used: t0},                      // pinned
 		202601: {used: t0.Add(3 * time.Second)}, // on demand
 		202602: {used: t0.Add(1 * time.Second)}, // on demand, least recently used
 		202603: {used: t0},                      // just added (kept whatever its use)
 	}
-	e.evictWarm(202603)
+	w.evict(202603)
 	want := []schema.Month{202601, 202603, 202609, 202610}
 	var got []schema.Month
-	for _, w := range e.WarmMonths() {
+	for _, w := range w.Months() {
 		got = append(got, w.Month)
 	}
 	if len(got) != len(want) {

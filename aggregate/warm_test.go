@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"go.uber.org/goleak"
+
 	"github.com/csat-dev/csat/aggregate"
 	"github.com/csat-dev/csat/aggregate/bench"
 	"github.com/csat-dev/csat/aggregate/chtest"
@@ -38,14 +40,15 @@ func TestWarmCardsEqualCards(t *testing.T) {
 	kcfg := kpi.DefaultConfig()
 	kcfg.MinSample = 5
 	eng := aggregate.NewEngine(conn, kcfg, cfg.Catalog, nil, nil)
-	st, err := eng.Warm(ctx, m)
+	wr := aggregate.NewWarmer(eng, aggregate.WarmConfig{}, nil)
+	st, err := wr.Warm(ctx, m)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !st.Changed || st.Cards < 400 {
 		t.Fatalf("warm status %+v: want a new set of every branch", st)
 	}
-	if st2, err := eng.Warm(ctx, m); err != nil || st2.Changed {
+	if st2, err := wr.Warm(ctx, m); err != nil || st2.Changed {
 		t.Fatalf("second warm-up with nothing recomputed: %+v, %v (want the same set)", st2, err)
 	}
 	branches, err := eng.Branches(ctx)
@@ -110,7 +113,7 @@ func TestWarmCardsEqualCards(t *testing.T) {
 	if after.Window.Hotline.N != 3 || dump(after) == dump(before) {
 		t.Fatalf("after a recompute the card still shows %d hotline ratings (want 3)", after.Window.Hotline.N)
 	}
-	if st3, err := eng.Warm(ctx, m); err != nil || !st3.Changed {
+	if st3, err := wr.Warm(ctx, m); err != nil || !st3.Changed {
 		t.Fatalf("warm-up after a recompute: %+v, %v (want a new set)", st3, err)
 	}
 	if c, err := eng.Card(ctx, county, m); err != nil || dump(c) != dump(after) {
@@ -121,12 +124,12 @@ func TestWarmCardsEqualCards(t *testing.T) {
 // TestWarmAsOf: an as-of view has no warm set.
 func TestWarmAsOf(t *testing.T) {
 	eng := aggregate.NewEngine(nil, kpi.DefaultConfig(), schema.DefaultCatalog(), nil, nil)
-	if _, err := eng.AsOf(time.Now()).Warm(context.Background(), oct); err == nil {
+	if _, err := aggregate.NewWarmer(eng.AsOf(time.Now()), aggregate.WarmConfig{}, nil).Warm(context.Background(), oct); err == nil {
 		t.Fatal("Warm on an as-of view: want an error")
 	}
 }
 
-// TestWarmOnDemand: while KeepWarm runs (here for the latest month, October), a card of a month
+// TestWarmOnDemand: while a Warmer's Run runs (here for the latest month, October), a card of a month
 // that is not warm (September) starts a background warm-up of it; cards of September are then
 // equal to those computed per request.
 func TestWarmOnDemand(t *testing.T) {
@@ -138,19 +141,29 @@ func TestWarmOnDemand(t *testing.T) {
 		t.Fatal(err)
 	}
 	eng := newEngine(t, conn)
+	// Run owns every goroutine of the warm-ups, on demand ones included: none is left after it
+	// returns (the deferred checks run last in, first out: after Run has returned).
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	wr := aggregate.NewWarmer(eng, aggregate.WarmConfig{Months: 1, Interval: time.Hour}, nil)
 	kctx, stop := context.WithCancel(ctx)
-	defer stop()
-	go eng.KeepWarm(kctx, 1, time.Hour, time.UTC)
+	done := make(chan error, 1)
+	go func() { done <- wr.Run(kctx) }()
+	defer func() {
+		stop()
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	}()
 	waitWarm := func(m schema.Month) {
 		t.Helper()
 		for end := time.Now().Add(20 * time.Second); time.Now().Before(end); time.Sleep(50 * time.Millisecond) {
-			for _, w := range eng.WarmMonths() {
+			for _, w := range wr.Months() {
 				if w.Month == m {
 					return
 				}
 			}
 		}
-		t.Fatalf("no warm set of %s after 20 s (have %+v)", m, eng.WarmMonths())
+		t.Fatalf("no warm set of %s after 20 s (have %+v)", m, wr.Months())
 	}
 	waitWarm(oct)
 	first, err := eng.Card(ctx, "GD-GZ-TH", sep) // computed per request; starts September's warm-up
@@ -165,7 +178,7 @@ func TestWarmOnDemand(t *testing.T) {
 	if dump(again) != dump(first) {
 		t.Fatalf("warm card of September differs from the computed one:\n%s\n%s", dump(again), dump(first))
 	}
-	if len(eng.WarmMonths()) != 2 {
-		t.Fatalf("warm months %+v: want October (kept) and September (on demand)", eng.WarmMonths())
+	if len(wr.Months()) != 2 {
+		t.Fatalf("warm months %+v: want October (kept) and September (on demand)", wr.Months())
 	}
 }

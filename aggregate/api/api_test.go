@@ -28,22 +28,7 @@ import (
 func newServer(t testing.TB, tokens map[string]string) (*httptest.Server, *fakeReader, map[string]string) {
 	t.Helper()
 	cfg := api.DefaultConfig()
-	secrets := map[string]string{}
-	if len(tokens) > 0 {
-		var file strings.Builder
-		for name, scope := range tokens {
-			tok, e, err := api.NewToken(name, scope)
-			if err != nil {
-				t.Fatalf("NewToken(%q, %q): %v", name, scope, err)
-			}
-			secrets[name] = tok
-			file.WriteString(e.YAML())
-		}
-		cfg.TokensFile = filepath.Join(t.TempDir(), "tokens.yaml")
-		if err := os.WriteFile(cfg.TokensFile, []byte(file.String()), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
+	secrets := writeTokens(t, &cfg, tokens)
 	fr := newFakeReader()
 	s, err := api.New(cfg, fr, slog.New(slog.DiscardHandler), prometheus.NewRegistry(), nil)
 	if err != nil {
@@ -52,6 +37,30 @@ func newServer(t testing.TB, tokens map[string]string) (*httptest.Server, *fakeR
 	ts := httptest.NewServer(s.Handler())
 	t.Cleanup(ts.Close)
 	return ts, fr, secrets
+}
+
+// writeTokens writes a tokens file of tokens (name → scope), when any, names it in cfg and
+// returns the tokens' secrets by name.
+func writeTokens(t testing.TB, cfg *api.Config, tokens map[string]string) map[string]string {
+	t.Helper()
+	secrets := map[string]string{}
+	if len(tokens) == 0 {
+		return secrets
+	}
+	var file strings.Builder
+	for name, scope := range tokens {
+		tok, e, err := api.NewToken(name, scope)
+		if err != nil {
+			t.Fatalf("NewToken(%q, %q): %v", name, scope, err)
+		}
+		secrets[name] = tok
+		file.WriteString(e.YAML())
+	}
+	cfg.TokensFile = filepath.Join(t.TempDir(), "tokens.yaml")
+	if err := os.WriteFile(cfg.TokensFile, []byte(file.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return secrets
 }
 
 func get(t testing.TB, ts *httptest.Server, path, token string) (*http.Response, []byte) {

@@ -14,7 +14,6 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/csat-dev/csat/aggregate/api"
-	"github.com/csat-dev/csat/aggregate/kpi"
 )
 
 // chromium finds Debian's chromium (or another Chrome); without one the browser tests skip,
@@ -153,11 +152,10 @@ func TestDashboardInBrowser(t *testing.T) {
 	if grey, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll('#compare-table tr.unreportable').length`)); err != nil || grey != 1 {
 		t.Errorf("greyed comparison rows: %d (%v), want 1", grey, err)
 	}
-	scAny, err := fr.Scorecard(context.Background(), "GD-GZ", "2026-Q4")
+	sc, err := fr.Scorecard(context.Background(), "GD-GZ", "2026-Q4")
 	if err != nil {
 		t.Fatal(err)
 	}
-	sc := scAny.(kpi.ScorecardResult)
 	if got, want := text(t, ctx, "#score-total"), fmt.Sprintf("%.2f / %.0f", sc.Total, sc.Max); got != want {
 		t.Errorf("scorecard total %q, want %q", got, want)
 	}
@@ -265,7 +263,7 @@ func TestDashboardInBrowserOnEngine(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	alerts, err := r.e.Alerts(context.Background(), province, m)
+	alerts, err := r.Alerts(context.Background(), province, m)
 	if err != nil {
 		t.Fatal(err)
 	}

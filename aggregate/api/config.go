@@ -41,6 +41,18 @@ type Config struct {
 	// (one small query) and recomputed when a recompute changed them (about 1 s of CPU per month
 	// at the national scale). Default 10s; at least 1s.
 	WarmInterval time.Duration `env:"CSAT_API_WARM_INTERVAL" envDefault:"10s"`
+	// RequestTimeout bounds one API request (a Go duration): a read not done by then is
+	// answered 503 with Retry-After, whether or not ClickHouse has answered. Default 30s; at
+	// least 1s.
+	RequestTimeout time.Duration `env:"CSAT_API_REQUEST_TIMEOUT" envDefault:"30s"`
+	// AsOfConcurrency is the number of as_of requests (kpi, alerts, scorecard) computed at
+	// once, all callers together; more wait for a slot until the request timeout, then get
+	// 503. Default 2; at least 1.
+	AsOfConcurrency int `env:"CSAT_API_ASOF_CONCURRENCY" envDefault:"2"`
+	// AsOfPerCaller is the number of as_of requests one caller (a token; on an open API a
+	// client address) may have running at once; one more is answered 429 with Retry-After at
+	// once. Default 1; at least 1, at most AsOfConcurrency.
+	AsOfPerCaller int `env:"CSAT_API_ASOF_PER_CALLER" envDefault:"1"`
 	// ShutdownTimeout bounds the graceful shutdown of in-flight requests. Default 10s.
 	ShutdownTimeout time.Duration `env:"-"`
 }
@@ -52,7 +64,8 @@ const maxWarmMonths = 4
 // Addr 127.0.0.1:8080.
 func DefaultConfig() Config {
 	return Config{Addr: "127.0.0.1:8080", MetricsBranchLevel: 2, MetricsRefresh: 60 * time.Second, WarmMonths: 2,
-		WarmInterval: 10 * time.Second, ShutdownTimeout: 10 * time.Second}
+		WarmInterval: 10 * time.Second, RequestTimeout: 30 * time.Second, AsOfConcurrency: 2, AsOfPerCaller: 1,
+		ShutdownTimeout: 10 * time.Second}
 }
 
 // Validate checks every field and names the environment variable of each bad one.
@@ -72,6 +85,15 @@ func (c Config) Validate() error {
 	}
 	if c.WarmInterval < time.Second {
 		errs = append(errs, fmt.Errorf("CSAT_API_WARM_INTERVAL %s: want at least 1s", c.WarmInterval))
+	}
+	if c.RequestTimeout < time.Second {
+		errs = append(errs, fmt.Errorf("CSAT_API_REQUEST_TIMEOUT %s: want at least 1s", c.RequestTimeout))
+	}
+	if c.AsOfConcurrency < 1 {
+		errs = append(errs, fmt.Errorf("CSAT_API_ASOF_CONCURRENCY %d: want at least 1", c.AsOfConcurrency))
+	}
+	if c.AsOfPerCaller < 1 || c.AsOfPerCaller > max(c.AsOfConcurrency, 1) {
+		errs = append(errs, fmt.Errorf("CSAT_API_ASOF_PER_CALLER %d: want 1 to CSAT_API_ASOF_CONCURRENCY (%d)", c.AsOfPerCaller, c.AsOfConcurrency))
 	}
 	return errors.Join(errs...)
 }

@@ -22,6 +22,9 @@ func TestConfig(t *testing.T) {
 		{"level 5", map[string]string{"CSAT_METRICS_BRANCH_LEVEL": "5"}, "CSAT_METRICS_BRANCH_LEVEL"},
 		{"level -1", map[string]string{"CSAT_METRICS_BRANCH_LEVEL": "-1"}, "CSAT_METRICS_BRANCH_LEVEL"},
 		{"refresh too fast", map[string]string{"CSAT_METRICS_REFRESH": "10ms"}, "CSAT_METRICS_REFRESH"},
+		{"request timeout too short", map[string]string{"CSAT_API_REQUEST_TIMEOUT": "100ms"}, "CSAT_API_REQUEST_TIMEOUT"},
+		{"no as_of slot", map[string]string{"CSAT_API_ASOF_CONCURRENCY": "0"}, "CSAT_API_ASOF_CONCURRENCY"},
+		{"per caller above total", map[string]string{"CSAT_API_ASOF_CONCURRENCY": "2", "CSAT_API_ASOF_PER_CALLER": "3"}, "CSAT_API_ASOF_PER_CALLER"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -42,7 +45,8 @@ func TestConfig(t *testing.T) {
 	if err := env.ParseWithOptions(&cfg, env.Options{Environment: map[string]string{}}); err != nil {
 		t.Fatal(err)
 	}
-	if d := api.DefaultConfig(); cfg.MetricsBranchLevel != d.MetricsBranchLevel || cfg.MetricsRefresh != d.MetricsRefresh || d.MetricsRefresh != 60*time.Second {
+	if d := api.DefaultConfig(); cfg.MetricsBranchLevel != d.MetricsBranchLevel || cfg.MetricsRefresh != d.MetricsRefresh || d.MetricsRefresh != 60*time.Second ||
+		cfg.RequestTimeout != d.RequestTimeout || cfg.AsOfConcurrency != d.AsOfConcurrency || cfg.AsOfPerCaller != d.AsOfPerCaller {
 		t.Errorf("env defaults %+v differ from DefaultConfig %+v", cfg, d)
 	}
 }

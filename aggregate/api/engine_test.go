@@ -3,7 +3,6 @@ package api_test
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http/httptest"
@@ -22,72 +21,8 @@ import (
 	"github.com/csat-dev/csat/schema"
 )
 
-// engineReader adapts the real engine to api.Reader the way cmd/csat does, and implements
-// api.CardLister over Engine.WarmCards.
-type engineReader struct {
-	e   *aggregate.Engine
-	cfg kpi.Config
-	cat schema.Catalog
-}
-
-var _ api.CardLister = engineReader{}
-
-func (r engineReader) Cards(ctx context.Context, m schema.Month, maxLevel int) (map[string]kpi.Card, error) {
-	all, err := r.e.WarmCards(ctx, m)
-	if err != nil {
-		return nil, engineErr(err)
-	}
-	out := map[string]kpi.Card{}
-	for b, c := range all {
-		if schema.Level(b) <= maxLevel {
-			out[b] = c
-		}
-	}
-	return out, nil
-}
-
 // oneByOne hides the CardLister, so the gauges ask for one card at a time.
 type oneByOne struct{ api.Reader }
-
-func engineErr(err error) error {
-	var pe *aggregate.ParamError
-	if errors.As(err, &pe) {
-		if errors.Is(err, aggregate.ErrUnknownBranch) {
-			return fmt.Errorf("%w: %w", &api.ParamError{Param: pe.Param, Msg: pe.Msg}, api.ErrUnknownBranch)
-		}
-		return &api.ParamError{Param: pe.Param, Msg: pe.Msg}
-	}
-	return err
-}
-
-func (r engineReader) Card(ctx context.Context, b string, m schema.Month) (kpi.Card, error) {
-	c, err := r.e.Card(ctx, b, m)
-	return c, engineErr(err)
-}
-func (r engineReader) Trend(ctx context.Context, b, metric string, from, to schema.Month) (any, error) {
-	v, err := r.e.Trend(ctx, b, metric, from, to)
-	return v, engineErr(err)
-}
-func (r engineReader) Compare(ctx context.Context, p string, m schema.Month, metric string) (any, error) {
-	v, err := r.e.Compare(ctx, p, m, metric)
-	return v, engineErr(err)
-}
-func (r engineReader) Alerts(ctx context.Context, b string, m schema.Month) (any, error) {
-	v, err := r.e.Alerts(ctx, b, m)
-	return v, engineErr(err)
-}
-func (r engineReader) Scorecard(ctx context.Context, b, period string) (any, error) {
-	v, err := r.e.Scorecard(ctx, b, period)
-	return v, engineErr(err)
-}
-func (r engineReader) Branches(ctx context.Context) ([]api.Branch, error) {
-	bs, err := r.e.Branches(ctx)
-	out := make([]api.Branch, len(bs))
-	for i, b := range bs {
-		out[i] = api.Branch{ID: b.ID, Parent: b.Parent, Level: b.Level}
-	}
-	return out, err
-}
 
 // TestAgainstEngine serves a small national data set (bench.Load at 1/1000 scale) through the
 // real engine on ClickHouse and checks every endpoint's live JSON against the OpenAPI document,
@@ -95,7 +30,7 @@ func (r engineReader) Branches(ctx context.Context) ([]api.Branch, error) {
 // engineFixture loads a small national data set (bench.Load at 1/1000 scale, 5 months) into a
 // fresh ClickHouse database and returns the engine as a Reader, a province, one of its cities
 // and the last month.
-func engineFixture(t *testing.T) (r engineReader, province, city string, last schema.Month) {
+func engineFixture(t *testing.T) (r *api.EngineReader, province, city string, last schema.Month) {
 	t.Helper()
 	conn, _ := chtest.New(t)
 	ctx := context.Background()
@@ -114,7 +49,7 @@ func engineFixture(t *testing.T) (r engineReader, province, city string, last sc
 	}
 	kcfg := kpi.DefaultConfig()
 	kcfg.MinSample = 5 // a 1/1000 data set has few responses per province
-	r = engineReader{e: aggregate.NewEngine(conn, kcfg, bcfg.Catalog, sc, nil), cfg: kcfg, cat: bcfg.Catalog}
+	r = api.NewEngineReader(aggregate.NewEngine(conn, kcfg, bcfg.Catalog, sc, nil), nil, nil)
 	branches, err := r.Branches(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -237,19 +172,4 @@ func TestAgainstEngine(t *testing.T) {
 			}
 		})
 	}
-}
-
-var (
-	_ api.AsOfReader   = engineReader{}
-	_ api.FunnelReader = engineReader{}
-)
-
-func (r engineReader) AsOf(t time.Time) api.Reader {
-	r.e = r.e.AsOf(t)
-	return r
-}
-
-func (r engineReader) Funnel(ctx context.Context, parent string, m schema.Month, metric string) (any, error) {
-	v, err := r.e.Funnel(ctx, parent, m, metric)
-	return v, engineErr(err)
 }

@@ -58,8 +58,8 @@ func newFakeReader() *fakeReader {
 	return f
 }
 
-// known reports an unknown branch the way cmd/csat's engine adapter does: an *api.ParamError
-// joined with api.ErrUnknownBranch. (Compare's unknown parent is a bare api.ErrUnknownBranch,
+// known reports an unknown branch the way the engine does: an *aggregate.ParamError wrapping
+// aggregate.ErrUnknownBranch. (Compare's unknown parent is a bare aggregate.ErrUnknownBranch,
 // to cover that path too.)
 func (f *fakeReader) known(param, b string) error {
 	for _, x := range f.branches {
@@ -68,9 +68,9 @@ func (f *fakeReader) known(param, b string) error {
 		}
 	}
 	if param == "parent" {
-		return fmt.Errorf("branch %s: %w", b, api.ErrUnknownBranch)
+		return fmt.Errorf("branch %s: %w", b, aggregate.ErrUnknownBranch)
 	}
-	return fmt.Errorf("%w: %w", &api.ParamError{Param: param, Msg: fmt.Sprintf("branch %s is named by no event", b)}, api.ErrUnknownBranch)
+	return &aggregate.ParamError{Param: param, Msg: fmt.Sprintf("branch %s is named by no event", b), Err: aggregate.ErrUnknownBranch}
 }
 
 func jitter(parts ...string) float64 {
@@ -161,7 +161,12 @@ func (f *fakeReader) Card(_ context.Context, b string, m schema.Month) (kpi.Card
 		panic("fixture panic")
 	}
 	c := kpi.ComputeCard(kpi.DefaultConfig(), schema.DefaultCatalog(), b, m, monthData(b, m), monthData(b, m.Prev()))
-	kpi.ComputeDrivers(kpi.DefaultConfig(), schema.DefaultCatalog(), &c, b, m.Add(-5), m, fakeMoments(b))
+	// Like the engine's (CSAT_DRIVER_LEVEL 1): the drivers pool the card's province.
+	db := b
+	if schema.Level(b) > 1 {
+		db = schema.Ancestors(b)[schema.Level(b)-1]
+	}
+	kpi.ComputeDrivers(kpi.DefaultConfig(), schema.DefaultCatalog(), &c, db, m.Add(-5), m, fakeMoments(db))
 	return c, nil
 }
 
@@ -189,7 +194,7 @@ func strPtr(s string) *string { return &s }
 func metricValue(b, metric string, m schema.Month) (kpi.MetricValue, error) {
 	met, err := kpi.ParseMetric(metric, schema.DefaultCatalog())
 	if err != nil {
-		return kpi.MetricValue{}, &api.ParamError{Param: "metric", Msg: err.Error()}
+		return kpi.MetricValue{}, &aggregate.ParamError{Param: "metric", Msg: err.Error()}
 	}
 	if met.Kind == kpi.KindScore {
 		return kpi.MetricValue{}, nil
@@ -200,16 +205,16 @@ func metricValue(b, metric string, m schema.Month) (kpi.MetricValue, error) {
 
 // Trend returns the engine's own type, so the JSON checked against the OpenAPI document is the
 // engine's.
-func (f *fakeReader) Trend(_ context.Context, b, metric string, from, to schema.Month) (any, error) {
+func (f *fakeReader) Trend(_ context.Context, b, metric string, from, to schema.Month) (aggregate.Trend, error) {
 	f.record("trend " + b)
 	if err := f.known("branch", b); err != nil {
-		return nil, err
+		return aggregate.Trend{}, err
 	}
 	tr := aggregate.Trend{Branch: b, Metric: metric, From: from, To: to, Points: []aggregate.TrendPoint{}}
 	for _, m := range schema.Months(from, to) {
 		v, err := metricValue(b, metric, m)
 		if err != nil {
-			return nil, err
+			return aggregate.Trend{}, err
 		}
 		tr.Points = append(tr.Points, aggregate.TrendPoint{Month: m, MetricValue: v})
 	}
@@ -218,10 +223,10 @@ func (f *fakeReader) Trend(_ context.Context, b, metric string, from, to schema.
 
 // Compare ranks the children like the engine: reportable values first (higher is better in
 // the fixture), then unreportable ones, each by value.
-func (f *fakeReader) Compare(_ context.Context, parent string, m schema.Month, metric string) (any, error) {
+func (f *fakeReader) Compare(_ context.Context, parent string, m schema.Month, metric string) (aggregate.Comparison, error) {
 	f.record("compare " + parent)
 	if err := f.known("parent", parent); err != nil {
-		return nil, err
+		return aggregate.Comparison{}, err
 	}
 	c := aggregate.Comparison{Parent: parent, Month: m, Metric: metric, Children: []aggregate.Ranked{}}
 	for _, b := range f.branches {
@@ -230,7 +235,7 @@ func (f *fakeReader) Compare(_ context.Context, parent string, m schema.Month, m
 		}
 		v, err := metricValue(b.ID, metric, m)
 		if err != nil {
-			return nil, err
+			return aggregate.Comparison{}, err
 		}
 		prev, _ := metricValue(b.ID, metric, m.Prev())
 		r := aggregate.Ranked{Branch: b.ID, MetricValue: v}
@@ -252,10 +257,10 @@ func (f *fakeReader) Compare(_ context.Context, parent string, m schema.Month, m
 	return c, nil
 }
 
-func (f *fakeReader) Alerts(_ context.Context, b string, m schema.Month) (any, error) {
+func (f *fakeReader) Alerts(_ context.Context, b string, m schema.Month) (aggregate.AlertList, error) {
 	f.record("alerts " + b)
 	if err := f.known("branch", b); err != nil {
-		return nil, err
+		return aggregate.AlertList{}, err
 	}
 	vals := []float64{csi("GD-GZ", m.Add(-3)), csi("GD-GZ", m.Add(-2)), csi("GD-GZ", m.Add(-1)), csi("GD-GZ", m)}
 	all := []kpi.Alert{
@@ -274,18 +279,18 @@ func (f *fakeReader) Alerts(_ context.Context, b string, m schema.Month) (any, e
 }
 
 // Scorecard evaluates the default scorecard over the fixture's cards.
-func (f *fakeReader) Scorecard(ctx context.Context, b, period string) (any, error) {
+func (f *fakeReader) Scorecard(ctx context.Context, b, period string) (kpi.ScorecardResult, error) {
 	f.record("scorecard " + b)
 	if err := f.known("branch", b); err != nil {
-		return nil, err
+		return kpi.ScorecardResult{}, err
 	}
 	sc, err := kpi.DefaultScorecard(schema.DefaultCatalog())
 	if err != nil {
-		return nil, err
+		return kpi.ScorecardResult{}, err
 	}
 	p, err := sc.Period(period)
 	if err != nil || p.Months[0].Month.Year() < 2000 {
-		return nil, &api.ParamError{Param: "period", Msg: fmt.Sprintf("period %q: not a month, quarter or year of the fixture", period)}
+		return kpi.ScorecardResult{}, &aggregate.ParamError{Param: "period", Msg: fmt.Sprintf("period %q: not a month, quarter or year of the fixture", period)}
 	}
 	cards := map[schema.Month]*kpi.Card{}
 	for _, pm := range p.Months {
@@ -304,10 +309,10 @@ var _ api.FunnelReader = (*fakeReader)(nil)
 
 // Funnel is a fixture funnel over the known children of parent: complaints per 10k around 10,
 // bases from 20k to 400k, GD-SZ a high outlier.
-func (f *fakeReader) Funnel(_ context.Context, parent string, m schema.Month, metric string) (any, error) {
+func (f *fakeReader) Funnel(_ context.Context, parent string, m schema.Month, metric string) (aggregate.FunnelPlot, error) {
 	f.record("Funnel " + parent)
 	if err := f.known("parent", parent); err != nil {
-		return nil, err
+		return aggregate.FunnelPlot{}, err
 	}
 	out := aggregate.FunnelPlot{Parent: parent, Month: m, Metric: metric, Rate: pf(10), Phi: pf(1.4), Factor: 1.4,
 		Children: []aggregate.FunnelChild{}, Curve: []aggregate.FunnelLimits{}}

@@ -9,8 +9,11 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
+	"strconv"
 	"time"
+	"unicode/utf8"
 
+	"github.com/csat-dev/csat/aggregate"
 	"github.com/csat-dev/csat/schema"
 )
 
@@ -20,17 +23,54 @@ const maxTrendMonths = 120
 //go:embed openapi.json
 var openAPIDoc []byte
 
-// httpError is an error answered with its status and {"error", "param"}.
+// httpError is an error answered with its status and {"error", "param"}; retryAfter, when
+// set, is sent as Retry-After (seconds).
 type httpError struct {
-	status int
-	param  string
-	msg    string
+	status     int
+	param      string
+	msg        string
+	retryAfter int
+	allow      string // the Allow header of a 405
 }
 
 func (e *httpError) Error() string { return e.msg }
 
+// badParam is a bad request parameter: the one parameter error type of the read side,
+// aggregate's, answered 400 naming the parameter. Format the request's values with echo.
 func badParam(param, format string, args ...any) error {
-	return &httpError{status: http.StatusBadRequest, param: param, msg: fmt.Sprintf(format, args...)}
+	return &aggregate.ParamError{Param: param, Msg: fmt.Sprintf(format, args...)}
+}
+
+// maxEcho bounds a value of the request quoted back in an error message (bytes), and maxErrorMsg
+// the message itself, so an error never echoes a huge parameter back.
+const (
+	maxEcho     = 64
+	maxErrorMsg = 512
+)
+
+// echo quotes a value of the request for an error message: whole up to maxEcho bytes, else its
+// first maxEcho bytes (whole UTF-8 characters) and a marker with its full length.
+func echo(v string) string {
+	if len(v) <= maxEcho {
+		return strconv.Quote(v)
+	}
+	cut := maxEcho
+	for cut > 0 && !utf8.RuneStart(v[cut]) {
+		cut--
+	}
+	return strconv.Quote(v[:cut]) + fmt.Sprintf("…(truncated, %d bytes)", len(v))
+}
+
+// bound cuts an error message to maxErrorMsg bytes (whole UTF-8 characters) with a marker.
+func bound(msg string) string {
+	if len(msg) <= maxErrorMsg {
+		return msg
+	}
+	cut := maxErrorMsg
+	for cut > 0 && !utf8.RuneStart(msg[cut]) {
+		cut--
+	}
+	return msg[:cut] + fmt.Sprintf("…(truncated, %d bytes)", len(msg))
 }
 
 // errorBody is the JSON of every error response.
@@ -40,7 +80,13 @@ type errorBody struct {
 }
 
 func writeError(w http.ResponseWriter, e *httpError) {
-	writeJSON(w, e.status, errorBody{Error: e.msg, Param: e.param})
+	if e.retryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(e.retryAfter))
+	}
+	if e.allow != "" {
+		w.Header().Set("Allow", e.allow)
+	}
+	writeJSON(w, e.status, errorBody{Error: bound(e.msg), Param: e.param})
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
@@ -63,46 +109,87 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 // apiFunc serves one /api/v1 endpoint: it returns the value to encode or an error.
 type apiFunc func(r *http.Request) (any, error)
 
-// readTimeout bounds one API request's reads: a request that outlives it (ClickHouse stuck)
-// is answered 503 instead of holding a connection until the write timeout.
-const readTimeout = 60 * time.Second
+// retryAfter is the Retry-After (seconds) of a 503 or 429.
+const retryAfter = 5
 
-func (s *Server) apiHandler(f apiFunc) http.Handler {
+// onlyGET answers any method but GET and HEAD with a JSON 405.
+func onlyGET(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx, cancel := context.WithTimeout(r.Context(), readTimeout)
-		defer cancel()
-		r = r.WithContext(ctx)
-		v, err := f(r)
-		if err != nil {
-			writeError(w, s.classify(r, err))
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			writeError(w, &httpError{status: http.StatusMethodNotAllowed, allow: "GET, HEAD",
+				msg: fmt.Sprintf("method %s is not allowed here: use GET", echo(r.Method))})
 			return
 		}
-		writeJSON(w, http.StatusOK, v)
+		h.ServeHTTP(w, r)
 	})
 }
 
-// classify maps an error to its response: ours as they are, a Reader's parameter errors
-// (*ParamError, ErrUnknownBranch) to 400,
-// anything else to 500 (logged; the client sees no internals).
+// apiHandler serves f under the request timeout (CSAT_API_REQUEST_TIMEOUT). f runs in a
+// goroutine of the server's (Serve waits for it), so that a request is answered by the
+// deadline even when a read does not return then (a stalled connection that ignores its
+// context): 503 with Retry-After.
+func (s *Server) apiHandler(f apiFunc) http.Handler {
+	return onlyGET(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), s.cfg.RequestTimeout)
+		defer cancel()
+		r = r.WithContext(ctx)
+		type result struct {
+			v   any
+			err error
+		}
+		done := make(chan result, 1)
+		s.reads.Add(1)
+		go func() {
+			defer s.reads.Done()
+			defer func() {
+				if p := recover(); p != nil {
+					s.log.Error("handler panic", "path", r.URL.Path, "panic", fmt.Sprint(p))
+					done <- result{err: &httpError{status: http.StatusInternalServerError, msg: "internal error"}}
+				}
+			}()
+			v, err := f(r)
+			done <- result{v, err}
+		}()
+		select {
+		case res := <-done:
+			if res.err != nil {
+				writeError(w, s.classify(r, res.err))
+				return
+			}
+			writeJSON(w, http.StatusOK, res.v)
+		case <-ctx.Done():
+			s.log.Warn("read not answered within the request timeout", "path", r.URL.Path, "timeout", s.cfg.RequestTimeout)
+			writeError(w, &httpError{status: http.StatusServiceUnavailable, retryAfter: retryAfter,
+				msg: fmt.Sprintf("not answered within %s (CSAT_API_REQUEST_TIMEOUT); retry later", s.cfg.RequestTimeout)})
+		}
+	}))
+}
+
+// classify maps an error to its response: ours as they are; a parameter error
+// (*aggregate.ParamError, and a bare aggregate.ErrUnknownBranch) 400 naming the parameter;
+// ClickHouse unavailable, stalled or timing out (aggregate.Unavailable), or the request's
+// deadline passed, 503 with Retry-After; anything else 500 (logged; the client sees no
+// internals).
 func (s *Server) classify(r *http.Request, err error) *httpError {
 	var he *httpError
 	if errors.As(err, &he) {
 		return he
 	}
-	var pe *ParamError
+	var pe *aggregate.ParamError
 	if errors.As(err, &pe) {
-		return &httpError{status: http.StatusBadRequest, param: pe.Param, msg: pe.Error()}
+		return &httpError{status: http.StatusBadRequest, param: pe.Param, msg: pe.Msg}
 	}
-	if errors.Is(err, ErrUnknownBranch) {
+	if errors.Is(err, aggregate.ErrUnknownBranch) {
 		param := "branch"
 		if r.URL.Path == "/api/v1/compare" || r.URL.Path == "/api/v1/funnel" {
 			param = "parent"
 		}
 		return &httpError{status: http.StatusBadRequest, param: param, msg: err.Error()}
 	}
-	if r.Context().Err() != nil {
-		s.log.Warn("read cancelled", "path", r.URL.Path, "err", err)
-		return &httpError{status: http.StatusServiceUnavailable, msg: "request cancelled or timed out"}
+	if r.Context().Err() != nil || aggregate.Unavailable(err) {
+		s.log.Warn("read unavailable", "path", r.URL.Path, "err", err)
+		return &httpError{status: http.StatusServiceUnavailable, retryAfter: retryAfter,
+			msg: "the KPI store is unavailable or too slow; retry later"}
 	}
 	s.log.Error("read failed", "path", r.URL.Path, "err", err)
 	return &httpError{status: http.StatusInternalServerError, msg: "internal error"}
@@ -141,7 +228,7 @@ func branchParam(r *http.Request, name, def string) (string, error) {
 		b = def
 	}
 	if b != schema.Root && !schema.ValidBranchID(b) {
-		return "", badParam(name, "%s %q: want ALL or a branch id (1–4 segments of [A-Z0-9]{1,16} joined by '-')", name, b)
+		return "", badParam(name, "%s %s: want ALL or a branch id (1–4 segments of [A-Z0-9]{1,16} joined by '-')", name, echo(b))
 	}
 	if err := authorize(r, b, name); err != nil {
 		return "", err
@@ -156,7 +243,7 @@ func monthParam(r *http.Request, name string) (schema.Month, error) {
 	}
 	m, err := schema.ParseMonth(v)
 	if err != nil {
-		return 0, badParam(name, "%s %q: want YYYY-MM", name, v)
+		return 0, badParam(name, "%s %s: want YYYY-MM", name, echo(v))
 	}
 	return m, nil
 }
@@ -169,27 +256,35 @@ func metricParam(r *http.Request) (string, error) {
 		return "", err
 	}
 	if !metricRE.MatchString(v) {
-		return "", badParam("metric", "metric %q: unknown metric name (see the OpenAPI document for the list)", v)
+		return "", badParam("metric", "metric %s: unknown metric name (see the OpenAPI document for the list)", echo(v))
 	}
 	return v, nil
 }
 
 // readerAt returns the reader for the request's optional as_of (RFC 3339): the server's
-// reader when absent, else its AsOf view (extension, docs/extensions.md).
-func (s *Server) readerAt(r *http.Request) (Reader, error) {
+// reader when absent, else its AsOf view (extension, docs/extensions.md), which refuses a
+// moment before the data. release, never nil, gives back the as-of slot the request holds
+// (see asOfLimiter): call it when the read is done.
+func (s *Server) readerAt(r *http.Request) (rd Reader, release func(), err error) {
 	v, err := query(r, "as_of")
 	if err != nil || v == "" {
-		return s.reader, err
+		return s.reader, func() {}, err
 	}
 	t, err := time.Parse(time.RFC3339, v)
 	if err != nil {
-		return nil, badParam("as_of", "as_of %q: want an RFC 3339 time such as 2026-11-05T08:00:00+08:00", v)
+		return nil, nil, badParam("as_of", "as_of %s: want an RFC 3339 time such as 2026-11-05T08:00:00+08:00", echo(v))
 	}
 	ar, ok := s.reader.(AsOfReader)
 	if !ok {
-		return nil, badParam("as_of", "as_of is not supported by this server")
+		return nil, nil, badParam("as_of", "as_of is not supported by this server")
 	}
-	return ar.AsOf(t), nil
+	if rd, err = ar.AsOf(r.Context(), t); err != nil {
+		return nil, nil, err
+	}
+	if release, err = s.asOf.acquire(r); err != nil {
+		return nil, nil, err
+	}
+	return rd, release, nil
 }
 
 func (s *Server) kpi(r *http.Request) (any, error) {
@@ -201,11 +296,21 @@ func (s *Server) kpi(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	rd, err := s.readerAt(r)
+	rd, release, err := s.readerAt(r)
 	if err != nil {
 		return nil, err
 	}
-	return rd.Card(r.Context(), b, m)
+	defer release()
+	c, err := rd.Card(r.Context(), b, m)
+	if err != nil {
+		return nil, err
+	}
+	// The drivers block pools the responses of an ancestor (CSAT_DRIVER_LEVEL): a token scoped
+	// below it sees the importance shares, not the pool's statistics (docs/extensions.md §3).
+	if c.Drivers != nil && !principalOf(r.Context()).may(c.Drivers.Branch) {
+		c.Drivers = c.Drivers.Scoped()
+	}
+	return c, nil
 }
 
 func (s *Server) trend(r *http.Request) (any, error) {
@@ -259,10 +364,11 @@ func (s *Server) alerts(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	rd, err := s.readerAt(r)
+	rd, release, err := s.readerAt(r)
 	if err != nil {
 		return nil, err
 	}
+	defer release()
 	return rd.Alerts(r.Context(), b, m)
 }
 
@@ -278,12 +384,13 @@ func (s *Server) scorecard(r *http.Request) (any, error) {
 		return nil, err
 	}
 	if !periodRE.MatchString(p) {
-		return nil, badParam("period", "period %q: want YYYY-MM, YYYY-Qn or a configured period name", p)
+		return nil, badParam("period", "period %s: want YYYY-MM, YYYY-Qn or a configured period name", echo(p))
 	}
-	rd, err := s.readerAt(r)
+	rd, release, err := s.readerAt(r)
 	if err != nil {
 		return nil, err
 	}
+	defer release()
 	return rd.Scorecard(r.Context(), b, p)
 }
 
@@ -310,7 +417,7 @@ func (s *Server) funnel(r *http.Request) (any, error) {
 		metric = "complaint_rate"
 	case "complaint_rate", "churn_rate":
 	default:
-		return nil, badParam("metric", "metric %q: want complaint_rate or churn_rate", metric)
+		return nil, badParam("metric", "metric %s: want complaint_rate or churn_rate", echo(metric))
 	}
 	return fr.Funnel(r.Context(), p, m, metric)
 }

@@ -3,13 +3,15 @@ package api
 import (
 	"context"
 	"net/http"
+
+	"github.com/csat-dev/csat/aggregate"
 )
 
 // LeagueReader is optionally implemented by a Reader that ranks branches by their scorecard
 // over a period (排名): the branches at level under parent, by total or by one component's
 // points. Without it /api/v1/rank answers 404.
 type LeagueReader interface {
-	League(ctx context.Context, parent string, level int, period, by string) (any, error)
+	League(ctx context.Context, parent string, level int, period, by string) (aggregate.League, error)
 }
 
 // levelNames are the accepted level parameter values.
@@ -33,14 +35,14 @@ func (s *Server) rank(r *http.Request) (any, error) {
 	}
 	level, ok := levelNames[lv]
 	if !ok {
-		return nil, badParam("level", "level %q: want province, city, county or 1–4", lv)
+		return nil, badParam("level", "level %s: want province, city, county or 1–4", echo(lv))
 	}
 	period, err := required(r, "period")
 	if err != nil {
 		return nil, err
 	}
 	if !periodRE.MatchString(period) {
-		return nil, badParam("period", "period %q: want YYYY-MM, YYYY-Qn, YYYY-H1, YYYY or a configured period name", period)
+		return nil, badParam("period", "period %s: want YYYY-MM, YYYY-Qn, YYYY-H1, YYYY or a configured period name", echo(period))
 	}
 	by, err := query(r, "metric")
 	if err != nil {

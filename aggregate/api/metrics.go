@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -195,12 +194,8 @@ func (c *kpiCollector) refresh(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("alerts %s: %w", month, err)
 	}
-	list, err := alertLabels(alerts)
-	if err != nil {
-		return err
-	}
 	seen := map[[4]string]bool{}
-	for _, a := range list {
+	for _, a := range alerts.Alerts {
 		k := [4]string{a.Branch, a.Metric, a.Rule, a.Severity}
 		if inScope[a.Branch] && !seen[k] {
 			seen[k] = true
@@ -211,26 +206,4 @@ func (c *kpiCollector) refresh(ctx context.Context) error {
 	c.snap = snapshot{month: month, at: c.now(), metrics: ms}
 	c.mu.Unlock()
 	return nil
-}
-
-// alertLabels extracts the label fields from the Reader's alerts ({"alerts": [...]}).
-func alertLabels(v any) ([]alertKey, error) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return nil, fmt.Errorf("encode alerts: %w", err)
-	}
-	var doc struct {
-		Alerts []alertKey `json:"alerts"`
-	}
-	if err := json.Unmarshal(b, &doc); err != nil {
-		return nil, fmt.Errorf("decode alerts: %w", err)
-	}
-	return doc.Alerts, nil
-}
-
-type alertKey struct {
-	Rule     string `json:"rule"`
-	Branch   string `json:"branch"`
-	Metric   string `json:"metric"`
-	Severity string `json:"severity"`
 }

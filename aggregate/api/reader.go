@@ -2,26 +2,27 @@ package api
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"time"
 
+	"github.com/csat-dev/csat/aggregate"
 	"github.com/csat-dev/csat/aggregate/kpi"
 	"github.com/csat-dev/csat/schema"
 )
 
-// Reader is what the HTTP read side needs from the KPI engine. Every method computes over the
-// branch's whole subtree. Results other than the card are encoded as they are: their JSON is the
-// engine's SPEC §4 JSON.
+// Reader is what the HTTP read side needs from the KPI engine: the engine's own operations and
+// types (EngineReader serves an *aggregate.Engine through it). Every method computes over the
+// branch's whole subtree, and its result is encoded as it is: its JSON is SPEC §4's.
 //
-// A method returns a *ParamError (or an error wrapping ErrUnknownBranch) for a request the
-// caller got wrong: the server answers those 400 and anything else 500.
+// A method returns an *aggregate.ParamError (which may wrap aggregate.ErrUnknownBranch) for a
+// request the caller got wrong: the server answers it 400 naming the parameter. An error for
+// which aggregate.Unavailable is true (ClickHouse unreachable, stalled or timing out) is
+// answered 503 with Retry-After; anything else 500.
 type Reader interface {
 	Card(ctx context.Context, branch string, month schema.Month) (kpi.Card, error)
-	Trend(ctx context.Context, branch, metric string, from, to schema.Month) (any, error)
-	Compare(ctx context.Context, parent string, month schema.Month, metric string) (any, error)
-	Alerts(ctx context.Context, branch string, month schema.Month) (any, error)
-	Scorecard(ctx context.Context, branch, period string) (any, error)
+	Trend(ctx context.Context, branch, metric string, from, to schema.Month) (aggregate.Trend, error)
+	Compare(ctx context.Context, parent string, month schema.Month, metric string) (aggregate.Comparison, error)
+	Alerts(ctx context.Context, branch string, month schema.Month) (aggregate.AlertList, error)
+	Scorecard(ctx context.Context, branch, period string) (kpi.ScorecardResult, error)
 	Branches(ctx context.Context) ([]Branch, error)
 }
 
@@ -37,16 +38,17 @@ type CardLister interface {
 
 // AsOfReader is optionally implemented by a Reader that can answer as of a past moment
 // (extension, docs/extensions.md): AsOf returns a Reader whose Card, Alerts and Scorecard use
-// only the events ingested up to t. Without it the server answers as_of with 400.
+// only the events ingested up to t, or an *aggregate.ParamError for a t it refuses. Without it
+// the server answers as_of with 400.
 type AsOfReader interface {
-	AsOf(t time.Time) Reader
+	AsOf(ctx context.Context, t time.Time) (Reader, error)
 }
 
 // FunnelReader is optionally implemented by a Reader that computes funnel plots (extension,
 // docs/extensions.md): the children of parent by complaint_rate or churn_rate with control
 // limits. Without it /api/v1/funnel answers 404.
 type FunnelReader interface {
-	Funnel(ctx context.Context, parent string, month schema.Month, metric string) (any, error)
+	Funnel(ctx context.Context, parent string, month schema.Month, metric string) (aggregate.FunnelPlot, error)
 }
 
 // Branch is one known branch of the hierarchy. Name is empty where no name is known.
@@ -56,14 +58,3 @@ type Branch struct {
 	Parent string `json:"parent"` // "" for ALL
 	Level  int    `json:"level"`  // 0 ALL, 1 province, 2 city, 3 county, 4 below
 }
-
-// ParamError is a bad request parameter reported by a Reader.
-type ParamError struct {
-	Param string // the query parameter, e.g. "metric"
-	Msg   string
-}
-
-func (e *ParamError) Error() string { return fmt.Sprintf("%s: %s", e.Param, e.Msg) }
-
-// ErrUnknownBranch is wrapped by a Reader's error when the branch asked for is not known.
-var ErrUnknownBranch = errors.New("unknown branch")

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -24,7 +25,10 @@ type Server struct {
 	tokens  *tokenSet // nil: open API
 	assets  *assets
 	gauges  *kpiCollector
+	asOf    *asOfLimiter
 	handler http.Handler
+
+	reads sync.WaitGroup // the goroutines of apiHandler: Serve waits for them
 }
 
 // New builds the server: it validates cfg, loads the tokens file (when configured) and the
@@ -48,7 +52,8 @@ func New(cfg Config, r Reader, logger *slog.Logger, reg prometheus.Registerer, r
 	if cfg.ShutdownTimeout <= 0 {
 		cfg.ShutdownTimeout = 10 * time.Second
 	}
-	s := &Server{cfg: cfg, reader: r, log: logger.With("component", "api"), ready: ready}
+	s := &Server{cfg: cfg, reader: r, log: logger.With("component", "api"), ready: ready,
+		asOf: newAsOfLimiter(cfg.AsOfConcurrency, cfg.AsOfPerCaller)}
 	if cfg.TokensFile != "" {
 		entries, err := LoadTokens(cfg.TokensFile)
 		if err != nil {
@@ -96,7 +101,9 @@ func (s *Server) Run(ctx context.Context) error {
 }
 
 // Serve is Run on a listener the caller opened (tests listen on 127.0.0.1:0). It closes ln.
-// It owns the HTTP server and the KPI gauge refresher, and returns when both have stopped.
+// It owns the HTTP server, the KPI gauge refresher and the goroutines that run API reads, and
+// returns when all have stopped (reads that outlive the shutdown timeout, stuck in a driver
+// that ignores its context, are waited for as long again, then logged and left).
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	srv := &http.Server{
 		Handler:           s.handler,
@@ -140,8 +147,26 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		return nil
 	})
 	err := g.Wait()
+	s.waitReads()
 	s.log.Info("http server stopped")
 	return err
+}
+
+// waitReads waits for the API reads still running (their requests were answered at their
+// deadline), at most ShutdownTimeout.
+func (s *Server) waitReads() {
+	done := make(chan struct{})
+	go func() {
+		s.reads.Wait()
+		close(done)
+	}()
+	t := time.NewTimer(s.cfg.ShutdownTimeout)
+	defer t.Stop()
+	select {
+	case <-done:
+	case <-t.C:
+		s.log.Warn("api reads still running after the shutdown timeout", "timeout", s.cfg.ShutdownTimeout)
+	}
 }
 
 func (s *Server) routes(reg prometheus.Registerer, gatherer prometheus.Gatherer) (http.Handler, error) {
@@ -168,31 +193,33 @@ func (s *Server) routes(reg prometheus.Registerer, gatherer prometheus.Gatherer)
 	api := func(pattern, name string, f apiFunc) {
 		handle(pattern, name, s.authenticate(s.apiHandler(f)))
 	}
-	api("GET /api/v1/kpi", "kpi", s.kpi)
-	api("GET /api/v1/trend", "trend", s.trend)
-	api("GET /api/v1/compare", "compare", s.compare)
-	api("GET /api/v1/alerts", "alerts", s.alerts)
-	api("GET /api/v1/scorecard", "scorecard", s.scorecard)
-	api("GET /api/v1/branches", "branches", s.branches)
-	api("GET /api/v1/funnel", "funnel", s.funnel)
-	api("GET /api/v1/rank", "rank", s.rank)
-	handle("GET /api/v1/openapi.json", "openapi", http.HandlerFunc(s.openAPI))
-	handle("GET /api/", "api_not_found", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, &httpError{status: http.StatusNotFound, msg: "no such endpoint: " + r.URL.Path})
+	// Every route is registered for all methods and answers any but GET and HEAD with a JSON
+	// 405 (the mux's own 405 is text/plain).
+	api("/api/v1/kpi", "kpi", s.kpi)
+	api("/api/v1/trend", "trend", s.trend)
+	api("/api/v1/compare", "compare", s.compare)
+	api("/api/v1/alerts", "alerts", s.alerts)
+	api("/api/v1/scorecard", "scorecard", s.scorecard)
+	api("/api/v1/branches", "branches", s.branches)
+	api("/api/v1/funnel", "funnel", s.funnel)
+	api("/api/v1/rank", "rank", s.rank)
+	handle("/api/v1/openapi.json", "openapi", onlyGET(http.HandlerFunc(s.openAPI)))
+	handle("/api/", "api_not_found", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, &httpError{status: http.StatusNotFound, msg: "no such endpoint: " + echo(r.URL.Path)})
 	}))
-	handle("GET /healthz", "healthz", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	handle("/healthz", "healthz", onlyGET(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
-	}))
-	handle("GET /readyz", "readyz", http.HandlerFunc(s.readyz))
+	})))
+	handle("/readyz", "readyz", onlyGET(http.HandlerFunc(s.readyz)))
 	metrics := promhttp.HandlerFor(gatherer, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn)})
-	handle("GET /metrics", "metrics", s.authenticate(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	handle("/metrics", "metrics", onlyGET(s.authenticate(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if err := authorize(r, "ALL", ""); err != nil {
 			writeError(w, &httpError{status: http.StatusForbidden, msg: "/metrics needs a token scoped to ALL"})
 			return
 		}
 		metrics.ServeHTTP(w, r)
-	})))
-	handle("GET /", "static", s.assets)
+	}))))
+	handle("/", "static", onlyGET(s.assets))
 	return s.recoverer(mux), nil
 }
 

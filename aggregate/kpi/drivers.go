@@ -15,13 +15,24 @@ type Drivers struct {
 	Branch string       `json:"branch"` // whose responses give the importance (the card's ancestor at CSAT_DRIVER_LEVEL)
 	From   schema.Month `json:"from"`   // first month pooled
 	To     schema.Month `json:"to"`     // last month pooled (the card's)
-	N      uint64       `json:"n"`      // complete responses pooled (every item and overall answered)
-	R2     *float64     `json:"r2"`     // share of the overall score's variance the items explain; null when not estimable
+	N      *uint64      `json:"n"`      // complete responses pooled (every item and overall answered); null when withheld (Scoped)
+	R2     *float64     `json:"r2"`     // share of the overall score's variance the items explain; null when not estimable or withheld
 	// Items has every catalog item.
 	Items map[string]DriverItem `json:"items"`
 	// Priorities are the short planks ranked by importance × gap (stat.Priorities), at most
 	// CSAT_SHORT_PLANK_K items among those with a positive gap (behind the best competitor).
 	Priorities []string `json:"priorities"`
+}
+
+// Scoped returns the block as shown to a reader who may not see the pool's branch (a token
+// scoped below it): the pool's statistics — its response count n and its R² — withheld (null),
+// the importance shares (what the pool says about which items matter, not how the pool
+// scores), the card's own performance, gaps, priorities and the pool's name and months kept.
+// d is not modified (cards are shared).
+func (d *Drivers) Scoped() *Drivers {
+	c := *d
+	c.N, c.R2 = nil, nil
+	return &c
 }
 
 // DriverItem is one item of the drivers block. Importance is its share of R² (the shares sum
@@ -40,7 +51,7 @@ type DriverItem struct {
 // item when the moments do not allow it (too few responses, an item without spread, collinear
 // items).
 func ComputeDrivers(cfg Config, cat schema.Catalog, card *Card, branch string, from, to schema.Month, cm stat.CrossMoments) {
-	d := &Drivers{Branch: branch, From: from, To: to, N: cm.N, Items: make(map[string]DriverItem, len(cat.Items)), Priorities: []string{}}
+	d := &Drivers{Branch: branch, From: from, To: to, N: ptr(cm.N), Items: make(map[string]DriverItem, len(cat.Items)), Priorities: []string{}}
 	importance := map[string]float64{}
 	if cm.P() == len(cat.Items) && cm.N >= 2 {
 		if rxx, rxy, err := cm.Correlations(); err == nil {

@@ -12,12 +12,11 @@ import (
 	"strings"
 	"time"
 
-	"github.com/segmentio/kafka-go"
-
 	"github.com/csat-dev/csat/aggregate"
 	"github.com/csat-dev/csat/aggregate/kpi"
 	"github.com/csat-dev/csat/cmd/csat/internal/embedded"
 	"github.com/csat-dev/csat/ingest"
+	"github.com/csat-dev/csat/ingest/publish"
 	"github.com/csat-dev/csat/ingest/synth"
 	"github.com/csat-dev/csat/schema"
 )
@@ -188,40 +187,28 @@ func publishGenerated(ctx context.Context, a *app, gcfg synth.Config, total int)
 	if err != nil {
 		return err
 	}
-	w := &kafka.Writer{
-		Addr:                   kafka.TCP(a.cfg.Ingest.Brokers...),
-		Balancer:               &kafka.Hash{},
-		BatchSize:              5000,
-		BatchBytes:             4 << 20,
-		BatchTimeout:           50 * time.Millisecond,
-		RequiredAcks:           kafka.RequireAll,
-		Transport:              tr,
-		AllowAutoTopicCreation: true,
+	p, err := publish.New(publish.Config{Brokers: a.cfg.Ingest.Brokers, Transport: tr, BatchSize: 5000,
+		MaxMessageBytes: 4 << 20, AllowAutoTopicCreation: true}, a.log)
+	if err != nil {
+		return err
 	}
-	defer w.Close()
 	bar := newProgress(a.stdout, "  publishing", total)
-	buf := make([]kafka.Message, 0, 5000)
-	flush := func() error {
-		if len(buf) == 0 {
-			return nil
+	shown := 0
+	progress := func() {
+		if n := p.Sent(); n > shown {
+			bar.Add(n - shown)
+			shown = n
 		}
-		if err := w.WriteMessages(ctx, buf...); err != nil {
-			return fmt.Errorf("publish to kafka: %w", err)
-		}
-		bar.Add(len(buf))
-		buf = buf[:0]
-		return nil
 	}
 	_, err = synth.Generate(gcfg, func(topic string, key, value []byte) error {
-		buf = append(buf, kafka.Message{Topic: topic, Key: slices.Clone(key), Value: slices.Clone(value)})
-		if len(buf) == cap(buf) {
-			return flush()
+		if err := p.Publish(ctx, topic, slices.Clone(key), slices.Clone(value)); err != nil {
+			return err
 		}
+		progress()
 		return nil
 	})
-	if err == nil {
-		err = flush()
-	}
+	err = closePublisher(p, err)
+	progress()
 	bar.Done()
 	return err
 }
@@ -238,45 +225,21 @@ func printDemoSummary(ctx context.Context, a *app, eng *aggregate.Engine, cat sc
 		val(card.Survey.Own.CSI), leadText(card.Survey.Lead), num(card.Window.Satisfaction),
 		num(card.Complaints.RatePer10k), num(card.Churn.Rate))
 
-	type ranked struct {
-		id  string
-		csi kpi.Value
-	}
-	var cities []ranked
-	provinces, err := eng.ChildrenData(ctx, schema.Root, month)
+	// The reportable cities, best first: the weakest are at the end.
+	ranking, err := eng.RankLevel(ctx, 2, month, "csi")
 	if err != nil {
 		return err
 	}
-	for p := range provinces {
-		children, err := eng.ChildrenData(ctx, p, month)
-		if err != nil {
-			return err
-		}
-		for id := range children {
-			c, err := eng.Card(ctx, id, month)
-			if err != nil {
-				return err
-			}
-			if c.Survey.Own.CSI.Reportable {
-				cities = append(cities, ranked{id, c.Survey.Own.CSI})
-			}
+	var cities []aggregate.Ranked
+	for _, r := range ranking.Branches {
+		if r.Reportable {
+			cities = append(cities, r)
 		}
 	}
-	slices.SortFunc(cities, func(x, y ranked) int {
-		switch {
-		case *x.csi.Value < *y.csi.Value:
-			return -1
-		case *x.csi.Value > *y.csi.Value:
-			return 1
-		}
-		return strings.Compare(x.id, y.id)
-	})
+	slices.Reverse(cities)
 	fmt.Fprintln(out, "\nweakest cities by CSI:")
-	for i, c := range cities {
-		if i == 5 {
-			break
-		}
-		fmt.Fprintf(out, "  %-10s %-8s %s\n", c.id, names[c.id], val(c.csi))
+	for _, c := range cities[:min(5, len(cities))] {
+		fmt.Fprintf(out, "  %-10s %-8s %s %s n=%s\n", c.Branch, names[c.Branch], num(c.Value), pm(c.MOE95), count(c.N))
 	}
 	res, err := eng.Alerts(ctx, schema.Root, month)
 	if err != nil {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -30,7 +31,8 @@ func readOp(ctx context.Context, a *app, asJSON bool, op func(ctx context.Contex
 	}
 	v, table, err := op(ctx, eng, cat)
 	if err != nil {
-		if pe, ok := err.(*aggregate.ParamError); ok {
+		var pe *aggregate.ParamError
+		if errors.As(err, &pe) {
 			return usagef("--%s: %s", pe.Param, pe.Msg)
 		}
 		return err
@@ -273,6 +275,14 @@ func timeFlag(name, s string) (time.Time, error) {
 	t, err := time.Parse(time.RFC3339, s)
 	if err != nil {
 		return time.Time{}, usagef("--%s %q: want an RFC 3339 time such as 2026-11-05T08:00:00+08:00", name, s)
+	}
+	// The zero time would read as "no --as-of"; no time before 2000 has data.
+	if err := aggregate.CheckAsOf(t); err != nil {
+		var pe *aggregate.ParamError
+		if errors.As(err, &pe) {
+			return time.Time{}, usagef("--%s: %s", name, pe.Msg)
+		}
+		return time.Time{}, err
 	}
 	return t, nil
 }

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/sync/errgroup"
@@ -109,22 +108,6 @@ func newNotifier(a *app, src notify.Source, cat schema.Catalog, names map[string
 		cfg.ExternalURL = "http://" + net.JoinHostPort(host, port) + "/"
 	}
 	return notify.New(cfg, src, a.log, reg)
-}
-
-// startNotifier runs the push path beside csat serve when CSAT_ALERTMANAGER_URL is set; the
-// returned function stops it and waits for it.
-func startNotifier(ctx context.Context, a *app, src notify.Source, cat schema.Catalog, names map[string]string, reg prometheus.Registerer) (func(), error) {
-	if !a.cfg.Notify.Enabled() {
-		return func() {}, nil
-	}
-	n, err := newNotifier(a, src, cat, names, reg)
-	if err != nil {
-		return nil, err
-	}
-	ctx, cancel := context.WithCancel(ctx)
-	var wg sync.WaitGroup
-	wg.Go(func() { _ = n.Run(ctx) }) // Run returns nil when ctx ends; failures are logged
-	return func() { cancel(); wg.Wait() }, nil
 }
 
 func runDingTalk(ctx context.Context, a *app, serveHTTP bool) error {

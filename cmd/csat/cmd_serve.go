@@ -2,20 +2,19 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"net"
 	"os"
-	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/sync/errgroup"
 	"gopkg.in/yaml.v3"
 
 	"github.com/csat-dev/csat/aggregate"
 	"github.com/csat-dev/csat/aggregate/api"
-	"github.com/csat-dev/csat/aggregate/kpi"
+	"github.com/csat-dev/csat/aggregate/notify"
 	"github.com/csat-dev/csat/schema"
 )
 
@@ -72,7 +71,9 @@ func newEngine(a *app, conn driver.Conn) (*aggregate.Engine, schema.Catalog, map
 	return aggregate.NewEngine(conn, a.cfg.KPI, cat, sc, a.log), cat, names, nil
 }
 
-// serveAPI runs the HTTP server over eng until ctx ends; listening is called once it listens.
+// serveAPI runs the HTTP server, the engine's Warmer and, with CSAT_ALERTMANAGER_URL, the alert
+// notifier over eng until ctx ends, and returns once all have stopped; listening is called once
+// it listens.
 func serveAPI(ctx context.Context, a *app, conn driver.Conn, eng *aggregate.Engine, cat schema.Catalog, names map[string]string,
 	reg *prometheus.Registry, listening func(net.Listener)) error {
 	cfg := a.cfg.API
@@ -82,123 +83,28 @@ func serveAPI(ctx context.Context, a *app, conn driver.Conn, eng *aggregate.Engi
 		return err
 	}
 	cfg.Location = loc
-	rd := reader{eng: eng, names: names, cfg: a.cfg.KPI, cat: cat}
-	srv, err := api.New(cfg, rd, a.log, reg, clickhouseReady(a, conn))
+	// Every card of the latest months, kept computed in memory (CSAT_API_WARM_MONTHS).
+	warmer := aggregate.NewWarmer(eng, aggregate.WarmConfig{Months: cfg.WarmMonths, Interval: cfg.WarmInterval, Location: loc}, a.log)
+	srv, err := api.New(cfg, api.NewEngineReader(eng, warmer, names), a.log, reg, clickhouseReady(a, conn))
 	if err != nil {
 		return err
+	}
+	var notifier *notify.Notifier
+	if a.cfg.Notify.Enabled() { // CSAT_ALERTMANAGER_URL: push the alerts
+		if notifier, err = newNotifier(a, eng, cat, names, reg); err != nil {
+			return err
+		}
 	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("CSAT_HTTP_ADDR: listen on %s: %w", cfg.Addr, err)
 	}
 	listening(ln)
-	// Every card of the latest months, kept computed in memory (CSAT_API_WARM_MONTHS).
-	wctx, stop := context.WithCancel(ctx)
-	defer stop()
-	go eng.KeepWarm(wctx, cfg.WarmMonths, cfg.WarmInterval, loc)
-	stopNotify, err := startNotifier(wctx, a, eng, cat, names, reg) // CSAT_ALERTMANAGER_URL: push the alerts
-	if err != nil {
-		return err
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return warmer.Run(gctx) })
+	if notifier != nil {
+		g.Go(func() error { return notifier.Run(gctx) }) // nil when gctx ends; failures are logged
 	}
-	defer stopNotify()
-	return srv.Serve(ctx, ln)
-}
-
-// reader adapts the engine to the API's Reader: it maps the engine's parameter errors to the
-// API's and adds branch names.
-type reader struct {
-	eng   *aggregate.Engine
-	names map[string]string
-	cfg   kpi.Config
-	cat   schema.Catalog
-}
-
-var (
-	_ api.Reader       = reader{}
-	_ api.CardLister   = reader{}
-	_ api.AsOfReader   = reader{}
-	_ api.FunnelReader = reader{}
-	_ api.LeagueReader = reader{}
-)
-
-// League serves /api/v1/rank.
-func (r reader) League(ctx context.Context, parent string, level int, period, by string) (any, error) {
-	v, err := r.eng.League(ctx, parent, level, period, by)
-	return v, apiErr(err)
-}
-
-// AsOf returns the reader of the events ingested up to t (the API's as_of).
-func (r reader) AsOf(t time.Time) api.Reader {
-	r.eng = r.eng.AsOf(t)
-	return r
-}
-
-// Funnel serves /api/v1/funnel.
-func (r reader) Funnel(ctx context.Context, parent string, month schema.Month, metric string) (any, error) {
-	v, err := r.eng.Funnel(ctx, parent, month, metric)
-	return v, apiErr(err)
-}
-
-// Cards returns the cards of every branch down to maxLevel for month m, computed in one pass (for
-// the KPI gauges of /metrics) and kept as m's warm set.
-func (r reader) Cards(ctx context.Context, m schema.Month, maxLevel int) (map[string]kpi.Card, error) {
-	all, err := r.eng.WarmCards(ctx, m)
-	if err != nil {
-		return nil, apiErr(err)
-	}
-	out := make(map[string]kpi.Card, len(all))
-	for b, c := range all {
-		if schema.Level(b) <= maxLevel {
-			out[b] = c
-		}
-	}
-	return out, nil
-}
-
-func apiErr(err error) error {
-	var pe *aggregate.ParamError
-	if errors.As(err, &pe) {
-		if errors.Is(err, aggregate.ErrUnknownBranch) {
-			return fmt.Errorf("%w: %w", &api.ParamError{Param: pe.Param, Msg: pe.Msg}, api.ErrUnknownBranch)
-		}
-		return &api.ParamError{Param: pe.Param, Msg: pe.Msg}
-	}
-	return err
-}
-
-func (r reader) Card(ctx context.Context, branch string, month schema.Month) (kpi.Card, error) {
-	c, err := r.eng.Card(ctx, branch, month)
-	return c, apiErr(err)
-}
-
-func (r reader) Trend(ctx context.Context, branch, metric string, from, to schema.Month) (any, error) {
-	v, err := r.eng.Trend(ctx, branch, metric, from, to)
-	return v, apiErr(err)
-}
-
-func (r reader) Compare(ctx context.Context, parent string, month schema.Month, metric string) (any, error) {
-	v, err := r.eng.Compare(ctx, parent, month, metric)
-	return v, apiErr(err)
-}
-
-func (r reader) Alerts(ctx context.Context, branch string, month schema.Month) (any, error) {
-	v, err := r.eng.Alerts(ctx, branch, month)
-	return v, apiErr(err)
-}
-
-func (r reader) Scorecard(ctx context.Context, branch, period string) (any, error) {
-	v, err := r.eng.Scorecard(ctx, branch, period)
-	return v, apiErr(err)
-}
-
-func (r reader) Branches(ctx context.Context) ([]api.Branch, error) {
-	bs, err := r.eng.Branches(ctx)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]api.Branch, len(bs))
-	for i, b := range bs {
-		out[i] = api.Branch{ID: b.ID, Name: r.names[b.ID], Parent: schema.Parent(b.ID), Level: schema.Level(b.ID)}
-	}
-	return out, nil
+	g.Go(func() error { return srv.Serve(gctx, ln) })
+	return g.Wait()
 }

@@ -73,9 +73,11 @@ func serveOps(ctx context.Context, a *app, addr string, reg *prometheus.Registry
 	a.log.Info("serving operations endpoints", "addr", ln.Addr().String())
 	select {
 	case <-ctx.Done():
+		// The root context is cancelled: shutdown gets its own deadline.
 		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		_ = srv.Shutdown(sctx)
+		_ = srv.Shutdown(sctx) // Serve returns at once; its connections are closed by then or cut at exit
+		<-errc                 // the serving goroutine has returned
 		return nil
 	case err := <-errc:
 		if errors.Is(err, http.ErrServerClosed) {
