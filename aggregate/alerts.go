@@ -193,6 +193,8 @@ func (e *Engine) companyAlerts(ctx context.Context, m schema.Month) ([]kpi.Alert
 			}
 		})
 	}
+	// The closer: it returns once every loader has, which the range below waits for (it ends
+	// only when results is closed), so no goroutine of this call outlives it.
 	go func() {
 		lwg.Wait()
 		close(results)

@@ -74,7 +74,7 @@ func serveOps(ctx context.Context, a *app, addr string, reg *prometheus.Registry
 	select {
 	case <-ctx.Done():
 		// The root context is cancelled: shutdown gets its own deadline.
-		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		defer cancel()
 		_ = srv.Shutdown(sctx) // Serve returns at once; its connections are closed by then or cut at exit
 		<-errc                 // the serving goroutine has returned
