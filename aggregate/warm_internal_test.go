@@ -1,9 +1,14 @@
 package aggregate
 
 import (
+	"context"
 	"testing"
 	"time"
 
+	"github.com/ClickHouse/clickhouse-go/v2"
+	"go.uber.org/goleak"
+
+	"github.com/csat-dev/csat/aggregate/kpi"
 	"github.com/csat-dev/csat/schema"
 )
 
@@ -32,6 +37,52 @@ func TestEvictWarm(t *testing.T) {
 	for i := range want {
 		if got[i] != want[i] {
 			t.Fatalf("kept %v, want %v", got, want)
+		}
+	}
+}
+
+// TestWarmerRunReturns: Run returns nil when its context ends, with Months 0 (it only waits)
+// and with months to keep (its two goroutines stop; here every query fails at once, on an
+// address nothing listens on), and a second Run meanwhile is refused.
+func TestWarmerRunReturns(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	// Nothing listens on port 1: every query fails at once.
+	conn, err := clickhouse.Open(&clickhouse.Options{Addr: []string{"127.0.0.1:1"}, DialTimeout: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	for _, months := range []int{0, 2} {
+		e := NewEngine(conn, kpi.DefaultConfig(), schema.DefaultCatalog(), nil, nil)
+		w := NewWarmer(e, WarmConfig{Months: months, Interval: time.Hour}, nil)
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- w.Run(ctx) }()
+		if months > 0 {
+			for end := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+				w.mu.Lock()
+				running := w.running
+				w.mu.Unlock()
+				if running {
+					break
+				}
+				if time.Now().After(end) {
+					t.Fatal("Run did not start")
+				}
+			}
+			if err := w.Run(ctx); err == nil {
+				t.Error("a second Run while one runs: want an error")
+			}
+			w.request(202601) // queued for the worker, which the cancel stops
+		}
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("months %d: Run: %v", months, err)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("months %d: Run did not return after cancel", months)
 		}
 	}
 }
