@@ -9,9 +9,9 @@ import (
 	"time"
 
 	"github.com/csat-dev/csat/aggregate"
-	"github.com/csat-dev/csat/aggregate/chtest"
 	"github.com/csat-dev/csat/aggregate/kpi"
 	"github.com/csat-dev/csat/schema"
+	"github.com/csat-dev/csat/schema/chdb/chtest"
 )
 
 // TestAsOfNowEqualsLive checks that reading the raw tables as of now (the projector's SQL as

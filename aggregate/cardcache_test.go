@@ -5,7 +5,7 @@ import (
 	"encoding/json"
 	"testing"
 
-	"github.com/csat-dev/csat/aggregate/chtest"
+	"github.com/csat-dev/csat/schema/chdb/chtest"
 )
 
 // TestCardCacheFollowsRecomputes checks that a cached card is served only while the projections

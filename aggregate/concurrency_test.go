@@ -8,7 +8,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/csat-dev/csat/aggregate"
-	"github.com/csat-dev/csat/aggregate/chtest"
+	"github.com/csat-dev/csat/schema/chdb/chtest"
 )
 
 // TestReadsDuringRecompute reads while the same month is recomputed over and over: every read

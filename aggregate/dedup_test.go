@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/csat-dev/csat/aggregate"
-	"github.com/csat-dev/csat/aggregate/chtest"
+	"github.com/csat-dev/csat/schema/chdb/chtest"
 )
 
 // TestDedupCopies: every event_id counts once, with the values of its copy at the smallest

@@ -8,8 +8,8 @@ import (
 	"testing"
 
 	"github.com/csat-dev/csat/aggregate"
-	"github.com/csat-dev/csat/aggregate/chtest"
 	"github.com/csat-dev/csat/schema"
+	"github.com/csat-dev/csat/schema/chdb/chtest"
 )
 
 // TestDriversMoments checks kpi_drivers' cross moments Σw·x_j·x_k (the full P×P matrix, laid

@@ -7,8 +7,8 @@ import (
 	"testing"
 
 	"github.com/csat-dev/csat/aggregate"
-	"github.com/csat-dev/csat/aggregate/chtest"
 	"github.com/csat-dev/csat/schema"
+	"github.com/csat-dev/csat/schema/chdb/chtest"
 )
 
 // TestDrivers builds a synthetic survey in which the overall answer is the network answer and

@@ -6,8 +6,8 @@ import (
 	"testing"
 
 	"github.com/csat-dev/csat/aggregate"
-	"github.com/csat-dev/csat/aggregate/chtest"
 	"github.com/csat-dev/csat/aggregate/stat"
+	"github.com/csat-dev/csat/schema/chdb/chtest"
 )
 
 // TestFunnel: twelve counties of one city with 10,000 subscribers each; eleven open 8–12

@@ -13,9 +13,9 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
 	"github.com/csat-dev/csat/aggregate"
-	"github.com/csat-dev/csat/aggregate/chtest"
 	"github.com/csat-dev/csat/aggregate/kpi"
 	"github.com/csat-dev/csat/schema"
+	"github.com/csat-dev/csat/schema/chdb/chtest"
 )
 
 const (

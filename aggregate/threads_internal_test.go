@@ -4,8 +4,8 @@ import (
 	"context"
 	"testing"
 
-	"github.com/csat-dev/csat/aggregate/chtest"
 	"github.com/csat-dev/csat/schema"
+	"github.com/csat-dev/csat/schema/chdb/chtest"
 )
 
 func TestServerThreads(t *testing.T) {

@@ -10,9 +10,9 @@ import (
 
 	"github.com/csat-dev/csat/aggregate"
 	"github.com/csat-dev/csat/aggregate/bench"
-	"github.com/csat-dev/csat/aggregate/chtest"
 	"github.com/csat-dev/csat/aggregate/kpi"
 	"github.com/csat-dev/csat/schema"
+	"github.com/csat-dev/csat/schema/chdb/chtest"
 )
 
 // TestWarmCardsEqualCards: every card of a warm set is the card Card computes for that branch

@@ -16,8 +16,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/csat-dev/csat/aggregate/chtest"
 	"github.com/csat-dev/csat/schema/chdb"
+	"github.com/csat-dev/csat/schema/chdb/chtest"
 )
 
 // current runs scripts/clickhouse-current.sh on its own folder and ports.

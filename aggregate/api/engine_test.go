@@ -16,9 +16,9 @@ import (
 	"github.com/csat-dev/csat/aggregate"
 	"github.com/csat-dev/csat/aggregate/api"
 	"github.com/csat-dev/csat/aggregate/bench"
-	"github.com/csat-dev/csat/aggregate/chtest"
 	"github.com/csat-dev/csat/aggregate/kpi"
 	"github.com/csat-dev/csat/schema"
+	"github.com/csat-dev/csat/schema/chdb/chtest"
 )
 
 // oneByOne hides the CardLister, so the gauges ask for one card at a time.

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/csat-dev/csat/aggregate/chtest"
+	"github.com/csat-dev/csat/schema/chdb/chtest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")

@@ -12,9 +12,9 @@ import (
 
 	"github.com/segmentio/kafka-go"
 
-	"github.com/csat-dev/csat/aggregate/chtest"
 	"github.com/csat-dev/csat/ingest/dlq"
 	"github.com/csat-dev/csat/ingest/kafkatest"
+	"github.com/csat-dev/csat/schema/chdb/chtest"
 )
 
 // TestDLQReplayEndToEnd goes through real Kafka, ClickHouse and ingest with the commands an

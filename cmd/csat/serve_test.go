@@ -14,8 +14,8 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/csat-dev/csat/aggregate/bench"
-	"github.com/csat-dev/csat/aggregate/chtest"
 	"github.com/csat-dev/csat/schema"
+	"github.com/csat-dev/csat/schema/chdb/chtest"
 )
 
 // syncBuffer is a bytes.Buffer safe for the logger's and the test's goroutines.

@@ -16,7 +16,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/csat-dev/csat/aggregate/chtest"
+	"github.com/csat-dev/csat/schema/chdb/chtest"
 )
 
 type target struct {

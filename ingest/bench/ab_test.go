@@ -7,10 +7,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/csat-dev/csat/aggregate/chtest"
 	"github.com/csat-dev/csat/ingest"
 	"github.com/csat-dev/csat/ingest/kafkatest"
 	"github.com/csat-dev/csat/schema"
+	"github.com/csat-dev/csat/schema/chdb/chtest"
 )
 
 // TestAB loads once and alternates ingest drains of two configurations (CSAT_AB=1).

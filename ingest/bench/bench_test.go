@@ -12,10 +12,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/csat-dev/csat/aggregate/chtest"
 	"github.com/csat-dev/csat/ingest"
 	"github.com/csat-dev/csat/ingest/bench"
 	"github.com/csat-dev/csat/ingest/kafkatest"
+	"github.com/csat-dev/csat/schema/chdb/chtest"
 )
 
 // TestRun runs a small benchmark (CSAT_BENCH_EVENTS events, default 20,000) to check that every

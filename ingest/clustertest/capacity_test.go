@@ -16,10 +16,10 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"github.com/csat-dev/csat/aggregate"
-	"github.com/csat-dev/csat/aggregate/chtest"
 	"github.com/csat-dev/csat/ingest"
 	"github.com/csat-dev/csat/ingest/kafkatest"
 	"github.com/csat-dev/csat/schema"
+	"github.com/csat-dev/csat/schema/chdb/chtest"
 )
 
 // TestCapacity measures the inputs of docs/capacity.md on the single test server: it produces

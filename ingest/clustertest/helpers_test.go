@@ -24,12 +24,12 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"github.com/csat-dev/csat/aggregate"
-	"github.com/csat-dev/csat/aggregate/chtest"
 	"github.com/csat-dev/csat/aggregate/kpi"
 	"github.com/csat-dev/csat/ingest"
 	"github.com/csat-dev/csat/ingest/kafkatest"
 	"github.com/csat-dev/csat/schema"
 	"github.com/csat-dev/csat/schema/chdb"
+	"github.com/csat-dev/csat/schema/chdb/chtest"
 )
 
 // layout is one cluster layout of scripts/cluster.sh.

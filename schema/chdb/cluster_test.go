@@ -6,8 +6,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/csat-dev/csat/aggregate/chtest"
 	"github.com/csat-dev/csat/schema/chdb"
+	"github.com/csat-dev/csat/schema/chdb/chtest"
 )
 
 func clusterConfig() chdb.Config {

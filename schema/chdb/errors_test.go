@@ -13,8 +13,8 @@ import (
 
 	"github.com/ClickHouse/clickhouse-go/v2"
 
-	"github.com/csat-dev/csat/aggregate/chtest"
 	"github.com/csat-dev/csat/schema/chdb"
+	"github.com/csat-dev/csat/schema/chdb/chtest"
 )
 
 func exception(code int32) error {

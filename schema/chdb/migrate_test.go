@@ -15,8 +15,8 @@ import (
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
-	"github.com/csat-dev/csat/aggregate/chtest"
 	"github.com/csat-dev/csat/schema/chdb"
+	"github.com/csat-dev/csat/schema/chdb/chtest"
 )
 
 // freshDatabase returns a server connection (no database selected) and a configuration naming

@@ -5,8 +5,8 @@ import (
 	"net"
 	"testing"
 
-	"github.com/csat-dev/csat/aggregate/chtest"
 	"github.com/csat-dev/csat/schema/chdb"
+	"github.com/csat-dev/csat/schema/chdb/chtest"
 )
 
 func TestNew(t *testing.T) {
