@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/csat-dev/csat/schema"
+	"github.com/csat-dev/csat/schema/store"
 )
 
 // AsOf returns a view of the engine that answers every read as of moment t: from the events
@@ -64,15 +65,14 @@ func (g sqlGen) unionSQL(f Family, months []schema.Month) (string, error) {
 const diffEventLimit = 50
 
 // rawTypes maps each raw table to the event type its rows hold (survey_voids apart).
-var rawTypes = []struct{ table, typ string }{
-	{"survey_responses", "survey_response"},
-	{"hotline_feedback", "hotline_feedback"},
-	{"store_feedback", "store_feedback"},
-	{"complaints_opened", "complaint_opened"},
-	{"complaints_closed", "complaint_closed"},
-	{"churn_events", "churn"},
-	{"subscriber_bases", "subscriber_base"},
-}
+var rawTypes = func() (out []struct{ table, typ string }) {
+	for _, t := range store.RawTables() {
+		if !t.Retraction() {
+			out = append(out, struct{ table, typ string }{t.Name(), t.Type().String()})
+		}
+	}
+	return out
+}()
 
 // ScorecardDiff is what changed in a branch's scorecard for a period between two moments A < B
 // (extension, docs/extensions.md): each component as of A and as of B, and the events

@@ -33,7 +33,7 @@ func (l *loader) driverMoments(ctx context.Context, branch string, months []sche
 		if !ok {
 			return sum, nil
 		}
-		src, where = FamilyDrivers.projTable(), vf+" AND "
+		src, where = FamilyDrivers.Table(), vf+" AND "
 	} else {
 		u, err := newSQLGen("", l.cat, l.cfg.ComplaintSLAHours, l.asOf).unionSQL(FamilyDrivers, months)
 		if err != nil {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/csat-dev/csat/aggregate/kpi"
 	"github.com/csat-dev/csat/schema"
+	"github.com/csat-dev/csat/schema/store"
 )
 
 // Engine answers the read operations of SPEC §4 from the committed projections. It reads
@@ -90,8 +91,12 @@ type Branch struct {
 }
 
 // rawBranchTables are the raw tables whose branch ids make the known hierarchy.
-var rawBranchTables = []string{"survey_responses", "survey_voids", "hotline_feedback", "store_feedback",
-	"complaints_opened", "complaints_closed", "churn_events", "subscriber_bases"}
+var rawBranchTables = func() (out []string) {
+	for _, t := range store.RawTables() {
+		out = append(out, t.Name())
+	}
+	return out
+}()
 
 // Branches returns the known hierarchy: every branch id named by a row of a raw table, with
 // all its ancestors, ALL included, sorted by id. It scans the branch_id column of every raw
@@ -158,7 +163,7 @@ func (l *loader) knownSet(ctx context.Context) (map[string]bool, error) {
 	}
 	var parts []string
 	for _, f := range Families() {
-		parts = append(parts, "SELECT DISTINCT branch_id FROM "+f.projTable())
+		parts = append(parts, "SELECT DISTINCT branch_id FROM "+f.Table())
 	}
 	// When the cached set expires under load, one query reloads it for every waiting request.
 	v, err, _ := l.ls.flight.Do("known-branches", func() (any, error) {

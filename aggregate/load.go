@@ -314,7 +314,7 @@ func versionFilter(vers map[familyMonth]uint64, f Family, months []schema.Month)
 func (l *loader) fetch(ctx context.Context, sel selector, months []schema.Month, vers map[familyMonth]uint64) (monthData, error) {
 	src := func(f Family) (from, where string, ok bool) {
 		vf, ok := versionFilter(vers, f, months)
-		return f.projTable(), vf, ok
+		return f.Table(), vf, ok
 	}
 	return l.fetchFrom(ctx, sel, months, src)
 }

@@ -20,69 +20,39 @@ import (
 
 	"github.com/csat-dev/csat/schema"
 	"github.com/csat-dev/csat/schema/chdb"
+	"github.com/csat-dev/csat/schema/store"
 )
 
-// Family is a group of raw tables recomputed together into one projection table.
-type Family string
+// Family is a projection family: a group of raw tables recomputed together into one projection
+// table. The storage contract (schema/store) says which tables and which projection table.
+type Family = store.Family
 
 // The projection families (docs/design/overview.md, "Projections").
 const (
-	FamilySurvey     Family = "survey"     // survey_response, survey_void → kpi_survey
-	FamilyWindow     Family = "window"     // hotline_feedback, store_feedback → kpi_window
-	FamilyComplaints Family = "complaints" // complaint_opened, complaint_closed → kpi_complaints
-	FamilyChurn      Family = "churn"      // churn → kpi_churn
-	FamilyBase       Family = "base"       // subscriber_base → kpi_base
+	FamilySurvey     = store.FamilySurvey
+	FamilyWindow     = store.FamilyWindow
+	FamilyComplaints = store.FamilyComplaints
+	FamilyChurn      = store.FamilyChurn
+	FamilyBase       = store.FamilyBase
 	// FamilyDrivers (extension, docs/extensions.md) is recomputed with FamilySurvey, from the
 	// same rows: ingest never marks it; every recompute of survey for a month recomputes it.
-	FamilyDrivers Family = "drivers" // survey_response, survey_void → kpi_drivers
+	FamilyDrivers = store.FamilyDrivers
 )
 
-// Families lists every family in recompute order.
-func Families() []Family {
-	return []Family{FamilySurvey, FamilyWindow, FamilyComplaints, FamilyChurn, FamilyBase}
-}
+// Families lists every family ingest marks, in recompute order.
+func Families() []Family { return store.Families() }
 
-// FamilyOf returns the family of an event type ("" for TypeUnknown).
-func FamilyOf(t schema.Type) Family {
-	switch t {
-	case schema.TypeSurveyResponse, schema.TypeSurveyVoid:
-		return FamilySurvey
-	case schema.TypeHotlineFeedback, schema.TypeStoreFeedback:
-		return FamilyWindow
-	case schema.TypeComplaintOpened, schema.TypeComplaintClosed:
-		return FamilyComplaints
-	case schema.TypeChurn:
-		return FamilyChurn
-	case schema.TypeSubscriberBase:
-		return FamilyBase
+// sourceTables are the raw tables whose rows of a month family f's month is computed from
+// (survey_voids apply to every month, so they are not counted among a month's source rows).
+func sourceTables(f Family) []string {
+	var out []string
+	for _, t := range f.RawTables() {
+		if !t.Retraction() {
+			out = append(out, t.Name())
+		}
 	}
-	return ""
+	return out
 }
-
-// projTable is the projection table of a family.
-func (f Family) projTable() string {
-	return "kpi_" + string(f)
-}
-
-// rawTables are the raw tables a family is computed from (survey_voids apply to every month,
-// so they are not counted among a month's source rows).
-func (f Family) rawTables() []string {
-	switch f {
-	case FamilySurvey, FamilyDrivers:
-		return []string{"survey_responses"}
-	case FamilyWindow:
-		return []string{"hotline_feedback", "store_feedback"}
-	case FamilyComplaints:
-		return []string{"complaints_opened", "complaints_closed"}
-	case FamilyChurn:
-		return []string{"churn_events"}
-	case FamilyBase:
-		return []string{"subscriber_bases"}
-	}
-	return nil
-}
-
-func (f Family) valid() bool { return len(f.rawTables()) > 0 }
 
 // ProjectorConfig configures a Projector.
 type ProjectorConfig struct {
@@ -184,17 +154,17 @@ func (p *Projector) Refresh(ctx context.Context) error {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	dirty, err := p.maxPerFamilyMonth(ctx, "kpi_dirty", "marked_at")
+	dirty, err := p.maxPerFamilyMonth(ctx, store.DirtyTable, "marked_at")
 	if err != nil {
 		return err
 	}
-	committed, err := p.maxPerFamilyMonth(ctx, "kpi_versions", "version")
+	committed, err := p.maxPerFamilyMonth(ctx, store.VersionsTable, "version")
 	if err != nil {
 		return err
 	}
 	var stale []familyMonth
 	for fm, marked := range dirty {
-		if !fm.family.valid() || !fm.month.Valid() {
+		if !fm.family.Valid() || !fm.month.Valid() {
 			p.log.Warn("ignoring a kpi_dirty mark of an unknown family or an invalid month",
 				"family", string(fm.family), "month", uint32(fm.month))
 			continue
@@ -239,7 +209,7 @@ func (p *Projector) Rebuild(ctx context.Context, m schema.Month) error {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	committed, err := p.maxPerFamilyMonth(ctx, "kpi_versions", "version")
+	committed, err := p.maxPerFamilyMonth(ctx, store.VersionsTable, "version")
 	if err != nil {
 		return err
 	}
@@ -266,11 +236,11 @@ func (p *Projector) Rebuild(ctx context.Context, m schema.Month) error {
 func (p *Projector) allMonths(ctx context.Context) ([]schema.Month, error) {
 	var parts []string
 	for _, f := range Families() {
-		for _, t := range f.rawTables() {
+		for _, t := range sourceTables(f) {
 			parts = append(parts, fmt.Sprintf("SELECT DISTINCT month FROM %s", p.table(t)))
 		}
 	}
-	parts = append(parts, fmt.Sprintf("SELECT DISTINCT month FROM %s", p.table("kpi_versions")))
+	parts = append(parts, fmt.Sprintf("SELECT DISTINCT month FROM %s", p.table(store.VersionsTable)))
 	q := "SELECT DISTINCT month FROM (" + joinUnion(parts) + ") ORDER BY month"
 	rows, err := p.conn.Query(ctx, q)
 	if err != nil {
@@ -456,7 +426,7 @@ func (p *Projector) recompute(ctx context.Context, f Family, m schema.Month, pre
 	}
 	qctx := recomputeSettings(ctx)
 	if err := p.conn.Exec(qctx, q); err != nil {
-		return fmt.Errorf("recompute %s %s into %s: %w", f, m, f.projTable(), err)
+		return fmt.Errorf("recompute %s %s into %s: %w", f, m, f.Table(), err)
 	}
 	src, err := p.sourceRows(ctx, f, m, views)
 	if err != nil {
@@ -490,7 +460,7 @@ type pinnedViews struct {
 // (recompute then only guarantees a version ≥ its clock).
 func (p *Projector) committedVersion(ctx context.Context, f Family, m schema.Month) uint64 {
 	var v uint64
-	q := fmt.Sprintf("SELECT max(version) FROM %s WHERE family = %s AND month = %d", p.table("kpi_versions"), quote(string(f)), uint32(m))
+	q := fmt.Sprintf("SELECT max(version) FROM %s WHERE family = %s AND month = %d", p.table(store.VersionsTable), quote(string(f)), uint32(m))
 	if err := p.conn.QueryRow(ctx, q).Scan(&v); err != nil {
 		return 0
 	}
@@ -504,7 +474,7 @@ func (p *Projector) views(ctx context.Context, f Family, m schema.Month) (map[st
 		return nil, nil
 	}
 	views := map[string]*rawView{}
-	for _, t := range f.rawTables() {
+	for _, t := range sourceTables(f) {
 		v, err := p.view(ctx, t, m)
 		if err != nil {
 			return nil, fmt.Errorf("recompute %s %s: view of %s: %w", f, m, t, err)
@@ -584,7 +554,7 @@ func (p *Projector) sourceRows(ctx context.Context, f Family, m schema.Month, vi
 	// the ones present then (the prefix property), so no scan is needed.
 	var n uint64
 	counted := true
-	for _, t := range f.rawTables() {
+	for _, t := range sourceTables(f) {
 		v := views[t]
 		if v == nil {
 			counted = false
@@ -596,7 +566,7 @@ func (p *Projector) sourceRows(ctx context.Context, f Family, m schema.Month, vi
 		return n, nil
 	}
 	var parts []string
-	for _, t := range f.rawTables() {
+	for _, t := range sourceTables(f) {
 		parts = append(parts, fmt.Sprintf("SELECT count() AS c FROM %s WHERE month = %d%s", p.table(t), uint32(m), views[t].cond()))
 	}
 	if err := p.conn.QueryRow(ctx, "SELECT toUInt64(sum(c)) FROM ("+joinUnion(parts)+")").Scan(&n); err != nil {
@@ -634,7 +604,7 @@ func (p *Projector) commit(ctx context.Context, f Family, m schema.Month, v, src
 }
 
 func (p *Projector) commitOnce(ctx context.Context, f Family, m schema.Month, v, src uint64) error {
-	b, err := p.conn.PrepareBatch(ctx, fmt.Sprintf("INSERT INTO %s (family, month, version, computed_at, source_rows)", p.table("kpi_versions")))
+	b, err := p.conn.PrepareBatch(ctx, fmt.Sprintf("INSERT INTO %s (family, month, version, computed_at, source_rows)", p.table(store.VersionsTable)))
 	if err != nil {
 		return fmt.Errorf("commit %s %s version %d: %w", f, m, v, err)
 	}
@@ -651,7 +621,7 @@ func (p *Projector) commitOnce(ctx context.Context, f Family, m schema.Month, v,
 // dropOlder drops the partitions of every version of (f, m) older than v, committed or not
 // (nothing when v is 0).
 func (p *Projector) dropOlder(ctx context.Context, f Family, m schema.Month, v uint64) error {
-	t := p.table(f.projTable())
+	t := p.table(f.Table())
 	rows, err := p.conn.Query(ctx, fmt.Sprintf("SELECT DISTINCT version FROM %s WHERE month = %d AND version < %d", t, uint32(m), v))
 	if err != nil {
 		return fmt.Errorf("list old versions of %s %s: %w", t, m, err)

@@ -9,13 +9,11 @@ import (
 	"time"
 
 	"github.com/csat-dev/csat/schema"
+	"github.com/csat-dev/csat/schema/store"
 )
 
-// quote returns s as a ClickHouse string literal.
-func quote(s string) string {
-	r := strings.NewReplacer(`\`, `\\`, `'`, `\'`)
-	return "'" + r.Replace(s) + "'"
-}
+// quote returns s as a ClickHouse string literal (store.QuoteString).
+func quote(s string) string { return store.QuoteString(s) }
 
 // floatLit returns f as a Float64 literal (never an integer literal, so arrays keep one type).
 func floatLit(f float64) string {
@@ -28,11 +26,7 @@ func floatLit(f float64) string {
 
 // stringArray returns ss as a ClickHouse Array(String) literal.
 func stringArray(ss []string) string {
-	q := make([]string, len(ss))
-	for i, s := range ss {
-		q[i] = quote(s)
-	}
-	return "[" + strings.Join(q, ", ") + "]"
+	return "[" + store.QuoteStrings(ss) + "]"
 }
 
 // floatArray returns fs as a ClickHouse Array(Float64) literal.
@@ -123,7 +117,7 @@ func (g sqlGen) insertSQL(f Family, m schema.Month, v uint64) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return fmt.Sprintf("INSERT INTO %s (%s)\n%s", g.table(f.projTable()), projColumns[f], sel), nil
+	return fmt.Sprintf("INSERT INTO %s (%s)\n%s", g.table(f.Table()), projColumns[f], sel), nil
 }
 
 // selectSQL is the SELECT of family f's statistics for month m, with the column names of its

@@ -492,7 +492,7 @@ func (l *loader) allDriverMoments(ctx context.Context, months []schema.Month, ve
 		return out, nil
 	}
 	q := fmt.Sprintf("SELECT branch_id, items, n, sw, swx, swxx, swy, swxy, swy2 FROM %s WHERE %s AND carrier = %s ORDER BY branch_id, month",
-		FamilyDrivers.projTable(), vf, quote(l.cfg.OwnCarrier))
+		FamilyDrivers.Table(), vf, quote(l.cfg.OwnCarrier))
 	rows, err := l.conn.Query(ctx, q)
 	if err != nil {
 		return nil, fmt.Errorf("load kpi_drivers: %w", err)

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/segmentio/kafka-go"
+
+	"github.com/csat-dev/csat/schema/store"
 )
 
 // partState is one partition owned in the current generation.
@@ -334,24 +336,6 @@ func (in *Ingester) listOffsets(ctx context.Context, parts []*partState) error {
 	return nil
 }
 
-// quoteList renders strings as a ClickHouse literal list: 'a', 'b'.
-func quoteList(ss []string) string {
-	var b strings.Builder
-	for i, s := range ss {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteString(quote(s))
-	}
-	return b.String()
-}
-
-// quote renders s as a ClickHouse string literal.
-func quote(s string) string {
-	r := strings.NewReplacer(`\`, `\\`, `'`, `\'`)
-	return "'" + r.Replace(s) + "'"
-}
-
 // loadHighWater reads max(kafka_offset) per (table, topic, partition) for the assigned
 // partitions.
 func (in *Ingester) loadHighWater(ctx context.Context, parts []*partState) error {
@@ -388,7 +372,7 @@ func (in *Ingester) loadHighWater(ctx context.Context, parts []*partState) error
 // topics and, when partitions is not nil, to those partitions.
 func (in *Ingester) queryHighWater(ctx context.Context, id tableID, topics []string, partitions []int32) (map[tpKey]int64, error) {
 	q := "SELECT kafka_topic, kafka_partition, max(kafka_offset) FROM " + tables[id].name +
-		" WHERE kafka_topic IN (" + quoteList(topics) + ")"
+		" WHERE kafka_topic IN (" + store.QuoteStrings(topics) + ")"
 	if len(partitions) > 0 {
 		ps := make([]string, len(partitions))
 		for i, p := range partitions {
@@ -426,7 +410,7 @@ func (in *Ingester) loadRejected(ctx context.Context, parts []*partState) (map[o
 	var conds []string
 	for _, p := range parts {
 		conds = append(conds, fmt.Sprintf("(kafka_topic = %s AND kafka_partition = %d AND kafka_offset >= %d)",
-			quote(p.topic), p.partition, max(p.start, 0)))
+			store.QuoteString(p.topic), p.partition, max(p.start, 0)))
 	}
 	q := "SELECT kafka_topic, kafka_partition, kafka_offset FROM " + rejectedTable + " WHERE " + strings.Join(conds, " OR ")
 	bo := newBackoff(in.cfg.RetryMin, in.cfg.RetryMax)

@@ -3,10 +3,12 @@ package ingest
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"time"
 
 	"github.com/csat-dev/csat/schema"
+	"github.com/csat-dev/csat/schema/store"
 )
 
 // markDirty inserts one kpi_dirty row per (family, month) the batch touched, duplicates
@@ -22,7 +24,7 @@ func (in *Ingester) markDirty(ctx context.Context, e *epoch) error {
 			months, err := in.voidMonths(ctx, e.voids)
 			if err == nil {
 				for _, m := range months {
-					marks[mark{"survey", m}] = struct{}{}
+					marks[mark{Family: store.SurveyResponses.Family(), Month: m}] = struct{}{}
 				}
 				break
 			}
@@ -35,14 +37,10 @@ func (in *Ingester) markDirty(ctx context.Context, e *epoch) error {
 	if len(marks) == 0 {
 		return nil
 	}
-	fam, mon, at := make([]string, 0, len(marks)), make([]uint32, 0, len(marks)), make([]uint64, 0, len(marks))
-	now := uint64(time.Now().UnixNano())
-	for mk := range marks {
-		fam, mon, at = append(fam, mk.family), append(mon, uint32(mk.month)), append(at, now)
-	}
+	cols := store.MarkColumns(slices.Collect(maps.Keys(marks)), time.Now())
 	bo.reset()
 	for {
-		err := in.send(ctx, "kpi_dirty", "INSERT INTO kpi_dirty (family, month, marked_at)", []any{fam, mon, at})
+		err := in.send(ctx, store.DirtyTable, store.DirtyInsert, cols)
 		if err == nil {
 			return nil
 		}
@@ -60,7 +58,7 @@ func (in *Ingester) voidMonths(ctx context.Context, targets []string) ([]schema.
 	seen := map[schema.Month]bool{}
 	var out []schema.Month
 	for chunk := range slices.Chunk(targets, 1000) {
-		q := "SELECT DISTINCT month FROM survey_responses WHERE event_id IN (" + quoteList(chunk) + ")"
+		q := "SELECT DISTINCT month FROM " + tables[tSurveyResponses].name + " WHERE event_id IN (" + store.QuoteStrings(chunk) + ")"
 		qctx, cancel := context.WithTimeout(ctx, in.cfg.InsertTimeout)
 		rows, err := in.conn.Query(qctx, q)
 		if err != nil {

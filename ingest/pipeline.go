@@ -9,6 +9,7 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"github.com/csat-dev/csat/schema"
+	"github.com/csat-dev/csat/schema/store"
 )
 
 const (
@@ -20,10 +21,7 @@ const (
 )
 
 // mark is a (family, month) of kpi_dirty.
-type mark struct {
-	family string
-	month  schema.Month
-}
+type mark = store.Mark
 
 // chunk is a run of consecutive messages of one partition, decoded and filtered by its fetcher.
 type chunk struct {
@@ -150,7 +148,7 @@ func (in *Ingester) add(c *chunk, p *partState, m *kafka.Message, a *schema.Aren
 		if v, ok := ev.(*schema.SurveyVoid); ok {
 			c.voids = append(c.voids, v.TargetEventID)
 		} else {
-			c.marks = append(c.marks, mark{tables[id].family, ev.Env().Month})
+			c.marks = append(c.marks, mark{Family: tables[id].family, Month: ev.Env().Month})
 		}
 		return
 	}
@@ -227,7 +225,7 @@ func (e *epoch) add(c *chunk, maxRows int) bool {
 				continue
 			}
 			if mo := rs[i].ev.Env().Month; mo != last {
-				e.marks[mark{fam, mo}] = struct{}{}
+				e.marks[mark{Family: fam, Month: mo}] = struct{}{}
 				last = mo
 			}
 		}

@@ -1,86 +1,54 @@
 package ingest
 
 import (
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/column"
 
 	"github.com/csat-dev/csat/schema"
+	"github.com/csat-dev/csat/schema/store"
 )
 
-// tableID names one raw table of schema/migrations/0001_raw_events.sql.
-type tableID uint8
+// tableID names one raw table of the storage contract (schema/store).
+type tableID = store.RawTable
 
 const (
-	tSurveyResponses tableID = iota
-	tSurveyVoids
-	tHotline
-	tStore
-	tComplaintsOpened
-	tComplaintsClosed
-	tChurn
-	tBases
-	numTables
+	tSurveyResponses  = store.SurveyResponses
+	tSurveyVoids      = store.SurveyVoids
+	tHotline          = store.HotlineFeedback
+	tStore            = store.StoreFeedback
+	tComplaintsOpened = store.ComplaintsOpened
+	tComplaintsClosed = store.ComplaintsClosed
+	tChurn            = store.ChurnEvents
+	tBases            = store.SubscriberBases
+	numTables         = store.NumRawTables
 )
 
-// tableSpec describes a raw table: its name, the projection family its rows make dirty, and its
-// columns in the order columns() returns them.
+// tableSpec is what ingest reads of a raw table's contract: its name, the projection family
+// its rows make dirty, and its columns in the order columns() returns them, with its INSERT.
 type tableSpec struct {
 	name   string
-	family string
+	family store.Family
 	cols   []string
-	insert string // INSERT INTO name (cols...): 18.16 needs the column list
+	insert string
 }
 
-var commonTail = []string{"kafka_topic", "kafka_partition", "kafka_offset", "kafka_time", "ingested_at"}
+// tables is the storage contract's raw tables, indexed by tableID.
+var tables = func() (out [numTables]tableSpec) {
+	for _, id := range store.RawTables() {
+		out[id] = tableSpec{name: id.Name(), family: id.Family(), cols: id.Columns(), insert: id.Insert()}
+	}
+	return out
+}()
 
-func spec(name, family string, cols ...string) tableSpec {
-	all := append([]string{"event_id", "branch_id", "month", "occurred_at"}, cols...)
-	all = append(all, commonTail...)
-	return tableSpec{name: name, family: family, cols: all,
-		insert: "INSERT INTO " + name + " (" + strings.Join(all, ", ") + ")"}
-}
-
-var tables = [numTables]tableSpec{
-	tSurveyResponses:  spec("survey_responses", "survey", "carrier", "weight", "segment", "overall", "item_codes", "item_scores"),
-	tSurveyVoids:      spec("survey_voids", "survey", "target_event_id", "reason"),
-	tHotline:          spec("hotline_feedback", "window", "agent_id", "rating", "resolved", "wait_seconds", "handle_seconds"),
-	tStore:            spec("store_feedback", "window", "store_id", "staff_id", "rating", "wait_seconds", "business"),
-	tComplaintsOpened: spec("complaints_opened", "complaints", "complaint_id", "category", "channel", "escalated"),
-	tComplaintsClosed: spec("complaints_closed", "complaints", "complaint_id", "resolution_hours", "satisfied"),
-	tChurn:            spec("churn_events", "churn", "customer_ref", "tier", "reason", "tenure_months", "to_carrier"),
-	tBases:            spec("subscriber_bases", "base", "subscribers", "has_tiers", "tier_high", "tier_mid", "tier_low"),
-}
-
-const rejectedTable = "rejected_events"
-
-var rejectedInsert = "INSERT INTO " + rejectedTable + " (reason, detail, kafka_topic, kafka_partition, kafka_offset, " +
-	"kafka_key, payload, payload_encoding, kafka_time, rejected_at, ingested_at)"
+const (
+	rejectedTable  = store.RejectedTable
+	rejectedInsert = store.RejectedInsert
+)
 
 // tableOf returns the raw table of an event type; ok is false for an unknown type.
-func tableOf(t schema.Type) (tableID, bool) {
-	switch t {
-	case schema.TypeSurveyResponse:
-		return tSurveyResponses, true
-	case schema.TypeSurveyVoid:
-		return tSurveyVoids, true
-	case schema.TypeHotlineFeedback:
-		return tHotline, true
-	case schema.TypeStoreFeedback:
-		return tStore, true
-	case schema.TypeComplaintOpened:
-		return tComplaintsOpened, true
-	case schema.TypeComplaintClosed:
-		return tComplaintsClosed, true
-	case schema.TypeChurn:
-		return tChurn, true
-	case schema.TypeSubscriberBase:
-		return tBases, true
-	}
-	return 0, false
-}
+func tableOf(t schema.Type) (tableID, bool) { return store.TableOf(t) }
 
 // tablesOfTopic lists the raw tables a topic feeds.
 func tablesOfTopic(topics schema.Topics, topic string) []tableID {

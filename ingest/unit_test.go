@@ -183,7 +183,7 @@ func TestEpochAdd(t *testing.T) {
 			c.last = int64(first + i)
 		}
 		c.dups[tHotline] = 1
-		c.marks = []mark{{"window", 202401}}
+		c.marks = []mark{{Family: "window", Month: 202401}}
 		return c
 	}
 	e := newEpoch()
@@ -205,7 +205,7 @@ func TestEpochAdd(t *testing.T) {
 			t.Errorf("commit offset of %v = %d, want %d", k, e.offsets[k].next, w)
 		}
 	}
-	wantMarks := map[mark]struct{}{{"window", 202610}: {}, {"window", 202609}: {}, {"window", 202401}: {}}
+	wantMarks := map[mark]struct{}{{Family: "window", Month: 202610}: {}, {Family: "window", Month: 202609}: {}, {Family: "window", Month: 202401}: {}}
 	if len(e.marks) != len(wantMarks) {
 		t.Errorf("marks %v, want %v", e.marks, wantMarks)
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/csat-dev/csat/schema"
 	"github.com/csat-dev/csat/schema/chdb"
+	"github.com/csat-dev/csat/schema/store"
 )
 
 // contentCodes are ClickHouse errors caused by the rows themselves: no retry of the same rows
@@ -269,7 +270,7 @@ func rejectedQuery(dls []*DeadLetter) string {
 	var conds []string
 	for k, offs := range by {
 		conds = append(conds, fmt.Sprintf("(kafka_topic = %s AND kafka_partition = %d AND kafka_offset IN (%s))",
-			quote(k.topic), k.partition, strings.Join(offs, ", ")))
+			store.QuoteString(k.topic), k.partition, strings.Join(offs, ", ")))
 	}
 	return "SELECT kafka_topic, kafka_partition, kafka_offset FROM " + rejectedTable + " WHERE " + strings.Join(conds, " OR ")
 }

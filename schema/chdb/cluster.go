@@ -10,6 +10,8 @@ import (
 	"github.com/ClickHouse/ch-go/proto"
 	"github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/csat-dev/csat/schema/store"
 )
 
 // Cluster mode (Config.Cluster, CSAT_CLICKHOUSE_CLUSTER) — see docs/design/cluster.md.
@@ -75,16 +77,16 @@ func ClusterStatements(cfg Config, stmt string) ([]string, error) {
 	if cfg.Cluster == "" {
 		return []string{stmt}, nil
 	}
-	db := quoteIdent(cfg.Database)
+	db := store.QuoteIdent(cfg.Database)
 	if g := alterRE.FindStringSubmatch(stmt); g != nil {
 		name, rest := g[2], g[3]
 		if !alterColRE.MatchString(rest) {
 			return nil, fmt.Errorf("%w: only ALTER TABLE ... ADD|DROP|MODIFY|COMMENT COLUMN is supported: %.60q", ErrNotClusterable, stmt)
 		}
-		on := " ON CLUSTER " + quoteIdent(cfg.Cluster) + " "
+		on := " ON CLUSTER " + store.QuoteIdent(cfg.Cluster) + " "
 		return []string{
-			"ALTER TABLE " + db + "." + quoteIdent(name+LocalSuffix) + on + rest,
-			"ALTER TABLE " + db + "." + quoteIdent(name) + on + rest,
+			"ALTER TABLE " + db + "." + store.QuoteIdent(name+LocalSuffix) + on + rest,
+			"ALTER TABLE " + db + "." + store.QuoteIdent(name) + on + rest,
 		}, nil
 	}
 	ct, err := parseCreateTable(stmt)
@@ -98,11 +100,11 @@ func ClusterStatements(cfg Config, stmt string) ([]string, error) {
 	if strings.TrimSpace(ct.engineArgs) != "" {
 		args += ", " + strings.TrimSpace(ct.engineArgs)
 	}
-	on := " ON CLUSTER " + quoteIdent(cfg.Cluster)
+	on := " ON CLUSTER " + store.QuoteIdent(cfg.Cluster)
 	local := fmt.Sprintf("CREATE TABLE IF NOT EXISTS %s.%s%s (%s) ENGINE = Replicated%s(%s)%s",
-		db, quoteIdent(ct.name+LocalSuffix), on, ct.columns, ct.engine, args, ct.clauses)
+		db, store.QuoteIdent(ct.name+LocalSuffix), on, ct.columns, ct.engine, args, ct.clauses)
 	dist := fmt.Sprintf("CREATE TABLE IF NOT EXISTS %s.%s%s (%s) ENGINE = Distributed(%s, %s, %s, %s)",
-		db, quoteIdent(ct.name), on, ct.columns, quoteIdent(cfg.Cluster), db, quoteIdent(ct.name+LocalSuffix),
+		db, store.QuoteIdent(ct.name), on, ct.columns, store.QuoteIdent(cfg.Cluster), db, store.QuoteIdent(ct.name+LocalSuffix),
 		ShardingKey(ct.columnNames()))
 	return []string{local, dist}, nil
 }
@@ -260,7 +262,7 @@ func splitTopLevel(s string) []string {
 func clusterSettings(ctx context.Context, conn driver.Conn, cluster string) (clickhouse.Settings, error) {
 	var shards, minReplicas uint64
 	err := conn.QueryRow(ctx, "SELECT toUInt64(count()), toUInt64(min(r)) FROM (SELECT shard_num, count() AS r "+
-		"FROM system.clusters WHERE cluster = "+quoteString(cluster)+" GROUP BY shard_num)").Scan(&shards, &minReplicas)
+		"FROM system.clusters WHERE cluster = "+store.QuoteString(cluster)+" GROUP BY shard_num)").Scan(&shards, &minReplicas)
 	if err != nil {
 		return nil, fmt.Errorf("read cluster %s from system.clusters: %w", cluster, err)
 	}
@@ -297,11 +299,11 @@ func DropPartition(ctx context.Context, conn driver.Conn, table, partition strin
 	}
 	dbExpr := "currentDatabase()"
 	if db != "" {
-		dbExpr = quoteString(db)
+		dbExpr = store.QuoteString(db)
 	}
 	var engine, full string
 	err := conn.QueryRow(ctx, "SELECT engine, engine_full FROM system.tables WHERE database = "+dbExpr+
-		" AND name = "+quoteString(name)).Scan(&engine, &full)
+		" AND name = "+store.QuoteString(name)).Scan(&engine, &full)
 	if err != nil {
 		return fmt.Errorf("drop partition %s of %s: look up the table: %w", partition, table, err)
 	}
@@ -315,7 +317,7 @@ func DropPartition(ctx context.Context, conn driver.Conn, table, partition strin
 	if err != nil {
 		return fmt.Errorf("drop partition %s of %s: %w", partition, table, err)
 	}
-	q := fmt.Sprintf("ALTER TABLE %s.%s ON CLUSTER %s DROP PARTITION %s", quoteIdent(ldb), quoteIdent(local), quoteIdent(cluster), partition)
+	q := fmt.Sprintf("ALTER TABLE %s.%s ON CLUSTER %s DROP PARTITION %s", store.QuoteIdent(ldb), store.QuoteIdent(local), store.QuoteIdent(cluster), partition)
 	err = conn.Exec(clickhouse.Context(ctx, clickhouse.WithSettings(clickhouse.Settings{"distributed_ddl_task_timeout": ddlTimeout})), q)
 	if code, ok := ErrorCode(err); ok && code == int32(proto.ErrTimeoutExceeded) && ctx.Err() == nil {
 		return nil // queued in the cluster's DDL queue: the missing hosts run it when they are back
@@ -346,9 +348,4 @@ func distributedArgs(full string) (cluster, db, table string, err error) {
 		return strings.Trim(s, "`'\"")
 	}
 	return unq(args[0]), unq(args[1]), unq(args[2]), nil
-}
-
-// quoteString returns s as a ClickHouse string literal.
-func quoteString(s string) string {
-	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(s) + "'"
 }

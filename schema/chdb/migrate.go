@@ -18,6 +18,7 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
 	"github.com/csat-dev/csat/schema/migrations"
+	"github.com/csat-dev/csat/schema/store"
 )
 
 // MigrationsTable records the applied migrations, one row per version, in cfg.Database.
@@ -189,10 +190,10 @@ func Migrate(ctx context.Context, conn driver.Conn, cfg Config, logger *slog.Log
 	if err != nil {
 		return nil, err
 	}
-	db := quoteIdent(cfg.Database)
+	db := store.QuoteIdent(cfg.Database)
 	onCluster := ""
 	if cfg.Cluster != "" {
-		onCluster = " ON CLUSTER " + quoteIdent(cfg.Cluster)
+		onCluster = " ON CLUSTER " + store.QuoteIdent(cfg.Cluster)
 	}
 	if err := execTolerant(ctx, conn, "CREATE DATABASE IF NOT EXISTS "+db+onCluster, proto.ErrDatabaseAlreadyExists); err != nil {
 		return nil, fmt.Errorf("create database %s: %w", cfg.Database, err)
@@ -286,7 +287,7 @@ func Pending(ctx context.Context, conn driver.Conn, cfg Config) ([]string, error
 	if err != nil {
 		return nil, err
 	}
-	done, err := readApplied(ctx, conn, quoteIdent(cfg.Database))
+	done, err := readApplied(ctx, conn, store.QuoteIdent(cfg.Database))
 	if code, ok := ErrorCode(err); ok && (code == int32(proto.ErrUnknownDatabase) || code == int32(proto.ErrUnknownTable)) {
 		done, err = applied{}, nil
 	}
@@ -414,6 +415,3 @@ func execTolerant(ctx context.Context, conn driver.Conn, stmt string, tolerate p
 	}
 	return err
 }
-
-// quoteIdent quotes a validated identifier for SQL.
-func quoteIdent(s string) string { return "`" + s + "`" }
