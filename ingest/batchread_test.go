@@ -16,6 +16,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 
 	"github.com/csat-dev/csat/ingest/kafkatest"
+	"github.com/csat-dev/csat/ingest/traffic"
 )
 
 // linkedKafkaGo is the kafka-go version whose (*Batch).readMessage and errShortRead
@@ -65,12 +66,12 @@ func TestBufReader(t *testing.T) {
 
 func testBufReader(t *testing.T, brokers []string, create bool) {
 	ctx := context.Background()
-	topic := kafkatest.Unique("csat-bufreader")
+	topic := traffic.Unique("csat-bufreader")
 	if create {
-		if err := kafkatest.Create(ctx, brokers, 1, topic); err != nil {
+		if err := traffic.Create(ctx, brokers, 1, topic); err != nil {
 			t.Fatal(err)
 		}
-		defer kafkatest.Delete(ctx, brokers, topic)
+		defer traffic.Delete(ctx, brokers, topic)
 	}
 	w := &kafka.Writer{Addr: kafka.TCP(brokers...), Topic: topic, BatchSize: 50, BatchTimeout: time.Millisecond,
 		AllowAutoTopicCreation: true, RequiredAcks: kafka.RequireAll}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/csat-dev/csat/ingest"
 	"github.com/csat-dev/csat/ingest/kafkatest"
+	"github.com/csat-dev/csat/ingest/traffic"
 	"github.com/csat-dev/csat/schema"
 )
 
@@ -63,8 +64,8 @@ func badCorpus(tp schema.Topics) []badCase {
 // topic and rejected_events with the right reason; the good neighbours are ingested.
 func TestDeadLetters(t *testing.T) {
 	e := newEnv(t, 3)
-	e.w.Balancer = kafkatest.PartitionBalancer{}
-	g := kafkatest.NewGen(21, e.topics)
+	e.w.Balancer = traffic.PartitionBalancer{}
+	g := traffic.NewGen(21, e.topics)
 	corpus := badCorpus(e.topics)
 	var msgs []kafka.Message
 	good := 0
@@ -98,7 +99,7 @@ func TestDeadLetters(t *testing.T) {
 	e.checkExact(want)
 
 	// The dead-letter topic holds one letter per bad message, with the right reason and payload.
-	dlq, err := kafkatest.ReadAll(context.Background(), kafkatest.Brokers(), e.topics.DLQ)
+	dlq, err := traffic.ReadAll(context.Background(), kafkatest.Brokers(), e.topics.DLQ)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -178,7 +179,7 @@ func TestDeadLetters(t *testing.T) {
 // every other row is inserted once.
 func TestContentRejection(t *testing.T) {
 	e := newEnv(t, 3)
-	g := kafkatest.NewGen(22, e.topics)
+	g := traffic.NewGen(22, e.topics)
 	var msgs []kafka.Message
 	for i := range 3000 {
 		if i == 1000 || i == 2500 {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/csat-dev/csat/ingest"
 	"github.com/csat-dev/csat/ingest/kafkatest"
+	"github.com/csat-dev/csat/ingest/traffic"
 )
 
 // producer produces msgs in slices with a pause between them, in the background.
@@ -23,7 +24,7 @@ func (e *env) produceSlowly(msgs []kafka.Message, slice int, pause time.Duration
 		defer wg.Done()
 		for len(msgs) > 0 {
 			n := min(slice, len(msgs))
-			if err = kafkatest.Produce(context.Background(), e.w, msgs[:n]); err != nil {
+			if err = traffic.Produce(context.Background(), e.w, msgs[:n]); err != nil {
 				return
 			}
 			msgs = msgs[n:]
@@ -62,7 +63,7 @@ func (e *env) waitProgress(from uint64, d time.Duration) bool {
 // checkEndOffsets checks that the brokers' end offsets add up to n messages on the inputs.
 func (e *env) checkEndOffsets(n int) {
 	e.t.Helper()
-	ends, err := kafkatest.EndOffsets(context.Background(), kafkatest.Brokers(), e.topics.Inputs()...)
+	ends, err := traffic.EndOffsets(context.Background(), kafkatest.Brokers(), e.topics.Inputs()...)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -84,7 +85,7 @@ func TestKillNine(t *testing.T) {
 	cfg := e.config()
 	cfg.BatchInterval = 100 * time.Millisecond
 	cfg.BatchRows = 5000
-	g := kafkatest.NewGen(11, e.topics)
+	g := traffic.NewGen(11, e.topics)
 	msgs := make([]kafka.Message, 200000)
 	for i := range msgs {
 		msgs[i] = g.Next()
@@ -125,7 +126,7 @@ func TestTwoProcesses(t *testing.T) {
 	e := newEnv(t, 6)
 	cfg := e.config()
 	cfg.BatchInterval = 100 * time.Millisecond
-	g := kafkatest.NewGen(12, e.topics)
+	g := traffic.NewGen(12, e.topics)
 	msgs := make([]kafka.Message, 100000)
 	for i := range msgs {
 		msgs[i] = g.Next()
@@ -163,7 +164,7 @@ func TestClickHouseOutage(t *testing.T) {
 	cfg.BatchInterval = 100 * time.Millisecond
 	cfg.InsertTimeout = 5 * time.Second
 	px := newProxy(t, chdbConfig(t).Addr[0])
-	g := kafkatest.NewGen(13, e.topics)
+	g := traffic.NewGen(13, e.topics)
 	msgs := make([]kafka.Message, 150000)
 	for i := range msgs {
 		msgs[i] = g.Next()
@@ -210,7 +211,7 @@ func TestRebalance(t *testing.T) {
 	e := newEnv(t, 6)
 	cfg := e.config()
 	cfg.BatchInterval = 100 * time.Millisecond
-	g := kafkatest.NewGen(14, e.topics)
+	g := traffic.NewGen(14, e.topics)
 	msgs := make([]kafka.Message, 120000)
 	for i := range msgs {
 		msgs[i] = g.Next()
@@ -260,7 +261,7 @@ func TestKafkaOutage(t *testing.T) {
 		var d net.Dialer
 		return d.DialContext(ctx, network, px.addr()) // the only broker, whatever its advertised address
 	}
-	g := kafkatest.NewGen(15, e.topics)
+	g := traffic.NewGen(15, e.topics)
 	msgs := make([]kafka.Message, 100000)
 	for i := range msgs {
 		msgs[i] = g.Next()

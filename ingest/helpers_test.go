@@ -13,6 +13,7 @@ import (
 
 	"github.com/csat-dev/csat/ingest"
 	"github.com/csat-dev/csat/ingest/kafkatest"
+	"github.com/csat-dev/csat/ingest/traffic"
 	"github.com/csat-dev/csat/schema"
 	"github.com/csat-dev/csat/schema/chdb"
 	"github.com/csat-dev/csat/schema/chdb/chtest"
@@ -33,13 +34,13 @@ func newEnv(t testing.TB, partitions int) *env {
 	t.Helper()
 	kafkatest.Need(t)
 	conn, chcfg := chtest.New(t)
-	tp := kafkatest.UniqueTopics("it")
+	tp := traffic.UniqueTopics("it")
 	kafkatest.CreateAll(t, tp, partitions)
 	loc, err := time.LoadLocation("Asia/Shanghai")
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &env{t: t, topics: tp, group: kafkatest.Unique("grp"), conn: conn, db: chcfg.Database,
+	return &env{t: t, topics: tp, group: traffic.Unique("grp"), conn: conn, db: chcfg.Database,
 		w: kafkatest.Writer(t), dec: schema.NewDecoder(schema.DefaultCatalog(), tp, loc)}
 }
 
@@ -72,7 +73,7 @@ func (e *env) ingester(cfg ingest.Config, opts ...ingest.Option) *ingest.Ingeste
 
 func (e *env) produce(msgs []kafka.Message) {
 	e.t.Helper()
-	if err := kafkatest.Produce(context.Background(), e.w, msgs); err != nil {
+	if err := traffic.Produce(context.Background(), e.w, msgs); err != nil {
 		e.t.Fatal(err)
 	}
 }

@@ -9,7 +9,7 @@ import (
 
 	"github.com/segmentio/kafka-go"
 
-	"github.com/csat-dev/csat/ingest/kafkatest"
+	"github.com/csat-dev/csat/ingest/traffic"
 	"github.com/csat-dev/csat/schema"
 )
 
@@ -20,7 +20,7 @@ import (
 func TestExactMixed(t *testing.T) {
 	e := newEnv(t, 6)
 	rng := rand.New(rand.NewPCG(7, 7))
-	g := kafkatest.NewGen(3, e.topics)
+	g := traffic.NewGen(3, e.topics)
 	loc, _ := time.LoadLocation("Asia/Shanghai")
 
 	var msgs []kafka.Message

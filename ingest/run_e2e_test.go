@@ -9,7 +9,7 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"github.com/csat-dev/csat/ingest"
-	"github.com/csat-dev/csat/ingest/kafkatest"
+	"github.com/csat-dev/csat/ingest/traffic"
 	"github.com/csat-dev/csat/schema/chdb"
 )
 
@@ -51,7 +51,7 @@ func TestRunReadyShutdown(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- in.Run(ctx) }()
 
-	g := kafkatest.NewGen(31, e.topics)
+	g := traffic.NewGen(31, e.topics)
 	var msgs []kafka.Message
 	batch := func(n int) []kafka.Message {
 		var b []kafka.Message

@@ -9,6 +9,7 @@ import (
 
 	"github.com/csat-dev/csat/ingest"
 	"github.com/csat-dev/csat/ingest/kafkatest"
+	"github.com/csat-dev/csat/ingest/traffic"
 	"github.com/csat-dev/csat/schema"
 	"github.com/csat-dev/csat/schema/chdb/chtest"
 )
@@ -22,12 +23,12 @@ func TestAB(t *testing.T) {
 	brokers := kafkatest.Need(t)
 	ctx := context.Background()
 	n := 500000
-	tp := kafkatest.UniqueTopics("csat-ab")
+	tp := traffic.UniqueTopics("csat-ab")
 	all := append(tp.Inputs(), tp.DLQ)
-	if err := kafkatest.Create(ctx, brokers, 12, all...); err != nil {
+	if err := traffic.Create(ctx, brokers, 12, all...); err != nil {
 		t.Fatal(err)
 	}
-	defer kafkatest.Delete(ctx, brokers, all...)
+	defer traffic.Delete(ctx, brokers, all...)
 	if err := load(ctx, brokers, tp, n); err != nil {
 		t.Fatal(err)
 	}
@@ -51,7 +52,7 @@ func TestAB(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			cfg.Group = kafkatest.Unique("ab")
+			cfg.Group = traffic.Unique("ab")
 			in, err := ingest.New(cfg, dec, tp, conn, nil, nil)
 			if err != nil {
 				t.Fatal(err)

@@ -40,9 +40,10 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/csat-dev/csat/ingest"
-	"github.com/csat-dev/csat/ingest/kafkatest"
+	"github.com/csat-dev/csat/ingest/traffic"
 	"github.com/csat-dev/csat/schema"
 	"github.com/csat-dev/csat/schema/chdb"
+	"github.com/csat-dev/csat/schema/store"
 )
 
 // Config is what a benchmark run needs. cmd/csat maps its flags onto it.
@@ -119,13 +120,13 @@ func Measure(ctx context.Context, cfg Config, out io.Writer) (Result, error) {
 	res := Result{Events: cfg.Events}
 	p := func(format string, a ...any) { fmt.Fprintf(out, format+"\n", a...) }
 	brokers := cfg.Ingest.Brokers
-	tp := kafkatest.UniqueTopics("csat-bench")
+	tp := traffic.UniqueTopics("csat-bench")
 	all := append(tp.Inputs(), tp.DLQ)
-	if err := kafkatest.Create(ctx, brokers, cfg.Partitions, all...); err != nil {
+	if err := traffic.Create(ctx, brokers, cfg.Partitions, all...); err != nil {
 		return res, err
 	}
 	if !cfg.Keep {
-		defer func() { _ = kafkatest.Delete(context.Background(), brokers, all...) }()
+		defer func() { _ = traffic.Delete(context.Background(), brokers, all...) }()
 	}
 	p("csat ingest benchmark: %d events, %d partitions per topic, topics %s.*, %d CPUs, %d round(s)",
 		cfg.Events, cfg.Partitions, strings.TrimSuffix(tp.Survey, ".survey"), runtime.NumCPU(), cfg.Rounds)
@@ -283,7 +284,7 @@ func round(ctx context.Context, cfg Config, tp schema.Topics, dec *schema.Decode
 		return res, err
 	}
 	icfg := cfg.Ingest
-	icfg.Group = kafkatest.Unique("csat-bench-ingest")
+	icfg.Group = traffic.Unique("csat-bench-ingest")
 	var opts []ingest.Option
 	if cfg.Projector != nil {
 		proj, err := cfg.Projector(conn)
@@ -417,12 +418,12 @@ func rate(n int, d time.Duration) float64 { return float64(n) / d.Seconds() }
 // load produces n events of the realistic mix, generated and written in slices so that memory
 // stays small.
 func load(ctx context.Context, brokers []string, tp schema.Topics, n int) error {
-	w := kafkatest.NewWriter(brokers)
+	w := traffic.NewWriter(brokers)
 	w.BatchSize = 5000
 	w.BatchBytes = 8 << 20
 	w.Compression = 0
 	defer w.Close()
-	g := kafkatest.NewGen(42, tp)
+	g := traffic.NewGen(42, tp)
 	g.Prefix = "b"
 	const step = 100000
 	buf := make([]kafka.Message, 0, step)
@@ -444,7 +445,7 @@ func load(ctx context.Context, brokers []string, tp schema.Topics, n int) error 
 // to the leader and reading every message of each response (Batch.ReadMessage), the way ingest
 // reads (ingest/partreader.go, through ingest.BufferedDial).
 func readAll(ctx context.Context, brokers []string, topics []string) (int, error) {
-	ends, err := kafkatest.EndOffsets(ctx, brokers, topics...)
+	ends, err := traffic.EndOffsets(ctx, brokers, topics...)
 	if err != nil {
 		return 0, err
 	}
@@ -503,7 +504,7 @@ func readPartition(ctx context.Context, broker, topic string, part int, end int6
 // database creates a throwaway database csat_bench_<kind>_<hex> (migrated when migrate) and
 // returns a connection to it and a function that drops it.
 func database(ctx context.Context, cfg chdb.Config, kind string, migrate bool) (driver.Conn, string, func(), error) {
-	cfg.Database = strings.ReplaceAll(kafkatest.Unique("csat_bench_"+kind), "-", "_")
+	cfg.Database = strings.ReplaceAll(traffic.Unique("csat_bench_"+kind), "-", "_")
 	admin, err := chdb.Open(ctx, cfg, chdb.WithoutDatabase())
 	if err != nil {
 		return nil, "", nil, err
@@ -531,12 +532,14 @@ func database(ctx context.Context, cfg chdb.Config, kind string, migrate bool) (
 	return conn, cfg.Database, drop, nil
 }
 
-var rawTables = []string{"survey_responses", "survey_voids", "hotline_feedback", "store_feedback",
-	"complaints_opened", "complaints_closed", "churn_events", "subscriber_bases", "rejected_events"}
-
+// countRows counts the rows of every raw table and of the dead letters.
 func countRows(ctx context.Context, conn driver.Conn) (uint64, error) {
 	var total uint64
-	for _, t := range rawTables {
+	tables := []string{store.RejectedTable}
+	for _, id := range store.RawTables() {
+		tables = append(tables, id.Name())
+	}
+	for _, t := range tables {
 		var n uint64
 		if err := conn.QueryRow(ctx, "SELECT count() FROM "+t).Scan(&n); err != nil {
 			return 0, fmt.Errorf("count %s: %w", t, err)
@@ -555,7 +558,7 @@ func countRows(ctx context.Context, conn driver.Conn) (uint64, error) {
 // it is inserted and only the InsertRows calls are timed: the server then merges during the
 // untimed decoding, so that rate is above what it sustains.
 func insertLimit(ctx context.Context, conn driver.Conn, dec *schema.Decoder, tp schema.Topics, n, batchRows, partitions int, perBatch bool) (float64, error) {
-	g := kafkatest.NewGen(42, tp)
+	g := traffic.NewGen(42, tp)
 	g.Prefix = "b"
 	parts := make([]int, partitions)
 	for i := range parts {
@@ -623,7 +626,7 @@ func insertLimit(ctx context.Context, conn driver.Conn, dec *schema.Decoder, tp 
 // the fields the view keeps), one materialized view each into a MergeTree. A new consumer
 // group starts at the end of a topic, so the group's offsets are committed at 0 first.
 func kafkaEngine(ctx context.Context, conn driver.Conn, db string, brokers []string, tp schema.Topics, partitions, n int) (float64, time.Duration, error) {
-	group := kafkatest.Unique("csat-bench-engine")
+	group := traffic.Unique("csat-bench-engine")
 	client := &kafka.Client{Addr: kafka.TCP(brokers...), Timeout: 10 * time.Second}
 	commit := map[string][]kafka.OffsetCommit{}
 	for _, t := range tp.Inputs() {

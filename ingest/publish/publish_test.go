@@ -13,6 +13,7 @@ import (
 	"github.com/csat-dev/csat/ingest/kafkatest"
 	"github.com/csat-dev/csat/ingest/publish"
 	"github.com/csat-dev/csat/ingest/synth"
+	"github.com/csat-dev/csat/ingest/traffic"
 	"github.com/csat-dev/csat/schema"
 )
 
@@ -59,7 +60,7 @@ func waitTopics(t *testing.T, brokers []string, topics ...string) {
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		_, err := kafkatest.EndOffsets(ctx, brokers, topics...)
+		_, err := traffic.EndOffsets(ctx, brokers, topics...)
 		cancel()
 		if err == nil {
 			return
@@ -73,7 +74,7 @@ func waitTopics(t *testing.T, brokers []string, topics ...string) {
 
 func TestPublishNDJSON(t *testing.T) {
 	brokers := kafkatest.Need(t)
-	topic := kafkatest.Unique("csat-test-publish")
+	topic := traffic.Unique("csat-test-publish")
 	kafkatest.CreateTopics(t, 3, topic)
 	waitTopics(t, brokers, topic)
 	p := newPublisher(t, brokers)
@@ -116,7 +117,7 @@ func TestPublishNDJSON(t *testing.T) {
 	if n != len(lines) {
 		t.Fatalf("published %d, want %d", n, len(lines))
 	}
-	got, err := kafkatest.ReadAll(ctx, brokers, topic)
+	got, err := traffic.ReadAll(ctx, brokers, topic)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -193,7 +194,7 @@ func TestRunCancel(t *testing.T) {
 // TestRunToKafka publishes a small generated stream to fresh topics and reads it back.
 func TestRunToKafka(t *testing.T) {
 	brokers := kafkatest.Need(t)
-	prefix := kafkatest.Unique("csat-test-gen")
+	prefix := traffic.Unique("csat-test-gen")
 	topics := schema.Topics{Survey: prefix + ".survey", Hotline: prefix + ".hotline", Store: prefix + ".store",
 		Complaint: prefix + ".complaint", Churn: prefix + ".churn", Reference: prefix + ".reference", DLQ: prefix + ".dlq"}
 	kafkatest.CreateTopics(t, 3, topics.Inputs()...)
@@ -211,7 +212,7 @@ func TestRunToKafka(t *testing.T) {
 	total := 0
 	var per []string
 	for _, tp := range topics.Inputs() {
-		ms, err := kafkatest.ReadAll(ctx, brokers, tp)
+		ms, err := traffic.ReadAll(ctx, brokers, tp)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/csat-dev/csat/ingest/kafkatest"
 	"github.com/csat-dev/csat/ingest/publish"
+	"github.com/csat-dev/csat/ingest/traffic"
 	"github.com/csat-dev/csat/ingest/vendorimport"
 	"github.com/csat-dev/csat/schema"
 )
@@ -353,7 +354,7 @@ func TestReimportIdempotent(t *testing.T) {
 // twice, with the same event ids, which csat's ingest counts once.
 func TestImportToKafka(t *testing.T) {
 	brokers := kafkatest.Need(t)
-	topic := kafkatest.Unique("csat-test-import")
+	topic := traffic.Unique("csat-test-import")
 	kafkatest.CreateTopics(t, 3, topic)
 	p, err := publish.New(publish.Config{Brokers: brokers}, nil)
 	if err != nil {
@@ -383,7 +384,7 @@ func TestImportToKafka(t *testing.T) {
 	if _, err := vendorimport.Run(ctx, cfg, p, nil); err != nil {
 		t.Fatal(err)
 	}
-	msgs, err := kafkatest.ReadAll(ctx, brokers, topic)
+	msgs, err := traffic.ReadAll(ctx, brokers, topic)
 	if err != nil {
 		t.Fatal(err)
 	}

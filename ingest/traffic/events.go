@@ -1,4 +1,10 @@
-package kafkatest
+// Package traffic makes and reads Kafka traffic for csat's benchmarks and tests: Gen produces
+// valid events in the realistic mix of csat's traffic, UniqueTopics, Create and Delete manage
+// throwaway topics, NewWriter and Produce write them, EndOffsets and ReadAll read them back.
+//
+// It imports no testing code: `csat bench ingest` links it. Test helpers over it (skip or fail
+// when Kafka is missing, delete topics when a test ends) are in ingest/kafkatest.
+package traffic
 
 import (
 	"context"
@@ -6,7 +12,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"strconv"
-	"testing"
 	"time"
 
 	"github.com/segmentio/kafka-go"
@@ -232,19 +237,4 @@ func UniqueTopics(prefix string) schema.Topics {
 	s := Unique(prefix)
 	return schema.Topics{Survey: s + ".survey", Hotline: s + ".hotline", Store: s + ".store",
 		Complaint: s + ".complaint", Churn: s + ".churn", Reference: s + ".reference", DLQ: s + ".dlq"}
-}
-
-// CreateAll creates every topic of tp (inputs and dead letters) with partitions partitions,
-// deleted when t ends.
-func CreateAll(t testing.TB, tp schema.Topics, partitions int) {
-	t.Helper()
-	all := append(tp.Inputs(), tp.DLQ)
-	if err := Create(context.Background(), Brokers(), partitions, all...); err != nil {
-		t.Fatalf("create topics: %v", err)
-	}
-	t.Cleanup(func() {
-		if err := Delete(context.Background(), Brokers(), all...); err != nil {
-			t.Logf("delete topics: %v", err)
-		}
-	})
 }

@@ -12,7 +12,7 @@ import (
 
 	"github.com/csat-dev/csat/aggregate"
 	"github.com/csat-dev/csat/ingest"
-	"github.com/csat-dev/csat/ingest/kafkatest"
+	"github.com/csat-dev/csat/ingest/traffic"
 	"github.com/csat-dev/csat/schema/chdb"
 )
 
@@ -33,7 +33,7 @@ func TestReplicaCrash(t *testing.T) {
 	ref := reference(t, w)
 
 	proj := aggregate.NewProjector(conn, projectorConfig(), testLogger(), nil)
-	icfg := ingestConfig(kafkatest.Unique("cluster-grp"))
+	icfg := ingestConfig(traffic.Unique("cluster-grp"))
 	icfg.BatchRows = 1000 // many small inserts: the crash lands in the middle of the load
 	reg := prometheus.NewRegistry()
 	in, err := ingest.New(icfg, w.dec, w.topics, conn, testLogger(), reg, ingest.WithProjector(proj))
@@ -133,7 +133,7 @@ func TestShardsMerge(t *testing.T) {
 	want := w.expected(t)
 	ref := reference(t, w)
 	proj := aggregate.NewProjector(conn, projectorConfig(), testLogger(), nil)
-	in, err := ingest.New(ingestConfig(kafkatest.Unique("cluster-grp")), w.dec, w.topics, conn, testLogger(), nil, ingest.WithProjector(proj))
+	in, err := ingest.New(ingestConfig(traffic.Unique("cluster-grp")), w.dec, w.topics, conn, testLogger(), nil, ingest.WithProjector(proj))
 	if err != nil {
 		t.Fatal(err)
 	}

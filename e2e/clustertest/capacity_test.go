@@ -18,12 +18,13 @@ import (
 	"github.com/csat-dev/csat/aggregate"
 	"github.com/csat-dev/csat/ingest"
 	"github.com/csat-dev/csat/ingest/kafkatest"
+	"github.com/csat-dev/csat/ingest/traffic"
 	"github.com/csat-dev/csat/schema"
 	"github.com/csat-dev/csat/schema/chdb/chtest"
 )
 
 // TestCapacity measures the inputs of docs/capacity.md on the single test server: it produces
-// CSAT_CAPACITY_EVENTS messages of the realistic mix (kafkatest.Gen: random event ids, every
+// CSAT_CAPACITY_EVENTS messages of the realistic mix (traffic.Gen: random event ids, every
 // Kafka column filled), drains them with the real ingest path, and prints the events per CPU
 // second of the ingest process and of the ClickHouse server, and the bytes on disk per row of
 // every raw table after merging. It runs only when CSAT_CAPACITY_EVENTS is set, e.g.
@@ -36,11 +37,11 @@ func TestCapacity(t *testing.T) {
 	}
 	kafkatest.Need(t)
 	conn, cfg := chtest.New(t)
-	tp := kafkatest.UniqueTopics("capacity")
+	tp := traffic.UniqueTopics("capacity")
 	kafkatest.CreateAll(t, tp, 12)
 	loc, _ := time.LoadLocation("Asia/Shanghai")
 	dec := schema.NewDecoder(schema.DefaultCatalog(), tp, loc)
-	g := kafkatest.NewGen(5, tp)
+	g := traffic.NewGen(5, tp)
 	w := kafkatest.Writer(t)
 	ctx := context.Background()
 	for done := 0; done < n; {
@@ -49,7 +50,7 @@ func TestCapacity(t *testing.T) {
 		for range k {
 			msgs = append(msgs, g.Next())
 		}
-		if err := kafkatest.Produce(ctx, w, msgs); err != nil {
+		if err := traffic.Produce(ctx, w, msgs); err != nil {
 			t.Fatal(err)
 		}
 		done += k
@@ -59,7 +60,7 @@ func TestCapacity(t *testing.T) {
 	chPid := clickhousePid(t)
 	icfg := ingest.DefaultConfig()
 	icfg.Brokers = kafkatest.Brokers()
-	icfg.Group = kafkatest.Unique("capacity")
+	icfg.Group = traffic.Unique("capacity")
 	proj := aggregate.NewProjector(conn, projectorConfig(), nil, nil)
 	in, err := ingest.New(icfg, dec, tp, conn, nil, nil, ingest.WithProjector(proj))
 	if err != nil {

@@ -27,6 +27,7 @@ import (
 	"github.com/csat-dev/csat/aggregate/kpi"
 	"github.com/csat-dev/csat/ingest"
 	"github.com/csat-dev/csat/ingest/kafkatest"
+	"github.com/csat-dev/csat/ingest/traffic"
 	"github.com/csat-dev/csat/schema"
 	"github.com/csat-dev/csat/schema/chdb"
 	"github.com/csat-dev/csat/schema/chdb/chtest"
@@ -226,13 +227,13 @@ type world struct {
 // offset) and a few survey voids, some before their response.
 func newWorld(t *testing.T, partitions, n int) *world {
 	t.Helper()
-	tp := kafkatest.UniqueTopics("cluster")
+	tp := traffic.UniqueTopics("cluster")
 	kafkatest.CreateAll(t, tp, partitions)
 	loc, err := time.LoadLocation("Asia/Shanghai")
 	if err != nil {
 		t.Fatal(err)
 	}
-	g := kafkatest.NewGen(11, tp)
+	g := traffic.NewGen(11, tp)
 	// Events fall in the 20 days before Now: the 10th of last month spreads them over two months.
 	now := time.Now().In(loc)
 	g.Now = time.Date(now.Year(), now.Month()-1, 10, 12, 0, 0, 0, loc)
@@ -259,7 +260,7 @@ func newWorld(t *testing.T, partitions, n int) *world {
 		}
 	}
 	w := &world{topics: tp, dec: schema.NewDecoder(schema.DefaultCatalog(), tp, loc), msgs: msgs}
-	if err := kafkatest.Produce(context.Background(), kafkatest.Writer(t), msgs); err != nil {
+	if err := traffic.Produce(context.Background(), kafkatest.Writer(t), msgs); err != nil {
 		t.Fatal(err)
 	}
 	return w
