@@ -60,8 +60,10 @@ func mayImport(from, to string) bool {
 	return true // cmd and the top layer may import every library
 }
 
-// violations returns every import of pkgs that breaks the picture, and every package of the
-// module that belongs to no layer, as sentences.
+// violations returns every import of pkgs that breaks the picture, every non-test import of
+// testing or a test helper by a package that is not a test helper itself (a benchmark
+// package linked into the binary, say), and every package of the module that belongs to no
+// layer, as sentences.
 func violations(pkgs []pkg) []string {
 	var out []string
 	for _, p := range pkgs {
@@ -72,6 +74,11 @@ func violations(pkgs []pkg) []string {
 		if from == "" {
 			out = append(out, fmt.Sprintf("%s belongs to no layer: give its directory one in layers", p.ImportPath))
 			continue
+		}
+		for _, path := range p.Imports {
+			if testOnly(path) && !testOnly(p.ImportPath) {
+				out = append(out, fmt.Sprintf("%s imports %s outside its tests: only tests and test helpers may", p.ImportPath, path))
+			}
 		}
 		for _, imp := range []struct {
 			how   string
@@ -184,6 +191,8 @@ func TestViolations(t *testing.T) {
 		{ImportPath: m("schema"), Imports: []string{"fmt"}, XTestImports: []string{m("schema"), m("schema/chdb/chtest")}},
 		{ImportPath: m("schema/chdb"), Imports: []string{m("schema/migrations"), m("schema/store"), "github.com/ClickHouse/clickhouse-go/v2"}},
 		{ImportPath: m("ingest"), Imports: []string{m("schema"), m("schema/chdb")}, XTestImports: []string{m("ingest/kafkatest"), m("schema/chdb/chtest")}},
+		{ImportPath: m("ingest/kafkatest"), Imports: []string{"testing", m("ingest/traffic"), m("schema")}},
+		{ImportPath: m("ingest/bench"), Imports: []string{m("ingest/traffic")}, XTestImports: []string{"testing", m("ingest/kafkatest")}},
 		{ImportPath: m("aggregate"), Imports: []string{m("schema"), m("aggregate/kpi")}, TestImports: []string{m("schema/chdb/chtest")}},
 		{ImportPath: m("cmd/csat"), Imports: []string{m("ingest"), m("aggregate"), m("cmd/csat/internal/embedded")}},
 		{ImportPath: m("e2e"), XTestImports: []string{m("ingest"), m("aggregate"), m("schema/chdb/chtest")}},
@@ -217,6 +226,10 @@ func TestViolations(t *testing.T) {
 		{"a package in no layer", pkg{ImportPath: m("tools/gen"), Imports: []string{m("schema")}},
 			"csat/tools/gen belongs to no layer"},
 		{"the module root", pkg{ImportPath: module}, "csat belongs to no layer"},
+		{"a bench package imports a test helper", pkg{ImportPath: m("ingest/bench"), Imports: []string{m("ingest/kafkatest")}},
+			"csat/ingest/bench imports github.com/csat-dev/csat/ingest/kafkatest outside its tests"},
+		{"a library imports testing", pkg{ImportPath: m("aggregate/bench"), Imports: []string{"testing"}},
+			"csat/aggregate/bench imports testing outside its tests"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			got := violations(append(slices.Clone(clean), c.p))
