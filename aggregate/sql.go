@@ -304,8 +304,8 @@ func (g sqlGen) responses(m schema.Month) string {
     arrayFilter(k -> k > 0, wt) AS ws,
     arrayMap(s -> (toFloat64(s) - 1) * 100 / 9, scores) AS xs
   FROM %[3]s`, stringArray(g.codes), floatArray(g.weights),
-		g.dedupSemi("survey_responses", m, "branch_id, carrier, weight, overall, item_codes, item_scores",
-			fmt.Sprintf(" AND event_id GLOBAL NOT IN (SELECT target_event_id FROM %s WHERE 1%s)", g.table("survey_voids"), g.cut())))
+		g.dedupSemi(store.SurveyResponses.Name(), m, "branch_id, carrier, weight, overall, item_codes, item_scores",
+			fmt.Sprintf(" AND event_id GLOBAL NOT IN (SELECT target_event_id FROM %s WHERE 1%s)", g.table(store.SurveyVoids.Name()), g.cut())))
 }
 
 // surveySQL is kpi_survey for month m. Per response (deduplicated, not voided): x' = (x−1)·100/9
@@ -345,8 +345,8 @@ FROM (
   FROM %[4]s GROUP BY t.1
 ) ARRAY JOIN %[6]s AS a
 GROUP BY a.1, a.2, a.3`, uint32(m), v,
-		g.dedup("hotline_feedback", m, "branch_id, rating, resolved, wait_seconds", ""),
-		g.dedup("store_feedback", m, "branch_id, rating, wait_seconds", ""),
+		g.dedup(store.HotlineFeedback.Name(), m, "branch_id, rating, resolved, wait_seconds", ""),
+		g.dedup(store.StoreFeedback.Name(), m, "branch_id, rating, wait_seconds", ""),
 		z, ancestorsOf("eb"))
 }
 
@@ -368,8 +368,8 @@ FROM (
   FROM %[4]s GROUP BY t.1
 ) ARRAY JOIN %[6]s AS a
 GROUP BY a.1, a.2, a.3`, uint32(m), v,
-		g.dedup("complaints_opened", m, "branch_id, escalated", ""),
-		g.dedup("complaints_closed", m, "branch_id, resolution_hours, satisfied", ""),
+		g.dedup(store.ComplaintsOpened.Name(), m, "branch_id, escalated", ""),
+		g.dedup(store.ComplaintsClosed.Name(), m, "branch_id, resolution_hours, satisfied", ""),
 		z, ancestorsOf("eb"), sla)
 }
 
@@ -382,7 +382,7 @@ FROM (
   FROM %s GROUP BY t.1
 ) ARRAY JOIN %s AS a
 GROUP BY a.1, a.2, a.3`, uint32(m), v,
-		g.dedup("churn_events", m, "branch_id, tier", ""), ancestorsOf("eb"))
+		g.dedup(store.ChurnEvents.Name(), m, "branch_id, tier", ""), ancestorsOf("eb"))
 }
 
 // baseSQL is kpi_base: the winning snapshot of each branch that has one of its own for month m
@@ -394,7 +394,7 @@ func (g sqlGen) baseSQL(m schema.Month, v uint64) string {
 FROM (
   SELECT branch_id AS eb, argMax(tuple(subscribers, has_tiers, tier_high, tier_mid, tier_low), tuple(occurred_at, event_id)) AS t
   FROM %s WHERE month = %d%s GROUP BY branch_id
-)`, uint32(m), v, g.table("subscriber_bases"), uint32(m), g.cut())
+)`, uint32(m), v, g.table(store.SubscriberBases.Name()), uint32(m), g.cut())
 }
 
 // driversSQL is kpi_drivers: the additive cross moments (stat.CrossMoments) of the responses of

@@ -26,6 +26,7 @@ import (
 
 	"github.com/csat-dev/csat/aggregate"
 	"github.com/csat-dev/csat/schema"
+	"github.com/csat-dev/csat/schema/store"
 )
 
 // Full-scale sizes (Scale = 1).
@@ -206,7 +207,7 @@ func (l *loader) survey(ctx context.Context) error {
 		if len(ids) == 0 {
 			return nil
 		}
-		err := l.send(ctx, columns{"survey_responses",
+		err := l.send(ctx, columns{store.SurveyResponses.Name(),
 			[]string{"event_id", "branch_id", "month", "occurred_at", "carrier", "weight", "overall", "item_codes", "item_scores", "kafka_partition", "kafka_offset"},
 			[]any{ids, branches, months, occurred, carrierCol, weights, overall, codes, scores, parts, offsets}})
 		ids, branches, months, occurred, carrierCol, weights, overall, codes, scores, parts, offsets =
@@ -270,16 +271,16 @@ func (l *loader) survey(ctx context.Context) error {
 	for i := range vo {
 		vo[i] = off + int64(i) + 1
 	}
-	return l.send(ctx, columns{"survey_voids",
+	return l.send(ctx, columns{store.SurveyVoids.Name(),
 		[]string{"event_id", "branch_id", "month", "target_event_id", "kafka_partition", "kafka_offset"},
 		[]any{voidIDs, voidBranches, voidMonths, voidTargets, vp, vo}})
 }
 
-// ratings loads hotline (store = false) or store ratings.
-func (l *loader) ratings(ctx context.Context, store bool) error {
-	stream, share, prefix, table := uint64(2), 0.6, "h", "hotline_feedback"
-	if store {
-		stream, share, prefix, table = 3, 0.4, "t", "store_feedback"
+// ratings loads hotline (inStore = false) or store ratings.
+func (l *loader) ratings(ctx context.Context, inStore bool) error {
+	stream, share, prefix, table := uint64(2), 0.6, "h", store.HotlineFeedback.Name()
+	if inStore {
+		stream, share, prefix, table = 3, 0.4, "t", store.StoreFeedback.Name()
 	}
 	r := l.rng(stream)
 	total := int(math.Round(float64(l.cfg.count(fullRatings)) * share))
@@ -299,7 +300,7 @@ func (l *loader) ratings(ctx context.Context, store bool) error {
 			return nil
 		}
 		var c columns
-		if store {
+		if inStore {
 			c = columns{table, []string{"event_id", "branch_id", "month", "occurred_at", "rating", "wait_seconds", "kafka_partition", "kafka_offset"},
 				[]any{ids, branches, months, occurred, ratings, waits, parts, offsets}}
 		} else {
@@ -312,7 +313,7 @@ func (l *loader) ratings(ctx context.Context, store bool) error {
 		return err
 	}
 	meanWait := 25.0
-	if store {
+	if inStore {
 		meanWait = 300
 	}
 	for i := range total {
@@ -362,14 +363,14 @@ func (l *loader) complaints(ctx context.Context) error {
 	)
 	flush := func() error {
 		if len(oIDs) > 0 {
-			if err := l.send(ctx, columns{"complaints_opened",
+			if err := l.send(ctx, columns{store.ComplaintsOpened.Name(),
 				[]string{"event_id", "branch_id", "month", "complaint_id", "escalated", "kafka_offset"},
 				[]any{oIDs, oBranches, oMonths, oCIDs, oEsc, oOff}}); err != nil {
 				return err
 			}
 		}
 		if len(cIDs) > 0 {
-			if err := l.send(ctx, columns{"complaints_closed",
+			if err := l.send(ctx, columns{store.ComplaintsClosed.Name(),
 				[]string{"event_id", "branch_id", "month", "complaint_id", "resolution_hours", "satisfied", "kafka_offset"},
 				[]any{cIDs, cBranches, cMonths, cCIDs, cHours, cSat, cOff}}); err != nil {
 				return err
@@ -426,7 +427,7 @@ func (l *loader) churn(ctx context.Context) error {
 		if len(ids) == 0 {
 			return nil
 		}
-		err := l.send(ctx, columns{"churn_events", []string{"event_id", "branch_id", "month", "tier", "kafka_offset"},
+		err := l.send(ctx, columns{store.ChurnEvents.Name(), []string{"event_id", "branch_id", "month", "tier", "kafka_offset"},
 			[]any{ids, branches, months, tierCol, offsets}})
 		ids, branches, tierCol, months, offsets = ids[:0], branches[:0], tierCol[:0], months[:0], offsets[:0]
 		return err
@@ -478,7 +479,7 @@ func (l *loader) bases(ctx context.Context) error {
 			add(fmt.Sprintf("b%d-%d", mi, cty), cty, mi, t, s)
 		}
 	}
-	return l.send(ctx, columns{"subscriber_bases",
+	return l.send(ctx, columns{store.SubscriberBases.Name(),
 		[]string{"event_id", "branch_id", "month", "occurred_at", "subscribers", "has_tiers", "tier_high", "tier_mid", "tier_low", "kafka_offset"},
 		[]any{ids, branches, months, occurred, subs, hasTiers, h, m, o, offsets}})
 }
