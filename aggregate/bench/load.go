@@ -102,7 +102,7 @@ func Load(ctx context.Context, conn driver.Conn, cfg Config, out io.Writer) erro
 		return fmt.Errorf("bench config: %w", err)
 	}
 	var n uint64
-	if err := conn.QueryRow(ctx, "SELECT count() FROM survey_responses").Scan(&n); err != nil {
+	if err := conn.QueryRow(ctx, "SELECT count() FROM "+store.SurveyResponses.Name()).Scan(&n); err != nil {
 		return fmt.Errorf("check survey_responses is empty: %w", err)
 	}
 	if n > 0 {
