@@ -32,6 +32,7 @@ var layers = map[string]string{
 	"cmd":       "cmd",
 	"deploy":    "top", // tests of the deployment files against the code
 	"e2e":       "top",
+	"scripts":   "top", // tests of the service scripts
 }
 
 // layerOf returns the layer of a package of the module ("" when it is outside the module or in

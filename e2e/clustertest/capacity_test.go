@@ -29,7 +29,7 @@ import (
 // second of the ingest process and of the ClickHouse server, and the bytes on disk per row of
 // every raw table after merging. It runs only when CSAT_CAPACITY_EVENTS is set, e.g.
 //
-//	CSAT_CAPACITY_EVENTS=1000000 go test -run TestCapacity -v -timeout 30m ./ingest/clustertest
+//	CSAT_CAPACITY_EVENTS=1000000 go test -run TestCapacity -v -timeout 30m ./e2e/clustertest
 func TestCapacity(t *testing.T) {
 	n, _ := strconv.Atoi(os.Getenv("CSAT_CAPACITY_EVENTS"))
 	if n <= 0 {
