@@ -42,8 +42,9 @@ const (
 // Families lists every family ingest marks, in recompute order.
 func Families() []Family { return store.Families() }
 
-// sourceTables are the raw tables whose rows of a month family f's month is computed from
-// (survey_voids apply to every month, so they are not counted among a month's source rows).
+// sourceTables names the raw tables whose rows of a month make family f's projection of that
+// month (survey_voids apply to every month, so they are not counted among a month's source
+// rows).
 func sourceTables(f Family) []string {
 	var out []string
 	for _, t := range f.RawTables() {
