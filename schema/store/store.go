@@ -67,13 +67,15 @@ var (
 )
 
 // derived holds what is computed once from raws: each table's full column list and INSERT, and
-// the table of each event type.
+// the table of each event type (an array: ingest looks it up for every event).
 var derived = func() (d struct {
 	cols   [NumRawTables][]string
 	insert [NumRawTables]string
-	byType map[schema.Type]RawTable
+	byType [1 << 8]RawTable // by schema.Type; NumRawTables for a type with no table
 }) {
-	d.byType = make(map[schema.Type]RawTable, NumRawTables)
+	for i := range d.byType {
+		d.byType[i] = NumRawTables
+	}
 	for t := range NumRawTables {
 		s := raws[t]
 		cols := append(append(append([]string{}, envelopeColumns...), s.cols...), kafkaColumns...)
@@ -101,8 +103,8 @@ func RawTables() []RawTable {
 // TableOf returns the raw table of an event type; ok is false for TypeUnknown or a type with
 // no table.
 func TableOf(t schema.Type) (RawTable, bool) {
-	id, ok := derived.byType[t]
-	return id, ok
+	id := derived.byType[t]
+	return id, id < NumRawTables
 }
 
 // FamilyOf returns the projection family an event type makes dirty ("" for TypeUnknown).

@@ -36,8 +36,10 @@ func TestEveryType(t *testing.T) {
 	if len(seen) != int(store.NumRawTables) {
 		t.Errorf("%d raw tables hold an event type, want all %d", len(seen), store.NumRawTables)
 	}
-	if _, ok := store.TableOf(schema.TypeUnknown); ok {
-		t.Error("TableOf(TypeUnknown) found a table")
+	for _, typ := range []schema.Type{schema.TypeUnknown, 200, 255} {
+		if id, ok := store.TableOf(typ); ok {
+			t.Errorf("TableOf(%d) = %s, want none", typ, id)
+		}
 	}
 	if f := store.FamilyOf(schema.TypeUnknown); f != "" {
 		t.Errorf("FamilyOf(TypeUnknown) = %q, want \"\"", f)
