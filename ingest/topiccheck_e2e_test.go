@@ -11,6 +11,7 @@ import (
 
 	"github.com/csat-dev/csat/ingest"
 	"github.com/csat-dev/csat/ingest/kafkatest"
+	"github.com/csat-dev/csat/ingest/traffic"
 	"github.com/csat-dev/csat/schema"
 )
 
@@ -37,11 +38,11 @@ func TestMissingTopics(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			tp := kafkatest.UniqueTopics("miss")
+			tp := traffic.UniqueTopics("miss")
 			kafkatest.CreateTopics(t, 1, tt.create(tp)...)
 			cfg := ingest.DefaultConfig()
 			cfg.Brokers = kafkatest.Brokers()
-			cfg.Group = kafkatest.Unique("grp")
+			cfg.Group = traffic.Unique("grp")
 			dec := schema.NewDecoder(schema.DefaultCatalog(), tp, time.UTC)
 			for _, drain := range []bool{false, true} {
 				in, err := ingest.New(cfg, dec, tp, conn, testLogger(t), nil)

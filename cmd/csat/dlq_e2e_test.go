@@ -14,6 +14,7 @@ import (
 
 	"github.com/csat-dev/csat/ingest/dlq"
 	"github.com/csat-dev/csat/ingest/kafkatest"
+	"github.com/csat-dev/csat/ingest/traffic"
 	"github.com/csat-dev/csat/schema/chdb/chtest"
 )
 
@@ -26,11 +27,11 @@ import (
 func TestDLQReplayEndToEnd(t *testing.T) {
 	brokers := kafkatest.Need(t)
 	_, chcfg := chtest.New(t)
-	tp := kafkatest.UniqueTopics("dlqe2e")
+	tp := traffic.UniqueTopics("dlqe2e")
 	kafkatest.CreateAll(t, tp, 2)
 	environ := []string{
 		"CSAT_KAFKA_BROKERS=" + strings.Join(brokers, ","),
-		"CSAT_KAFKA_GROUP=" + kafkatest.Unique("dlqe2e-grp"),
+		"CSAT_KAFKA_GROUP=" + traffic.Unique("dlqe2e-grp"),
 		"CSAT_CLICKHOUSE_ADDR=" + strings.Join(chcfg.Addr, ","),
 		"CSAT_CLICKHOUSE_DATABASE=" + chcfg.Database,
 		"CSAT_TOPIC_SURVEY=" + tp.Survey, "CSAT_TOPIC_HOTLINE=" + tp.Hotline, "CSAT_TOPIC_STORE=" + tp.Store,
@@ -55,7 +56,7 @@ func TestDLQReplayEndToEnd(t *testing.T) {
 	for i := range 4 {
 		survey(fmt.Sprintf("good-%d", i), `"items":{"network":9}`)
 	}
-	if err := kafkatest.Produce(context.Background(), kafkatest.NewWriter(brokers), msgs); err != nil {
+	if err := traffic.Produce(context.Background(), traffic.NewWriter(brokers), msgs); err != nil {
 		t.Fatal(err)
 	}
 
@@ -77,7 +78,7 @@ func TestDLQReplayEndToEnd(t *testing.T) {
 	}
 	surveyEnd := func() int64 {
 		t.Helper()
-		ends, err := kafkatest.EndOffsets(context.Background(), brokers, tp.Survey)
+		ends, err := traffic.EndOffsets(context.Background(), brokers, tp.Survey)
 		if err != nil {
 			t.Fatal(err)
 		}

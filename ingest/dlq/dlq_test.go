@@ -15,6 +15,7 @@ import (
 	"github.com/csat-dev/csat/ingest"
 	"github.com/csat-dev/csat/ingest/dlq"
 	"github.com/csat-dev/csat/ingest/kafkatest"
+	"github.com/csat-dev/csat/ingest/traffic"
 	"github.com/csat-dev/csat/schema"
 )
 
@@ -266,7 +267,7 @@ func TestParseTime(t *testing.T) {
 // and reading stops at the end offsets found at the start. A missing topic is named.
 func TestReaderKafka(t *testing.T) {
 	brokers := kafkatest.Need(t)
-	topic := kafkatest.Unique("dlqread") + ".dlq"
+	topic := traffic.Unique("dlqread") + ".dlq"
 	kafkatest.CreateTopics(t, 3, topic)
 	var msgs []kafka.Message
 	var want []string
@@ -284,9 +285,9 @@ func TestReaderKafka(t *testing.T) {
 		want = append(want, string(v))
 	}
 	msgs = append(msgs, kafka.Message{Topic: topic, Value: []byte("not json"), Partition: 1})
-	w := kafkatest.NewWriter(brokers)
-	w.Balancer = kafkatest.PartitionBalancer{}
-	if err := kafkatest.Produce(context.Background(), w, msgs); err != nil {
+	w := traffic.NewWriter(brokers)
+	w.Balancer = traffic.PartitionBalancer{}
+	if err := traffic.Produce(context.Background(), w, msgs); err != nil {
 		t.Fatal(err)
 	}
 	r := &dlq.Reader{Client: &kafka.Client{Addr: kafka.TCP(brokers...), Timeout: 10 * time.Second}, Topic: topic}
@@ -299,7 +300,7 @@ func TestReaderKafka(t *testing.T) {
 		got[string(v)] = true
 		// Written while reading: beyond the end offsets of the start, so not read.
 		if len(got) == 1 {
-			return kafkatest.Produce(context.Background(), w, []kafka.Message{{Topic: topic, Value: []byte("late"), Partition: 2}})
+			return traffic.Produce(context.Background(), w, []kafka.Message{{Topic: topic, Value: []byte("late"), Partition: 2}})
 		}
 		return nil
 	})
@@ -318,7 +319,7 @@ func TestReaderKafka(t *testing.T) {
 		t.Errorf("unreadable = %+v, want the one plain message of partition 1", bad)
 	}
 
-	r.Topic = kafkatest.Unique("nosuch")
+	r.Topic = traffic.Unique("nosuch")
 	if _, err := r.Read(context.Background(), func(*dlq.Letter) error { return nil }); !errors.Is(err, dlq.ErrNoTopic) || !strings.Contains(err.Error(), r.Topic) {
 		t.Errorf("missing topic: err = %v, want ErrNoTopic naming it", err)
 	}
