@@ -185,9 +185,9 @@ func monthData(t *testing.T, d decoded) map[string]map[schema.Month]*kpi.MonthDa
 	return out
 }
 
-// TestStoriesThroughKPI runs ingest/synth's generated stream through the KPI math of aggregate/kpi (cards,
-// alerts with the default scorecard) and checks that the last month's alerts show the planted
-// stories and no unplanted decline streak or lost lead.
+// TestStoriesThroughKPI runs ingest/synth's generated stream through the KPI math of
+// aggregate/kpi (cards, alerts with the default scorecard) and checks that the last month's
+// alerts show the planted stories and no unplanted decline streak or lost lead.
 func TestStoriesThroughKPI(t *testing.T) {
 	cfg := synth.Config{Seed: 1, EndMonth: end}
 	data := monthData(t, generate(t, cfg))
