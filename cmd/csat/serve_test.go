@@ -89,6 +89,11 @@ func TestServeShutsDownCleanly(t *testing.T) {
 	getOK("/api/v1/kpi?branch=ALL&month=" + bcfg.LastMonth.String())
 	getOK("/api/v1/kpi?branch=ALL&month=" + bcfg.LastMonth.Prev().String()) // not warm: queues a warm-up
 	getOK("/metrics")
+	// The warm-ups must be under way or done when serve is cancelled; on a loaded machine the
+	// first one can take seconds.
+	for end := time.Now().Add(60 * time.Second); !strings.Contains(stderr.String(), "warm cards computed") && time.Now().Before(end); {
+		time.Sleep(100 * time.Millisecond)
+	}
 	cancel()
 	select {
 	case c := <-code:
