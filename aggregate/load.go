@@ -450,7 +450,7 @@ func (l *loader) loadSurvey(ctx context.Context, from, where string) (map[monthB
 	return out, nil
 }
 
-// loadWindow reads kpi_window: each branch's totals (store_id '') and the counter ratings of
+// loadWindow reads kpi_window: each branch's totals (store_id ”) and the counter ratings of
 // each store under it.
 func (l *loader) loadWindow(ctx context.Context, from, where string) (map[monthBranch]kpi.Window, map[monthBranch]map[string]kpi.StoreRatings, error) {
 	q := `SELECT month, branch_id, store_id, hotline_n, hotline_satisfied, hotline_resolved, hotline_wait_sum,

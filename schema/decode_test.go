@@ -163,7 +163,7 @@ func TestRejectionDetails(t *testing.T) {
 			schema.Rejection{Reason: schema.ReasonInvalidField, Detail: `customer_type: "vip" is not one of consumer, enterprise`}},
 		{"manager id pattern", "csat.survey", survey(`,"overall":3,"manager_id":"经理 1"`),
 			schema.Rejection{Reason: schema.ReasonInvalidField, Detail: `manager_id: "经理 1" does not match [A-Za-z0-9_.:-]{1,64}`}},
-		{"survey store id too long", "csat.survey", survey(`,"overall":3,"store_id":"`+strings.Repeat("s", 65)+`"`),
+		{"survey store id too long", "csat.survey", survey(`,"overall":3,"store_id":"` + strings.Repeat("s", 65) + `"`),
 			schema.Rejection{Reason: schema.ReasonInvalidField, Detail: `store_id: "` + strings.Repeat("s", 64) + `"… does not match [A-Za-z0-9_.:-]{1,64}`}},
 		{"manager id kind", "csat.survey", survey(`,"overall":3,"manager_id":7`),
 			schema.Rejection{Reason: schema.ReasonInvalidField, Detail: "manager_id: want a string, got number"}},
