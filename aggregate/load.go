@@ -325,6 +325,7 @@ func (l *loader) fetchFrom(ctx context.Context, sel selector, months []schema.Mo
 	var (
 		survey     map[monthBranch]kpi.SurveyStats
 		window     map[monthBranch]kpi.Window
+		stores     map[monthBranch]map[string]kpi.StoreRatings
 		complaints map[monthBranch]kpi.Complaints
 		churn      map[monthBranch]kpi.ChurnCounts
 		bases      map[monthBranch]*kpi.Base
@@ -344,7 +345,7 @@ func (l *loader) fetchFrom(ctx context.Context, sel selector, months []schema.Mo
 	}
 	if from, vf, ok := src(FamilyWindow); ok && !sel.surveyOnly {
 		g.Go(func() (err error) {
-			window, err = l.loadWindow(gctx, from, and(vf, sel.where()))
+			window, stores, err = l.loadWindow(gctx, from, and(vf, sel.where()))
 			return err
 		})
 	}
@@ -375,6 +376,9 @@ func (l *loader) fetchFrom(ctx context.Context, sel selector, months []schema.Mo
 	}
 	for k, v := range window {
 		md.get(k.month, k.branch).Window = v
+	}
+	for k, v := range stores {
+		md.get(k.month, k.branch).Stores = v
 	}
 	for k, v := range complaints {
 		md.get(k.month, k.branch).Complaints = v
@@ -446,31 +450,42 @@ func (l *loader) loadSurvey(ctx context.Context, from, where string) (map[monthB
 	return out, nil
 }
 
-func (l *loader) loadWindow(ctx context.Context, from, where string) (map[monthBranch]kpi.Window, error) {
-	q := `SELECT month, branch_id, hotline_n, hotline_satisfied, hotline_resolved, hotline_wait_sum,
-  hotline_sl20, store_n, store_satisfied, store_wait_sum FROM ` + from + ` WHERE ` + where
+// loadWindow reads kpi_window: each branch's totals (store_id ”) and the counter ratings of
+// each store under it.
+func (l *loader) loadWindow(ctx context.Context, from, where string) (map[monthBranch]kpi.Window, map[monthBranch]map[string]kpi.StoreRatings, error) {
+	q := `SELECT month, branch_id, store_id, hotline_n, hotline_satisfied, hotline_resolved, hotline_wait_sum,
+  hotline_sl20, store_n, store_satisfied, store_wait_sum, hotline_handle_sum FROM ` + from + ` WHERE ` + where
 	rows, err := l.conn.Query(ctx, q)
 	if err != nil {
-		return nil, fmt.Errorf("load kpi_window: %w", err)
+		return nil, nil, fmt.Errorf("load kpi_window: %w", err)
 	}
 	defer rows.Close()
 	out := make(map[monthBranch]kpi.Window)
+	stores := make(map[monthBranch]map[string]kpi.StoreRatings)
 	for rows.Next() {
 		var (
-			mo     uint32
-			branch string
-			w      kpi.Window
+			mo            uint32
+			branch, store string
+			w             kpi.Window
 		)
-		if err := rows.Scan(&mo, &branch, &w.HotlineN, &w.HotlineSatisfied, &w.HotlineResolved, &w.HotlineWaitSum,
-			&w.HotlineSL20, &w.StoreN, &w.StoreSatisfied, &w.StoreWaitSum); err != nil {
-			return nil, fmt.Errorf("load kpi_window: %w", err)
+		if err := rows.Scan(&mo, &branch, &store, &w.HotlineN, &w.HotlineSatisfied, &w.HotlineResolved, &w.HotlineWaitSum,
+			&w.HotlineSL20, &w.StoreN, &w.StoreSatisfied, &w.StoreWaitSum, &w.HotlineHandleSum); err != nil {
+			return nil, nil, fmt.Errorf("load kpi_window: %w", err)
 		}
-		out[monthBranch{schema.Month(mo), branch}] = w
+		k := monthBranch{schema.Month(mo), branch}
+		if store == "" {
+			out[k] = w
+			continue
+		}
+		if stores[k] == nil {
+			stores[k] = make(map[string]kpi.StoreRatings)
+		}
+		stores[k][store] = kpi.StoreRatings{N: w.StoreN, Satisfied: w.StoreSatisfied}
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("load kpi_window: %w", err)
+		return nil, nil, fmt.Errorf("load kpi_window: %w", err)
 	}
-	return out, nil
+	return out, stores, nil
 }
 
 func (l *loader) loadComplaints(ctx context.Context, from, where string) (map[monthBranch]kpi.Complaints, error) {

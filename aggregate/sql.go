@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/csat-dev/csat/aggregate/kpi"
 	"github.com/csat-dev/csat/schema"
 	"github.com/csat-dev/csat/schema/store"
 )
@@ -104,7 +105,7 @@ func ingestedCond(op string, t time.Time) string {
 // projColumns are the columns of each family's SELECT, in order: those of its kpi_* table.
 var projColumns = map[Family]string{
 	FamilySurvey:     "month, version, branch_id, parent_id, level, carrier, item, n, sw, sw2, swx, swx2",
-	FamilyWindow:     "month, version, branch_id, parent_id, level, hotline_n, hotline_satisfied, hotline_resolved, hotline_wait_sum, hotline_sl20, store_n, store_satisfied, store_wait_sum",
+	FamilyWindow:     "month, version, branch_id, parent_id, level, hotline_n, hotline_satisfied, hotline_resolved, hotline_wait_sum, hotline_sl20, store_n, store_satisfied, store_wait_sum, hotline_handle_sum, store_id",
 	FamilyComplaints: "month, version, branch_id, parent_id, level, opened, escalated, closed, closed_within_sla, resolution_hours_sum, callback_n, callback_satisfied, sla_hours",
 	FamilyChurn:      "month, version, branch_id, parent_id, level, churned, churned_high, churned_mid, churned_low",
 	FamilyBase:       "month, version, branch_id, subscribers, has_tiers, tier_high, tier_mid, tier_low",
@@ -291,33 +292,39 @@ func (v *rawView) cond() string {
 }
 
 // responses is the subquery of the deduplicated, not voided survey responses of month m: per
-// response its event branch eb, carrier, weight w, overall, and the answered catalog items as
-// codes, scores, their catalog weights ws and xs = (x−1)·100/9. Every catalog weight is > 0
+// response its event branch eb, carrier, weight w, overall, ent (1 for an enterprise
+// interview), and the answered catalog items as codes, scores, their catalog weights ws and
+// xs = (x−1)·100/9. Every catalog weight is > 0
 // (schema.Catalog.Validate), so transform's default 0 marks a code the catalog no longer has;
 // transform looks codes up in a hash table, where has() and indexOf() compare with each
 // catalog code in turn (survey recompute −35 % on the benchmark month).
 func (g sqlGen) responses(m schema.Month) string {
-	return fmt.Sprintf(`SELECT t.1 AS eb, t.2 AS carrier, t.3 AS w, t.4 AS overall,
+	return fmt.Sprintf(`SELECT t.1 AS eb, t.2 AS carrier, t.3 AS w, t.4 AS overall, toUInt8(t.7 = 'enterprise') AS ent,
     arrayMap(c -> transform(c, %[1]s, %[2]s, toFloat64(0)), t.5) AS wt,
     arrayFilter((c, k) -> k > 0, t.5, wt) AS codes,
     arrayFilter((s, k) -> k > 0, t.6, wt) AS scores,
     arrayFilter(k -> k > 0, wt) AS ws,
     arrayMap(s -> (toFloat64(s) - 1) * 100 / 9, scores) AS xs
   FROM %[3]s`, stringArray(g.codes), floatArray(g.weights),
-		g.dedupSemi(store.SurveyResponses.Name(), m, "branch_id, carrier, weight, overall, item_codes, item_scores",
+		g.dedupSemi(store.SurveyResponses.Name(), m, "branch_id, carrier, weight, overall, item_codes, item_scores, customer_type",
 			fmt.Sprintf(" AND event_id GLOBAL NOT IN (SELECT target_event_id FROM %s WHERE 1%s)", g.table(store.SurveyVoids.Name()), g.cut())))
 }
 
 // surveySQL is kpi_survey for month m. Per response (deduplicated, not voided): x' = (x−1)·100/9
 // for each answered catalog item, the composite y = Σ W·x' / Σ W over the answered catalog items
 // (item "_csi", when at least one is answered) and the overall question ("_overall", when
-// present). Moments are first summed per event branch, then expanded to every ancestor and
-// summed again.
+// present). An enterprise interview counts a second time under the same keys prefixed "ent:"
+// (kpi.EnterprisePrefix): the enterprise CSI of SPEC §5.5 from the same moments. (ent is
+// handed to the lambda as an array: ClickHouse 18.16 drops from a subquery a column that only a
+// lambda reads, "Unknown identifier".) Moments are
+// first summed per event branch, then expanded to every ancestor and summed again.
 func (g sqlGen) surveySQL(m schema.Month, v uint64) string {
-	perResponse := fmt.Sprintf(`SELECT eb, carrier, w, arrayConcat(arrayMap((c, x) -> (c, x, toUInt8(1)), codes, xs),
+	perResponse := fmt.Sprintf(`SELECT eb, carrier, w,
+    arrayConcat(vals0, arrayMap((x, e) -> (concat('%[2]s', x.1), x.2, toUInt8(x.3 * e)), vals0, arrayResize([ent], length(vals0), ent))) AS vals
+  FROM (SELECT eb, carrier, w, ent, arrayConcat(arrayMap((c, x) -> (c, x, toUInt8(1)), codes, xs),
       [('_csi', arraySum(arrayMap((wk, x) -> wk * x, ws, xs)) / arraySum(ws), toUInt8(notEmpty(codes))),
-       ('_overall', (toFloat64(overall) - 1) * 100 / 9, toUInt8(overall > 0))]) AS vals
-  FROM (%s)`, g.responses(m))
+       ('_overall', (toFloat64(overall) - 1) * 100 / 9, toUInt8(overall > 0))]) AS vals0
+    FROM (%[1]s))`, g.responses(m), kpi.EnterprisePrefix)
 	return fmt.Sprintf(`SELECT toUInt32(%d) AS month, toUInt64(%d) AS version, a.1 AS branch_id, a.2 AS parent_id, a.3 AS level,
   carrier, item, sum(c_n) AS n, sum(c_sw) AS sw, sum(c_sw2) AS sw2, sum(c_swx) AS swx, sum(c_swx2) AS swx2
 FROM (
@@ -329,24 +336,31 @@ FROM (
 GROUP BY a.1, a.2, a.3, carrier, item`, uint32(m), v, perResponse, ancestorsOf("eb"))
 }
 
-// windowSQL is kpi_window: hotline and store ratings of month m, each event_id once.
+// windowSQL is kpi_window: hotline and store ratings of month m, each event_id once. Each
+// branch has a row of totals (store_id ”) and a row per store rated under it (store_id, with
+// only its store_n, store_satisfied and store_wait_sum): every per-store count is emitted
+// twice, under ” and under its store, before the expansion to every ancestor.
 func (g sqlGen) windowSQL(m schema.Month, v uint64) string {
 	const z = "toUInt64(0)"
 	return fmt.Sprintf(`SELECT toUInt32(%[1]d) AS month, toUInt64(%[2]d) AS version, a.1 AS branch_id, a.2 AS parent_id, a.3 AS level,
   sum(hn) AS hotline_n, sum(hs) AS hotline_satisfied, sum(hr) AS hotline_resolved, sum(hw) AS hotline_wait_sum,
-  sum(h20) AS hotline_sl20, sum(sn) AS store_n, sum(ss) AS store_satisfied, sum(sw) AS store_wait_sum
+  sum(h20) AS hotline_sl20, sum(sn) AS store_n, sum(ss) AS store_satisfied, sum(sw) AS store_wait_sum,
+  sum(hh) AS hotline_handle_sum, sk AS store_id
 FROM (
-  SELECT t.1 AS eb, count() AS hn, countIf(t.2 >= 4) AS hs, countIf(t.3 != 0) AS hr,
-    sum(toUInt64(t.4)) AS hw, countIf(t.4 <= 20) AS h20, %[5]s AS sn, %[5]s AS ss, %[5]s AS sw
+  SELECT t.1 AS eb, '' AS sk, count() AS hn, countIf(t.2 >= 4) AS hs, countIf(t.3 != 0) AS hr,
+    sum(toUInt64(t.4)) AS hw, countIf(t.4 <= 20) AS h20, %[5]s AS sn, %[5]s AS ss, %[5]s AS sw,
+    sum(toUInt64(t.5)) AS hh
   FROM %[3]s GROUP BY t.1
   UNION ALL
-  SELECT t.1 AS eb, %[5]s AS hn, %[5]s AS hs, %[5]s AS hr, %[5]s AS hw, %[5]s AS h20, count() AS sn,
-    countIf(t.2 >= 4) AS ss, sum(toUInt64(t.3)) AS sw
-  FROM %[4]s GROUP BY t.1
+  SELECT eb, sk, %[5]s AS hn, %[5]s AS hs, %[5]s AS hr, %[5]s AS hw, %[5]s AS h20, sn, ss, sw, %[5]s AS hh
+  FROM (
+    SELECT t.1 AS eb, t.4 AS sid, count() AS sn, countIf(t.2 >= 4) AS ss, sum(toUInt64(t.3)) AS sw
+    FROM %[4]s GROUP BY t.1, t.4
+  ) ARRAY JOIN if(sid = '', [''], ['', sid]) AS sk
 ) ARRAY JOIN %[6]s AS a
-GROUP BY a.1, a.2, a.3`, uint32(m), v,
-		g.dedup(store.HotlineFeedback.Name(), m, "branch_id, rating, resolved, wait_seconds", ""),
-		g.dedup(store.StoreFeedback.Name(), m, "branch_id, rating, wait_seconds", ""),
+GROUP BY a.1, a.2, a.3, sk`, uint32(m), v,
+		g.dedup(store.HotlineFeedback.Name(), m, "branch_id, rating, resolved, wait_seconds, handle_seconds", ""),
+		g.dedup(store.StoreFeedback.Name(), m, "branch_id, rating, wait_seconds, store_id", ""),
 		z, ancestorsOf("eb"))
 }
 

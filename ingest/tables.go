@@ -158,7 +158,10 @@ func columns(a *colArena, id tableID, segs [][]record, ingestedAt time.Time) []a
 			}
 		})
 		mid = []any{sc(evStr(func(e *schema.SurveyResponse) string { return e.Carrier })), weight,
-			sc(evStr(func(e *schema.SurveyResponse) string { return e.Segment })), overall, codes, scores}
+			sc(evStr(func(e *schema.SurveyResponse) string { return e.Segment })), overall, codes, scores,
+			sc(evStr(func(e *schema.SurveyResponse) string { return e.CustomerType })),
+			sc(evStr(func(e *schema.SurveyResponse) string { return e.ManagerID })),
+			sc(evStr(func(e *schema.SurveyResponse) string { return e.StoreID }))}
 	case tSurveyVoids:
 		mid = []any{sc(evStr(func(e *schema.SurveyVoid) string { return e.TargetEventID })),
 			sc(evStr(func(e *schema.SurveyVoid) string { return e.Reason }))}

@@ -155,6 +155,8 @@ const (
 	fMonth
 	fSubscribers
 	fTiers
+	fCustomerType
+	fManagerID
 	nFields
 )
 
@@ -162,7 +164,8 @@ var fieldNames = [nFields]string{"event_id", "type", "schema_version", "occurred
 	"carrier", "wave", "weight", "segment", "overall", "items", "target_event_id", "reason",
 	"agent_id", "rating", "resolved", "wait_seconds", "handle_seconds", "store_id", "staff_id",
 	"business", "complaint_id", "category", "channel", "escalated", "resolution_hours", "satisfied",
-	"customer_ref", "tier", "tenure_months", "to_carrier", "month", "subscribers", "tiers"}
+	"customer_ref", "tier", "tenure_months", "to_carrier", "month", "subscribers", "tiers",
+	"customer_type", "manager_id"}
 
 // fieldIndex maps a key to its field index, -1 for a field csat does not read.
 func fieldIndex(k []byte) int {
@@ -235,6 +238,10 @@ func fieldIndex(k []byte) int {
 		return fSubscribers
 	case "tiers":
 		return fTiers
+	case "customer_type":
+		return fCustomerType
+	case "manager_id":
+		return fManagerID
 	}
 	return -1
 }
@@ -999,7 +1006,34 @@ var (
 	complaintCategory = []string{"network", "billing", "tariff", "service", "marketing", "other"}
 	complaintChannel  = []string{"hotline", "store", "online", "regulator", "other"}
 	churnReasons      = []string{"price", "network", "service", "competitor_offer", "relocation", "other"}
+	customerTypes     = []string{CustomerConsumer, CustomerEnterprise}
 )
+
+// unitID returns an optional version-2 unit id (store_id, manager_id, … of SPEC §5.1):
+// [A-Za-z0-9_.:-]{1,64}; nil when absent or null.
+func (st *state) unitID(f int) ([]byte, *Rejection) {
+	v, rej := st.optString(f)
+	if rej != nil || v == nil {
+		return v, rej
+	}
+	if !validUnitID(v) {
+		return nil, invalid(fieldNames[f] + ": " + quote(v) + " does not match [A-Za-z0-9_.:-]{1,64}")
+	}
+	return v, nil
+}
+
+// validUnitID reports whether v matches [A-Za-z0-9_.:-]{1,64}.
+func validUnitID(v []byte) bool {
+	if len(v) == 0 || len(v) > 64 {
+		return false
+	}
+	for _, c := range v {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '.' || c == ':' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
 
 func (d *Decoder) surveyResponse(st *state, e *SurveyResponse) *Rejection {
 	carrier, rej := st.reqString(fCarrier)
@@ -1036,6 +1070,22 @@ func (d *Decoder) surveyResponse(st *state, e *SurveyResponse) *Rejection {
 			return rej
 		}
 	}
+	e.CustomerType = CustomerConsumer
+	if k := st.f[fCustomerType].kind; k != kindAbsent && k != kindNull {
+		if e.CustomerType, rej = st.enum(fCustomerType, customerTypes); rej != nil {
+			return rej
+		}
+	}
+	manager, rej := st.unitID(fManagerID)
+	if rej != nil {
+		return rej
+	}
+	storeID, rej := st.unitID(fStoreID)
+	if rej != nil {
+		return rej
+	}
+	st.keep(&e.ManagerID, manager)
+	st.keep(&e.StoreID, storeID)
 
 	overall, hasOverall, rej := st.uintField(fOverall, false, 1, 10)
 	if rej != nil {

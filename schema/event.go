@@ -84,7 +84,19 @@ type SurveyResponse struct {
 	Segment string  // "", "high", "mid" or "low"
 	Overall uint8   // 1–10; 0 when absent
 	Items   []ItemScore
+	// Version 2 (SPEC §5.1), optional: CustomerType is CustomerConsumer (also when absent) or
+	// CustomerEnterprise (集团客户); ManagerID the enterprise account's customer manager
+	// (客户经理); StoreID the store whose visit the interview rated.
+	CustomerType string
+	ManagerID    string
+	StoreID      string
 }
+
+// Customer types of a survey response (SPEC §5.1). Serialized: append-only.
+const (
+	CustomerConsumer   = "consumer"
+	CustomerEnterprise = "enterprise"
+)
 
 // SurveyVoid retracts a survey response (survey_void).
 type SurveyVoid struct {

@@ -153,12 +153,36 @@ func randomTime(r *rand.Rand, m schema.Month) time.Time {
 
 type surveyResponseJSON struct {
 	envelope
-	Carrier string         `json:"carrier"`
-	Wave    string         `json:"wave,omitempty"`
-	Weight  float64        `json:"weight"`
-	Segment string         `json:"segment,omitempty"`
-	Overall int            `json:"overall,omitempty"`
-	Items   map[string]int `json:"items,omitempty"`
+	Carrier      string         `json:"carrier"`
+	Wave         string         `json:"wave,omitempty"`
+	Weight       float64        `json:"weight"`
+	Segment      string         `json:"segment,omitempty"`
+	Overall      int            `json:"overall,omitempty"`
+	Items        map[string]int `json:"items,omitempty"`
+	CustomerType string         `json:"customer_type,omitempty"`
+	ManagerID    string         `json:"manager_id,omitempty"`
+}
+
+// enterpriseShare is the share of interviews with enterprise customers (集团客户); each names
+// one of enterpriseManagers customer managers of its city.
+const (
+	enterpriseShare    = 0.15
+	enterpriseManagers = 4
+)
+
+// customer marks an interview as an enterprise customer's, with its customer manager, from a
+// draw of its own (the rest of the stream does not change with it).
+func (g *gen) customer(ev *surveyResponseJSON, unit string) {
+	r := g.rng("customer", ev.EventID)
+	if r.Float64() >= enterpriseShare {
+		return
+	}
+	city := unit
+	if schema.Level(unit) > 2 {
+		city = schema.Parent(unit)
+	}
+	ev.CustomerType = schema.CustomerEnterprise
+	ev.ManagerID = fmt.Sprintf("CM-%s-%d", city, 1+r.IntN(enterpriseManagers))
 }
 
 type surveyVoidJSON struct {
@@ -179,6 +203,7 @@ func (g *gen) emitWave(m schema.Month, wave []response) error {
 		if r.wave {
 			ev.Wave = m.String()
 		}
+		g.customer(&ev, r.unit)
 		for k, x := range r.items {
 			if x > 0 {
 				if ev.Items == nil {

@@ -610,3 +610,40 @@ func checkWindow(t *testing.T, cfg synth.Config, d decoded) {
 		}
 	}
 }
+
+func TestEnterpriseInterviews(t *testing.T) {
+	ms, _ := generate(t, synth.Config{Seed: 1, EndMonth: end, Months: 1, Scale: 0.1})
+	var all, ent int
+	for _, m := range ms {
+		var v struct {
+			Type         string `json:"type"`
+			BranchID     string `json:"branch_id"`
+			CustomerType string `json:"customer_type"`
+			ManagerID    string `json:"manager_id"`
+		}
+		if err := json.Unmarshal(m.value, &v); err != nil {
+			t.Fatal(err)
+		}
+		if v.Type != "survey_response" {
+			continue
+		}
+		all++
+		switch v.CustomerType {
+		case "":
+			if v.ManagerID != "" {
+				t.Errorf("a consumer interview names manager %q", v.ManagerID)
+			}
+		case "enterprise":
+			ent++
+			city := strings.Join(strings.Split(v.BranchID, "-")[:2], "-")
+			if !strings.HasPrefix(v.ManagerID, "CM-"+city+"-") {
+				t.Errorf("enterprise interview of %s names manager %q, want one of its city's", v.BranchID, v.ManagerID)
+			}
+		default:
+			t.Errorf("customer_type %q", v.CustomerType)
+		}
+	}
+	if share := float64(ent) / float64(all); all == 0 || share < 0.12 || share > 0.18 {
+		t.Errorf("%d of %d interviews are enterprise (%.3f), want about 15 %%", ent, all, share)
+	}
+}

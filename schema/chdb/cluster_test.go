@@ -50,6 +50,7 @@ func TestClusterStatementsMigrations(t *testing.T) {
 		"ENGINE = Replicated([A-Za-z]*MergeTree)\\('/clickhouse/tables/\\{shard\\}/csat/([a-z_]+)', '\\{replica\\}'(.*?)\\)(.*)$")
 	distRE := regexp.MustCompile("^CREATE TABLE IF NOT EXISTS `csat`.`([a-z_]+)` ON CLUSTER `prod` \\(.*\\) " +
 		"ENGINE = Distributed\\(`prod`, `csat`, `([a-z_]+)_local`, (.*)\\)$")
+	alterRE := regexp.MustCompile("^ALTER TABLE `csat`.`([a-z_]+)_local` ON CLUSTER `prod` ADD COLUMN ")
 	seen := map[string]bool{}
 	for _, m := range allMigrations(t) {
 		for _, s := range m.Statements {
@@ -59,6 +60,13 @@ func TestClusterStatementsMigrations(t *testing.T) {
 			}
 			if len(got) != 2 {
 				t.Fatalf("%s: got %d statements, want 2", m.Name, len(got))
+			}
+			if a := alterRE.FindStringSubmatch(got[0]); a != nil {
+				// An ALTER goes to the local table and to the Distributed one, on every host.
+				if want := strings.Replace(got[0], "`"+a[1]+"_local`", "`"+a[1]+"`", 1); got[1] != want || !strings.Contains(s, " "+a[1]+" ") {
+					t.Errorf("%s: ALTER rewrite:\n%s\n%s", m.Name, got[0], got[1])
+				}
+				continue
 			}
 			l := localRE.FindStringSubmatch(strings.Join(strings.Fields(got[0]), " "))
 			d := distRE.FindStringSubmatch(strings.Join(strings.Fields(got[1]), " "))

@@ -249,7 +249,12 @@ func Migrate(ctx context.Context, conn driver.Conn, cfg Config, logger *slog.Log
 				if err != nil {
 					break
 				}
+				// CREATE … IF NOT EXISTS is idempotent; ALTER TABLE … ADD COLUMN is made so by
+				// tolerating the column that an interrupted earlier run added.
 				err = execTolerant(ctx, ddl, st, proto.ErrTableAlreadyExists)
+				if columnExists(err) {
+					err = nil
+				}
 			}
 			if err != nil {
 				return names, errors.Join(
@@ -414,4 +419,19 @@ func execTolerant(ctx context.Context, conn driver.Conn, stmt string, tolerate p
 		return nil
 	}
 	return err
+}
+
+// columnExists reports whether err is the server's refusal to add a column that exists: code
+// 15 (DUPLICATE_COLUMN) on current releases, 44 (ILLEGAL_COLUMN) with "already exists" on 18.16.
+func columnExists(err error) bool {
+	code, ok := ErrorCode(err)
+	switch {
+	case !ok:
+		return false
+	case code == int32(proto.ErrDuplicateColumn):
+		return true
+	case code == int32(proto.ErrIllegalColumn):
+		return strings.Contains(err.Error(), "already exists")
+	}
+	return false
 }

@@ -50,7 +50,7 @@ type rawSpec struct {
 
 // raws is the contract: one entry per raw table.
 var raws = [NumRawTables]rawSpec{
-	SurveyResponses:  {"survey_responses", schema.TypeSurveyResponse, FamilySurvey, false, []string{"carrier", "weight", "segment", "overall", "item_codes", "item_scores"}},
+	SurveyResponses:  {"survey_responses", schema.TypeSurveyResponse, FamilySurvey, false, []string{"carrier", "weight", "segment", "overall", "item_codes", "item_scores", "customer_type", "manager_id", "store_id"}},
 	SurveyVoids:      {"survey_voids", schema.TypeSurveyVoid, FamilySurvey, true, []string{"target_event_id", "reason"}},
 	HotlineFeedback:  {"hotline_feedback", schema.TypeHotlineFeedback, FamilyWindow, false, []string{"agent_id", "rating", "resolved", "wait_seconds", "handle_seconds"}},
 	StoreFeedback:    {"store_feedback", schema.TypeStoreFeedback, FamilyWindow, false, []string{"store_id", "staff_id", "rating", "wait_seconds", "business"}},
