@@ -142,6 +142,14 @@ func TestArenaPool(t *testing.T) {
 	}
 }
 
+// appender is a column as a batch's column appends to it.
+type appender struct{ col column.Interface }
+
+func (a appender) Append(v any) error {
+	_, err := a.col.Append(v)
+	return err
+}
+
 // materialize returns cols with every strCol as the []string of its values.
 func materialize(cols []any) []any {
 	out := make([]any, len(cols))
@@ -154,13 +162,15 @@ func materialize(cols []any) []any {
 	return out
 }
 
-// TestStrColAppend checks that a String column filled straight from the events (strCol) encodes
-// byte for byte as the driver's Append of the same values, for every table's string columns,
-// and that the values are the events' (empty for rows of another type).
+// TestStrColAppend checks that a String column filled from the events (strCol: reserved, then
+// appended in chunks) encodes byte for byte as the driver's Append of the same values, for
+// every table's string columns, and that the values are the events' (empty for rows of another
+// type).
 func TestStrColAppend(t *testing.T) {
 	at := time.Date(2026, 11, 27, 8, 0, 0, 0, time.UTC)
 	var rows []record
-	for i := range 700 {
+	const nrows = 2*strChunk + 452 // two full chunks and a part
+	for i := range nrows {
 		env := schema.Envelope{EventID: fmt.Sprintf("ev-%d", i), BranchID: "GD-SZ", Month: 202611, OccurredAt: at}
 		var ev schema.Event = &schema.StoreFeedback{Envelope: env, StoreID: fmt.Sprintf("S%d", i%7), Business: strings.Repeat("长", i%5)}
 		if i%100 == 3 {
@@ -178,25 +188,25 @@ func TestStrColAppend(t *testing.T) {
 		}
 		n++
 		vs := sc.strings()
-		if len(vs) != 700 {
+		if len(vs) != nrows {
 			t.Fatalf("column %d: %d values", i, len(vs))
 		}
 		plain := &column.String{}
 		if _, err := plain.Append(vs); err != nil {
 			t.Fatal(err)
 		}
-		direct := &column.String{}
-		if !sc.appendTo(direct) {
-			t.Fatalf("column %d: appendTo refused an empty String column", i)
+		chunked := &column.String{}
+		if err := reserveStrings(chunked, sc.n, sc.size()); err != nil {
+			t.Fatal(err)
+		}
+		if err := sc.appendTo(appender{chunked}); err != nil {
+			t.Fatal(err)
 		}
 		var a, b proto.Buffer
 		plain.Encode(&a)
-		direct.Encode(&b)
-		if !bytes.Equal(a.Buf, b.Buf) || direct.Rows() != 700 {
-			t.Errorf("column %d (%s): the direct column (%d rows) encodes differently from an appended one", i, tables[tStore].cols[i], direct.Rows())
-		}
-		if sc.appendTo(direct) {
-			t.Errorf("column %d: appendTo filled a column that had rows", i)
+		chunked.Encode(&b)
+		if !bytes.Equal(a.Buf, b.Buf) || chunked.Rows() != nrows {
+			t.Errorf("column %d (%s): the chunked column (%d rows) encodes differently from an appended one", i, tables[tStore].cols[i], chunked.Rows())
 		}
 	}
 	if n != 6 { // event_id, branch_id, store_id, staff_id, business, kafka_topic
@@ -206,7 +216,7 @@ func TestStrColAppend(t *testing.T) {
 	if vs[3] != "" || vs[4] != "S4" || vs[0] != "S0" {
 		t.Errorf("store_id values %q…", vs[:5])
 	}
-	if ids := cols[0].(strCol).strings(); ids[699] != "ev-699" {
-		t.Errorf("last event id %q", ids[699])
+	if ids := cols[0].(strCol).strings(); ids[nrows-1] != fmt.Sprintf("ev-%d", nrows-1) {
+		t.Errorf("last event id %q", ids[nrows-1])
 	}
 }

@@ -20,8 +20,8 @@ import (
 )
 
 // Decoder turns a message value from a topic into a typed event, or a *schema.Rejection.
-// *schema.Decoder implements it. value is only valid during the call (fetchers read every
-// message into the same buffer): the event must not alias it.
+// *schema.Decoder implements it. value is only valid during the call: the event must not alias
+// it (an event would keep the whole message alive, and callers may reuse the buffer).
 type Decoder interface {
 	Decode(topic string, value []byte) (schema.Event, error)
 }

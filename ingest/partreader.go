@@ -39,8 +39,8 @@ type partReader struct {
 	partition int
 	offset    int64 // the next offset to read
 	hwm       int64 // the partition's high-water mark in the last response
+	maxBytes  int   // per fetch response (fetchMaxBytes; less in tests, to cut responses short)
 	batch     *kafka.Batch
-	br        *bufReader
 	bo        *backoff
 	failed    int // failed attempts in a row
 
@@ -50,7 +50,7 @@ type partReader struct {
 }
 
 func newPartReader(ctx context.Context, in *Ingester, topic string, partition int, offset int64) *partReader {
-	r := &partReader{in: in, topic: topic, partition: partition, offset: offset, hwm: -1, br: newBufReader(),
+	r := &partReader{in: in, topic: topic, partition: partition, offset: offset, hwm: -1, maxBytes: fetchMaxBytes,
 		bo: newBackoff(100*time.Millisecond, 2*time.Second)}
 	r.stop = context.AfterFunc(ctx, func() {
 		r.mu.Lock()
@@ -114,8 +114,15 @@ func (r *partReader) next(ctx context.Context) (kafka.Message, error) {
 				continue
 			}
 		}
-		m, err := r.br.next(r.batch, r.topic, r.partition, r.offset)
+		// kafka-go allocates each message's key and value (nil when null or empty) and skips
+		// what a response holds before the offset asked for (a compressed record batch comes
+		// whole); a message before r.offset is skipped here too, so that no offset is ever
+		// handed over twice whatever the library does.
+		m, err := r.batch.ReadMessage()
 		if err == nil {
+			if m.Offset < r.offset {
+				continue
+			}
 			r.offset = m.Offset + 1
 			r.failed = 0
 			r.bo.reset()
@@ -149,7 +156,7 @@ func (r *partReader) fetch(ctx context.Context) error {
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
-	r.batch = r.conn.ReadBatchWith(kafka.ReadBatchConfig{MinBytes: 1, MaxBytes: fetchMaxBytes, MaxWait: fetchMaxWait})
+	r.batch = r.conn.ReadBatchWith(kafka.ReadBatchConfig{MinBytes: 1, MaxBytes: r.maxBytes, MaxWait: fetchMaxWait})
 	if err := r.batch.Err(); err != nil {
 		_ = r.batch.Close()
 		r.batch = nil

@@ -1,12 +1,11 @@
 package ingest
 
 import (
+	"bufio"
 	"encoding/binary"
 	"fmt"
 	"io"
-	"reflect"
-	"slices"
-	"unsafe"
+	"sync"
 
 	"github.com/ClickHouse/ch-go/proto"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/column"
@@ -16,75 +15,62 @@ import (
 // appended.
 const reserveMin = 256
 
-// reserveStrings sizes col, a new String column of a batch, for the rows of vs before they are
-// appended. Appending grows the column's byte buffer and its offsets one string at a time; at
-// the growth factor Go uses for large slices, a 50,000-row column reallocates and copies about
-// thirty times, and that garbage was the largest share of ingest's allocations (685 MB of
-// 1.8 GB per million events), with the collection and page faults it causes.
+// reserveStrings sizes col, a new String column of a batch, for rows strings of size bytes in
+// all, before they are appended. Appending grows the column's byte buffer and its offsets one
+// string at a time; at the growth factor Go uses for large slices, a 50,000-row column
+// reallocates and copies about thirty times, and that garbage was the largest share of ingest's
+// allocations (685 MB of 1.8 GB per million events), with the collection and page faults it
+// causes.
 //
-// clickhouse-go has no call to reserve capacity. When the driver's column.String is laid out as
-// this build expects (checked once with reflect: strColOffset), both buffers of its
-// proto.ColStr are sized directly. Otherwise col decodes len(vs) rows — one string as long as
-// all of vs together, then empty ones — from a reader that makes them up, and is reset:
-// decoding sizes both buffers in one step and Reset keeps them, but it reads a length per row
-// and zeroes the bytes twice (8 % of ingest's CPU; the direct way costs the allocation only).
-// It is an error if col is not empty afterwards (rows would be inserted that were never sent),
-// which would only happen with a driver whose Reset does not empty a column.
-func reserveStrings(col column.Interface, vs []string) error {
+// clickhouse-go has no call to reserve capacity, and its column keeps its buffers unexported.
+// Through its public methods only, col decodes rows rows — one string size bytes long, then
+// empty ones — from a reader that makes them up, and is reset: decoding sizes both buffers in
+// one step and Reset keeps them. It reads a length per row (~10 ns), which costs less than
+// the reallocations it saves (ingest/DESIGN.md, "String columns"). It is an error if col is not
+// empty afterwards (rows would be inserted that were never sent), which would only happen with
+// a driver whose Reset does not empty a column. Columns of other types, columns that hold rows
+// and small ones are left alone.
+func reserveStrings(col column.Interface, rows, size int) error {
 	s, ok := col.(*column.String)
-	if !ok || len(vs) < reserveMin || s.Rows() != 0 {
+	if !ok || rows < reserveMin || s.Rows() != 0 || size < 128 { // below 128 bytes, DecodeColumn sizes a short first string for every row
 		return nil
 	}
-	total := 0
-	for _, v := range vs {
-		total += len(v)
-	}
-	if c := colStr(s); c != nil {
-		growColStr(c, total, len(vs))
-		return nil
-	}
-	return reserveByDecode(s, vs, total)
-}
-
-// strColOffset is the offset of the proto.ColStr inside column.String, or -1 when the field
-// is not there with that type (another driver version): reserveStrings then decodes.
-var strColOffset = func() int {
-	f, ok := reflect.TypeFor[column.String]().FieldByName("col")
-	if !ok || f.Type != reflect.TypeFor[proto.ColStr]() {
-		return -1
-	}
-	return int(f.Offset)
-}()
-
-// colStr returns the proto.ColStr that holds s's rows, nil if strColOffset is unknown.
-func colStr(s *column.String) *proto.ColStr {
-	if strColOffset < 0 {
-		return nil
-	}
-	return (*proto.ColStr)(unsafe.Add(unsafe.Pointer(s), strColOffset))
-}
-
-// growColStr makes room in the empty c for rows strings of bytes bytes in all.
-func growColStr(c *proto.ColStr, bytes, rows int) {
-	c.Buf = slices.Grow(c.Buf[:0], bytes)
-	c.Pos = slices.Grow(c.Pos[:0], rows)
-}
-
-// reserveByDecode is reserveStrings without access to the column's buffers.
-func reserveByDecode(s *column.String, vs []string, total int) error {
-	if total < 128 { // DecodeColumn would size a short first string for every row
-		return nil
-	}
-	r := &blankColumn{zeros: total + len(vs) - 1}
-	r.head = binary.AppendUvarint(r.buf[:0], uint64(total))
-	if err := s.Decode(proto.NewReader(r), len(vs)); err != nil {
-		return fmt.Errorf("reserve %d rows: %w", len(vs), err)
+	r := blankReaders.Get().(*blankReader)
+	defer blankReaders.Put(r)
+	r.reset(size, rows)
+	if err := s.Decode(proto.NewReader(r.br), rows); err != nil {
+		return fmt.Errorf("reserve %d rows: %w", rows, err)
 	}
 	s.Reset()
 	if n := s.Rows(); n != 0 {
-		return fmt.Errorf("reserve %d rows: the column keeps %d rows after Reset", len(vs), n)
+		return fmt.Errorf("reserve %d rows: the column keeps %d rows after Reset", rows, n)
 	}
 	return nil
+}
+
+// chReaderSize is the buffer size of ch-go's proto.NewReader: given a *bufio.Reader at least
+// this large, it reads through it instead of allocating one (bufio.NewReaderSize), so each
+// reservation does not allocate 128 KiB.
+const chReaderSize = 128 << 10
+
+// blankReader is a reusable blankColumn with its read buffer.
+type blankReader struct {
+	col blankColumn
+	br  *bufio.Reader
+}
+
+var blankReaders = sync.Pool{New: func() any {
+	r := &blankReader{}
+	r.br = bufio.NewReaderSize(&r.col, chReaderSize)
+	return r
+}}
+
+// reset makes r read the native encoding of a String column of rows strings, the first size
+// bytes long and the others empty.
+func (r *blankReader) reset(size, rows int) {
+	r.col.zeros = size + rows - 1
+	r.col.head = binary.AppendUvarint(r.col.buf[:0], uint64(size))
+	r.br.Reset(&r.col)
 }
 
 // blankColumn is the native encoding of a String column whose first string is zeros-(rows-1)

@@ -4,8 +4,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/ClickHouse/clickhouse-go/v2/lib/column"
-
 	"github.com/csat-dev/csat/schema"
 	"github.com/csat-dev/csat/schema/store"
 )
@@ -322,8 +320,9 @@ func b2u(b bool) uint8 {
 }
 
 // strCol is a String column of columns(): the values are read from the rows' events when the
-// column is appended (appendTo), without a []string in between: that slice cost a write per
-// row and column, and ~14 MB of pooled pointer slices that every collection scanned.
+// column is appended (appendTo), without a []string of the whole column in between: that slice
+// cost a write per row and column, and ~14 MB of pooled pointer slices that every collection
+// scanned.
 type strCol struct {
 	segs [][]record
 	n    int
@@ -339,30 +338,47 @@ func (c strCol) each(f func(string)) {
 	}
 }
 
-// strings returns the column's values as a slice (the fallback of appendTo, and tests).
+// strings returns the column's values as a slice (tests).
 func (c strCol) strings() []string {
 	out := make([]string, 0, c.n)
 	c.each(func(v string) { out = append(out, v) })
 	return out
 }
 
-// appendTo appends the column to col, an empty String column of a batch, straight into its
-// buffers (sized first), and reports whether it could (the driver's layout is the one
-// colStr knows).
-func (c strCol) appendTo(col column.Interface) bool {
-	s, ok := col.(*column.String)
-	if !ok || s.Rows() != 0 {
-		return false
-	}
-	cs := colStr(s)
-	if cs == nil {
-		return false
-	}
+// size is the total length of the column's values.
+func (c strCol) size() int {
 	total := 0
 	c.each(func(v string) { total += len(v) })
-	growColStr(cs, total, c.n)
-	c.each(cs.Append)
-	return true
+	return total
+}
+
+// strChunk is how many values of a strCol go to the driver in one Append.
+const strChunk = 1024
+
+var strChunks = sync.Pool{New: func() any { s := make([]string, 0, strChunk); return &s }}
+
+// appendTo appends the column's values to col, a batch's column, strChunk values at a time
+// from a pooled slice (clickhouse-go takes String values as slices only).
+func (c strCol) appendTo(col interface{ Append(any) error }) error {
+	p := strChunks.Get().(*[]string)
+	chunk := (*p)[:0]
+	var err error
+	c.each(func(v string) {
+		chunk = append(chunk, v)
+		if len(chunk) == strChunk {
+			if err == nil {
+				err = col.Append(chunk)
+			}
+			chunk = chunk[:0]
+		}
+	})
+	if len(chunk) > 0 && err == nil {
+		err = col.Append(chunk)
+	}
+	clear(chunk[:cap(chunk)]) // a pooled slice refers to no event
+	*p = chunk[:0]
+	strChunks.Put(p)
+	return err
 }
 
 func getEventID(r *record) string  { return r.ev.Env().EventID }

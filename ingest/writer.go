@@ -292,13 +292,22 @@ func (in *Ingester) send(ctx context.Context, table, query string, cols []any) e
 	bcols := b.Columns()
 	for i, c := range cols {
 		if sc, ok := c.(strCol); ok {
-			if i < len(bcols) && sc.appendTo(bcols[i]) {
-				continue
+			if i < len(bcols) {
+				if err := reserveStrings(bcols[i], sc.n, sc.size()); err != nil {
+					return fmt.Errorf("insert into %s: column %d: %w", table, i, err)
+				}
 			}
-			c = sc.strings()
+			if err := sc.appendTo(b.Column(i)); err != nil {
+				return &contentError{fmt.Errorf("append column %d of %s: %w", i, table, err)}
+			}
+			continue
 		}
 		if ss, ok := c.([]string); ok && i < len(bcols) {
-			if err := reserveStrings(bcols[i], ss); err != nil {
+			size := 0
+			for _, s := range ss {
+				size += len(s)
+			}
+			if err := reserveStrings(bcols[i], len(ss), size); err != nil {
 				return fmt.Errorf("insert into %s: column %d: %w", table, i, err)
 			}
 		}
