@@ -268,13 +268,7 @@ func (e *Engine) withYearEarlier(m kpi.Metric, months []schema.Month) []schema.M
 }
 
 // lowerIsBetter reports the metrics where a smaller value ranks first.
-func lowerIsBetter(k kpi.Kind) bool {
-	switch k {
-	case kpi.KindComplaintRate, kpi.KindEscalatedRate, kpi.KindChurnRate, kpi.KindHighValueChurnRate:
-		return true
-	}
-	return false
-}
+func lowerIsBetter(k kpi.Kind) bool { return k.LowerIsBetter() }
 
 // Ranked is one child in a comparison.
 type Ranked struct {

@@ -162,6 +162,8 @@ func TestEndpointsMatchOpenAPI(t *testing.T) {
 		{"alerts", "/api/v1/alerts?month=2026-10", 200, ""},
 		{"alerts branch", "/api/v1/alerts?month=2026-10&branch=GD", 200, ""},
 		{"alerts bad month", "/api/v1/alerts?month=202610", 400, "month"},
+		{"alerts bad format", "/api/v1/alerts?month=2026-10&format=pdf", 400, "format"},
+		{"metrics", "/api/v1/metrics", 200, ""},
 		{"scorecard", "/api/v1/scorecard?branch=GD-GZ&period=2026-Q3", 200, ""},
 		{"scorecard unknown period", "/api/v1/scorecard?branch=GD-GZ&period=1999-Q1", 400, "period"},
 		{"scorecard malformed period", "/api/v1/scorecard?branch=GD-GZ&period=%3Cscript%3E", 400, "period"},

@@ -105,9 +105,16 @@ func moments(v, moe float64, n uint64) kpi.Moments {
 	return kpi.Moments{N: n, SW: fn, SW2: fn, SWX: fn * v, SWX2: fn * (v*v + sd*sd)}
 }
 
+// noDataBefore is the first month of the fixture: a month before it has no data at all.
+const noDataBefore = schema.Month(202001)
+
 // monthData is the fixture's statistics of one branch and month: the own CSI is csi(b, m)
-// exactly (the item offsets sum to zero), ctcc trails by 1.2 and cucc by 3.
+// exactly (the item offsets sum to zero), ctcc trails by 1.2 and cucc by 3. GD-GZ-TH's
+// complaints rise by 10 a month (a rising complaint rate).
 func monthData(b string, m schema.Month) kpi.MonthData {
+	if m < noDataBefore {
+		return kpi.MonthData{}
+	}
 	n := uint64(412)
 	if b == "GD-GZ-YX" {
 		n = 18 // below CSAT_MIN_SAMPLE: unreportable
@@ -138,10 +145,14 @@ func monthData(b string, m schema.Month) kpi.MonthData {
 	fix := survey["cmcc"][last]
 	lv := fix.SWX/fix.SW - (sum - csi(b, m)*float64(len(items)))
 	survey["cmcc"][last] = moments(lv, 3.0, n)
+	opened := uint64(230)
+	if b == "GD-GZ-TH" {
+		opened += uint64(10 * (m.Year()*12 + m.Mon() - 2026*12))
+	}
 	return kpi.MonthData{
 		Survey:     survey,
 		Window:     kpi.Window{HotlineN: 5120, HotlineSatisfied: 4890, HotlineResolved: 4516, HotlineWaitSum: 5120 * 14, HotlineSL20: 4659, StoreN: 2300, StoreSatisfied: 2240, StoreWaitSum: 2300 * 310},
-		Complaints: kpi.Complaints{Opened: 230, Escalated: 3, Closed: 221, ClosedWithinSLA: 206, ResolutionHoursSum: 221 * 20.5, CallbackN: 200, CallbackSatisfied: 180},
+		Complaints: kpi.Complaints{Opened: opened, Escalated: 3, Closed: 221, ClosedWithinSLA: 206, ResolutionHoursSum: 221 * 20.5, CallbackN: 200, CallbackSatisfied: 180},
 		Churn:      kpi.ChurnCounts{Churned: 14500, High: 900, Mid: 4100, Low: 9500},
 		Base:       &kpi.Base{Subscribers: 1250000, Tiers: &kpi.Tiers{High: 100000, Mid: 400000, Low: 750000}},
 	}
@@ -167,8 +178,15 @@ func (f *fakeReader) Card(_ context.Context, b string, m schema.Month) (kpi.Card
 		db = schema.Ancestors(b)[schema.Level(b)-1]
 	}
 	kpi.ComputeDrivers(kpi.DefaultConfig(), schema.DefaultCatalog(), &c, db, m.Add(-5), m, fakeMoments(db))
+	if schema.Level(b) >= 3 && m >= noDataBefore {
+		v := smoothedCSI(b, m)
+		c.ApplySmoothed(kpi.SmoothedSurvey{"cmcc": {"csi": {Value: &v, MOE95: pf(1.5)}}})
+	}
 	return c, nil
 }
+
+// smoothedCSI is the fixture's smoothed CSI of a county: half way to its city's.
+func smoothedCSI(b string, m schema.Month) float64 { return (csi(b, m) + csi(schema.Parent(b), m)) / 2 }
 
 // fakeMoments are deterministic cross moments of 300 responses of branch b: the overall
 // answer depends on the items with weights falling along the catalog (network the most).
@@ -265,9 +283,13 @@ func (f *fakeReader) Alerts(_ context.Context, b string, m schema.Month) (aggreg
 	vals := []float64{csi("GD-GZ", m.Add(-3)), csi("GD-GZ", m.Add(-2)), csi("GD-GZ", m.Add(-1)), csi("GD-GZ", m)}
 	all := []kpi.Alert{
 		{Rule: kpi.RuleDeclineStreak, Branch: "GD-GZ", Metric: "csi", Month: m, Severity: kpi.SeveritySignificant,
-			Streak: 3, Start: m.Add(-3), Values: vals, Drop: vals[0] - vals[3], Z: pf(2.37)},
+			Streak: 3, Start: m.Add(-3), Values: vals, Drop: vals[0] - vals[3], Z: pf(2.37), Q: pf(0.0032)},
 		{Rule: kpi.RuleLeadLost, Branch: "GD-SZ", Metric: "lead", Month: m, Severity: kpi.SeverityWatch, Value: -0.7, Previous: 0.4},
 		{Rule: kpi.RuleBelowBase, Branch: "BJ-HD", Metric: "window_satisfaction", Month: m, Severity: kpi.SeverityWatch, Value: 94.2, Base: 95},
+	}
+	if m == fixtureMonth {
+		// New this month: a lower-is-better metric above its base target.
+		all = append(all, kpi.Alert{Rule: kpi.RuleBelowBase, Branch: "GD-GZ-TH", Metric: "complaint_rate", Month: m, Severity: kpi.SeveritySignificant, Value: 4.35, Base: 3})
 	}
 	out := []kpi.Alert{}
 	for _, a := range all {

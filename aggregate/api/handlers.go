@@ -156,6 +156,10 @@ func (s *Server) apiHandler(f apiFunc) http.Handler {
 				writeError(w, s.classify(r, res.err))
 				return
 			}
+			if d, ok := res.v.(download); ok {
+				d.serve(w)
+				return
+			}
 			writeJSON(w, http.StatusOK, res.v)
 		case <-ctx.Done():
 			s.log.Warn("read not answered within the request timeout", "path", r.URL.Path, "timeout", s.cfg.RequestTimeout)

@@ -572,10 +572,13 @@ func parsePeriod(name string, pms []periodMonthFile) (Period, error) {
 // Period resolves an assessment period name: a period configured in the file, else
 // "YYYY-Qn" (its three months, at the file's quarter_weights, else equal weights), "YYYY-MM"
 // (that month alone), "YYYY-H1" / "YYYY-H2" (six months, equal weights) or "YYYY" (its twelve
-// months, equal weights).
+// months, equal weights); "P-to-YYYY-MM" is any of these up to that month (a period to date).
 func (sc *Scorecard) Period(name string) (Period, error) {
 	if p, ok := sc.Periods[name]; ok {
 		return p, nil
+	}
+	if base, last, ok := strings.Cut(name, toDateSep); ok {
+		return sc.periodToDate(name, base, last)
 	}
 	weighted := func(first schema.Month, n int, weights []float64) Period {
 		p := Period{Name: name}

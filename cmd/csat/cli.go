@@ -30,6 +30,12 @@ type app struct {
 	stderr io.Writer
 	log    *slog.Logger
 	env    []string
+
+	// Read commands: their branch flags (ids or names, resolved by readOp), the branch names,
+	// and the --csv/--xlsx files.
+	branchFlags       []branchArg
+	names             map[string]string
+	csvFile, xlsxFile string
 }
 
 // usageError is a bad invocation: exit code 2 and the command's usage.
@@ -55,7 +61,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 				printCommandHelp(stdout, c)
 				return 0
 			}
-			fmt.Fprintf(stderr, "csat: unknown command %q\n", args[1])
+			fmt.Fprintf(stderr, "csat: unknown command %q%s\n", args[1], didYouMean(args[1]))
 			return 2
 		}
 		printHelp(stdout)
@@ -63,7 +69,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	c, ok := commands[args[0]]
 	if !ok {
-		fmt.Fprintf(stderr, "csat: unknown command %q (see 'csat help')\n", args[0])
+		fmt.Fprintf(stderr, "csat: unknown command %q%s (see 'csat help')\n", args[0], didYouMean(args[0]))
 		return 2
 	}
 	cfg, err := parseConfig(environ)
@@ -132,6 +138,9 @@ func printCommandHelp(w io.Writer, c *command) {
 	fmt.Fprintf(w, "Usage: csat %s %s\n\n%s\n", c.name, c.args, c.summary)
 	if c.details != "" {
 		fmt.Fprintf(w, "\n%s\n", strings.TrimSpace(c.details))
+	}
+	if ex := examples[c.name]; ex != "" {
+		fmt.Fprintf(w, "\nExample:\n%s\n", ex)
 	}
 	fs := flag.NewFlagSet(c.name, flag.ContinueOnError)
 	c.flags(fs, &app{cfg: &config{}})

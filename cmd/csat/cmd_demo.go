@@ -71,8 +71,11 @@ func hasEnv(environ []string, key string) bool {
 func runDemo(ctx context.Context, a *app, o demoOptions) error {
 	out := a.stdout
 	start := time.Now()
-	// Services: embedded unless configured.
+	// Services: embedded unless configured. stateDir keeps the branch names file beside the
+	// data (a temporary folder is removed at exit).
+	stateDir, embeddedCH := o.state, false
 	if !hasEnv(a.env, "CSAT_CLICKHOUSE_ADDR") {
+		embeddedCH = true
 		dir := o.state
 		if dir == "" {
 			tmp, err := os.MkdirTemp("", "csat-demo-")
@@ -81,6 +84,7 @@ func runDemo(ctx context.Context, a *app, o demoOptions) error {
 			}
 			defer os.RemoveAll(tmp)
 			dir = tmp
+			stateDir = tmp
 		}
 		fmt.Fprintf(out, "▸ starting a private ClickHouse server (data in %s)\n", filepath.Join(dir, "clickhouse"))
 		ch, err := embedded.StartClickHouse(ctx, filepath.Join(dir, "clickhouse"))
@@ -172,7 +176,15 @@ func runDemo(ctx context.Context, a *app, o demoOptions) error {
 	if err := printDemoSummary(ctx, a, eng, cat, sum.Last, names); err != nil {
 		return err
 	}
+	namesFile := filepath.Join(os.TempDir(), "csat-"+a.cfg.ClickHouse.Database+"-branch-names.yaml")
+	if stateDir != "" {
+		namesFile = filepath.Join(stateDir, "branch-names.yaml")
+	}
+	if err := writeBranchNames(namesFile, names); err != nil {
+		return err
+	}
 	fmt.Fprintf(out, "\nready in %.0fs.\n", time.Since(start).Seconds())
+	printDemoEnv(out, a, namesFile, sum.Last, embeddedCH)
 	if o.exit {
 		return nil
 	}

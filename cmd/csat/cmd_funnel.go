@@ -21,7 +21,7 @@ the overall rate that widen for small bases and are widened for over-dispersion 
 differ by more than chance); a child outside the 95% limits is a warning, outside the 99.8% limits
 an outlier (docs/extensions.md). complaint_rate is per 10k subscribers, churn_rate in %.`,
 		flags: func(fs *flag.FlagSet, a *app) func(context.Context) error {
-			parent := fs.String("parent", schema.Root, "parent branch id (ALL: the provinces)")
+			parent := a.branchFlag(fs, "parent", schema.Root, "parent branch (ALL: the provinces)")
 			month := fs.String("month", "", "month, YYYY-MM")
 			metric := fs.String("metric", "complaint_rate", "complaint_rate or churn_rate")
 			asJSON := fs.Bool("json", false, "print JSON")

@@ -17,16 +17,22 @@ import (
 	"github.com/csat-dev/csat/schema"
 )
 
-// readOp is the common frame of the read commands: open ClickHouse and the engine, run op,
-// print JSON or a table.
+// readOp is the common frame of the read commands: open the existing database (never creating
+// or migrating it) and the engine, resolve branch names to ids, run op, print JSON or a table,
+// write the --csv/--xlsx files, and end with exit code 3 and the reason on standard error when
+// the result is empty.
 func readOp(ctx context.Context, a *app, asJSON bool, op func(ctx context.Context, eng *aggregate.Engine, cat schema.Catalog) (any, func(io.Writer) error, error)) error {
-	conn, err := openClickHouse(ctx, a)
+	conn, err := openExisting(ctx, a)
 	if err != nil {
 		return err
 	}
 	defer conn.Close()
-	eng, cat, _, err := newEngine(a, conn)
+	eng, cat, names, err := newEngine(a, conn)
 	if err != nil {
+		return err
+	}
+	a.names = names
+	if err := a.resolveBranchFlags(ctx, eng); err != nil {
 		return err
 	}
 	v, table, err := op(ctx, eng, cat)
@@ -38,9 +44,21 @@ func readOp(ctx context.Context, a *app, asJSON bool, op func(ctx context.Contex
 		return err
 	}
 	if asJSON {
-		return writeJSON(a.stdout, v)
+		err = writeJSON(a.stdout, v)
+	} else {
+		err = table(a.stdout)
 	}
-	return table(a.stdout)
+	if err != nil {
+		return err
+	}
+	if err := a.writeExports(v); err != nil {
+		return err
+	}
+	if why := a.emptyReason(v); why != "" {
+		fmt.Fprintf(a.stderr, "csat: %s\n", why)
+		return exitCode(exitEmpty)
+	}
+	return nil
 }
 
 func monthFlag(name, s string) (schema.Month, error) {
@@ -66,7 +84,7 @@ CSAT_MIN_SAMPLE). --json prints the card exactly as SPEC §4 (and GET /api/v1/kp
 the extensions of docs/extensions.md (smoothed values of cities and counties, key drivers).
 --as-of T answers from the events ingested up to T (RFC 3339).`,
 		flags: func(fs *flag.FlagSet, a *app) func(context.Context) error {
-			branch := fs.String("branch", schema.Root, "branch id (ALL: the whole company)")
+			branch := a.branchFlag(fs, "branch", schema.Root, "branch (ALL: the whole company)")
 			month := fs.String("month", "", "month, YYYY-MM")
 			asJSON := fs.Bool("json", false, "print JSON")
 			asOf := fs.String("as-of", "", "answer from the events ingested up to this moment (RFC 3339)")
@@ -81,37 +99,49 @@ the extensions of docs/extensions.md (smoothed values of cities and counties, ke
 				}
 				return readOp(ctx, a, *asJSON, func(ctx context.Context, eng *aggregate.Engine, cat schema.Catalog) (any, func(io.Writer) error, error) {
 					c, err := eng.AsOf(at).Card(ctx, *branch, m)
-					return c, func(w io.Writer) error { return printCard(w, c, cat) }, err
+					return c, func(w io.Writer) error {
+						if n := a.names[c.Branch]; n != "" {
+							fmt.Fprintf(w, "%s\n", n)
+						}
+						return printCard(w, c, cat)
+					}, err
 				})
 			}
 		},
 	})
 	register(&command{
 		name:    "trend",
-		args:    "--branch B --metric X --from YYYY-MM --to YYYY-MM [--json]",
-		summary: "one metric of a branch month by month",
-		details: `Metrics: csi, overall, item:<code>, lead, item_lead:<code>, spi, short_plank_improvement,
-window_satisfaction, hotline_satisfaction, store_satisfaction, complaint_rate, escalated_rate,
-complaint_sla_rate, churn_rate, high_value_churn_rate, retention_rate, score.`,
+		args:    "--branch B --metric X [--from YYYY-MM] [--to YYYY-MM] [--json]",
+		summary: "one metric of a branch month by month (default: the last 13 months)",
+		details: `--to defaults to the last full month (CSAT_TIMEZONE), --from to 12 months before --to: the
+last 13 months, a year-on-year view.
+
+` + metricHelp(),
 		flags: func(fs *flag.FlagSet, a *app) func(context.Context) error {
-			branch := fs.String("branch", schema.Root, "branch id")
-			metric := fs.String("metric", "csi", "metric name")
-			from := fs.String("from", "", "first month, YYYY-MM")
-			to := fs.String("to", "", "last month, YYYY-MM")
+			branch := a.branchFlag(fs, "branch", schema.Root, "branch")
+			metric := fs.String("metric", "csi", "metric name (see the list above)")
+			from := fs.String("from", "", "first month, YYYY-MM (default: 12 months before --to)")
+			to := fs.String("to", "", "last month, YYYY-MM (default: the last full month)")
 			asJSON := fs.Bool("json", false, "print JSON")
 			return func(ctx context.Context) error {
-				f, err := monthFlag("from", *from)
-				if err != nil {
-					return err
+				t := lastFullMonth(a)
+				if *to != "" {
+					var err error
+					if t, err = monthFlag("to", *to); err != nil {
+						return err
+					}
 				}
-				t, err := monthFlag("to", *to)
-				if err != nil {
-					return err
+				f := t.Add(-12)
+				if *from != "" {
+					var err error
+					if f, err = monthFlag("from", *from); err != nil {
+						return err
+					}
 				}
 				return readOp(ctx, a, *asJSON, func(ctx context.Context, eng *aggregate.Engine, _ schema.Catalog) (any, func(io.Writer) error, error) {
 					tr, err := eng.Trend(ctx, *branch, *metric, f, t)
 					return tr, func(w io.Writer) error {
-						fmt.Fprintf(w, "%s · %s\n\n", tr.Branch, tr.Metric)
+						fmt.Fprintf(w, "%s · %s\n\n", a.nameOf(tr.Branch), tr.Metric)
 						tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 						fmt.Fprintln(tw, "month\tvalue\tmoe95\tn\treportable")
 						for _, p := range tr.Points {
@@ -131,10 +161,11 @@ complaint_sla_rate, churn_rate, high_value_churn_rate, retention_rate, score.`,
 and churn rates), then those whose sample is too small, then those without a value. Change is the
 difference from the month before.`,
 		flags: func(fs *flag.FlagSet, a *app) func(context.Context) error {
-			parent := fs.String("parent", schema.Root, "parent branch id (ALL: compare the provinces)")
+			parent := a.branchFlag(fs, "parent", schema.Root, "parent branch (ALL: compare the provinces)")
 			month := fs.String("month", "", "month, YYYY-MM")
 			metric := fs.String("metric", "csi", "metric name (see csat trend -h)")
 			asJSON := fs.Bool("json", false, "print JSON")
+			a.exportFlags(fs)
 			return func(ctx context.Context) error {
 				m, err := monthFlag("month", *month)
 				if err != nil {
@@ -143,15 +174,16 @@ difference from the month before.`,
 				return readOp(ctx, a, *asJSON, func(ctx context.Context, eng *aggregate.Engine, _ schema.Catalog) (any, func(io.Writer) error, error) {
 					c, err := eng.Compare(ctx, *parent, m, *metric)
 					return c, func(w io.Writer) error {
-						fmt.Fprintf(w, "%s · children of %s · %s\n\n", c.Metric, c.Parent, c.Month)
+						fmt.Fprintf(w, "%s · children of %s · %s\n\n", c.Metric, a.nameOf(c.Parent), c.Month)
 						tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-						fmt.Fprintln(tw, "rank\tbranch\tvalue\tmoe95\tn\tchange")
+						fmt.Fprintln(tw, "rank\tbranch\tvalue\tmoe95\tn\tchange\tname")
 						for _, r := range c.Children {
 							mark := ""
 							if !r.Reportable {
 								mark = " *"
 							}
-							fmt.Fprintf(tw, "%d\t%s\t%s%s\t%s\t%s\t%s\n", r.Rank, r.Branch, num(r.Value), mark, pm(r.MOE95), count(r.N), signed(r.Change))
+							// The name last: wide characters would misalign the columns after it.
+							fmt.Fprintf(tw, "%d\t%s\t%s%s\t%s\t%s\t%s\t%s\n", r.Rank, r.Branch, num(r.Value), mark, pm(r.MOE95), count(r.N), signed(r.Change), a.names[r.Branch])
 						}
 						if err := tw.Flush(); err != nil {
 							return err
@@ -175,9 +207,10 @@ carry a one-sided p-value and a Benjamini–Hochberg q-value over the whole comp
 month and rule; they are significant when q ≤ CSAT_ALERT_FDR and the drop ≥ CSAT_ALERT_MIN_DROP,
 else watch. --as-of answers from the events ingested up to that moment.`,
 		flags: func(fs *flag.FlagSet, a *app) func(context.Context) error {
-			branch := fs.String("branch", schema.Root, "subtree root")
+			branch := a.branchFlag(fs, "branch", schema.Root, "subtree root")
 			month := fs.String("month", "", "month, YYYY-MM")
 			asJSON := fs.Bool("json", false, "print JSON")
+			a.exportFlags(fs)
 			asOf := fs.String("as-of", "", "answer from the events ingested up to this moment (RFC 3339)")
 			return func(ctx context.Context) error {
 				m, err := monthFlag("month", *month)
@@ -191,8 +224,8 @@ else watch. --as-of answers from the events ingested up to that moment.`,
 				return readOp(ctx, a, *asJSON, func(ctx context.Context, eng *aggregate.Engine, _ schema.Catalog) (any, func(io.Writer) error, error) {
 					res, err := eng.AsOf(at).Alerts(ctx, *branch, m)
 					return res, func(w io.Writer) error {
-						fmt.Fprintf(w, "%s · alerts under %s: %d\n\n", res.Month, *branch, len(res.Alerts))
-						printAlerts(w, res.Alerts, nil, 0)
+						fmt.Fprintf(w, "%s · alerts under %s: %d\n\n", res.Month, a.nameOf(*branch), len(res.Alerts))
+						printAlerts(w, res.Alerts, a.names, 0)
 						return nil
 					}, err
 				})
@@ -213,9 +246,10 @@ A before B) shows each component as of A and as of B and lists the events first 
 type), survey voids included (docs/extensions.md).`,
 		anyArgs: true,
 		flags: func(fs *flag.FlagSet, a *app) func(context.Context) error {
-			branch := fs.String("branch", schema.Root, "branch id")
+			branch := a.branchFlag(fs, "branch", schema.Root, "branch")
 			period := fs.String("period", "", "assessment period, e.g. 2026-Q3")
 			asJSON := fs.Bool("json", false, "print JSON")
+			a.exportFlags(fs)
 			asOf := fs.String("as-of", "", "answer from the events ingested up to this moment (RFC 3339)")
 			diff := fs.String("diff", "", "moment A; the next argument is moment B: what changed between them")
 			return func(ctx context.Context) error {
@@ -260,7 +294,12 @@ type), survey voids included (docs/extensions.md).`,
 				}
 				return readOp(ctx, a, *asJSON, func(ctx context.Context, eng *aggregate.Engine, _ schema.Catalog) (any, func(io.Writer) error, error) {
 					r, err := eng.AsOf(at).Scorecard(ctx, *branch, *period)
-					return r, func(w io.Writer) error { return printScorecard(w, r) }, err
+					return r, func(w io.Writer) error {
+						if n := a.names[r.Branch]; n != "" {
+							fmt.Fprintf(w, "%s\n", n)
+						}
+						return printScorecard(w, r)
+					}, err
 				})
 			}
 		},

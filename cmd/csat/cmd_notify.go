@@ -36,12 +36,7 @@ process pushes.
 --dingtalk runs the DingTalk bridge instead: Alertmanager's webhook receiver posts to
 CSAT_DINGTALK_ADDR, and each notification is sent to the robot of CSAT_DINGTALK_WEBHOOK_URL as a
 Chinese markdown message, signed with CSAT_DINGTALK_SECRET. Point a webhook_configs url of
-alertmanager.yml at http://CSAT_DINGTALK_ADDR/ (see deploy/alertmanager).
-
-Examples:
-  CSAT_ALERTMANAGER_URL=http://alertmanager:9093 CSAT_EXTERNAL_URL=https://csat.example.com/ csat notify
-  CSAT_ALERTMANAGER_URL=http://127.0.0.1:9093 csat notify --once
-  CSAT_DINGTALK_WEBHOOK_URL='https://oapi.dingtalk.com/robot/send?access_token=…' CSAT_DINGTALK_SECRET=SEC… csat notify --dingtalk`,
+alertmanager.yml at http://CSAT_DINGTALK_ADDR/ (see deploy/alertmanager).`,
 		flags: func(fs *flag.FlagSet, a *app) func(context.Context) error {
 			once := fs.Bool("once", false, "push once, print what was sent and exit")
 			noHTTP := fs.Bool("no-http", false, "do not serve /metrics, /healthz, /readyz")

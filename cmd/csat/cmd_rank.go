@@ -21,17 +21,14 @@ func init() {
 over an assessment period (YYYY-MM, YYYY-Qn, YYYY-H1, YYYY-H2, YYYY or a configured period), or
 by the points of one component (--metric, e.g. csi or enterprise_csi). Each row shows every
 component's points; components with a missing month (null or unreportable: 0 points there) are
-listed. Ties go to the smaller branch id.
-
-Example:
-  csat rank --level city --parent GD --period 2026-Q3
-  csat rank --level province --period 2026 --metric csi --json`,
+listed. Ties go to the smaller branch id. --csv and --xlsx write the table (names beside ids).`,
 		flags: func(fs *flag.FlagSet, a *app) func(context.Context) error {
 			level := fs.String("level", "", "province, city or county (or 1–4)")
-			parent := fs.String("parent", schema.Root, "rank the branches of the level below this branch")
+			parent := a.branchFlag(fs, "parent", schema.Root, "rank the branches of the level below this branch")
 			period := fs.String("period", "", "assessment period, e.g. 2026-Q3")
 			metric := fs.String("metric", "", "rank by this component's points (default: the total)")
 			asJSON := fs.Bool("json", false, "print JSON")
+			a.exportFlags(fs)
 			return func(ctx context.Context) error {
 				lv, ok := aggregate.Levels[*level]
 				if !ok {
@@ -44,14 +41,14 @@ Example:
 				}
 				return readOp(ctx, a, *asJSON, func(ctx context.Context, eng *aggregate.Engine, _ schema.Catalog) (any, func(io.Writer) error, error) {
 					l, err := eng.League(ctx, *parent, lv, *period, *metric)
-					return l, func(w io.Writer) error { return printLeague(w, l) }, err
+					return l, func(w io.Writer) error { return printLeague(w, l, a.names) }, err
 				})
 			}
 		},
 	})
 }
 
-func printLeague(w io.Writer, l aggregate.League) error {
+func printLeague(w io.Writer, l aggregate.League, names map[string]string) error {
 	fmt.Fprintf(w, "%s · level %d · scorecard %s · ranked by %s (of %g)\n\n", l.Parent, l.Level, l.Period, l.By, l.Max)
 	if len(l.Branches) == 0 {
 		fmt.Fprintln(w, "no branches at this level under the parent")
@@ -62,14 +59,15 @@ func printLeague(w io.Writer, l aggregate.League) error {
 	for _, c := range l.Branches[0].Scorecard.Components {
 		head = append(head, c.Metric)
 	}
-	head = append(head, "missing")
+	head = append(head, "missing", "name")
 	fmt.Fprintln(tw, strings.Join(head, "\t"))
 	for _, b := range l.Branches {
 		row := []string{fmt.Sprint(b.Rank), b.Branch, fmt.Sprintf("%.2f", b.Points)}
 		for _, c := range b.Scorecard.Components {
 			row = append(row, fmt.Sprintf("%.2f", c.Points))
 		}
-		row = append(row, strings.Join(b.Missing, ","))
+		// The name last: wide characters would misalign the columns after it.
+		row = append(row, strings.Join(b.Missing, ","), names[b.Branch])
 		fmt.Fprintln(tw, strings.Join(row, "\t"))
 	}
 	return tw.Flush()

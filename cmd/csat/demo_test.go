@@ -33,6 +33,8 @@ func TestDemoSummary(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
+	// The branch names file the demo writes for the CLI (no --state: in the temporary folder).
+	t.Cleanup(func() { os.Remove(filepath.Join(os.TempDir(), "csat-"+cfg.Database+"-branch-names.yaml")) })
 	var stdout, stderr bytes.Buffer
 	// A fixed last month: the default, the last full month, moves with the clock.
 	code := run(ctx, []string{"demo", "--exit", "--end-month", "2026-11"}, strings.NewReader(""), &stdout, &stderr, environ)
@@ -48,6 +50,10 @@ func TestDemoSummary(t *testing.T) {
 		t.Fatalf("no summary (2026-11 — company-wide … ready in) in the demo's output:\n%s", out)
 	}
 	got := out[begin+1 : end]
+	// After the summary, the environment that points the CLI at the demo's data.
+	if env := "export CSAT_CLICKHOUSE_ADDR=" + strings.Join(cfg.Addr, ",") + " CSAT_CLICKHOUSE_DATABASE=" + cfg.Database + " CSAT_BRANCH_NAMES_FILE="; !strings.Contains(out[end:], env) {
+		t.Errorf("the demo does not print the CLI's environment (%s…):\n%s", env, out[end:])
+	}
 	golden := filepath.Join("testdata", "demo-summary.golden")
 	if *update {
 		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {

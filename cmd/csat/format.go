@@ -162,7 +162,12 @@ func printAlerts(w io.Writer, alerts []kpi.Alert, names map[string]string, limit
 			detail = fmt.Sprintf("fell %d months from %s: %s (drop %.1f, z %s, p %s)", al.Streak, al.Start,
 				strings.Join(vals, " → "), al.Drop, fixed(al.Z, 2), sci(al.P))
 		case kpi.RuleBelowBase:
-			detail = fmt.Sprintf("%.2f vs base %.2f", al.Value, al.Base)
+			// A lower-is-better metric misses its base from above.
+			if kind, _, _ := strings.Cut(al.Metric, ":"); kpi.Kind(kind).LowerIsBetter() {
+				detail = fmt.Sprintf("%.2f > base %.2f (lower is better)", al.Value, al.Base)
+			} else {
+				detail = fmt.Sprintf("%.2f < base %.2f", al.Value, al.Base)
+			}
 		case kpi.RuleLeadLost:
 			detail = fmt.Sprintf("lead %+.1f, was %+.1f (p %s)", al.Value, al.Previous, sci(al.P))
 		case kpi.RuleDrift:

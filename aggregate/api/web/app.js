@@ -1,6 +1,11 @@
 // csat dashboard: plain JavaScript over the /api/v1 JSON API (see /api/v1/openapi.json).
-// State lives in the URL hash (#branch=GD-GZ&month=2026-10&metric=csi&lang=zh), so a view can
-// be bookmarked and shared. The token (when the server asks for one) is kept in sessionStorage.
+// State lives in the URL hash, so a view can be bookmarked and shared. The canonical form is
+//   #/branch/GD-GZ?month=2026-10&metric=item:network&cmp=csi&period=2026-Q3&lang=zh
+// (branch in the path; month, the trend's metric, the comparison's metric, the scorecard period
+// and the language as parameters, all optional). The older #branch=GD-GZ&month=… and the query
+// string /?branch=GD-GZ&metric=…&month=… are accepted too. An unknown branch or a bad month in
+// a link is said so on the page, never silently replaced. The token (when the server asks for
+// one) is kept in sessionStorage.
 (function () {
   'use strict';
 
@@ -24,13 +29,23 @@
       component: 'Component', target: 'Floor / base / challenge', points: 'Points', missing: 'missing', total: 'Total',
       months: 'Months', drop: 'drop', streak: 'months falling', base: 'base', was: 'was',
       forbidden: 'This token may not read that branch.', error: 'Request failed', noData: 'No data',
-      rule_decline_streak: 'Decline streak', rule_below_base: 'Below base target', rule_lead_lost: 'Lead lost',
-      sev_significant: 'significant', sev_watch: 'watch', quarter: 'quarter', alertCount: 'alerts',
+      rule_decline_streak: 'Decline streak', rule_below_base: 'Misses base target', rule_lead_lost: 'Lead lost',
+      sev_significant: 'significant', sev_watch: 'watch (may be noise)', quarter: 'quarter', alertCount: 'alerts',
       rule_drift: 'Slow drift', baseline: 'baseline', driversTitle: 'Key drivers',
       driversNote: 'Importance for the overall score against own performance; red: priorities (important and behind the best competitor).',
       importance: 'importance', performance: 'performance', gap: 'gap to best', priorities: 'priorities', pooled: 'importance from',
       funnel: 'Funnel plot', funnelNote: "Each sub-branch's rate against its subscriber base; lines: 95% and 99.8% control limits, widened for over-dispersion. Red: outliers.",
       funnelTarget: 'overall', outlier: 'outlier', limits95: '95% limits', limits998: '99.8% limits',
+      above: 'above', below: 'below', lowerBetter: 'lower is better', baseMissed: 'misses the base target',
+      unknownBranch: 'Unknown branch “{0}”: no data names it. Pick a branch from the list or go to', badMonth: '“{0}” is not a month: want YYYY-MM. Showing nothing until a month is chosen.',
+      noDataMonth: 'No data for {0} in {1}.', latestData: 'Latest month with data: {0}', goAll: 'All',
+      futureMonth: '{0} has not ended yet: its figures are incomplete.',
+      qWords: 'chance this is noise', sev_watch_long: 'watch — could still be noise', sev_significant_long: 'significant — unlikely to be noise',
+      allRules: 'all rules', allSeverities: 'all severities', allMetrics: 'all metrics', allAges: 'new and continuing',
+      isNew: 'new this month', continuing: 'continuing', filtered: 'shown', toDate: 'to date',
+      partialNote: 'Period to date: points over {0}; the months still to come are not scored.',
+      smoothed: 'smoothed', smoothedNote: 'Dashed: smoothed estimate (borrows strength from the parent).',
+      download: 'Download', league: 'League table of the sub-branches', higherBetter: 'higher is better', better: 'better', worse: 'worse',
     },
     zh: {
       title: '客户满意度', branch: '单位', month: '月份', token: '令牌',
@@ -50,13 +65,23 @@
       component: '考核项', target: '保底 / 基本 / 挑战', points: '得分', missing: '缺失', total: '合计',
       months: '月份', drop: '降幅', streak: '个月连降', base: '基本目标', was: '上月',
       forbidden: '此令牌无权查看该单位。', error: '请求失败', noData: '无数据',
-      rule_decline_streak: '连续下降', rule_below_base: '低于基本目标', rule_lead_lost: '失去领先',
-      sev_significant: '显著', sev_watch: '关注', quarter: '季度', alertCount: '条预警',
+      rule_decline_streak: '连续下降', rule_below_base: '未达基本目标', rule_lead_lost: '失去领先',
+      sev_significant: '显著', sev_watch: '关注（或为波动）', quarter: '季度', alertCount: '条预警',
       rule_drift: '缓慢下滑', baseline: '基线', driversTitle: '关键驱动因素',
       driversNote: '横轴：本网得分；纵轴：对总体满意度的重要性；红色：优先改进项（重要且落后于最强竞争对手）。',
       importance: '重要性', performance: '得分', gap: '与最强差距', priorities: '优先改进', pooled: '重要性来源',
       funnel: '漏斗图', funnelNote: '各下级单位的比率与客户规模；线：95% 与 99.8% 控制限（已校正过度离散）。红色：异常值。',
       funnelTarget: '总体', outlier: '异常', limits95: '95% 控制限', limits998: '99.8% 控制限',
+      above: '高于', below: '低于', lowerBetter: '越低越好', baseMissed: '未达基本目标',
+      unknownBranch: '未知单位“{0}”：没有任何数据属于该单位。请从列表中选择单位，或前往', badMonth: '“{0}”不是有效月份（应为 YYYY-MM）。请选择月份。',
+      noDataMonth: '{0} 在 {1} 没有数据。', latestData: '最近有数据的月份：{0}', goAll: '全公司',
+      futureMonth: '{0} 尚未结束，数据不完整。',
+      qWords: '误报概率', sev_watch_long: '关注——可能只是随机波动', sev_significant_long: '显著——不太可能是随机波动',
+      allRules: '全部规则', allSeverities: '全部级别', allMetrics: '全部指标', allAges: '新增与持续',
+      isNew: '本月新增', continuing: '持续', filtered: '显示', toDate: '截至',
+      partialNote: '考核期未结束：按 {0} 计分，尚未到来的月份不计分。',
+      smoothed: '平滑值', smoothedNote: '虚线：平滑估计（借用上级单位的信息）。',
+      download: '下载', league: '下级单位排名', higherBetter: '越高越好', better: '改善', worse: '恶化',
     },
   };
   const METRICS = {
@@ -69,6 +94,11 @@
     complaint_sla_rate: ['Complaints within SLA', '投诉按时处理率'], churn_rate: ['Churn rate', '离网率'],
     high_value_churn_rate: ['High-value churn', '高端客户离网率'], retention_rate: ['Mid/high retention', '中高端保有率'],
     score: ['Score', '考核得分'],
+    fcr: ['Hotline first-contact resolution', '热线一次解决率'], sl20: ['Hotline answered ≤ 20 s', '20秒接通率'],
+    hotline_avg_wait: ['Hotline wait (s)', '热线平均等待（秒）'], avg_handle: ['Hotline handling time (s)', '热线平均处理时长（秒）'],
+    store_avg_wait: ['Store wait (s)', '营业厅平均等待（秒）'], enterprise_csi: ['Enterprise CSI', '集团客户满意度'],
+    enterprise_lead: ['Enterprise lead', '集团客户领先程度'], channel_gap: ['Channel gap', '渠道差距'],
+    store_spread: ['Store spread', '营业厅离散度'], consistency: ['Service consistency', '服务一致性'],
   };
   const ITEMS = {
     network: ['Network quality', '网络质量'], voice: ['Voice quality', '通话质量'], data: ['Mobile data', '移动上网'],
@@ -77,7 +107,12 @@
     complaint: ['Complaint handling', '投诉处理'],
   };
   const CARRIERS = { cmcc: ['China Mobile', '中国移动'], ctcc: ['China Telecom', '中国电信'], cucc: ['China Unicom', '中国联通'] };
-  const SCALE_METRICS = new Set(['csi', 'overall', 'lead', 'spi', 'short_plank_improvement']);
+
+  // POLARITY is the server's polarity table (/api/v1/metrics): metric kind → 'higher' or 'lower'
+  // is better. Arrows, colours and alert wording take the direction from it, nowhere else.
+  let POLARITY = {};
+  const lowerBetter = (m) => POLARITY[String(m || '').split(':')[0]] === 'lower';
+  const fill = (s, ...a) => s.replace(/\{(\d)\}/g, (_, i) => a[Number(i)]);
 
   const state = { branch: null, month: null, metric: 'csi', cmpMetric: 'csi', period: null, lang: null, branches: [], byId: {}, scope: 'ALL' };
   const charts = {};
@@ -93,6 +128,7 @@
     if (kind === 'item_lead') return itemName(code) + (state.lang === 'zh' ? ' 领先' : ' lead');
     return METRICS[kind] ? METRICS[kind][li()] : m;
   }
+  const shortName = (id) => (state.byId[id] && state.byId[id].name) || id;
   const itemName = (c) => (ITEMS[c] ? ITEMS[c][li()] : c);
   const carrierName = (c) => (CARRIERS[c] ? CARRIERS[c][li()] : c || '—');
   function branchName(id) {
@@ -105,14 +141,29 @@
   const isNum = (v) => typeof v === 'number' && isFinite(v);
   function fmt(v, digits) {
     if (!isNum(v)) return '—';
+    if (Math.abs(v) < 0.5 * Math.pow(10, -digits)) v = 0; // never "-0.0"
     return v.toLocaleString(state.lang === 'zh' ? 'zh-CN' : 'en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
   }
   const fmtInt = (v) => (isNum(v) ? Math.round(v).toLocaleString(state.lang === 'zh' ? 'zh-CN' : 'en-US') : '—');
-  const signed = (v, d) => (isNum(v) ? (v > 0 ? '+' : v < 0 ? '−' : '±') + fmt(Math.abs(v), d) : '—');
+  // signed writes +1.2, −1.2 or 0.0: a value that rounds to zero has no sign.
+  function signed(v, d) {
+    if (!isNum(v)) return '—';
+    const zero = Math.abs(v) < 0.5 * Math.pow(10, -d);
+    return (zero ? '' : v > 0 ? '+' : '−') + fmt(Math.abs(v), d);
+  }
+  // change renders a month-on-month change of metric: the arrow follows the sign, the colour
+  // follows the metric's polarity (a rising complaint rate is a red ▲).
+  function changeCell(ch, metric, d) {
+    if (!isNum(ch)) return { cls: '', text: '—' };
+    if (Math.abs(ch) < 0.5 * Math.pow(10, -d)) return { cls: '', text: signed(0, d) };
+    const good = lowerBetter(metric) ? ch < 0 : ch > 0;
+    return { cls: good ? 'up' : 'down', text: (ch > 0 ? '▲ ' : '▼ ') + signed(ch, d), good };
+  }
   function digitsFor(metric) {
     if (/rate|per/.test(metric) && !/retention|sla/.test(metric)) return 2;
     return 1;
   }
+  window.csatFormat = { fmt: (v, d) => fmt(v, d), signed: (v, d) => signed(v, d) }; // for tests
   function el(tag, attrs, ...kids) {
     const e = document.createElement(tag);
     for (const [k, v] of Object.entries(attrs || {})) {
@@ -182,14 +233,30 @@
   }
 
   // ---- state & URL ----------------------------------------------------------------------------
-  function readHash() {
-    const h = new URLSearchParams(location.hash.slice(1));
-    return { branch: h.get('branch'), month: h.get('month'), metric: h.get('metric'), cmp: h.get('cmp'), lang: h.get('lang'), period: h.get('period') };
+  // readURL reads the view from the hash (#/branch/B?…, or #branch=B&…) and the query string
+  // (?branch=B&…); the hash wins.
+  function readURL() {
+    const out = {};
+    const take = (p) => { for (const k of ['branch', 'month', 'metric', 'cmp', 'lang', 'period']) if (p.get(k) != null) out[k] = p.get(k); };
+    take(new URLSearchParams(location.search));
+    const h = location.hash.slice(1);
+    const route = /^\/branch\/([^?]*)(?:\?(.*))?$/.exec(h);
+    if (route) {
+      out.branch = decodeURIComponent(route[1]);
+      take(new URLSearchParams(route[2] || ''));
+    } else {
+      take(new URLSearchParams(h.replace(/^\/?\??/, '')));
+    }
+    return out;
+  }
+  function viewHash(v) {
+    const h = new URLSearchParams();
+    for (const k of ['month', 'metric', 'cmp', 'period', 'lang']) if (v[k]) h.set(k, v[k]);
+    return '#/branch/' + encodeURIComponent(v.branch) + '?' + h.toString().replace(/%3A/g, ':');
   }
   function writeHash() {
-    const h = new URLSearchParams({ branch: state.branch, month: state.month, metric: state.metric, cmp: state.cmpMetric, lang: state.lang });
-    if (state.period) h.set('period', state.period);
-    history.replaceState(null, '', '#' + h);
+    const v = { branch: state.branch, month: state.month, metric: state.metric, cmp: state.cmpMetric, lang: state.lang, period: state.period };
+    history.replaceState(null, '', location.pathname + viewHash(v));
   }
   function defaultMonth() {
     const d = new Date();
@@ -212,13 +279,18 @@
     document.querySelectorAll('[data-i18n]').forEach((e) => { e.textContent = t(e.dataset.i18n); });
     $('lang-toggle').textContent = state.lang === 'zh' ? 'English' : '中文';
     fillMetricSelect($('trend-metric'), state.metric, true);
-    fillMetricSelect($('compare-metric'), state.cmpMetric, false);
+    fillMetricSelect($('compare-metric'), state.cmpMetric);
   }
-  function fillMetricSelect(sel, value, withItems) {
+  // fillMetricSelect lists the metrics, the survey items among them; a metric from a link that
+  // is not in the list (item_lead:…, score) is added so the select shows what is drawn.
+  function fillMetricSelect(sel, value) {
     const names = ['csi', 'overall', 'lead', 'spi', 'window_satisfaction', 'hotline_satisfaction', 'store_satisfaction',
-      'complaint_rate', 'escalated_rate', 'complaint_sla_rate', 'churn_rate', 'high_value_churn_rate', 'retention_rate'];
-    if (withItems) for (const c of Object.keys(ITEMS)) names.push('item:' + c);
-    sel.replaceChildren(...names.map((m) => el('option', { value: m, selected: m === value }, metricName(m))));
+      'complaint_rate', 'escalated_rate', 'complaint_sla_rate', 'churn_rate', 'high_value_churn_rate', 'retention_rate',
+      'fcr', 'sl20', 'hotline_avg_wait', 'store_avg_wait', 'enterprise_csi', 'channel_gap', 'consistency'];
+    for (const c of Object.keys(ITEMS)) names.push('item:' + c);
+    if (value && !names.includes(value)) names.push(value);
+    const label = (m) => metricName(m) + (lowerBetter(m) ? ' ↓' : '');
+    sel.replaceChildren(...names.map((m) => el('option', { value: m, selected: m === value, title: lowerBetter(m) ? t('lowerBetter') : null }, label(m))));
   }
 
   // ---- branch picker --------------------------------------------------------------------------
@@ -260,8 +332,17 @@
     const ok = v.reportable !== false && isNum(v.value);
     return tile(label, fmt(v.value, 1), {
       key, unreportable: !ok, moe: isNum(v.moe95) ? '± ' + fmt(v.moe95, 1) : null,
-      sub: [t('n') + ' ' + fmtInt(v.n), ok ? null : el('span', { class: 'tag' }, t('unreportable'))],
+      sub: [t('n') + ' ' + fmtInt(v.n), ok ? null : el('span', { class: 'tag' }, t('unreportable')), smoothedText(v)],
     });
+  }
+  // smoothedText shows the smoothed estimate of a city's or county's survey value (the value to
+  // read when its own sample is small), or null; nothing when it reads the same as the direct
+  // value of a reportable one.
+  function smoothedText(v) {
+    const sm = v && v.smoothed;
+    if (!sm || !isNum(sm.value)) return null;
+    if (v.reportable !== false && fmt(sm.value, 1) === fmt(v.value, 1) && fmt(sm.moe95, 1) === fmt(v.moe95, 1)) return null;
+    return el('span', { class: 'smoothed' }, ' · ' + t('smoothed') + ' ' + fmt(sm.value, 1) + (isNum(sm.moe95) ? ' ± ' + fmt(sm.moe95, 1) : ''));
   }
   function renderCard(c) {
     const s = c.survey || {}, own = s.own || {}, lead = s.lead || {}, sp = s.short_planks || {};
@@ -308,7 +389,7 @@
       const best = l.best_competitor && s.competitors && s.competitors[l.best_competitor] ? (s.competitors[l.best_competitor].items || {})[code] : null;
       return el('tr', { class: v.reportable === false ? 'unreportable' : null },
         el('td', { class: planks.has(code) ? 'plank' : null }, itemName(code)),
-        el('td', { class: 'num' }, fmt(v.value, 1) + (isNum(v.moe95) ? ' ± ' + fmt(v.moe95, 1) : '')),
+        el('td', { class: 'num' }, fmt(v.value, 1) + (isNum(v.moe95) ? ' ± ' + fmt(v.moe95, 1) : ''), smoothedText(v)),
         el('td', { class: 'num' }, fmtInt(v.n)),
         el('td', null, l.best_competitor ? carrierName(l.best_competitor) + ' ' + fmt(best && best.value, 1) : '—'),
         el('td', { class: 'num ' + (isNum(l.value) ? (l.value >= 0 ? 'up' : 'down') : '') }, signed(l.value, 1) + (l.significant ? ' *' : '')));
@@ -364,6 +445,9 @@
       series: [
         { type: 'scatter', name: 'children', symbolSize: 10, z: 5,
           data: kids.map((c) => ({ value: [c.base, c.rate], name: c.branch, itemStyle: { color: c.outlier ? '#c8372d' : c.warning ? '#e0a100' : '#0b6bcb' } })),
+          // Each point names its branch (the short name where one is known).
+          label: { show: true, position: 'right', fontSize: 11, color: '#1d2533', formatter: (p) => shortName(kids[p.dataIndex].branch) },
+          labelLayout: { hideOverlap: true },
           markLine: isNum(f.rate) ? { silent: true, symbol: 'none', label: { show: false }, lineStyle: { color: '#1d2533' }, data: [{ yAxis: f.rate }] } : undefined },
         line('lower95', 'dashed', t('limits95')), line('upper95', 'dashed', t('limits95')),
         line('lower998', 'solid', t('limits998')), line('upper998', 'solid', t('limits998')),
@@ -376,12 +460,19 @@
     if (!charts[id]) charts[id] = echarts.init($(id + '-chart'), null, { renderer: 'canvas' });
     return charts[id];
   }
-  function renderTrend(tr) {
+  // renderTrend draws the reportable values as the line (a gap where a month is missing or
+  // unreportable: such a point is not joined to its neighbours as if it were real), the
+  // unreportable values as hollow grey points, and, where given, the smoothed estimates of a
+  // city or county as a dashed line with their own points.
+  function renderTrend(tr, smoothed) {
     const pts = tr.points || tr.values || [];
     const months = pts.map((p) => p.month);
-    const val = pts.map((p) => (isNum(p.value) ? p.value : null));
-    const lo = pts.map((p) => (isNum(p.value) && isNum(p.moe95) ? p.value - p.moe95 : null));
-    const band = pts.map((p) => (isNum(p.value) && isNum(p.moe95) ? 2 * p.moe95 : null));
+    const real = (p) => isNum(p.value) && p.reportable !== false;
+    const val = pts.map((p) => (real(p) ? p.value : null));
+    const lo = pts.map((p) => (real(p) && isNum(p.moe95) ? p.value - p.moe95 : null));
+    const band = pts.map((p) => (real(p) && isNum(p.moe95) ? 2 * p.moe95 : null));
+    const sm = smoothed || [];
+    $('trend-note-smoothed').hidden = !sm.some(isNum);
     const d = digitsFor(tr.metric || state.metric);
     const name = metricName(tr.metric || state.metric);
     chart('trend').setOption({
@@ -392,7 +483,8 @@
         formatter: (ps) => {
           const p = pts[ps[0].dataIndex] || {};
           return p.month + '<br>' + name + ': <b>' + fmt(p.value, d) + '</b>' + (isNum(p.moe95) ? ' ± ' + fmt(p.moe95, d) : '') +
-            (p.n != null ? '<br>' + t('n') + ' ' + fmtInt(p.n) : '') + (p.reportable === false ? '<br>' + t('unreportable') : '');
+            (p.n != null ? '<br>' + t('n') + ' ' + fmtInt(p.n) : '') + (p.reportable === false ? '<br>' + t('unreportable') : '') +
+            (isNum(sm[ps[0].dataIndex]) ? '<br>' + t('smoothed') + ' ' + fmt(sm[ps[0].dataIndex], d) : '');
         },
       },
       xAxis: { type: 'category', data: months, boundaryGap: false, axisLabel: { color: '#6b7588' } },
@@ -401,46 +493,57 @@
         { name: 'lower', type: 'line', data: lo, stack: 'band', symbol: 'none', lineStyle: { opacity: 0 }, silent: true },
         { name: '95%', type: 'line', data: band, stack: 'band', symbol: 'none', lineStyle: { opacity: 0 }, areaStyle: { color: 'rgba(11,107,203,0.14)' }, silent: true },
         {
-          name, type: 'line', data: pts.map((p, i) => ({
-            value: val[i],
-            itemStyle: p.reportable === false ? { color: '#fff', borderColor: '#a9b0bc' } : undefined,
-          })),
+          name, type: 'line', data: pts.map((p, i) => ({ value: val[i] })),
           symbol: 'circle', symbolSize: 7, lineStyle: { width: 2.5, color: '#0b6bcb' }, itemStyle: { color: '#0b6bcb' }, connectNulls: false,
-          markLine: SCALE_METRICS.has(tr.metric) && (tr.metric === 'lead' || tr.metric.startsWith('item_lead'))
+          markLine: (tr.metric === 'lead' || String(tr.metric).startsWith('item_lead'))
             ? { symbol: 'none', silent: true, data: [{ yAxis: 0 }], lineStyle: { color: '#c8372d', type: 'dashed' }, label: { show: false } } : undefined,
+        },
+        {
+          name: t('unreportable'), type: 'scatter', symbol: 'circle', symbolSize: 7, z: 4,
+          data: pts.map((p, i) => (isNum(p.value) && p.reportable === false ? [i, p.value] : null)).filter((x) => x),
+          itemStyle: { color: '#fff', borderColor: '#a9b0bc', borderWidth: 1.5 },
+        },
+        {
+          name: t('smoothed'), type: 'line', data: sm.map((v) => (isNum(v) ? v : null)), connectNulls: false,
+          symbol: 'diamond', symbolSize: 6, lineStyle: { width: 1.5, type: 'dashed', color: '#7a4fb5' }, itemStyle: { color: '#7a4fb5' },
         },
       ],
     }, true);
   }
 
   // ---- compare --------------------------------------------------------------------------------
-  function renderCompare(cmp, parent) {
+  // renderCompare draws each child as a dot with its 95% interval. No bars: a bar's length
+  // from an axis that does not start at zero misstates ratios (2.76 against 4.41 looked like
+  // 1:20), while a dot's position is read against the axis wherever it starts, and dots let
+  // overlapping intervals be seen as overlapping.
+  function renderCompare(cmp, parent, smoothed) {
     const rows = (cmp.branches || cmp.children || cmp.rows || []).slice();
-    const d = digitsFor(cmp.metric || state.cmpMetric);
-    $('compare-sub').textContent = t('childrenOf') + ' ' + branchName(parent) + ' · ' + metricName(cmp.metric || state.cmpMetric);
+    const metric = cmp.metric || state.cmpMetric;
+    const d = digitsFor(metric);
+    $('compare-sub').textContent = t('childrenOf') + ' ' + branchName(parent) + ' · ' + metricName(metric) +
+      ' (' + (lowerBetter(metric) ? t('lowerBetter') : t('higherBetter')) + ')';
     // The chart shows the children with a value (the table lists them all); echarts draws the
     // first category at the bottom.
     const shown = rows.filter((r) => isNum(r.value)).reverse();
     const cats = shown.map((r) => branchName(r.branch || r.id));
-    const grey = '#c9ced8';
+    const grey = '#a9b0bc';
     chart('compare').setOption({
       animation: false,
       grid: { left: 8, right: 40, top: 8, bottom: 24, containLabel: true },
-      tooltip: { trigger: 'axis', axisPointer: { type: 'shadow' } },
+      tooltip: {
+        trigger: 'item',
+        formatter: (p) => { const r = shown[p.dataIndex]; return r ? branchName(r.branch || r.id) + '<br>' + fmt(r.value, d) + (isNum(r.moe95) ? ' ± ' + fmt(r.moe95, d) : '') + (r.reportable === false ? '<br>' + t('unreportable') : '') : ''; },
+      },
       xAxis: { type: 'value', scale: true, axisLabel: { color: '#6b7588' }, splitLine: { lineStyle: { color: '#eef1f5' } } },
       yAxis: { type: 'category', data: cats, axisLabel: { color: '#1d2533' } },
       series: [
         {
-          type: 'bar', barMaxWidth: 18, name: metricName(cmp.metric),
-          data: shown.map((r) => ({ value: isNum(r.value) ? r.value : null, itemStyle: { color: r.reportable === false ? grey : '#0b6bcb', borderRadius: [0, 3, 3, 0] } })),
-        },
-        {
-          type: 'custom', name: '95%', silent: true, z: 5,
-          data: shown.map((r, i) => [i, isNum(r.value) && isNum(r.moe95) ? r.value - r.moe95 : null, isNum(r.value) && isNum(r.moe95) ? r.value + r.moe95 : null]),
+          type: 'custom', name: '95%', silent: true, z: 2,
+          data: shown.map((r, i) => [i, isNum(r.moe95) ? r.value - r.moe95 : null, isNum(r.moe95) ? r.value + r.moe95 : null]),
           renderItem: (params, api) => {
             if (api.value(1) == null || isNaN(api.value(1))) return null;
             const a = api.coord([api.value(1), api.value(0)]), b = api.coord([api.value(2), api.value(0)]);
-            const hh = 5, style = { stroke: '#1d2533', lineWidth: 1.2 };
+            const hh = 5, style = { stroke: shown[params.dataIndex].reportable === false ? grey : '#1d2533', lineWidth: 1.2 };
             return { type: 'group', children: [
               { type: 'line', shape: { x1: a[0], y1: a[1], x2: b[0], y2: b[1] }, style },
               { type: 'line', shape: { x1: a[0], y1: a[1] - hh, x2: a[0], y2: a[1] + hh }, style },
@@ -448,6 +551,10 @@
             ] };
           },
           encode: { x: [1, 2], y: 0 },
+        },
+        {
+          type: 'scatter', name: metricName(metric), symbolSize: 11, z: 5,
+          data: shown.map((r, i) => ({ value: [r.value, i], itemStyle: r.reportable === false ? { color: '#fff', borderColor: grey, borderWidth: 2 } : { color: '#0b6bcb' } })),
         },
       ],
     }, true);
@@ -457,28 +564,53 @@
     chart('compare').resize();
     $('compare-table').replaceChildren(
       el('thead', null, el('tr', null, el('th', { class: 'num' }, t('rank')), el('th', null, t('branch')),
-        el('th', { class: 'num' }, t('value')), el('th', { class: 'num' }, t('n')), el('th', { class: 'num' }, t('previous')))),
+        el('th', { class: 'num' }, t('value')), smoothed ? el('th', { class: 'num' }, t('smoothed')) : null,
+        el('th', { class: 'num' }, t('n')), el('th', { class: 'num' }, t('previous')))),
       el('tbody', null, rows.map((r) => {
         const id = r.branch || r.id;
-        const ch = isNum(r.change) ? r.change : null;
-        return el('tr', { class: 'clickable' + (r.reportable === false ? ' unreportable' : ''), onclick: () => go({ branch: id }) },
+        const ch = changeCell(r.change, metric, d);
+        return el('tr', { class: 'clickable' + (r.reportable === false ? ' unreportable' : ''), 'data-branch': id, onclick: () => go({ branch: id }) },
           el('td', { class: 'num' }, r.rank != null ? r.rank : '—'),
           el('td', null, branchName(id)),
           el('td', { class: 'num' }, fmt(r.value, d) + (isNum(r.moe95) ? ' ± ' + fmt(r.moe95, d) : '')),
+          smoothed ? el('td', { class: 'num smoothed' }, fmt(smoothed[id], d)) : null,
           el('td', { class: 'num' }, r.n != null ? fmtInt(r.n) : '—'),
-          el('td', { class: 'num ' + (ch == null ? '' : ch >= 0 ? 'up' : 'down') }, ch == null ? '—' : (ch > 0 ? '▲ ' : ch < 0 ? '▼ ' : '') + signed(ch, d)));
+          el('td', { class: 'num change ' + ch.cls, title: ch.cls ? t(ch.good ? 'better' : 'worse') : null }, ch.text));
       })));
   }
 
   // ---- alerts ---------------------------------------------------------------------------------
-  function renderAlerts(a, branch) {
-    const list = a.alerts || [];
+  // qText says a q-value in words: the chance that this alert is a false alarm.
+  function qText(q) {
+    const pct = 100 * q;
+    const txt = pct < 0.1 ? '< 0.1%' : pct < 10 ? fmt(pct, 1) + '%' : fmt(pct, 0) + '%';
+    return t('qWords') + ' ' + txt + ' (q = ' + (q < 0.001 ? q.toExponential(1) : fmt(q, 3)) + ')';
+  }
+  const alertKey = (x) => x.rule + '|' + x.branch + '|' + x.metric;
+  // renderAlerts lists the alerts of the month with filters by rule, severity, metric and age:
+  // an alert is continuing when the same rule fired for the same branch and metric the month
+  // before (prev: the keys of that month's alerts; null when they could not be read).
+  function renderAlerts(a, branch, prev) {
+    const all = (a.alerts || []).slice();
+    const f = state.alertFilter;
     $('alerts-sub').textContent = t('alertsOf') + ' ' + branchName(branch) + ' · ' + (a.month || state.month);
-    if (!list.length) { $('alerts-list').replaceChildren(el('div', { class: 'empty' }, t('noAlerts'))); return; }
     const order = { significant: 0, watch: 1 };
-    list.sort((x, y) => (order[x.severity] ?? 2) - (order[y.severity] ?? 2) || String(x.branch).localeCompare(String(y.branch)));
-    const sig = list.filter((x) => x.severity === 'significant').length;
-    $('alerts-sub').textContent += ' · ' + list.length + ' ' + t('alertCount') + (sig ? ' (' + sig + ' ' + t('sev_significant') + ')' : '');
+    all.sort((x, y) => (order[x.severity] ?? 2) - (order[y.severity] ?? 2) || String(x.branch).localeCompare(String(y.branch)));
+    for (const x of all) x.age = prev ? (prev.has(alertKey(x)) ? 'continuing' : 'new') : '';
+    const sig = all.filter((x) => x.severity === 'significant').length;
+    $('alerts-sub').textContent += ' · ' + all.length + ' ' + t('alertCount') + (sig ? ' (' + sig + ' ' + t('sev_significant') + ')' : '');
+    const uniq = (k) => [...new Set(all.map((x) => x[k]))].sort();
+    const pick = (key, allLabel, values, label) => el('select', { 'aria-label': key, 'data-filter': key, onchange: (e) => { f[key] = e.target.value; renderAlerts(a, branch, prev); } },
+      el('option', { value: '' }, allLabel), ...values.map((v) => el('option', { value: v, selected: f[key] === v }, label(v))));
+    $('alert-filters').replaceChildren(
+      pick('rule', t('allRules'), uniq('rule'), (v) => t('rule_' + v)),
+      pick('severity', t('allSeverities'), uniq('severity'), (v) => t('sev_' + v)),
+      pick('metric', t('allMetrics'), uniq('metric'), metricName),
+      prev ? pick('age', t('allAges'), ['new', 'continuing'], (v) => (v === 'new' ? t('isNew') : t('continuing'))) : null);
+    const list = all.filter((x) => (!f.rule || x.rule === f.rule) && (!f.severity || x.severity === f.severity) &&
+      (!f.metric || x.metric === f.metric) && (!f.age || x.age === f.age));
+    if (list.length !== all.length) $('alerts-sub').textContent += ' · ' + t('filtered') + ' ' + list.length;
+    if (!list.length) { $('alerts-list').replaceChildren(el('div', { class: 'empty' }, t('noAlerts'))); return; }
     $('alerts-list').replaceChildren(...list.map((x) => {
       const d = digitsFor(x.metric || '');
       let detail;
@@ -486,9 +618,11 @@
         const months = [];
         if (x.start) for (let i = 0; i < (x.values || []).length; i++) months.push(addMonths(x.start, i));
         detail = [x.streak + ' ' + t('streak') + ': ' + (x.values || []).map((v, i) => (months[i] ? months[i].slice(2) + ' ' : '') + fmt(v, d)).join(' → '),
-          el('br'), t('drop') + ' ' + fmt(x.drop, d) + ' · z = ' + fmt(x.z, 2)];
+          el('br'), t('drop') + ' ' + fmt(x.drop, d) + (isNum(x.z) ? ' · z = ' + fmt(x.z, 2) : '')];
       } else if (x.rule === 'below_base') {
-        detail = [fmt(x.value, d) + ' < ' + t('base') + ' ' + fmt(x.base, d)];
+        // Lower-is-better metrics miss their base from above: 4.35 > base 3.00.
+        const low = lowerBetter(x.metric);
+        detail = [fmt(x.value, d) + (low ? ' > ' : ' < ') + t('base') + ' ' + fmt(x.base, d) + ' (' + (low ? t('lowerBetter') : t('higherBetter')) + ')'];
       } else if (x.rule === 'lead_lost') {
         detail = [signed(x.value, d) + ' (' + t('was') + ' ' + signed(x.previous, d) + ')'];
       } else if (x.rule === 'drift') {
@@ -496,23 +630,39 @@
       } else {
         detail = [JSON.stringify(x)];
       }
-      if (isNum(x.q)) detail.push(el('br'), 'q = ' + (x.q < 0.001 ? x.q.toExponential(1) : fmt(x.q, 3)));
-      return el('div', { class: 'alert-row', 'data-rule': x.rule, 'data-branch': x.branch },
-        el('span', { class: 'sev ' + x.severity }, t('sev_' + x.severity)),
-        el('div', { class: 'alert-title' }, t('rule_' + x.rule) + ' · ', el('a', { href: '#', onclick: (e) => { e.preventDefault(); go({ branch: x.branch }); } }, branchName(x.branch)), ' · ' + metricName(x.metric)),
+      if (isNum(x.q)) detail.push(el('br'), qText(x.q));
+      const open = (e) => { e.preventDefault(); go({ branch: x.branch, metric: x.metric }); $('trend-panel').scrollIntoView({ block: 'nearest' }); };
+      return el('div', { class: 'alert-row', 'data-rule': x.rule, 'data-branch': x.branch, 'data-metric': x.metric, 'data-age': x.age || null },
+        el('span', { class: 'sev ' + x.severity, title: t('sev_' + x.severity + '_long') }, t('sev_' + x.severity)),
+        el('div', { class: 'alert-title' }, t('rule_' + x.rule) + ' · ', el('a', { href: viewHash({ branch: x.branch, month: state.month, metric: x.metric, lang: state.lang }), onclick: open }, branchName(x.branch)), ' · ' + metricName(x.metric),
+          x.age ? el('span', { class: 'tag age-' + x.age }, x.age === 'new' ? t('isNew') : t('continuing')) : null),
         el('div', { class: 'alert-detail' }, ...detail));
     }));
   }
 
   // ---- scorecard ------------------------------------------------------------------------------
+  // fillPeriods offers the last complete quarter (the default), the selected month's quarter
+  // to date when it is not over yet (period "2026-Q4-to-2026-11": the server scores the months
+  // to date, not the months still to come as 0), and the selected month alone.
+  const quarterEnd = (q) => q.slice(0, 4) + '-' + String(3 * Number(q.slice(6))).padStart(2, '0');
   function fillPeriods() {
     const q = quarterOf(state.month);
-    const opts = [state.month, q, addMonths(state.month, -3).slice(0, 4) + '-Q' + Math.ceil(Number(addMonths(state.month, -3).slice(5)) / 3)];
-    const uniq = [...new Set(opts)];
-    if (!state.period || !uniq.includes(state.period)) state.period = q;
-    $('period').replaceChildren(...uniq.map((p) => el('option', { value: p, selected: p === state.period }, p.includes('Q') ? p + ' (' + t('quarter') + ')' : p)));
+    const complete = quarterEnd(q) <= state.month ? q : quarterOf(addMonths(state.month, -3));
+    const opts = [complete];
+    if (q !== complete) opts.push(q + '-to-' + state.month);
+    opts.push(state.month);
+    if (!state.period || !opts.includes(state.period)) state.period = complete;
+    const label = (p) => {
+      const [base, last] = p.split('-to-');
+      if (!base.includes('Q')) return p;
+      return base + ' (' + t('quarter') + (last ? ', ' + t('toDate') + ' ' + last : '') + ')';
+    };
+    $('period').replaceChildren(...opts.map((p) => el('option', { value: p, selected: p === state.period }, label(p))));
   }
   function renderScorecard(sc) {
+    const partial = String(sc.period || '').includes('-to-');
+    const first = ((sc.components || [])[0] || {}).months || [];
+    $('scorecard-note').textContent = partial && first.length ? fill(t('partialNote'), first[0].month + ' – ' + first[first.length - 1].month) : '';
     const comps = sc.components || [];
     const tgt = (c, k) => (c[k] != null ? c[k] : c.targets ? c.targets[k] : null);
     $('scorecard-table').replaceChildren(
@@ -524,13 +674,13 @@
         const share = isNum(score) && max ? Math.max(0, Math.min(1, score / max)) : 0;
         const months = (c.months || []).map((x) => x.month + ' ' + fmt(x.value, d) + (x.missing ? ' (' + t('missing') + ')' : '')).join(' · ');
         return el('tr', { class: c.missing ? 'unreportable' : null, title: months || null },
-          el('td', null, metricName(c.metric), c.direction === 'lower' ? el('span', { class: 'tag' }, '↓') : null),
+          el('td', null, (state.lang === 'zh' && c.name) || metricName(c.metric), c.direction === 'lower' ? el('span', { class: 'tag', title: t('lowerBetter') }, '↓') : null),
           el('td', { class: 'num' }, fmt(c.value, d), c.missing ? el('span', { class: 'missing' }, ' ' + t('missing')) : null),
           el('td', { class: 'num' }, [tgt(c, 'floor'), tgt(c, 'base'), tgt(c, 'challenge')].map((v) => fmt(v, d)).join(' / ')),
           el('td', { class: 'num' }, fmt(score, 2) + ' / ' + fmt(max, 0)),
           el('td', null, el('div', { class: 'bar' }, el('span', { style: 'width:' + (share * 100).toFixed(1) + '%' }))));
       })),
-      el('tfoot', null, el('tr', null, el('td', null, t('total')), el('td'), el('td'),
+      el('tfoot', null, el('tr', null, el('td', null, t('total') + (partial ? ' (' + t('toDate') + ')' : '')), el('td'), el('td'),
         el('td', { class: 'num', id: 'score-total' }, fmt(sc.total, 2) + (isNum(sc.max) ? ' / ' + fmt(sc.max, 0) : '')), el('td'))));
   }
 
@@ -549,72 +699,197 @@
       panel.classList.remove('loading');
     }
   }
+  // hasData reports whether a card holds anything for its month.
+  function hasData(c) {
+    const s = c.survey || {}, own = s.own || {}, w = c.window || {}, cp = c.complaints || {}, ch = c.churn || {};
+    return ((own.csi || {}).n || 0) > 0 || ((own.overall || {}).n || 0) > 0 || ((w.hotline || {}).n || 0) > 0 || ((w.store || {}).n || 0) > 0 ||
+      (cp.opened || 0) > 0 || (cp.closed || 0) > 0 || (ch.churned || 0) > 0 || !!(c.base && c.base.subscribers);
+  }
+  // childSmoothed returns, for a comparison of counties by a survey metric (csi, overall,
+  // item:<code>), each child's smoothed value from its card (branch → value); else null.
+  async function childSmoothed(cmp, m) {
+    const [kind, code] = String(cmp.metric).split(':');
+    const kids = cmp.children || [];
+    if (!kids.length || !['csi', 'overall', 'item'].includes(kind) || kids[0].branch.split('-').length < 3) return null;
+    const cards = await Promise.all(kids.map((r) => api('kpi', { branch: r.branch, month: m }).catch(() => null)));
+    const out = {};
+    kids.forEach((r, i) => {
+      const own = cards[i] && cards[i].survey && cards[i].survey.own;
+      const v = own && (kind === 'item' ? (own.items || {})[code] : own[kind]);
+      out[r.branch] = v && v.smoothed && isNum(v.smoothed.value) ? v.smoothed.value : null;
+    });
+    return Object.values(out).some(isNum) ? out : null;
+  }
+  // smoothedSeries returns, for a county and a survey metric (csi, overall, item:<code>), the
+  // smoothed value of each month from the cards (null where there is none); else null.
+  async function smoothedSeries(b, metric, months) {
+    const [kind, code] = metric.split(':');
+    if (b === 'ALL' || b.split('-').length < 3 || !['csi', 'overall', 'item'].includes(kind)) return null;
+    const cards = await Promise.all(months.map((m) => api('kpi', { branch: b, month: m }).catch(() => null)));
+    return cards.map((c) => {
+      const own = c && c.survey && c.survey.own;
+      const v = own && (kind === 'item' ? (own.items || {})[code] : own[kind]);
+      return v && v.smoothed && isNum(v.smoothed.value) ? v.smoothed.value : null;
+    });
+  }
+  // download fetches an export (with the token, which a plain link would not send) and saves it.
+  async function download(path, params, format) {
+    const q = new URLSearchParams(Object.assign({}, params, { format }));
+    const headers = {};
+    const tok = sessionStorage.getItem('csat.token');
+    if (tok) headers.Authorization = 'Bearer ' + tok;
+    try {
+      const resp = await fetch('/api/v1/' + path + '?' + q, { headers });
+      if (!resp.ok) throw new HTTPError(resp.status, await resp.json().catch(() => null));
+      const name = (/filename="([^"]+)"/.exec(resp.headers.get('Content-Disposition') || '') || [])[1] || path + '.' + format;
+      const a = el('a', { href: URL.createObjectURL(await resp.blob()), download: name });
+      document.body.append(a); a.click(); a.remove();
+    } catch (err) {
+      showBanner(failText(err), true);
+    }
+  }
+  function exportLinks(id, path, params, label) {
+    $(id).replaceChildren((label || t('download')) + ': ', ...['csv', 'xlsx'].map((f) => el('a', {
+      href: '/api/v1/' + path + '?' + new URLSearchParams(Object.assign({}, params, { format: f })), 'data-format': f,
+      onclick: (e) => { e.preventDefault(); download(path, params, f); },
+    }, f.toUpperCase())));
+  }
+  // block shows only the banner: the view asked for cannot be shown (unknown branch, bad month,
+  // a month without data), and an empty chart would look like an answer.
+  function block(msg, link) {
+    showBanner(msg, true);
+    if (link) $('banner').append(' ', el('a', { href: viewHash(link.view), onclick: (e) => { e.preventDefault(); state.problem = null; go(link.view); } }, link.text));
+    document.body.classList.add('blocked');
+  }
   async function refresh() {
     const gen = ++generation;
-    writeHash();
+    const stale = () => gen !== generation;
+    const done = () => { if (!stale()) document.body.dataset.loaded = String(gen); }; // tests wait for this
     applyLang();
+    showBanner(null);
+    document.body.classList.remove('blocked');
+    const home = { branch: state.scope, lang: state.lang };
+    if (state.problem && state.problem.kind === 'branch') {
+      renderPicker();
+      block(fill(t('unknownBranch'), state.problem.value), { view: home, text: branchName(state.scope) });
+      done();
+      return;
+    }
+    if (state.problem && state.problem.kind === 'month') {
+      renderPicker();
+      block(fill(t('badMonth'), state.problem.value), { view: Object.assign({}, home, { branch: state.branch || state.scope, month: state.latest || defaultMonth() }), text: state.latest || defaultMonth() });
+      done();
+      return;
+    }
+    writeHash();
     renderPicker();
     fillPeriods();
-    showBanner(null);
+    $('month').value = state.month;
     const b = state.branch, m = state.month;
     const cmpParent = children(b).length ? b : parentOf(b);
     const scoped = (id) => id === state.scope || id.startsWith(state.scope + '-') || state.scope === 'ALL';
-    const stale = () => gen !== generation;
+    let card = null;
+    await section('kpi-panel', async () => { card = await api('kpi', { branch: b, month: m }); });
+    if (stale()) return;
+    if (card && !hasData(card)) {
+      const latest = state.latest && state.latest !== m ? { view: { branch: b, month: state.latest, lang: state.lang }, text: fill(t('latestData'), state.latest) } : null;
+      block(fill(t('noDataMonth'), branchName(b), m), latest);
+      done();
+      return;
+    }
+    if (m > defaultMonth()) showBanner(fill(t('futureMonth'), m), false);
+    if (card) { renderCard(card); renderDrivers(card.drivers); }
+    const p = scoped(cmpParent) ? cmpParent : b;
+    exportLinks('compare-export', 'compare', { parent: p, month: m, metric: state.cmpMetric });
+    exportLinks('alerts-export', 'alerts', { branch: b, month: m });
+    exportLinks('scorecard-export', 'scorecard', { branch: b, period: state.period });
+    // The league table of the sub-branches (排名) over the same period.
+    const level = b === 'ALL' ? 0 : b.split('-').length;
+    if (children(b).length && level < 4) {
+      exportLinks('league-export', 'rank', { parent: b, level: level + 1, period: state.period }, t('league'));
+    } else {
+      $('league-export').replaceChildren();
+    }
     await Promise.all([
-      section('kpi-panel', async () => { const c = await api('kpi', { branch: b, month: m }); if (!stale()) { renderCard(c); renderDrivers(c.drivers); } }),
       section('trend-panel', async () => {
-        const tr = await api('trend', { branch: b, metric: state.metric, from: addMonths(m, -11), to: m });
-        if (!stale()) renderTrend(tr);
+        const months = [];
+        for (let i = -11; i <= 0; i++) months.push(addMonths(m, i));
+        const [tr, sm] = await Promise.all([api('trend', { branch: b, metric: state.metric, from: months[0], to: m }), smoothedSeries(b, state.metric, months)]);
+        if (!stale()) renderTrend(tr, sm);
       }),
       section('compare-panel', async () => {
-        const p = scoped(cmpParent) ? cmpParent : b;
         const fm = state.cmpMetric === 'churn_rate' ? 'churn_rate' : 'complaint_rate';
         const [c, f] = await Promise.all([api('compare', { parent: p, month: m, metric: state.cmpMetric }),
           api('funnel', { parent: p, month: m, metric: fm }).catch(() => null)]);
-        if (!stale()) { renderCompare(c, p); if (f) renderFunnel(f); }
+        const sm = await childSmoothed(c, m);
+        if (!stale()) { renderCompare(c, p, sm); if (f) renderFunnel(f); }
       }),
-      section('alerts-panel', async () => { const a = await api('alerts', { branch: b, month: m }); if (!stale()) renderAlerts(a, b); }),
+      section('alerts-panel', async () => {
+        const [a, prev] = await Promise.all([api('alerts', { branch: b, month: m }), api('alerts', { branch: b, month: addMonths(m, -1) }).catch(() => null)]);
+        if (!stale()) renderAlerts(a, b, prev ? new Set((prev.alerts || []).map(alertKey)) : null);
+      }),
       section('scorecard-panel', async () => { const s = await api('scorecard', { branch: b, period: state.period }); if (!stale()) renderScorecard(s); }),
     ]);
-    document.body.dataset.loaded = String(gen); // tests wait for this
+    done();
   }
   function go(change) {
+    if ('branch' in change || 'month' in change) state.problem = null;
+    if ('branch' in change || 'month' in change) state.alertFilter = { rule: '', severity: '', metric: '', age: '' };
     Object.assign(state, change);
     refresh();
   }
 
   async function start() {
-    const h = readHash();
+    const h = readURL();
     state.lang = h.lang === 'zh' || h.lang === 'en' ? h.lang : (navigator.language || '').toLowerCase().startsWith('zh') ? 'zh' : 'en';
-    state.month = /^\d{4}-\d{2}$/.test(h.month || '') ? h.month : defaultMonth();
     state.metric = h.metric || 'csi';
     state.cmpMetric = h.cmp || 'csi';
     state.period = h.period;
+    state.alertFilter = { rule: '', severity: '', metric: '', age: '' };
     applyLang();
-    $('month').value = state.month;
     $('month').addEventListener('change', (e) => { if (e.target.value) go({ month: e.target.value }); });
     $('child-select').addEventListener('change', (e) => { if (e.target.value) go({ branch: e.target.value }); });
     $('trend-metric').addEventListener('change', (e) => go({ metric: e.target.value }));
     $('compare-metric').addEventListener('change', (e) => go({ cmpMetric: e.target.value }));
     $('period').addEventListener('change', (e) => go({ period: e.target.value }));
     $('lang-toggle').addEventListener('click', () => go({ lang: state.lang === 'zh' ? 'en' : 'zh' }));
-    $('token-button').addEventListener('click', async () => { await askToken(); loadBranches(h.branch); });
+    $('token-button').addEventListener('click', async () => { await askToken(); loadBranches(h); });
     window.addEventListener('resize', () => Object.values(charts).forEach((c) => c.resize()));
-    await loadBranches(h.branch);
+    await loadBranches(h);
   }
-  // loadBranches reads the hierarchy in the token's scope and shows want (or the scope's root).
-  async function loadBranches(want) {
+  // latestMonth finds the latest month with a CSI in the 13 months up to the last full calendar
+  // month (null when none, or when it cannot be read).
+  async function latestMonth(scope) {
+    const to = defaultMonth();
+    try {
+      const tr = await api('trend', { branch: scope, metric: 'csi', from: addMonths(to, -12), to });
+      const pts = (tr.points || []).filter((p) => isNum(p.value));
+      return pts.length ? pts[pts.length - 1].month : null;
+    } catch (err) {
+      return null;
+    }
+  }
+  // loadBranches reads the hierarchy in the token's scope and shows the view h asks for: an
+  // unknown branch or a bad month is reported, not replaced.
+  async function loadBranches(h) {
     try {
       const bl = await api('branches');
       state.scope = bl.scope || 'ALL';
       state.branches = bl.branches || [];
       state.byId = Object.fromEntries(state.branches.map((b) => [b.id, b]));
+      POLARITY = Object.fromEntries(((await api('metrics')).metrics || []).map((x) => [x.kind, x.better]));
     } catch (err) {
       showBanner(failText(err), true);
       return;
     }
-    want = want || state.branch;
+    state.latest = await latestMonth(state.scope);
+    state.problem = null;
+    const want = h.branch || state.branch;
     state.branch = want && (state.byId[want] || want === state.scope) ? want : state.scope;
+    if (want && state.branch !== want) state.problem = { kind: 'branch', value: want };
+    if (h.month != null && !/^\d{4}-(0[1-9]|1[0-2])$/.test(h.month)) state.problem = state.problem || { kind: 'month', value: h.month };
+    state.month = h.month && !state.problem ? h.month : state.month || state.latest || defaultMonth();
+    h.month = null;
     await refresh();
   }
   start();
