@@ -209,8 +209,11 @@ func TestDashboardScreensNeverMislead(t *testing.T) {
 	t.Run("alert filters and plain words", func(t *testing.T) {
 		navigate(t, ctx, ts.URL+"/#/branch/ALL?month=2026-10&lang=en")
 		all := eval[int](t, ctx, `document.querySelectorAll('.alert-row').length`)
-		if all != 4 {
-			t.Fatalf("%d alerts, want the fixture's 4", all)
+		if all != 5 {
+			t.Fatalf("%d alerts, want the fixture's 5", all)
+		}
+		if got := text(t, ctx, `.alert-row[data-rule="below_base"][data-branch="BJ"] .alert-detail`); !strings.Contains(got, "-0.040 < base 0.000") && !strings.Contains(got, "−0.040 < base 0.000") {
+			t.Errorf("a value that rounds to its target reads %q, want more digits: -0.040 < base 0.000", got)
 		}
 		if got := text(t, ctx, `.alert-row[data-rule="decline_streak"] .alert-detail`); !strings.Contains(got, "chance this is noise 0.3%") {
 			t.Errorf("q in words: %q", got)
@@ -227,8 +230,8 @@ func TestDashboardScreensNeverMislead(t *testing.T) {
 		}
 		count := func(sel string) int { return eval[int](t, ctx, `document.querySelectorAll('`+sel+`').length`) }
 		pick("age", "new")
-		if n, nn := count(".alert-row"), count(`.alert-row[data-age="new"]`); n != 1 || nn != 1 {
-			t.Errorf("new alerts: %d rows (%d new), want GD-GZ-TH's below-base only", n, nn)
+		if n, nn := count(".alert-row"), count(`.alert-row[data-age="new"]`); n != 2 || nn != 2 {
+			t.Errorf("new alerts: %d rows (%d new), want the two below-base alerts of this month", n, nn)
 		}
 		pick("age", "continuing")
 		if n := count(".alert-row"); n != 3 || count(`.alert-row[data-age="continuing"]`) != 3 {
@@ -236,8 +239,8 @@ func TestDashboardScreensNeverMislead(t *testing.T) {
 		}
 		pick("age", "")
 		pick("severity", "watch")
-		if n := count(".alert-row"); n != 2 || count(`.alert-row .sev.watch`) != 2 {
-			t.Errorf("watch alerts: %d, want 2", n)
+		if n := count(".alert-row"); n != 3 || count(`.alert-row .sev.watch`) != 3 {
+			t.Errorf("watch alerts: %d, want 3", n)
 		}
 		pick("severity", "")
 		pick("rule", "below_base")

@@ -30,7 +30,7 @@ func TestExports(t *testing.T) {
 		cell       string // a value the table must hold
 	}{
 		{"compare", "/api/v1/compare?parent=GD-GZ&month=2026-10&metric=complaint_rate", 2, "天河"},
-		{"alerts", "/api/v1/alerts?month=2026-10", 4, "4.35"},
+		{"alerts", "/api/v1/alerts?month=2026-10", 5, "4.35"},
 		{"scorecard", "/api/v1/scorecard?branch=GD-GZ&period=2026-Q3", scRows, "合计 total"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -290,6 +290,8 @@ func (f *fakeReader) Alerts(_ context.Context, b string, m schema.Month) (aggreg
 	if m == fixtureMonth {
 		// New this month: a lower-is-better metric above its base target.
 		all = append(all, kpi.Alert{Rule: kpi.RuleBelowBase, Branch: "GD-GZ-TH", Metric: "complaint_rate", Month: m, Severity: kpi.SeveritySignificant, Value: 4.35, Base: 3})
+		// A value that rounds to its target.
+		all = append(all, kpi.Alert{Rule: kpi.RuleBelowBase, Branch: "BJ", Metric: "short_plank_improvement", Month: m, Severity: kpi.SeverityWatch, Value: -0.04, Base: 0})
 	}
 	out := []kpi.Alert{}
 	for _, a := range all {

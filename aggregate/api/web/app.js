@@ -621,8 +621,10 @@
           el('br'), t('drop') + ' ' + fmt(x.drop, d) + (isNum(x.z) ? ' · z = ' + fmt(x.z, 2) : '')];
       } else if (x.rule === 'below_base') {
         // Lower-is-better metrics miss their base from above: 4.35 > base 3.00.
+        // More digits when the rounded value reads the same as the target (−0.04 < 0).
         const low = lowerBetter(x.metric);
-        detail = [fmt(x.value, d) + (low ? ' > ' : ' < ') + t('base') + ' ' + fmt(x.base, d) + ' (' + (low ? t('lowerBetter') : t('higherBetter')) + ')'];
+        const dd = fmt(x.value, d) === fmt(x.base, d) ? d + 2 : d;
+        detail = [fmt(x.value, dd) + (low ? ' > ' : ' < ') + t('base') + ' ' + fmt(x.base, dd) + ' (' + (low ? t('lowerBetter') : t('higherBetter')) + ')'];
       } else if (x.rule === 'lead_lost') {
         detail = [signed(x.value, d) + ' (' + t('was') + ' ' + signed(x.previous, d) + ')'];
       } else if (x.rule === 'drift') {
