@@ -13,8 +13,8 @@ import (
 	"time"
 
 	"github.com/csat-dev/csat/aggregate/bench"
-	"github.com/csat-dev/csat/aggregate/chtest"
 	"github.com/csat-dev/csat/schema/chdb"
+	"github.com/csat-dev/csat/schema/chdb/chtest"
 )
 
 // chEnv is the environment that points csat at cfg's server and database.
