@@ -283,6 +283,27 @@ func TestDashboardInBrowserOnEngine(t *testing.T) {
 	if got := text(t, ctx, `[data-kpi="csi"] .sub`); !strings.Contains(got, fmt.Sprint(csi.N)) {
 		t.Errorf("CSI tile n %q, want %d", got, csi.N)
 	}
+	// Service consistency and the enterprise CSI (SPEC §5.3–5.5) show the engine's values ("—"
+	// where the engine has none).
+	one := func(v *float64) string {
+		if v == nil {
+			return "—"
+		}
+		return fmt.Sprintf("%.1f", *v)
+	}
+	if cs := card.Consistency.Consistency; cs == nil {
+		t.Errorf("fixture: %s has no consistency in %s", province, m)
+	} else if got, want := text(t, ctx, `[data-kpi="consistency"] .value`), one(cs); got != want {
+		t.Errorf("consistency tile %q, want the engine's %q", got, want)
+	}
+	if got, want := text(t, ctx, `[data-kpi="consistency"] .sub`), one(card.Consistency.StoreSpread)+" · "+fmt.Sprint(card.Consistency.Stores); !strings.Contains(got, want) {
+		t.Errorf("consistency tile %q, want the store spread and stores %q", got, want)
+	}
+	if e := card.Survey.Enterprise.CSI; e.Value == nil {
+		t.Errorf("fixture: %s has no enterprise CSI in %s", province, m)
+	} else if got, want := text(t, ctx, `[data-kpi="enterprise"] .value`), one(e.Value); got != want {
+		t.Errorf("enterprise tile %q, want the engine's %q", got, want)
+	}
 	pts, err := chromedp.Run(ctx, chromedp.Evaluate[[]any](`csatCharts.trend.getOption().series[2].data.map(d => d.value)`))
 	if err != nil || len(pts) != 12 || pts[11] == nil || pts[10] == nil {
 		t.Errorf("trend points %v (%v): want 12 months ending with two values", pts, err)

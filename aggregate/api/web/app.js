@@ -46,6 +46,7 @@
       partialNote: 'Period to date: points over {0}; the months still to come are not scored.',
       smoothed: 'smoothed', smoothedNote: 'Dashed: smoothed estimate (borrows strength from the parent).',
       download: 'Download', league: 'League table of the sub-branches', higherBetter: 'higher is better', better: 'better', worse: 'worse',
+      channelGap: 'channel gap', storeSpread: 'store spread', stores: 'stores', plankScore: 'plank score',
     },
     zh: {
       title: '客户满意度', branch: '单位', month: '月份', token: '令牌',
@@ -82,6 +83,7 @@
       partialNote: '考核期未结束：按 {0} 计分，尚未到来的月份不计分。',
       smoothed: '平滑值', smoothedNote: '虚线：平滑估计（借用上级单位的信息）。',
       download: '下载', league: '下级单位排名', higherBetter: '越高越好', better: '改善', worse: '恶化',
+      channelGap: '渠道差距', storeSpread: '营业厅离散度', stores: '家营业厅', plankScore: '短板得分',
     },
   };
   const METRICS = {
@@ -344,6 +346,24 @@
     if (v.reportable !== false && fmt(sm.value, 1) === fmt(v.value, 1) && fmt(sm.moe95, 1) === fmt(v.moe95, 1)) return null;
     return el('span', { class: 'smoothed' }, ' · ' + t('smoothed') + ' ' + fmt(sm.value, 1) + (isNum(sm.moe95) ? ' ± ' + fmt(sm.moe95, 1) : ''));
   }
+  // consistencyTile is one service across channels (服务一致性): 100 − the gap between the
+  // channel items' scores, with the gap and the spread of the stores' satisfaction.
+  function consistencyTile(cs) {
+    cs = cs || {};
+    return tile(metricName('consistency'), fmt(cs.consistency, 1), {
+      key: 'consistency', unreportable: !isNum(cs.consistency),
+      sub: [t('channelGap') + ' ' + fmt(cs.channel_gap, 1) + ' (' + ((cs.channels || []).map(itemName).join(' · ') || '—') + ')',
+        el('br'), t('storeSpread') + ' ' + fmt(cs.store_spread, 1) + ' · ' + fmtInt(cs.stores) + ' ' + t('stores')],
+    });
+  }
+  // enterpriseTile is the CSI of the enterprise interviews (集团客户) and its lead.
+  function enterpriseTile(e) {
+    e = e || {};
+    const v = e.csi || {}, l = e.lead || {};
+    const tl = valueTile('enterprise', metricName('enterprise_csi'), v);
+    tl.querySelector('.sub').append(el('br'), metricName('lead') + ' ' + signed(l.value, 1) + (l.best_competitor ? ' ' + t('vs') + ' ' + carrierName(l.best_competitor) : ''));
+    return tl;
+  }
   function renderCard(c) {
     const s = c.survey || {}, own = s.own || {}, lead = s.lead || {}, sp = s.short_planks || {};
     const w = c.window || {}, h = w.hotline || {}, st = w.store || {}, cp = c.complaints || {}, ch = c.churn || {};
@@ -360,8 +380,13 @@
       }),
       tile(t('shortPlanks'), fmt(sp.index, 1), {
         key: 'spi', unreportable: !isNum(sp.index),
-        sub: [(sp.absolute || []).map(itemName).join(' · ') || '—', el('br'), t('improvement') + ' ' + signed(sp.improvement, 1)],
+        // With a catalog of areas each plank shows its composite plank score (area with its key
+        // sub-items).
+        sub: [(sp.absolute || []).map((code) => itemName(code) + (sp.scores && isNum(sp.scores[code]) ? ' ' + fmt(sp.scores[code], 1) : '')).join(' · ') || '—',
+          el('br'), t('improvement') + ' ' + signed(sp.improvement, 1)],
       }),
+      consistencyTile(c.consistency),
+      enterpriseTile(s.enterprise),
       tile(metricName('window_satisfaction'), fmt(w.satisfaction, 1) + '%', {
         key: 'window', unreportable: !isNum(w.satisfaction),
         sub: t('hotline') + ' ' + fmt(h.satisfaction, 1) + '% · ' + t('store') + ' ' + fmt(st.satisfaction, 1) + '%',
