@@ -164,14 +164,15 @@ func (e *Engine) ScorecardDiff(ctx context.Context, branch, period string, a, b 
 	// ANY INNER JOIN (unless any_join_distinct_right_table_keys = 1), which would drop voids
 	// sharing a target. Current releases also want each
 	// joined subquery named (AS v, AS r); see docs/design/clickhouse-compat.md.
-	parts = append(parts, fmt.Sprintf(`SELECT event_id, 'survey_void' AS type, any(branch_id) AS branch, any(tm) AS m, min(ingested_at) AS at, any(target_event_id) AS target
-  FROM (SELECT event_id, branch_id, target_event_id, ingested_at FROM survey_voids WHERE %[1]s
-        AND event_id NOT IN (SELECT event_id FROM survey_voids WHERE %[2]s AND target_event_id IN (%[3]s))) AS v
-  ALL INNER JOIN (SELECT event_id AS target_event_id, any(month) AS tm FROM survey_responses
+	voids, responses := store.SurveyVoids, store.SurveyResponses
+	parts = append(parts, fmt.Sprintf(`SELECT event_id, %[6]s AS type, any(branch_id) AS branch, any(tm) AS m, min(ingested_at) AS at, any(target_event_id) AS target
+  FROM (SELECT event_id, branch_id, target_event_id, ingested_at FROM %[7]s WHERE %[1]s
+        AND event_id NOT IN (SELECT event_id FROM %[7]s WHERE %[2]s AND target_event_id IN (%[3]s))) AS v
+  ALL INNER JOIN (SELECT event_id AS target_event_id, any(month) AS tm FROM %[8]s
         WHERE %[4]s AND month IN (%[5]s) GROUP BY event_id) AS r USING target_event_id
   GROUP BY event_id`, in, before,
-		fmt.Sprintf("SELECT event_id FROM survey_responses WHERE %s AND month IN (%s)", subtreeCond(branch), months),
-		subtreeCond(branch), months))
+		fmt.Sprintf("SELECT event_id FROM %s WHERE %s AND month IN (%s)", responses.Name(), subtreeCond(branch), months),
+		subtreeCond(branch), months, quote(voids.Type().String()), voids.Name(), responses.Name()))
 	union := "(" + strings.Join(parts, "\nUNION ALL\n") + ")"
 	rows, err := e.conn.Query(ctx, "SELECT type, toUInt64(count()) FROM "+union+" GROUP BY type")
 	if err != nil {

@@ -17,6 +17,7 @@ import (
 
 	"github.com/csat-dev/csat/aggregate/kpi"
 	"github.com/csat-dev/csat/schema"
+	"github.com/csat-dev/csat/schema/store"
 )
 
 // loader reads the committed projections (or, as of a moment, the raw tables) into
@@ -84,17 +85,9 @@ func (s selector) where() string {
 			ids = append(ids, id)
 		}
 		sort.Strings(ids)
-		return "branch_id IN " + "(" + strings.Join(quoteAll(ids), ", ") + ")"
+		return "branch_id IN (" + store.QuoteStrings(ids) + ")"
 	}
 	return "branch_id = " + quote(s.id)
-}
-
-func quoteAll(ss []string) []string {
-	out := make([]string, len(ss))
-	for i, s := range ss {
-		out[i] = quote(s)
-	}
-	return out
 }
 
 func (s selector) selects(branch string) bool {
@@ -151,8 +144,8 @@ func (l *loader) committed(ctx context.Context, months []schema.Month) (map[fami
 	for i, m := range months {
 		ms[i] = fmt.Sprint(uint32(m))
 	}
-	q := fmt.Sprintf("SELECT family, month, max(version) FROM kpi_versions WHERE month IN (%s) GROUP BY family, month",
-		strings.Join(ms, ", "))
+	q := fmt.Sprintf("SELECT family, month, max(version) FROM %s WHERE month IN (%s) GROUP BY family, month",
+		store.VersionsTable, strings.Join(ms, ", "))
 	// Concurrent requests that need the same versions share one query: under load every
 	// request asks for them, and the connection pool is small. A request may so see the result of
 	// a query that started just before it did — versions at most one query old.
@@ -272,7 +265,7 @@ func (l *loader) readable(ctx context.Context, vers, after map[familyMonth]uint6
 		return true, nil
 	}
 	var between uint64
-	q := "SELECT count() FROM kpi_versions WHERE " + strings.Join(conds, " OR ")
+	q := "SELECT count() FROM " + store.VersionsTable + " WHERE " + strings.Join(conds, " OR ")
 	if err := l.conn.QueryRow(ctx, q).Scan(&between); err != nil {
 		return false, fmt.Errorf("read kpi_versions: %w", err)
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/csat-dev/csat/aggregate/kpi"
 	"github.com/csat-dev/csat/aggregate/stat"
 	"github.com/csat-dev/csat/schema"
+	"github.com/csat-dev/csat/schema/store"
 )
 
 // maxWarmMonths bounds the months a Warmer keeps warm (a month's set is ~10 kB per branch),
@@ -203,7 +204,7 @@ func (w *Warmer) Cards(ctx context.Context, m schema.Month) (map[string]kpi.Card
 // or 0 when there is none.
 func (e *Engine) LatestMonth(ctx context.Context, limit schema.Month) (schema.Month, error) {
 	var m uint32
-	q := fmt.Sprintf("SELECT toUInt32(max(month)) FROM kpi_versions WHERE month <= %d", uint32(limit))
+	q := fmt.Sprintf("SELECT toUInt32(max(month)) FROM %s WHERE month <= %d", store.VersionsTable, uint32(limit))
 	if err := e.conn.QueryRow(ctx, q).Scan(&m); err != nil {
 		return 0, fmt.Errorf("latest month: %w", err)
 	}
