@@ -11,7 +11,7 @@
 //     city sample whose respondents have no county (20–40 own) — a few hundred own responses per
 //     city. Sampling weights by value segment, item non-response (few answer the complaint item),
 //     branch effects, a small seasonality; own CSI around 81 on the 0–100 scale, competitors a
-//     few points lower but better on tariffs. 85% carry an explicit wave. About 15% are
+//     few points lower but better on tariffs. 85% carry an explicit wave. About 30% are
 //     interviews of enterprise customers (customer_type enterprise, 集团客户), each naming one of
 //     four customer managers of its city (manager_id "CM-<city>-<n>").
 //   - survey_void: about 0.6% of interviews fail quality control; half of the voids are emitted

@@ -166,7 +166,7 @@ type surveyResponseJSON struct {
 // enterpriseShare is the share of interviews with enterprise customers (集团客户); each names
 // one of enterpriseManagers customer managers of its city.
 const (
-	enterpriseShare    = 0.15
+	enterpriseShare    = 0.30
 	enterpriseManagers = 4
 )
 

@@ -643,7 +643,7 @@ func TestEnterpriseInterviews(t *testing.T) {
 			t.Errorf("customer_type %q", v.CustomerType)
 		}
 	}
-	if share := float64(ent) / float64(all); all == 0 || share < 0.12 || share > 0.18 {
-		t.Errorf("%d of %d interviews are enterprise (%.3f), want about 15 %%", ent, all, share)
+	if share := float64(ent) / float64(all); all == 0 || share < 0.26 || share > 0.34 {
+		t.Errorf("%d of %d interviews are enterprise (%.3f), want about 30 %%", ent, all, share)
 	}
 }
