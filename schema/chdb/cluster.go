@@ -67,8 +67,10 @@ var ErrNotClusterable = errors.New("statement cannot be rewritten for cluster mo
 //     ENGINE = ReplicatedXMergeTree('/clickhouse/tables/{shard}/db/t', '{replica}', args) clauses
 //     and CREATE TABLE IF NOT EXISTS db.t ON CLUSTER c (cols)
 //     ENGINE = Distributed(c, db, t_local, key), with the sharding key of ShardingKey;
-//   - ALTER TABLE t ADD|DROP|MODIFY|COMMENT COLUMN ... is applied ON CLUSTER to t_local and then
-//     to t.
+//   - ALTER TABLE t ADD|DROP|MODIFY|COMMENT COLUMN ... becomes ALTER TABLE db.t_local ON CLUSTER c
+//     ... and ALTER TABLE db.t ... without ON CLUSTER: the Distributed table is not replicated,
+//     and ClickHouse refuses its ALTER … ON CLUSTER when the shards replicate internally (code
+//     371), so Migrate runs that second statement on every host of the cluster itself.
 //
 // Anything else fails with ErrNotClusterable: a migration that needs it must be written so that
 // it can be rewritten.
@@ -86,7 +88,7 @@ func ClusterStatements(cfg Config, stmt string) ([]string, error) {
 		on := " ON CLUSTER " + store.QuoteIdent(cfg.Cluster) + " "
 		return []string{
 			"ALTER TABLE " + db + "." + store.QuoteIdent(name+LocalSuffix) + on + rest,
-			"ALTER TABLE " + db + "." + store.QuoteIdent(name) + on + rest,
+			"ALTER TABLE " + db + "." + store.QuoteIdent(name) + " " + rest,
 		}, nil
 	}
 	ct, err := parseCreateTable(stmt)

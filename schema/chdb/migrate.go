@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"net"
 	"regexp"
 	"slices"
 	"strconv"
@@ -251,7 +252,11 @@ func Migrate(ctx context.Context, conn driver.Conn, cfg Config, logger *slog.Log
 				}
 				// CREATE … IF NOT EXISTS is idempotent; ALTER TABLE … ADD COLUMN is made so by
 				// tolerating the column that an interrupted earlier run added.
-				err = execTolerant(ctx, ddl, st, proto.ErrTableAlreadyExists)
+				if cfg.Cluster != "" && everyHost(st) {
+					err = alterEveryHost(ctx, conn, cfg, st)
+				} else {
+					err = execTolerant(ctx, ddl, st, proto.ErrTableAlreadyExists)
+				}
 				if columnExists(err) {
 					err = nil
 				}
@@ -419,6 +424,58 @@ func execTolerant(ctx context.Context, conn driver.Conn, stmt string, tolerate p
 		return nil
 	}
 	return err
+}
+
+// everyHost reports whether a cluster-mode statement of ClusterStatements is to run on every
+// host: the ALTER of a Distributed table, which has no ON CLUSTER.
+func everyHost(stmt string) bool {
+	return strings.HasPrefix(stmt, "ALTER TABLE ") && !strings.Contains(stmt, " ON CLUSTER ")
+}
+
+// alterEveryHost runs stmt on every host of cfg.Cluster (system.clusters), one connection each
+// with cfg's credentials and TLS, tolerating a column an earlier run added. Every host must be
+// up, as for the rest of a cluster migration.
+func alterEveryHost(ctx context.Context, conn driver.Conn, cfg Config, stmt string) error {
+	rows, err := conn.Query(ctx, "SELECT DISTINCT host_address, port FROM system.clusters WHERE cluster = "+store.QuoteString(cfg.Cluster))
+	if err != nil {
+		return fmt.Errorf("hosts of cluster %s: %w", cfg.Cluster, err)
+	}
+	var hosts []string
+	for rows.Next() {
+		var host string
+		var port uint16
+		if err := rows.Scan(&host, &port); err != nil {
+			rows.Close()
+			return fmt.Errorf("hosts of cluster %s: %w", cfg.Cluster, err)
+		}
+		hosts = append(hosts, net.JoinHostPort(host, strconv.Itoa(int(port))))
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("hosts of cluster %s: %w", cfg.Cluster, err)
+	}
+	if len(hosts) == 0 {
+		return fmt.Errorf("cluster %s: no hosts in system.clusters", cfg.Cluster)
+	}
+	for _, h := range hosts {
+		hc := cfg
+		hc.Addr, hc.Cluster, hc.MaxOpenConns = []string{h}, "", 1
+		c, err := Open(ctx, hc)
+		if err != nil {
+			return fmt.Errorf("host %s of cluster %s: %w", h, cfg.Cluster, err)
+		}
+		err = c.Exec(ctx, stmt)
+		if columnExists(err) {
+			err = nil
+		}
+		if cerr := c.Close(); err == nil && cerr != nil {
+			err = cerr
+		}
+		if err != nil {
+			return fmt.Errorf("host %s of cluster %s: %w", h, cfg.Cluster, err)
+		}
+	}
+	return nil
 }
 
 // columnExists reports whether err is the server's refusal to add a column that exists: code
