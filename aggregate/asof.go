@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/csat-dev/csat/aggregate/kpi"
 	"github.com/csat-dev/csat/schema"
 	"github.com/csat-dev/csat/schema/store"
 )
@@ -78,13 +79,17 @@ var rawTypes = func() (out []struct{ table, typ string }) {
 // (extension, docs/extensions.md): each component as of A and as of B, and the events
 // ingested in (A, B] that can have changed it.
 type ScorecardDiff struct {
-	Branch     string          `json:"branch"`
-	Period     string          `json:"period"`
-	A          time.Time       `json:"a"`
-	B          time.Time       `json:"b"`
-	TotalA     float64         `json:"total_a"`
-	TotalB     float64         `json:"total_b"`
-	Components []ComponentDiff `json:"components"`
+	Branch string    `json:"branch"`
+	Period string    `json:"period"`
+	A      time.Time `json:"a"`
+	B      time.Time `json:"b"`
+	TotalA float64   `json:"total_a"`
+	TotalB float64   `json:"total_b"`
+	// DataChange is the change of the total that the data made (B's data under A's targets
+	// minus A); TargetChange the rest, made by target versions issued in (A, B].
+	DataChange   float64         `json:"data_change"`
+	TargetChange float64         `json:"target_change"`
+	Components   []ComponentDiff `json:"components"`
 	// Events are the first diffEventLimit (50) events, by ingestion time then id; Counts
 	// counts all of them by type; Truncated is true when Events does not list them all.
 	Events    []ChangedEvent `json:"events"`
@@ -101,6 +106,22 @@ type ComponentDiff struct {
 	PointsB  float64  `json:"points_b"`
 	MissingA bool     `json:"missing_a"`
 	MissingB bool     `json:"missing_b"`
+	// DataChange and TargetChange split PointsB − PointsA as ScorecardDiff's totals do;
+	// TargetsA and TargetsB are the targets of the period's last month as known at A and B, and
+	// TargetsChanged is set when any month's targets differ between them.
+	DataChange     float64     `json:"data_change"`
+	TargetChange   float64     `json:"target_change"`
+	TargetsA       kpi.Targets `json:"targets_a"`
+	TargetsB       kpi.Targets `json:"targets_b"`
+	TargetsChanged bool        `json:"targets_changed"`
+}
+
+// monthTargets returns the targets month j of a component was scored with.
+func monthTargets(c kpi.ComponentResult, j int) kpi.Targets {
+	if t := c.Months[j].Targets; t != nil {
+		return *t
+	}
+	return kpi.Targets{Base: c.Base, Challenge: c.Challenge, Floor: c.Floor}
 }
 
 // ChangedEvent is an event first ingested in (A, B]. Month is the month it counts in (for a
@@ -131,12 +152,29 @@ func (e *Engine) ScorecardDiff(ctx context.Context, branch, period string, a, b 
 	if err != nil {
 		return ScorecardDiff{}, err
 	}
+	// B's data under A's targets separates what the data changed from what the targets changed
+	// (a target version issued between A and B).
+	bA := *e.AsOf(b)
+	bA.targetsAt = a
+	rba, err := bA.Scorecard(ctx, branch, period)
+	if err != nil {
+		return ScorecardDiff{}, err
+	}
 	d := ScorecardDiff{Branch: branch, Period: period, A: a, B: b, TotalA: ra.Total, TotalB: rb.Total,
+		DataChange: rba.Total - ra.Total, TargetChange: rb.Total - rba.Total,
 		Components: make([]ComponentDiff, len(ra.Components)), Events: []ChangedEvent{}, Counts: map[string]int{}}
 	for i, c := range ra.Components {
-		cb := rb.Components[i]
+		cb, cba := rb.Components[i], rba.Components[i]
 		d.Components[i] = ComponentDiff{Metric: c.Metric, ValueA: c.Value, ValueB: cb.Value, PointsA: c.Points,
-			PointsB: cb.Points, MissingA: c.Missing, MissingB: cb.Missing}
+			PointsB: cb.Points, MissingA: c.Missing, MissingB: cb.Missing,
+			DataChange: cba.Points - c.Points, TargetChange: cb.Points - cba.Points,
+			TargetsA: kpi.Targets{Base: c.Base, Challenge: c.Challenge, Floor: c.Floor},
+			TargetsB: kpi.Targets{Base: cb.Base, Challenge: cb.Challenge, Floor: cb.Floor}}
+		for j := range cb.Months {
+			if tb, ta := monthTargets(cb, j), monthTargets(cba, j); tb != ta {
+				d.Components[i].TargetsChanged = true
+			}
+		}
 	}
 	p, _ := e.sc.Period(period) // Scorecard checked it
 	set := map[schema.Month]bool{}

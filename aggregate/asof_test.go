@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"math"
 	"slices"
 	"testing"
 	"time"
@@ -285,3 +286,73 @@ func TestAsOfRefusesAndCaches(t *testing.T) {
 }
 
 func timeNow() time.Time { return time.Now() }
+
+// TestScorecardDiffTargets: a diff between two moments separates the points the data changed
+// (a late response) from those a target restatement issued between them changed.
+func TestScorecardDiffTargets(t *testing.T) {
+	conn, _ := chtest.New(t)
+	ctx := context.Background()
+	t1 := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	t2 := time.Date(2026, 11, 30, 0, 0, 0, 0, time.UTC)
+	cols := colsSurvey + ", ingested_at"
+	// As of t1: two responses scoring 100 and 0 on both items (CSI 50); a late 100 arrives by t2
+	// (CSI 200/3).
+	insert(t, conn, "survey_responses", cols, ingestedAt(t1,
+		resp("a1", "GD-GZ", oct, "cmcc", 1, 10, both, []uint8{10, 10}, 0, 1),
+		resp("a2", "GD-GZ", oct, "cmcc", 1, 1, both, []uint8{1, 1}, 0, 2))...)
+	insert(t, conn, "survey_responses", cols, ingestedAt(t2,
+		resp("a3", "GD-GZ", oct, "cmcc", 1, 10, both, []uint8{10, 10}, 0, 3))...)
+	mark(t, conn, aggregate.DirtyMark{Family: aggregate.FamilySurvey, Month: oct})
+	if err := newProjector(conn).Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// csi 10 points, β 0.5, floor 0; base 50 and challenge 100, restated on 2026-11-20 to base
+	// 60, challenge 100 for October on.
+	sc, err := kpi.ParseScorecard([]byte(`
+base_share: 0.5
+components:
+  - metric: csi
+    points: 10
+    base: 50
+    challenge: 100
+    floor: 0
+    targets:
+      - {from: 2026-10, issued: 2026-11-20, base: 60}
+`), testCatalog())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := kpi.DefaultConfig()
+	cfg.MinSample = 1
+	e := aggregate.NewEngine(conn, cfg, testCatalog(), sc, nil)
+	d, err := e.ScorecardDiff(ctx, "GD-GZ", "2026-10", t1, t2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A: CSI 50 at base 50 → 5. B's data under A's targets: 200/3 → 10·(0.5 + 0.5·(50/3)/50)
+	// = 5 + 5/3. B: under base 60: 10·(0.5 + 0.5·(20/3)/40) = 5 + 5/6.
+	c := d.Components[0]
+	near := func(what string, got, want float64) {
+		t.Helper()
+		if math.Abs(got-want) > 1e-9 {
+			t.Errorf("%s = %v, want %v", what, got, want)
+		}
+	}
+	near("points A", c.PointsA, 5)
+	near("points B", c.PointsB, 5+5.0/6)
+	near("data change", c.DataChange, 5.0/3)
+	near("target change", c.TargetChange, 5.0/6-5.0/3)
+	near("total data change", d.DataChange, 5.0/3)
+	near("total target change", d.TargetChange, 5.0/6-5.0/3)
+	if !c.TargetsChanged || c.TargetsA.Base != 50 || c.TargetsB.Base != 60 {
+		t.Errorf("targets A %+v B %+v changed %v, want base 50 → 60", c.TargetsA, c.TargetsB, c.TargetsChanged)
+	}
+	// Before the restatement was issued nothing of the change is the targets'.
+	d, err = e.ScorecardDiff(ctx, "GD-GZ", "2026-10", t1, t1.Add(24*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := d.Components[0]; c.TargetChange != 0 || c.TargetsChanged || d.TargetChange != 0 {
+		t.Errorf("diff before the restatement: %+v", c)
+	}
+}

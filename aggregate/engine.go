@@ -36,6 +36,18 @@ type Engine struct {
 
 	// nocache makes Card and Compare compute every time (see Uncached).
 	nocache bool
+	// targetsAt, when set, is the moment whose issued scorecard targets the scorecards use
+	// instead of the view's own moment (ScorecardDiff: B's data under A's targets).
+	targetsAt time.Time
+}
+
+// targetsMoment is the moment whose issued targets the scorecards use: targetsAt, else the
+// view's as-of moment (zero for the live engine: every target version).
+func (e *Engine) targetsMoment() time.Time {
+	if !e.targetsAt.IsZero() {
+		return e.targetsAt
+	}
+	return e.asOf
 }
 
 // engineState is the mutable state of an Engine, shared with its AsOf views: its result

@@ -446,7 +446,7 @@ func (e *Engine) scorecardsAt(ctx context.Context, sel selector, period string) 
 	if e.asOf.IsZero() {
 		return e.scorecards(ctx, sel, period)
 	}
-	return asOfCached(ctx, e, fmt.Sprintf("scorecards|%d|%s|%s", sel.kind, sel.id, period), func(ctx context.Context) ([]kpi.ScorecardResult, error) {
+	return asOfCached(ctx, e, fmt.Sprintf("scorecards|%d|%s|%s|%d", sel.kind, sel.id, period, e.targetsMoment().UnixNano()), func(ctx context.Context) ([]kpi.ScorecardResult, error) {
 		return e.scorecards(ctx, sel, period)
 	})
 }
@@ -541,7 +541,7 @@ func (e *Engine) scorecards(ctx context.Context, sel selector, period string, le
 			}
 			cards[m] = &c
 		}
-		out = append(out, e.sc.Evaluate(b, p, cards))
+		out = append(out, e.sc.EvaluateAsOf(b, p, cards, e.targetsMoment()))
 	}
 	return out, nil
 }

@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"gopkg.in/yaml.v3"
 
@@ -135,21 +136,29 @@ type Component struct {
 	Versions []TargetVersion
 }
 
-// TargetVersion is the targets in force from a month on.
+// TargetVersion is the targets in force from a month on. Issued, when set, is the moment they
+// were issued: a scorecard as of an earlier moment does not know them yet (a restatement of a
+// past period's targets then shows in a diff of two moments as a target change, apart from the
+// data's).
 type TargetVersion struct {
 	From      schema.Month
+	Issued    time.Time
 	Targets   Targets
 	Overrides map[string]Targets
 	Improve   Targets
 }
 
-// version returns the targets in force in month m: the last version whose From ≤ m, else the
+// version returns the targets in force in month m as known at moment at (zero: every version,
+// issued or not): the last version whose From ≤ m and that was issued by at, else the
 // component's own.
-func (c Component) version(m schema.Month) TargetVersion {
+func (c Component) version(m schema.Month, at time.Time) TargetVersion {
 	v := TargetVersion{Targets: c.Targets, Overrides: c.Overrides, Improve: c.Improve}
 	for _, tv := range c.Versions {
 		if tv.From > m {
 			break
+		}
+		if !at.IsZero() && !tv.Issued.IsZero() && tv.Issued.After(at) {
+			continue
 		}
 		v = tv
 	}
@@ -166,7 +175,12 @@ func (c Component) TargetsFor(branch string) Targets {
 // those of the nearest ancestor-or-self of branch (branch, its parent, …, schema.Root) that has
 // an override, else the version's own.
 func (c Component) TargetsAt(branch string, m schema.Month) Targets {
-	v := c.version(m)
+	return c.TargetsAsOf(branch, m, time.Time{})
+}
+
+// TargetsAsOf is TargetsAt with the versions issued by moment at only (zero: all).
+func (c Component) TargetsAsOf(branch string, m schema.Month, at time.Time) Targets {
+	v := c.version(m, at)
 	return pick(branch, v.Targets, v.Overrides)
 }
 
@@ -253,6 +267,7 @@ type componentFile struct {
 // versionFile is one entry of a component's targets: the targets in force from a month on.
 type versionFile struct {
 	From             string                 `yaml:"from"`
+	Issued           string                 `yaml:"issued"`
 	Base             *float64               `yaml:"base"`
 	Challenge        *float64               `yaml:"challenge"`
 	Floor            *float64               `yaml:"floor"`
@@ -452,8 +467,14 @@ func (cf componentFile) component(cat schema.Catalog, beta float64) (Component, 
 		if err != nil {
 			return Component{}, fmt.Errorf("%s: %w", where, err)
 		}
-		if len(c.Versions) > 0 && v.From <= c.Versions[len(c.Versions)-1].From {
-			return Component{}, fmt.Errorf("%s: from %s is not after the previous entry's %s: list targets in order of from", where, v.From, c.Versions[len(c.Versions)-1].From)
+		if n := len(c.Versions); n > 0 {
+			last := c.Versions[n-1]
+			switch {
+			case v.From < last.From:
+				return Component{}, fmt.Errorf("%s: from %s is before the previous entry's %s: list targets in order of from", where, v.From, last.From)
+			case v.From == last.From && !(v.Issued.After(last.Issued) && !last.Issued.IsZero()):
+				return Component{}, fmt.Errorf("%s: from %s again: a restatement of the same month's targets needs an issued moment after the previous entry's", where, v.From)
+			}
 		}
 		c.Versions = append(c.Versions, v)
 		prev = v
@@ -468,6 +489,11 @@ func (c Component) targetVersion(prev TargetVersion, vf versionFile) (TargetVers
 		return TargetVersion{}, fmt.Errorf("from: %w", err)
 	}
 	v := TargetVersion{From: from, Targets: prev.Targets, Improve: prev.Improve}
+	if vf.Issued != "" {
+		if v.Issued, err = parseIssued(vf.Issued); err != nil {
+			return TargetVersion{}, err
+		}
+	}
 	set := func(dst *float64, src *float64) {
 		if src != nil {
 			*dst = *src
@@ -499,6 +525,17 @@ func (c Component) targetVersion(prev TargetVersion, vf versionFile) (TargetVers
 		}
 	}
 	return v, nil
+}
+
+// parseIssued reads an issued moment: RFC 3339, or a date YYYY-MM-DD (its start, UTC).
+func parseIssued(s string) (time.Time, error) {
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, nil
+	}
+	if t, err := time.Parse("2006-01-02", s); err == nil {
+		return t, nil
+	}
+	return time.Time{}, fmt.Errorf("issued %q: want YYYY-MM-DD or an RFC 3339 time", s)
 }
 
 // overrides completes the per-branch overrides of the file from targets t.
@@ -725,10 +762,15 @@ func scoringValue(card *Card, m Metric) (shown *float64, v float64, ok bool) {
 // without a card scores 0 and is missing), and for improve_or_attain components the cards of
 // the same months a year earlier (see Months).
 func (sc *Scorecard) Evaluate(branch string, p Period, cards map[schema.Month]*Card) ScorecardResult {
+	return sc.EvaluateAsOf(branch, p, cards, time.Time{})
+}
+
+// EvaluateAsOf is Evaluate with the targets issued by moment at (zero: all; see TargetVersion).
+func (sc *Scorecard) EvaluateAsOf(branch string, p Period, cards map[schema.Month]*Card, at time.Time) ScorecardResult {
 	r := ScorecardResult{Branch: branch, Period: p.Name, Scheme: sc.Name, Components: []ComponentResult{}}
 	groups := map[string]int{}
 	for _, c := range sc.Components {
-		cr := sc.evaluate(c, branch, p, cards)
+		cr := sc.evaluate(c, branch, p, cards, at)
 		r.Components = append(r.Components, cr)
 		r.Total += cr.Points
 		r.Max += c.Points
@@ -746,12 +788,12 @@ func (sc *Scorecard) Evaluate(branch string, p Period, cards map[schema.Month]*C
 	return r
 }
 
-func (sc *Scorecard) evaluate(c Component, branch string, p Period, cards map[schema.Month]*Card) ComponentResult {
+func (sc *Scorecard) evaluate(c Component, branch string, p Period, cards map[schema.Month]*Card, at time.Time) ComponentResult {
 	var last schema.Month
 	for _, pm := range p.Months {
 		last = max(last, pm.Month)
 	}
-	t := c.TargetsAt(branch, last)
+	t := c.TargetsAsOf(branch, last, at)
 	cr := ComponentResult{
 		Metric: c.Metric.String(), Name: c.Name, Group: c.Group, PointsMax: c.Points, Direction: c.Direction,
 		Base: t.Base, Challenge: t.Challenge, Floor: t.Floor, Months: []MonthResult{},
@@ -759,7 +801,7 @@ func (sc *Scorecard) evaluate(c Component, branch string, p Period, cards map[sc
 	var sw, swp, swv, swvW float64
 	var swd, swdW float64 // improvement: Σw·(v_m − v_{m−12}) and Σw over months reportable in both years
 	for _, pm := range p.Months {
-		mt := c.TargetsAt(branch, pm.Month)
+		mt := c.TargetsAsOf(branch, pm.Month, at)
 		mr := MonthResult{Month: pm.Month, Weight: pm.Weight, Missing: true}
 		if mt != t {
 			mr.Targets = &mt
@@ -795,7 +837,7 @@ func (sc *Scorecard) evaluate(c Component, branch string, p Period, cards map[sc
 		cr.Value = ptr(swv / swvW)
 	}
 	if c.Mode == ImproveOrAttain {
-		it := c.version(last).Improve
+		it := c.version(last, at).Improve
 		cr.Mode, cr.EarnedBy = c.Mode, "attain"
 		cr.ImproveBase, cr.ImproveChallenge, cr.ImproveFloor = ptr(it.Base), ptr(it.Challenge), ptr(it.Floor)
 		attain, improve := cr.Points, 0.0

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/csat-dev/csat/aggregate/kpi"
 	"github.com/csat-dev/csat/schema"
@@ -199,7 +200,10 @@ func TestScorecardFileErrors(t *testing.T) {
 		{"improve targets order", comp(ok + ", mode: improve_or_attain, improve_base: 3, improve_challenge: 1}"), "improvement targets: base 3"},
 		{"improve without mode", comp(ok + ", improve_base: 1, improve_challenge: 2}"), "need mode: improve_or_attain"},
 		{"targets out of order", "components:\n  - metric: csi\n    points: 8\n    base: 80\n    challenge: 85\n    floor: 70\n    targets:\n      - {from: 2027-01, base: 81}\n      - {from: 2026-07, base: 82}\n",
-			"line 9: targets 2 (from 2026-07): from 2026-07 is not after the previous entry's 2027-01"},
+			"line 9: targets 2 (from 2026-07): from 2026-07 is before the previous entry's 2027-01"},
+		{"same from without issued", comp(ok + ", targets: [{from: 2027-01, base: 81}, {from: 2027-01, base: 82}]}"), "from 2027-01 again: a restatement"},
+		{"restatement issued earlier", comp(ok + ", targets: [{from: 2027-01, issued: 2027-02-01, base: 81}, {from: 2027-01, issued: 2027-01-15, base: 82}]}"), "from 2027-01 again"},
+		{"bad issued", comp(ok + ", targets: [{from: 2027-01, issued: 1 Feb 2027, base: 81}]}"), `issued "1 Feb 2027": want YYYY-MM-DD`},
 		{"targets bad month", comp(ok + ", targets: [{from: 2027-13, base: 81}]}"), `targets 1 (from 2027-13): from:`},
 		{"version targets order", comp(ok + ", targets: [{from: 2027-01, base: 90}]}"), "targets 1 (from 2027-01): base 90"},
 		{"version override", comp(ok + ", targets: [{from: 2027-01, overrides: {gd: {base: 81}}}]}"), `override "gd"`},
@@ -313,5 +317,61 @@ func TestScorecardGroups(t *testing.T) {
 	want := []kpi.GroupResult{{Name: "客户满意度", Points: 0, Max: 20}, {Name: "客户服务其他相关", Points: 4, Max: 11}}
 	if len(r.Groups) != 2 || r.Groups[0] != want[0] || math.Abs(r.Groups[1].Points-4) > tol || r.Groups[1].Max != 11 || r.Scheme != "2007" {
 		t.Errorf("groups = %+v (scheme %q), want %+v", r.Groups, r.Scheme, want)
+	}
+}
+
+// restatedScorecard: csi's targets of 2026-07 on are restated on 2026-11-20 (base 85 instead of
+// 80), as a regional office does when it revises a quarter's targets after the fact.
+const restatedScorecard = `
+base_share: 0.5
+components:
+  - metric: csi
+    points: 10
+    base: 80
+    challenge: 90
+    floor: 60
+    targets:
+      - {from: 2026-07, issued: 2026-06-25, base: 80, challenge: 90}
+      - {from: 2026-07, issued: "2026-11-20T09:00:00+08:00", base: 85, challenge: 95}
+`
+
+func TestIssuedTargets(t *testing.T) {
+	sc, err := kpi.ParseScorecard([]byte(restatedScorecard), testCatalog())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := sc.Components[0]
+	jul := mustMonth(t, "2026-07")
+	before := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	after := time.Date(2026, 11, 21, 0, 0, 0, 0, time.UTC)
+	if got := c.TargetsAsOf("GD", jul, before); got != (kpi.Targets{Base: 80, Challenge: 90, Floor: 60}) {
+		t.Errorf("as of %v: %+v, want the first issue", before, got)
+	}
+	if got := c.TargetsAsOf("GD", jul, after); got != (kpi.Targets{Base: 85, Challenge: 95, Floor: 60}) {
+		t.Errorf("as of %v: %+v, want the restatement", after, got)
+	}
+	// Live (zero moment): every version.
+	if got := c.TargetsAt("GD", jul); got.Base != 85 {
+		t.Errorf("live: %+v, want the restatement", got)
+	}
+	// The restatement was issued 2026-11-20 01:00 UTC: one second before it is not in force.
+	issued := time.Date(2026, 11, 20, 1, 0, 0, 0, time.UTC)
+	if got := c.TargetsAsOf("GD", jul, issued.Add(-time.Second)); got.Base != 80 {
+		t.Errorf("a second before the issue: %+v", got)
+	}
+	if got := c.TargetsAsOf("GD", jul, issued); got.Base != 85 {
+		t.Errorf("at the issue: %+v", got)
+	}
+	// Q3 at CSI 85 in every month: 10·(0.5 + 0.5·5/10) = 7.5 as of before, 5 (at base) after.
+	cards := map[schema.Month]*kpi.Card{}
+	for _, m := range []string{"2026-07", "2026-08", "2026-09"} {
+		cards[mustMonth(t, m)] = csiCard(t, "GD", m, 85, 100)
+	}
+	p, _ := sc.Period("2026-Q3")
+	if r := sc.EvaluateAsOf("GD", p, cards, before); math.Abs(r.Total-7.5) > tol {
+		t.Errorf("Q3 as of before the restatement: %v, want 7.5", r.Total)
+	}
+	if r := sc.EvaluateAsOf("GD", p, cards, after); math.Abs(r.Total-5) > tol {
+		t.Errorf("Q3 as of after the restatement: %v, want 5", r.Total)
 	}
 }

@@ -329,7 +329,7 @@ func timeFlag(name, s string) (time.Time, error) {
 func printScorecardDiff(w io.Writer, d aggregate.ScorecardDiff) error {
 	fmt.Fprintf(w, "%s · scorecard %s · as of %s → as of %s\n\n", d.Branch, d.Period, d.A.Format(time.RFC3339), d.B.Format(time.RFC3339))
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "component\tvalue A\tvalue B\tpoints A\tpoints B\tchange")
+	fmt.Fprintln(tw, "component\tvalue A\tvalue B\tpoints A\tpoints B\tchange\tby the data\tby the targets")
 	for _, c := range d.Components {
 		va, vb := num(c.ValueA), num(c.ValueB)
 		if c.MissingA {
@@ -338,9 +338,18 @@ func printScorecardDiff(w io.Writer, d aggregate.ScorecardDiff) error {
 		if c.MissingB {
 			vb += " (missing)"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%.2f\t%.2f\t%+.2f\n", c.Metric, va, vb, c.PointsA, c.PointsB, c.PointsB-c.PointsA)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%.2f\t%.2f\t%+.2f\t%+.2f\t%+.2f\n", c.Metric, va, vb, c.PointsA, c.PointsB, c.PointsB-c.PointsA, c.DataChange, c.TargetChange)
 	}
-	fmt.Fprintf(tw, "total\t\t\t%.2f\t%.2f\t%+.2f\n", d.TotalA, d.TotalB, d.TotalB-d.TotalA)
+	fmt.Fprintf(tw, "total\t\t\t%.2f\t%.2f\t%+.2f\t%+.2f\t%+.2f\n", d.TotalA, d.TotalB, d.TotalB-d.TotalA, d.DataChange, d.TargetChange)
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	for _, c := range d.Components {
+		if c.TargetsChanged {
+			fmt.Fprintf(w, "%s: targets restated between A and B (as of A: floor %g, base %g, challenge %g; as of B: %g, %g, %g)\n",
+				c.Metric, c.TargetsA.Floor, c.TargetsA.Base, c.TargetsA.Challenge, c.TargetsB.Floor, c.TargetsB.Base, c.TargetsB.Challenge)
+		}
+	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
