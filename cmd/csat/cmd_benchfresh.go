@@ -195,6 +195,9 @@ func benchFreshness(ctx context.Context, a *app, fs *flag.FlagSet, args []string
 		return err
 	}
 	res.print(out)
+	if n, sum, ok := histogramCountSum(ireg, "csat_aggregate_recompute_duration_seconds"); ok {
+		p("projector over the whole run: %d (family, month) recomputes, %.2f s each on average (a survey recompute includes its drivers one)", n, sum/float64(n))
+	}
 	if q, ok := histogramQuantiles(ireg, "csat_ingest_projection_freshness_seconds"); ok {
 		p("ingest's csat_ingest_projection_freshness_seconds over the run (bucket upper bounds): %s", q)
 	}
@@ -576,6 +579,29 @@ func histogramQuantiles(reg *prometheus.Registry, name string) (string, bool) {
 			bucketOf(h, 0.5), bucketOf(h, 0.95), bucketOf(h, 0.99)), true
 	}
 	return "", false
+}
+
+// histogramCountSum sums the observation counts and sums of every series of the histogram
+// family name in reg.
+func histogramCountSum(reg *prometheus.Registry, name string) (uint64, float64, bool) {
+	mfs, err := reg.Gather()
+	if err != nil {
+		return 0, 0, false
+	}
+	var (
+		n   uint64
+		sum float64
+	)
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			n += m.GetHistogram().GetSampleCount()
+			sum += m.GetHistogram().GetSampleSum()
+		}
+	}
+	return n, sum, n > 0
 }
 
 func bucketOf(h *dto.Histogram, q float64) string {
