@@ -53,6 +53,8 @@ type engineState struct {
 	asOf asOfCache // results of AsOf views (see asOfCached)
 
 	warmer atomic.Pointer[Warmer] // the warm sets Card answers from (NewWarmer); nil: none
+
+	liveCards atomic.Uint64 // live cards computed alone (not from a cache or a warm set)
 }
 
 // NewEngine returns an engine. sc may be nil: scorecards, the metric "score" and below_base

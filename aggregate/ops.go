@@ -49,8 +49,12 @@ func (e *Engine) Card(ctx context.Context, branch string, m schema.Month) (kpi.C
 		if c, ok := e.warmCard(branch, m, rk, vers); ok {
 			return c, nil
 		}
+		if c, ok := e.awaitWarm(ctx, branch, m, vers); ok {
+			return c, nil
+		}
 		// Concurrent requests for the same card wait for one computation.
 		v, err, _ := e.st.flight.Do(key, func() (any, error) {
+			e.st.liveCards.Add(1)
 			return e.computeCard(ctx, branch, m, db, from, driverMonths, months, fam, smooth, vers, key)
 		})
 		if err != nil {

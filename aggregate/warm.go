@@ -28,6 +28,13 @@ const (
 	maxOnDemandMonths = 2
 )
 
+// awaitWarmMax: a card that misses the warm set of a month Run keeps waits for a warm-up of the
+// month (one, shared by every reader that missed) instead of being computed alone, when the
+// month's last warm-up took at most this long: after a recompute, N readers of the month then
+// cost the server one warm-up instead of N cards (a small company's month warms in about what two
+// cards cost). A month slower to warm has its cards computed per request meanwhile.
+var awaitWarmMax = 500 * time.Millisecond
+
 // onDemandEvery is how often a card miss may ask for a warm-up of one month that is not warm,
 // and onDemandTimeout bounds one such warm-up.
 const (
@@ -37,11 +44,12 @@ const (
 
 // warmMonth is every card of one month, computed together from one set of committed versions.
 type warmMonth struct {
-	key   string              // readKey(month, versions read)
-	cards map[string]kpi.Card // by branch: every branch with data in the month
-	at    time.Time           // when it was computed
-	took  time.Duration       // how long computing it took
-	used  time.Time           // when it was last warmed or served a card
+	key   string                 // readKey(month, versions read)
+	vers  map[familyMonth]uint64 // the versions read
+	cards map[string]kpi.Card    // by branch: every branch with data in the month
+	at    time.Time              // when it was computed
+	took  time.Duration          // how long computing it took
+	used  time.Time              // when it was last warmed or served a card
 }
 
 // WarmStatus describes the warm card set of one month (see Warmer.Warm).
@@ -179,7 +187,7 @@ func (w *Warmer) warm(ctx context.Context, m schema.Month) (WarmStatus, error) {
 		return WarmStatus{}, err
 	}
 	cards := w.computeCards(md, m, from, cms)
-	ws := &warmMonth{key: readKey(m, vers), cards: cards, at: time.Now(), took: time.Since(start), used: e.now()}
+	ws := &warmMonth{key: readKey(m, vers), vers: vers, cards: cards, at: time.Now(), took: time.Since(start), used: e.now()}
 	w.mu.Lock()
 	if w.sets == nil {
 		w.sets = map[schema.Month]*warmMonth{}
@@ -413,6 +421,49 @@ func (w *Warmer) card(branch string, m schema.Month, rk string, vers map[familyM
 	}
 	c, ok := ws.cards[branch]
 	return c, ok
+}
+
+// await returns branch's card of month m from a warm-up of m started or joined now (see
+// awaitWarmMax), when Run keeps m and that warm-up read versions at least as new as vers, the
+// ones the caller read. It reports false otherwise, and on any error: the caller computes.
+func (w *Warmer) await(ctx context.Context, branch string, m schema.Month, vers map[familyMonth]uint64) (kpi.Card, bool) {
+	w.mu.Lock()
+	ws := w.sets[m]
+	ok := w.running && w.pinned[m] && ws != nil && ws.took <= awaitWarmMax
+	w.mu.Unlock()
+	if !ok {
+		return kpi.Card{}, false
+	}
+	if _, err := w.Warm(ctx, m); err != nil {
+		return kpi.Card{}, false
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	ws = w.sets[m]
+	if ws == nil {
+		return kpi.Card{}, false
+	}
+	for fm, v := range vers {
+		if ws.vers[fm] < v {
+			return kpi.Card{}, false
+		}
+	}
+	ws.used = w.e.now()
+	c, ok := ws.cards[branch]
+	return c, ok
+}
+
+// awaitWarm returns branch's card of month m from a warm-up of the Warmer attached to e, if any
+// (see Warmer.await).
+func (e *Engine) awaitWarm(ctx context.Context, branch string, m schema.Month, vers map[familyMonth]uint64) (kpi.Card, bool) {
+	if e.nocache {
+		return kpi.Card{}, false
+	}
+	w := e.st.warmer.Load()
+	if w == nil {
+		return kpi.Card{}, false
+	}
+	return w.await(ctx, branch, m, vers)
 }
 
 // hasMonth reports whether vers has a committed version of month m.

@@ -254,3 +254,65 @@ func TestWarmFollowsRecomputes(t *testing.T) {
 		}
 	}
 }
+
+// TestWarmAwaitedAfterRecompute: a card of a kept month that misses its warm set after a
+// recompute waits for one warm-up of the month (the month warms fast enough: awaitWarmMax) and
+// is served from it: when Card returns, the month's set is already the new one, and its cards
+// equal those computed per request.
+func TestWarmAwaitedAfterRecompute(t *testing.T) {
+	conn, _ := chtest.New(t)
+	ctx := context.Background()
+	phase1(t, conn)
+	if err := newProjector(conn).Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer aggregate.SetAwaitWarmMax(time.Hour)() // however slow this machine is
+	eng := newEngine(t, conn)
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	wr := aggregate.NewWarmer(eng, aggregate.WarmConfig{Months: 1, Interval: time.Hour}, nil)
+	kctx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- wr.Run(kctx) }()
+	defer func() {
+		stop()
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	}()
+	computed := func() time.Time {
+		for _, w := range wr.Months() {
+			if w.Month == oct {
+				return w.Computed
+			}
+		}
+		return time.Time{}
+	}
+	for end := time.Now().Add(20 * time.Second); computed().IsZero(); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(end) {
+			t.Fatal("October not warm after 20 s")
+		}
+	}
+	first := computed()
+	phase2(t, conn)
+	if err := newProjector(conn).Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	alone := aggregate.LiveCardComputations(eng)
+	got, err := eng.Card(ctx, "GD-GZ-TH", oct)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := aggregate.LiveCardComputations(eng) - alone; n != 0 {
+		t.Fatalf("the card was computed alone (%d) instead of from the warm-up it missed", n)
+	}
+	if !computed().After(first) {
+		t.Fatal("Card returned before October was warmed again: it did not wait for the warm-up")
+	}
+	want, err := eng.Uncached().Card(ctx, "GD-GZ-TH", oct)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dump(got) != dump(want) {
+		t.Fatalf("card after the recompute differs from the computed one:\n%s\n%s", dump(got), dump(want))
+	}
+}
