@@ -233,6 +233,7 @@ type freshResult struct {
 	clientErrs     int
 	pollLat        []time.Duration
 	markerPollErrs int
+	lastErr        error // the last error of a marker card read
 }
 
 func (r *freshResult) print(out io.Writer) {
@@ -252,6 +253,9 @@ func (r *freshResult) print(out io.Writer) {
 	p("API clients: %d card reads (%.0f/s), p50 %s, p95 %s, p99 %s, %d errors",
 		len(r.clientLat), float64(len(r.clientLat))/secs, q(r.clientLat, .5), q(r.clientLat, .95), q(r.clientLat, .99), r.clientErrs)
 	p("marker card reads: p50 %s, p95 %s (%d errors)", q(r.pollLat, .5), q(r.pollLat, .95), r.markerPollErrs)
+	if r.lastErr != nil {
+		p("last marker read error: %v", r.lastErr)
+	}
 	p("freshness (produce → first API response with the marker): %d markers, p50 %s, p95 %s, p99 %s, max %s; %d not seen",
 		len(r.lat), q(r.lat, .5), q(r.lat, .95), q(r.lat, .99), q(r.lat, 1), r.lost)
 }
@@ -487,6 +491,7 @@ func runFreshness(ctx context.Context, r freshRun, res *freshResult) error {
 				if err != nil {
 					if ctx.Err() == nil {
 						res.markerPollErrs++
+						res.lastErr = err
 					}
 					return
 				}
