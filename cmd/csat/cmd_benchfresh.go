@@ -155,7 +155,7 @@ func benchFreshness(ctx context.Context, a *app, fs *flag.FlagSet, args []string
 	if err != nil {
 		return err
 	}
-	eng, _, names, err := newEngine(&sa, sconn)
+	eng, scat, names, err := newEngine(&sa, sconn)
 	if err != nil {
 		return err
 	}
@@ -165,7 +165,7 @@ func benchFreshness(ctx context.Context, a *app, fs *flag.FlagSet, args []string
 	g, gctx := errgroup.WithContext(runCtx)
 	g.Go(func() error { return in.Run(gctx) })
 	g.Go(func() error {
-		return serveAPI(gctx, &sa, sconn, eng, names, prometheus.NewRegistry(), func(ln net.Listener) { listening <- ln.Addr().String() })
+		return serveAPI(gctx, &sa, sconn, eng, scat, names, prometheus.NewRegistry(), func(ln net.Listener) { listening <- ln.Addr().String() })
 	})
 	var base string
 	select {
