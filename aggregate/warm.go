@@ -139,11 +139,7 @@ func (w *Warmer) Warm(ctx context.Context, m schema.Month) (WarmStatus, error) {
 		return WarmStatus{}, err
 	}
 	// One warm-up of a month at a time; a caller arriving meanwhile shares its result.
-	v, err, _ := w.flight.Do("warm|"+m.String(), func() (any, error) { return w.warm(ctx, m) })
-	if err != nil {
-		return WarmStatus{}, err
-	}
-	return v.(WarmStatus), nil
+	return sharedDo(ctx, &w.flight, "warm|"+m.String(), func(ctx context.Context) (WarmStatus, error) { return w.warm(ctx, m) })
 }
 
 // cardMonths returns the months a card of month m reads: the driver months from..m, and m−1
