@@ -131,7 +131,7 @@ func TestRunRefreshesAfterBatch(t *testing.T) {
 					t.Errorf("Run: %v", err)
 				}
 			}()
-			g := kafkatest.NewGen(47, e.topics)
+			g := traffic.NewGen(47, e.topics)
 			var msgs []kafka.Message
 			for range 300 {
 				msgs = append(msgs, g.Next())

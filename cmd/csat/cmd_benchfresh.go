@@ -24,7 +24,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/csat-dev/csat/ingest"
-	"github.com/csat-dev/csat/ingest/kafkatest"
+	"github.com/csat-dev/csat/ingest/traffic"
 	"github.com/csat-dev/csat/schema"
 	"github.com/csat-dev/csat/schema/chdb"
 )
@@ -71,7 +71,7 @@ func benchFreshness(ctx context.Context, a *app, fs *flag.FlagSet, args []string
 	if *db != "" {
 		chcfg.Database = *db
 	} else {
-		chcfg.Database = strings.ReplaceAll(kafkatest.Unique("csat_bench_fresh"), "-", "_")
+		chcfg.Database = strings.ReplaceAll(traffic.Unique("csat_bench_fresh"), "-", "_")
 	}
 	admin, err := chdb.Open(ctx, chcfg, chdb.WithoutDatabase())
 	if err != nil {
@@ -125,13 +125,13 @@ func benchFreshness(ctx context.Context, a *app, fs *flag.FlagSet, args []string
 
 	// Topics.
 	brokers := a.cfg.Ingest.Brokers
-	tp := kafkatest.UniqueTopics("csat-bench-fresh")
+	tp := traffic.UniqueTopics("csat-bench-fresh")
 	all := append(tp.Inputs(), tp.DLQ)
-	if err := kafkatest.Create(ctx, brokers, *partitions, all...); err != nil {
+	if err := traffic.Create(ctx, brokers, *partitions, all...); err != nil {
 		return err
 	}
 	if !*keep {
-		defer func() { _ = kafkatest.Delete(context.WithoutCancel(ctx), brokers, all...) }()
+		defer func() { _ = traffic.Delete(context.WithoutCancel(ctx), brokers, all...) }()
 	}
 
 	// ingest and serve, in this process.
@@ -150,7 +150,7 @@ func benchFreshness(ctx context.Context, a *app, fs *flag.FlagSet, args []string
 		return err
 	}
 	icfg := a.cfg.Ingest
-	icfg.Group = kafkatest.Unique("csat-bench-fresh")
+	icfg.Group = traffic.Unique("csat-bench-fresh")
 	in, err := ingest.New(icfg, schema.NewDecoder(cat, tp, loc), tp, iconn, ilog, ireg, ingest.WithProjector(proj))
 	if err != nil {
 		return err
@@ -268,9 +268,9 @@ var markerRE = regexp.MustCompile(`"branch_id":"[^"]*"`)
 func runFreshness(ctx context.Context, r freshRun, res *freshResult) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	gen := kafkatest.NewGen(uint64(time.Now().UnixNano()), r.tp)
+	gen := traffic.NewGen(uint64(time.Now().UnixNano()), r.tp)
 	gen.Now, gen.Prefix = r.at, "fl"
-	mgen := kafkatest.NewGen(7, r.tp)
+	mgen := traffic.NewGen(7, r.tp)
 	mgen.Prefix = "fm"
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: r.clients + 4}, Timeout: time.Minute}
 
@@ -282,7 +282,7 @@ func runFreshness(ctx context.Context, r freshRun, res *freshResult) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			w := kafkatest.NewWriter(r.brokers)
+			w := traffic.NewWriter(r.brokers)
 			w.Compression = 0
 			defer w.Close()
 			const tick = 100 * time.Millisecond
@@ -317,7 +317,7 @@ func runFreshness(ctx context.Context, r freshRun, res *freshResult) error {
 
 	// The marker writer: one key, so every marker goes to one partition and is ingested in order:
 	// the card's hotline count n ≥ k says marker k is in.
-	mw := kafkatest.NewWriter(r.brokers)
+	mw := traffic.NewWriter(r.brokers)
 	mw.BatchTimeout = time.Millisecond
 	defer mw.Close()
 	cardURL := fmt.Sprintf("%s/api/v1/kpi?branch=%s&month=%s", r.base, freshBranch, r.mon)
