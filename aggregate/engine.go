@@ -65,6 +65,8 @@ type engineState struct {
 	asOf asOfCache // results of AsOf views (see asOfCached)
 
 	warmer atomic.Pointer[Warmer] // the warm sets Card answers from (NewWarmer); nil: none
+
+	liveCards atomic.Uint64 // live cards computed alone (not from a cache or a warm set)
 }
 
 // NewEngine returns an engine. sc may be nil: scorecards, the metric "score" and below_base
@@ -178,13 +180,12 @@ func (l *loader) knownSet(ctx context.Context) (map[string]bool, error) {
 		parts = append(parts, "SELECT DISTINCT branch_id FROM "+f.Table())
 	}
 	// When the cached set expires under load, one query reloads it for every waiting request.
-	v, err, _ := l.ls.flight.Do("known-branches", func() (any, error) {
+	known, err := sharedDo(ctx, &l.ls.flight, "known-branches", func(ctx context.Context) (map[string]bool, error) {
 		return l.queryBranches(ctx, "SELECT DISTINCT branch_id FROM ("+joinUnion(parts)+")")
 	})
 	if err != nil {
 		return nil, err
 	}
-	known = v.(map[string]bool)
 	l.ls.bmu.Lock()
 	l.ls.known, l.ls.knownAt = known, l.now()
 	l.ls.bmu.Unlock()

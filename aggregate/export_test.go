@@ -2,6 +2,7 @@ package aggregate
 
 import (
 	"context"
+	"time"
 
 	"github.com/csat-dev/csat/schema"
 )
@@ -12,6 +13,17 @@ func SetMaxListedDups(n int) (restore func()) {
 	old := maxListedDups
 	maxListedDups = n
 	return func() { maxListedDups = old }
+}
+
+// LiveCardComputations returns how many live cards e computed alone, not from its card cache or
+// a warm set.
+func LiveCardComputations(e *Engine) uint64 { return e.st.liveCards.Load() }
+
+// SetAwaitWarmMax sets awaitWarmMax and returns the function that restores it.
+func SetAwaitWarmMax(d time.Duration) (restore func()) {
+	old := awaitWarmMax
+	awaitWarmMax = d
+	return func() { awaitWarmMax = old }
 }
 
 // ViewSelect takes family f's views of month m now and returns its SELECT (version 1) through

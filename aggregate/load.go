@@ -149,11 +149,13 @@ func (l *loader) committed(ctx context.Context, months []schema.Month) (map[fami
 	// Concurrent requests that need the same versions share one query: under load every
 	// request asks for them, and the connection pool is small. A request may so see the result of
 	// a query that started just before it did — versions at most one query old.
-	v, err, _ := l.ls.flight.Do(q, func() (any, error) { return l.queryCommitted(ctx, q) })
+	v, err := sharedDo(ctx, &l.ls.flight, q, func(ctx context.Context) (map[familyMonth]uint64, error) {
+		return l.queryCommitted(ctx, q)
+	})
 	if err != nil {
 		return nil, err
 	}
-	return maps.Clone(v.(map[familyMonth]uint64)), nil
+	return maps.Clone(v), nil
 }
 
 func (l *loader) queryCommitted(ctx context.Context, q string) (map[familyMonth]uint64, error) {

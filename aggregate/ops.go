@@ -49,14 +49,14 @@ func (e *Engine) Card(ctx context.Context, branch string, m schema.Month) (kpi.C
 		if c, ok := e.warmCard(branch, m, rk, vers); ok {
 			return c, nil
 		}
+		if c, ok := e.awaitWarm(ctx, branch, m, vers); ok {
+			return c, nil
+		}
 		// Concurrent requests for the same card wait for one computation.
-		v, err, _ := e.st.flight.Do(key, func() (any, error) {
+		return sharedDo(ctx, &e.st.flight, key, func(ctx context.Context) (kpi.Card, error) {
+			e.st.liveCards.Add(1)
 			return e.computeCard(ctx, branch, m, db, from, driverMonths, months, fam, smooth, vers, key)
 		})
-		if err != nil {
-			return kpi.Card{}, err
-		}
-		return v.(kpi.Card), nil
 	}
 	return asOfCached(ctx, e, "card|"+branch+"|"+m.String(), func(ctx context.Context) (kpi.Card, error) {
 		return e.computeCard(ctx, branch, m, db, from, driverMonths, months, fam, smooth, vers, key)
@@ -313,13 +313,9 @@ func (e *Engine) Compare(ctx context.Context, parent string, m schema.Month, met
 		if c, ok := e.cachedCompare(key); ok {
 			return c, nil
 		}
-		v, err, _ := e.st.flight.Do("compare|"+key, func() (any, error) {
+		return sharedDo(ctx, &e.st.flight, "compare|"+key, func(ctx context.Context) (Comparison, error) {
 			return e.computeCompare(ctx, parent, m, met, months, key)
 		})
-		if err != nil {
-			return Comparison{}, err
-		}
-		return v.(Comparison), nil
 	}
 	return e.computeCompare(ctx, parent, m, met, months, key)
 }

@@ -28,6 +28,13 @@ const (
 	maxOnDemandMonths = 2
 )
 
+// awaitWarmMax: a card that misses the warm set of a month Run keeps waits for a warm-up of the
+// month (one, shared by every reader that missed) instead of being computed alone, when the
+// month's last warm-up took at most this long: after a recompute, N readers of the month then
+// cost the server one warm-up instead of N cards (a small company's month warms in about what two
+// cards cost). A month slower to warm has its cards computed per request meanwhile.
+var awaitWarmMax = 500 * time.Millisecond
+
 // onDemandEvery is how often a card miss may ask for a warm-up of one month that is not warm,
 // and onDemandTimeout bounds one such warm-up.
 const (
@@ -37,11 +44,12 @@ const (
 
 // warmMonth is every card of one month, computed together from one set of committed versions.
 type warmMonth struct {
-	key   string              // readKey(month, versions read)
-	cards map[string]kpi.Card // by branch: every branch with data in the month
-	at    time.Time           // when it was computed
-	took  time.Duration       // how long computing it took
-	used  time.Time           // when it was last warmed or served a card
+	key   string                 // readKey(month, versions read)
+	vers  map[familyMonth]uint64 // the versions read
+	cards map[string]kpi.Card    // by branch: every branch with data in the month
+	at    time.Time              // when it was computed
+	took  time.Duration          // how long computing it took
+	used  time.Time              // when it was last warmed or served a card
 }
 
 // WarmStatus describes the warm card set of one month (see Warmer.Warm).
@@ -78,6 +86,10 @@ type Warmer struct {
 	flight singleflight.Group // one warm-up of a month at a time
 
 	requests chan schema.Month // on-demand warm-ups asked for by card misses; drained by Run
+	// stale is signalled by a card miss of a month Run keeps (its warm set is older than the
+	// committed versions): Run's keeper then checks the latest months at once instead of at its
+	// next Interval. Capacity 1: misses meanwhile coalesce.
+	stale chan struct{}
 
 	mu      sync.Mutex
 	sets    map[schema.Month]*warmMonth
@@ -101,7 +113,8 @@ func NewWarmer(e *Engine, cfg WarmConfig, logger *slog.Logger) *Warmer {
 		cfg.Location = time.UTC
 	}
 	cfg.Months = min(max(cfg.Months, 0), maxWarmMonths)
-	w := &Warmer{e: e, cfg: cfg, log: logger.With("component", "warmer"), requests: make(chan schema.Month, maxOnDemandMonths)}
+	w := &Warmer{e: e, cfg: cfg, log: logger.With("component", "warmer"), requests: make(chan schema.Month, maxOnDemandMonths),
+		stale: make(chan struct{}, 1)}
 	if e.asOf.IsZero() {
 		e.st.warmer.Store(w)
 	}
@@ -126,11 +139,7 @@ func (w *Warmer) Warm(ctx context.Context, m schema.Month) (WarmStatus, error) {
 		return WarmStatus{}, err
 	}
 	// One warm-up of a month at a time; a caller arriving meanwhile shares its result.
-	v, err, _ := w.flight.Do("warm|"+m.String(), func() (any, error) { return w.warm(ctx, m) })
-	if err != nil {
-		return WarmStatus{}, err
-	}
-	return v.(WarmStatus), nil
+	return sharedDo(ctx, &w.flight, "warm|"+m.String(), func(ctx context.Context) (WarmStatus, error) { return w.warm(ctx, m) })
 }
 
 // cardMonths returns the months a card of month m reads: the driver months from..m, and m−1
@@ -174,7 +183,7 @@ func (w *Warmer) warm(ctx context.Context, m schema.Month) (WarmStatus, error) {
 		return WarmStatus{}, err
 	}
 	cards := w.computeCards(md, m, from, cms)
-	ws := &warmMonth{key: readKey(m, vers), cards: cards, at: time.Now(), took: time.Since(start), used: e.now()}
+	ws := &warmMonth{key: readKey(m, vers), vers: vers, cards: cards, at: time.Now(), took: time.Since(start), used: e.now()}
 	w.mu.Lock()
 	if w.sets == nil {
 		w.sets = map[schema.Month]*warmMonth{}
@@ -212,9 +221,11 @@ func (e *Engine) LatestMonth(ctx context.Context, limit schema.Month) (schema.Mo
 }
 
 // Run keeps the warm sets of the latest months current until ctx ends, then returns nil once
-// every goroutine it started has returned: every Interval it finds the latest month with
-// projections up to now's month (in Location) and warms it and the Months-1 before it (those
-// sets are never evicted for others). Failures are logged and retried at the next tick. While
+// every goroutine it started has returned: every Interval, and at once when a card of one of
+// them missed its warm set (a recompute committed since it was computed), it finds the latest
+// month with projections up to now's month (in Location) and warms it and the Months-1 before it
+// (those sets are never evicted for others; a set still current costs one versions query).
+// Failures are logged and retried at the next tick (card misses do not hurry a retry). While
 // it runs, a card asked for a month that is not warm also queues a warm-up of that month (at
 // most every 10 s per month), which Run's worker computes, one month at a time; at most two
 // such months are kept, least recently used evicted. With Months 0 Run does nothing but wait.
@@ -267,8 +278,15 @@ func (w *Warmer) keepLatest(ctx context.Context) {
 				}
 			}
 		}
-		if err != nil && ctx.Err() == nil {
+		failed := err != nil
+		if failed && ctx.Err() == nil {
 			w.log.Warn("warm-up of the latest months' cards failed", "err", err)
+		}
+		// A card miss of a kept month since the warm-up above means a recompute committed:
+		// warm again now. After a failure only the timer retries.
+		var stale <-chan struct{}
+		if !failed {
+			stale = w.stale
 		}
 		t := time.NewTimer(w.cfg.Interval)
 		select {
@@ -276,6 +294,8 @@ func (w *Warmer) keepLatest(ctx context.Context) {
 			t.Stop()
 			return
 		case <-t.C:
+		case <-stale:
+			t.Stop()
 		}
 	}
 }
@@ -367,8 +387,9 @@ func (w *Warmer) set(m schema.Month) *warmMonth {
 }
 
 // card returns branch's card of month m from the warm set when it was computed from the
-// committed versions vers (rk = readKey(m, vers)); on a miss for a month with projections it
-// queues a warm-up of that month (request).
+// committed versions vers (rk = readKey(m, vers)). On a miss of a month Run keeps, or of a
+// later one (the latest month may have moved), it signals Run's keeper to warm the latest months
+// now; on a miss of another month with projections it queues a warm-up of that month (request).
 func (w *Warmer) card(branch string, m schema.Month, rk string, vers map[familyMonth]uint64) (kpi.Card, bool) {
 	w.mu.Lock()
 	ws := w.sets[m]
@@ -376,18 +397,79 @@ func (w *Warmer) card(branch string, m schema.Month, rk string, vers map[familyM
 	if hit {
 		ws.used = w.e.now()
 	}
+	kept := false
+	if !hit && w.running && len(w.pinned) > 0 {
+		kept = w.pinned[m] || (m > slices.Max(slices.Collect(maps.Keys(w.pinned))) && hasMonth(vers, m))
+	}
 	w.mu.Unlock()
 	if !hit {
-		for fm := range vers {
-			if fm.month == m { // a month with projections: worth warming
-				w.request(m)
-				break
+		if kept {
+			select {
+			case w.stale <- struct{}{}: // Run's keeper warms m again now
+			default:
 			}
+			return kpi.Card{}, false
+		}
+		if hasMonth(vers, m) { // a month with projections: worth warming
+			w.request(m)
 		}
 		return kpi.Card{}, false
 	}
 	c, ok := ws.cards[branch]
 	return c, ok
+}
+
+// await returns branch's card of month m from a warm-up of m started or joined now (see
+// awaitWarmMax), when Run keeps m and that warm-up read versions at least as new as vers, the
+// ones the caller read. It reports false otherwise, and on any error: the caller computes.
+func (w *Warmer) await(ctx context.Context, branch string, m schema.Month, vers map[familyMonth]uint64) (kpi.Card, bool) {
+	w.mu.Lock()
+	ws := w.sets[m]
+	ok := w.running && w.pinned[m] && ws != nil && ws.took <= awaitWarmMax
+	w.mu.Unlock()
+	if !ok {
+		return kpi.Card{}, false
+	}
+	if _, err := w.Warm(ctx, m); err != nil {
+		return kpi.Card{}, false
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	ws = w.sets[m]
+	if ws == nil {
+		return kpi.Card{}, false
+	}
+	for fm, v := range vers {
+		if ws.vers[fm] < v {
+			return kpi.Card{}, false
+		}
+	}
+	ws.used = w.e.now()
+	c, ok := ws.cards[branch]
+	return c, ok
+}
+
+// awaitWarm returns branch's card of month m from a warm-up of the Warmer attached to e, if any
+// (see Warmer.await).
+func (e *Engine) awaitWarm(ctx context.Context, branch string, m schema.Month, vers map[familyMonth]uint64) (kpi.Card, bool) {
+	if e.nocache {
+		return kpi.Card{}, false
+	}
+	w := e.st.warmer.Load()
+	if w == nil {
+		return kpi.Card{}, false
+	}
+	return w.await(ctx, branch, m, vers)
+}
+
+// hasMonth reports whether vers has a committed version of month m.
+func hasMonth(vers map[familyMonth]uint64, m schema.Month) bool {
+	for fm := range vers {
+		if fm.month == m {
+			return true
+		}
+	}
+	return false
 }
 
 // warmCard returns branch's card of month m from the warm sets of the Warmer attached to e,

@@ -182,3 +182,137 @@ func TestWarmOnDemand(t *testing.T) {
 		t.Fatalf("warm months %+v: want October (kept) and September (on demand)", wr.Months())
 	}
 }
+
+// TestWarmFollowsRecomputes: while Run keeps October warm (with an interval of an hour), a card
+// of October asked after a recompute misses the warm set and makes Run warm October again at
+// once; the new warm cards are those computed per request from the new projections.
+func TestWarmFollowsRecomputes(t *testing.T) {
+	conn, _ := chtest.New(t)
+	ctx := context.Background()
+	phase1(t, conn)
+	if err := newProjector(conn).Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	eng := newEngine(t, conn)
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	wr := aggregate.NewWarmer(eng, aggregate.WarmConfig{Months: 1, Interval: time.Hour}, nil)
+	kctx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- wr.Run(kctx) }()
+	defer func() {
+		stop()
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	}()
+	computed := func() time.Time {
+		for _, w := range wr.Months() {
+			if w.Month == oct {
+				return w.Computed
+			}
+		}
+		return time.Time{}
+	}
+	waitUntil := func(what string, ok func() bool) {
+		t.Helper()
+		for end := time.Now().Add(20 * time.Second); time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
+			if ok() {
+				return
+			}
+		}
+		t.Fatalf("%s: not after 20 s (have %+v)", what, wr.Months())
+	}
+	waitUntil("October warm", func() bool { return !computed().IsZero() })
+	first := computed()
+	before, err := eng.Card(ctx, "GD-GZ", oct)
+	if err != nil {
+		t.Fatal(err)
+	}
+	phase2(t, conn)
+	if err := newProjector(conn).Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	miss, err := eng.Card(ctx, "GD-GZ", oct) // computed per request; signals the keeper
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dump(miss) == dump(before) {
+		t.Fatal("phase 2 changed nothing on the card: the test would not see a stale warm set")
+	}
+	waitUntil("October warmed again after the recompute", func() bool { return computed().After(first) })
+	for _, b := range []string{"GD-GZ", "GD-GZ-TH", "GD"} {
+		warm, err := eng.Card(ctx, b, oct)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := eng.Uncached().Card(ctx, b, oct)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if dump(warm) != dump(want) {
+			t.Fatalf("warm card of %s after the recompute differs from the computed one:\n%s\n%s", b, dump(warm), dump(want))
+		}
+	}
+}
+
+// TestWarmAwaitedAfterRecompute: a card of a kept month that misses its warm set after a
+// recompute waits for one warm-up of the month (the month warms fast enough: awaitWarmMax) and
+// is served from it: when Card returns, the month's set is already the new one, and its cards
+// equal those computed per request.
+func TestWarmAwaitedAfterRecompute(t *testing.T) {
+	conn, _ := chtest.New(t)
+	ctx := context.Background()
+	phase1(t, conn)
+	if err := newProjector(conn).Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer aggregate.SetAwaitWarmMax(time.Hour)() // however slow this machine is
+	eng := newEngine(t, conn)
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	wr := aggregate.NewWarmer(eng, aggregate.WarmConfig{Months: 1, Interval: time.Hour}, nil)
+	kctx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- wr.Run(kctx) }()
+	defer func() {
+		stop()
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	}()
+	computed := func() time.Time {
+		for _, w := range wr.Months() {
+			if w.Month == oct {
+				return w.Computed
+			}
+		}
+		return time.Time{}
+	}
+	for end := time.Now().Add(20 * time.Second); computed().IsZero(); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(end) {
+			t.Fatal("October not warm after 20 s")
+		}
+	}
+	first := computed()
+	phase2(t, conn)
+	if err := newProjector(conn).Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	alone := aggregate.LiveCardComputations(eng)
+	got, err := eng.Card(ctx, "GD-GZ-TH", oct)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := aggregate.LiveCardComputations(eng) - alone; n != 0 {
+		t.Fatalf("the card was computed alone (%d) instead of from the warm-up it missed", n)
+	}
+	if !computed().After(first) {
+		t.Fatal("Card returned before October was warmed again: it did not wait for the warm-up")
+	}
+	want, err := eng.Uncached().Card(ctx, "GD-GZ-TH", oct)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dump(got) != dump(want) {
+		t.Fatalf("card after the recompute differs from the computed one:\n%s\n%s", dump(got), dump(want))
+	}
+}

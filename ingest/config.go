@@ -65,6 +65,10 @@ type Config struct {
 	// ProjectInterval is how often the projector refreshes dirty months while ingest runs
 	// (only when a projector is set and something was written since). Default 5s.
 	ProjectInterval time.Duration `env:"CSAT_PROJECT_INTERVAL" envDefault:"5s"`
+	// ProjectDebounce is how long after a batch is written (rows and dirty marks) the projector
+	// refreshes; the batches written meanwhile join that refresh. 0 leaves ProjectInterval the
+	// only trigger. Default 200ms.
+	ProjectDebounce time.Duration `env:"CSAT_PROJECT_DEBOUNCE" envDefault:"200ms"`
 	// DLQMaxPayload caps the payload bytes kept in one dead letter (topic and table); a longer
 	// payload is cut and the dead letter says so (payload_truncated). Default 900000, under
 	// Kafka's default 1 MB message limit.
@@ -96,6 +100,7 @@ func DefaultConfig() Config {
 		InsertTimeout:    60 * time.Second,
 		ShutdownGrace:    30 * time.Second,
 		ProjectInterval:  5 * time.Second,
+		ProjectDebounce:  200 * time.Millisecond,
 		DLQMaxPayload:    900000,
 		MemoryLimit:      240 << 20,
 	}
@@ -162,6 +167,9 @@ func (c Config) Validate() error {
 	if c.ProjectInterval <= 0 {
 		errs = append(errs, fmt.Errorf("CSAT_PROJECT_INTERVAL: %s is not positive", c.ProjectInterval))
 	}
+	if c.ProjectDebounce < 0 {
+		errs = append(errs, fmt.Errorf("CSAT_PROJECT_DEBOUNCE: %s is negative (0 turns the refresh after a batch off)", c.ProjectDebounce))
+	}
 	if c.DLQMaxPayload < 1024 {
 		errs = append(errs, fmt.Errorf("CSAT_DLQ_MAX_PAYLOAD: %d, want at least 1024", c.DLQMaxPayload))
 	}
@@ -197,6 +205,7 @@ func (c Config) LogValue() slog.Value {
 		slog.Duration("insert_timeout", c.InsertTimeout),
 		slog.Duration("shutdown_grace", c.ShutdownGrace),
 		slog.Duration("project_interval", c.ProjectInterval),
+		slog.Duration("project_debounce", c.ProjectDebounce),
 		slog.Int("dlq_max_payload", c.DLQMaxPayload),
 		slog.Int64("memory_limit", c.MemoryLimit),
 	)

@@ -51,6 +51,7 @@ func TestConfigValidate(t *testing.T) {
 		{"retry max below min", map[string]string{"CSAT_RETRY_MIN": "2s", "CSAT_RETRY_MAX": "1s"}, "CSAT_RETRY_MAX"},
 		{"zero grace", map[string]string{"CSAT_SHUTDOWN_GRACE": "0s"}, "CSAT_SHUTDOWN_GRACE"},
 		{"zero project interval", map[string]string{"CSAT_PROJECT_INTERVAL": "0s"}, "CSAT_PROJECT_INTERVAL"},
+		{"negative project debounce", map[string]string{"CSAT_PROJECT_DEBOUNCE": "-1s"}, "CSAT_PROJECT_DEBOUNCE"},
 		{"short session", map[string]string{"CSAT_KAFKA_SESSION_TIMEOUT": "10ms"}, "CSAT_KAFKA_SESSION_TIMEOUT"},
 		{"tiny memory limit", map[string]string{"CSAT_INGEST_MEMORY_LIMIT": "1000"}, "CSAT_INGEST_MEMORY_LIMIT"},
 		{"memory limit off", map[string]string{"CSAT_INGEST_MEMORY_LIMIT": "0"}, ""},

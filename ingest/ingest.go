@@ -51,8 +51,10 @@ type options struct {
 	kafkaDial func(ctx context.Context, network, addr string) (net.Conn, error)
 }
 
-// WithProjector makes ingest refresh projections: every CSAT_PROJECT_INTERVAL while Run runs
-// (when something was written since the last refresh), and once at the end of Drain.
+// WithProjector makes ingest refresh projections while Run runs: CSAT_PROJECT_DEBOUNCE after a
+// batch's rows and dirty marks are written (the batches written meanwhile join that refresh),
+// and every CSAT_PROJECT_INTERVAL when something was written since the last refresh (the
+// fallback, and the only trigger with CSAT_PROJECT_DEBOUNCE 0); once at the end of Drain.
 func WithProjector(p Projector) Option {
 	return func(o *options) { o.projector = p }
 }
@@ -82,6 +84,9 @@ type Ingester struct {
 	kafkaErr  error
 	writeErr  error
 	wrote     atomic.Bool        // rows written since the last projector refresh
+	kick      chan struct{}      // a batch was committed: refresh after ProjectDebounce (cap 1)
+	pendMu    sync.Mutex         // guards pending
+	pending   []time.Time        // oldest Kafka timestamp of each batch written since the last refresh
 	drainEnd  map[tpKey]int64    // drain: end offset of each partition as first seen
 	drainDone map[tpKey]bool     // drain: partitions caught up
 	owned     map[tpKey]struct{} // partitions of the current generation (metric labels)
@@ -151,6 +156,7 @@ func New(cfg Config, dec Decoder, topics schema.Topics, conn driver.Conn, logger
 			MaxAttempts:  1, // ingest retries itself, with its backoff and metrics
 			Transport:    transport,
 		},
+		kick:      make(chan struct{}, 1),
 		drainEnd:  map[tpKey]int64{},
 		drainDone: map[tpKey]bool{},
 		owned:     map[tpKey]struct{}{},
@@ -278,9 +284,18 @@ func (in *Ingester) run(ctx context.Context, drain bool) error {
 	if drain && drained && runErr == nil && in.opts.projector != nil {
 		go func() {
 			defer close(refreshed)
+			in.pendMu.Lock()
+			pend := in.pending
+			in.pending = nil
+			in.pendMu.Unlock()
 			if err := in.opts.projector.Refresh(context.WithoutCancel(ctx)); err != nil {
 				in.m.projectErrors.Inc()
 				refreshErr = fmt.Errorf("refresh projections after drain: %w", err)
+				return
+			}
+			done := time.Now()
+			for _, ts := range pend {
+				in.m.freshness.Observe(done.Sub(ts).Seconds())
 			}
 		}()
 	} else {
@@ -349,8 +364,34 @@ func (in *Ingester) generations(ctx context.Context, cg *kafka.ConsumerGroup, dr
 	}
 }
 
-// projectLoop refreshes the projections every ProjectInterval when rows were written since the
-// last refresh.
+// maxPending bounds the batch timestamps kept for the freshness histogram between two refreshes
+// (beyond it the newest are not observed).
+const maxPending = 1 << 16
+
+// projectAfter records that a batch whose oldest row has Kafka timestamp oldest was written and
+// marked dirty, and asks projectLoop for a refresh.
+func (in *Ingester) projectAfter(oldest time.Time) {
+	if in.opts.projector == nil {
+		return
+	}
+	in.pendMu.Lock()
+	if !oldest.IsZero() && len(in.pending) < maxPending {
+		in.pending = append(in.pending, oldest)
+	}
+	in.wrote.Store(true)
+	in.pendMu.Unlock()
+	if in.cfg.ProjectDebounce > 0 {
+		select {
+		case in.kick <- struct{}{}:
+		default: // a refresh is already asked for
+		}
+	}
+}
+
+// projectLoop refreshes the projections ProjectDebounce after a batch was written (the batches
+// written meanwhile, or during a refresh, join the next one) and every ProjectInterval, when
+// rows were written since the last refresh. Each batch a refresh covers observes the
+// projection freshness histogram at its end.
 func (in *Ingester) projectLoop(ctx context.Context) {
 	t := time.NewTicker(in.cfg.ProjectInterval)
 	defer t.Stop()
@@ -359,17 +400,41 @@ func (in *Ingester) projectLoop(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if !in.wrote.Swap(false) {
-				continue
+		case <-in.kick:
+			d := time.NewTimer(in.cfg.ProjectDebounce)
+			select {
+			case <-ctx.Done():
+				d.Stop()
+				return
+			case <-d.C:
 			}
-			if err := in.opts.projector.Refresh(ctx); err != nil {
-				if ctx.Err() != nil {
-					return
-				}
-				in.wrote.Store(true) // try again next time
-				in.m.projectErrors.Inc()
-				in.log.Warn("refresh projections", "err", err)
+		}
+		// The batches taken here were marked dirty before Refresh starts: it covers them.
+		in.pendMu.Lock()
+		wrote := in.wrote.Swap(false)
+		pend := in.pending
+		in.pending = nil
+		in.pendMu.Unlock()
+		if !wrote {
+			continue
+		}
+		if err := in.opts.projector.Refresh(ctx); err != nil {
+			if ctx.Err() != nil {
+				return
 			}
+			in.pendMu.Lock()
+			in.wrote.Store(true) // try again next time
+			if len(in.pending)+len(pend) <= maxPending {
+				in.pending = append(pend, in.pending...)
+			}
+			in.pendMu.Unlock()
+			in.m.projectErrors.Inc()
+			in.log.Warn("refresh projections", "err", err)
+			continue
+		}
+		done := time.Now()
+		for _, ts := range pend {
+			in.m.freshness.Observe(done.Sub(ts).Seconds())
 		}
 	}
 }

@@ -20,6 +20,7 @@ type metrics struct {
 	lagMessages   *prometheus.GaugeVec     // topic, partition
 	lagSeconds    *prometheus.GaugeVec     // topic, partition
 	endToEnd      prometheus.Histogram
+	freshness     prometheus.Histogram
 	lastInsert    prometheus.Gauge
 	commits       prometheus.Counter
 	commitErrors  prometheus.Counter
@@ -60,6 +61,9 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		endToEnd: f.NewHistogram(prometheus.HistogramOpts{Name: "csat_ingest_end_to_end_latency_seconds",
 			Help:    "From a message's Kafka timestamp to ClickHouse's acknowledgement of its row.",
 			Buckets: prometheus.ExponentialBuckets(0.01, 2.5, 12)}),
+		freshness: f.NewHistogram(prometheus.HistogramOpts{Name: "csat_ingest_projection_freshness_seconds",
+			Help:    "From the Kafka timestamp of a batch's oldest row to the end of the projector refresh that covers the batch (one observation per batch; only with a projector).",
+			Buckets: []float64{0.25, 0.5, 1, 2, 3, 5, 10, 20, 30, 60, 120, 300, 600, 900, 1800}}),
 		lastInsert: f.NewGauge(prometheus.GaugeOpts{Name: "csat_ingest_last_insert_timestamp_seconds",
 			Help: "Unix time of the last successful INSERT."}),
 		commits: f.NewCounter(prometheus.CounterOpts{Name: "csat_ingest_commits_total",

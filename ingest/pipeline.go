@@ -184,6 +184,7 @@ type epoch struct {
 	started    time.Time
 	sealed     time.Time     // when the batcher handed it over
 	acked      time.Time     // when its last row was written (writeRows)
+	oldest     time.Time     // the earliest Kafka timestamp of its rows (writeRows; zero: none)
 	writerIdle time.Duration // how long the writer waited for it (debug log)
 }
 

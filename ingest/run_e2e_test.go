@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/segmentio/kafka-go"
 
 	"github.com/csat-dev/csat/ingest"
@@ -102,6 +103,68 @@ func TestRunReadyShutdown(t *testing.T) {
 		t.Errorf("drain refreshed %d times, want once", got)
 	}
 	e.checkExact(e.expected(msgs))
+}
+
+// TestRunRefreshesAfterBatch: with CSAT_PROJECT_INTERVAL far away, Run refreshes the
+// projections CSAT_PROJECT_DEBOUNCE after a batch is written, and each batch the refresh covers
+// observes csat_ingest_projection_freshness_seconds; with CSAT_PROJECT_DEBOUNCE 0 only the
+// interval refreshes.
+func TestRunRefreshesAfterBatch(t *testing.T) {
+	for _, debounce := range []time.Duration{100 * time.Millisecond, 0} {
+		t.Run(debounce.String(), func(t *testing.T) {
+			e := newEnv(t, 2)
+			cfg := e.config()
+			cfg.ProjectInterval = time.Hour
+			cfg.ProjectDebounce = debounce
+			proj := &countingProjector{}
+			reg := prometheus.NewPedanticRegistry()
+			in, err := ingest.New(cfg, e.dec, e.topics, e.conn, testLogger(t), reg, ingest.WithProjector(proj))
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan error, 1)
+			go func() { done <- in.Run(ctx) }()
+			defer func() {
+				cancel()
+				if err := <-done; err != nil {
+					t.Errorf("Run: %v", err)
+				}
+			}()
+			g := traffic.NewGen(47, e.topics)
+			var msgs []kafka.Message
+			for range 300 {
+				msgs = append(msgs, g.Next())
+			}
+			e.produce(msgs)
+			waitFor(t, "the rows", func() bool { return e.total() >= uint64(len(msgs)) })
+			freshness := func() uint64 {
+				mfs, err := reg.Gather()
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, mf := range mfs {
+					if mf.GetName() == "csat_ingest_projection_freshness_seconds" {
+						return mf.GetMetric()[0].GetHistogram().GetSampleCount()
+					}
+				}
+				t.Fatal("no csat_ingest_projection_freshness_seconds")
+				return 0
+			}
+			if debounce == 0 {
+				time.Sleep(time.Second) // several debounces' worth: nothing may refresh
+				if n := proj.n.Load(); n != 0 {
+					t.Errorf("%d refreshes with CSAT_PROJECT_DEBOUNCE 0 and an hour's interval, want none", n)
+				}
+				if n := freshness(); n != 0 {
+					t.Errorf("freshness observed %d times without a refresh", n)
+				}
+				return
+			}
+			waitFor(t, "a refresh after the batch", func() bool { return proj.n.Load() > 0 })
+			waitFor(t, "a freshness observation", func() bool { return freshness() > 0 })
+		})
+	}
 }
 
 func waitFor(t *testing.T, what string, ok func() bool) {

@@ -327,6 +327,7 @@ func TestMetricsLint(t *testing.T) {
 	m := newMetrics(reg)
 	m.lagMessages.WithLabelValues("t", "0").Set(1)
 	m.retries.WithLabelValues("insert_x", "241").Inc()
+	m.freshness.Observe(1.5)
 	problems, err := testutil.GatherAndLint(reg)
 	if err != nil {
 		t.Fatal(err)

@@ -79,6 +79,7 @@ func (in *Ingester) writeRows(ctx context.Context, g *genState, e *epoch) error 
 	}
 	var wg sync.WaitGroup
 	errs := make([]error, numTables)
+	oldest := make([]time.Time, numTables)
 	for id := range numTables {
 		if e.dups[id] > 0 {
 			in.m.duplicates.WithLabelValues(tables[id].name).Add(float64(e.dups[id]))
@@ -94,6 +95,9 @@ func (in *Ingester) writeRows(ctx context.Context, g *genState, e *epoch) error 
 				for _, rs := range e.rowsBy[id] {
 					for i := range rs {
 						in.m.endToEnd.Observe(acked.Sub(rs[i].ts).Seconds())
+						if oldest[id].IsZero() || rs[i].ts.Before(oldest[id]) {
+							oldest[id] = rs[i].ts
+						}
 					}
 					putRecords(id, rs) // written: the events go to the collector, the slice back to the pool
 				}
@@ -106,6 +110,11 @@ func (in *Ingester) writeRows(ctx context.Context, g *genState, e *epoch) error 
 		return err
 	}
 	e.acked = time.Now()
+	for _, t := range oldest {
+		if !t.IsZero() && (e.oldest.IsZero() || t.Before(e.oldest)) {
+			e.oldest = t
+		}
+	}
 	return nil
 }
 
@@ -118,8 +127,8 @@ func (in *Ingester) finishEpoch(ctx context.Context, g *genState, e *epoch, star
 	}
 	in.setState(func() { in.writeErr = nil })
 	if e.rows() > 0 {
-		in.wrote.Store(true)
 		in.m.lastInsert.Set(float64(acked.UnixNano()) / 1e9)
+		in.projectAfter(e.oldest)
 	}
 	in.commit(g, e)
 	in.log.Debug("batch written", "rows", e.rows(), "messages", e.msgs, "dead_letters", len(e.dead),

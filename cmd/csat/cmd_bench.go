@@ -18,7 +18,7 @@ import (
 func init() {
 	register(&command{
 		name:    "bench",
-		args:    "ingest|kpi|alerts|api [flags]",
+		args:    "ingest|kpi|alerts|api|freshness [flags]",
 		summary: "benchmarks that print figures: ingest throughput, KPI query latency, alert calibration",
 		details: `csat bench ingest [--events N] [--partitions P] [--no-engine]
     Loads N events (the realistic mix, ~300 bytes) into Kafka, then measures in one run: the
@@ -36,6 +36,14 @@ csat bench api --month M [--url U] [--clients 100] [--duration 20s] [--token T]
     Loads a running csat serve with concurrent clients (KPI cards of random known branches,
     compare of the provinces) and prints p50/p95/p99 per endpoint.
 
+csat bench freshness [--rate 20000] [--clients 50] [--duration 60s] [--database D] [--month M]
+    Runs csat ingest (with its projector) and csat serve in this process over fresh topics and,
+    unless --database names an existing one (csat_bench after csat bench kpi --load: the national
+    data set; the run adds its events to it), a throwaway database; produces the realistic mix at
+    --rate, reads cards with --clients clients, and every --marker-every produces a marker (a
+    hotline rating of branch FR-MK) whose card is polled: prints p50/p95/p99 of produce → first
+    API response that includes it, and the load actually held.
+
 csat bench alerts [--seed S] [--series N]
     The simulation study of the alert rules: false significant alerts on null data and power
     for a true 5-point fall, plain rule versus calibrated rules.`,
@@ -44,7 +52,7 @@ csat bench alerts [--seed S] [--series N]
 			return func(ctx context.Context) error {
 				args := fs.Args()
 				if len(args) == 0 {
-					return usagef("want: csat bench ingest|kpi|alerts")
+					return usagef("want: csat bench ingest|kpi|alerts|api|freshness")
 				}
 				sub := flag.NewFlagSet("csat bench "+args[0], flag.ContinueOnError)
 				sub.SetOutput(a.stderr)
@@ -57,8 +65,10 @@ csat bench alerts [--seed S] [--series N]
 					return benchAlerts(a, sub, args[1:])
 				case "api":
 					return benchAPI(ctx, a, sub, args[1:])
+				case "freshness":
+					return benchFreshness(ctx, a, sub, args[1:])
 				}
-				return usagef("unknown benchmark %q: want ingest, kpi, alerts or api", args[0])
+				return usagef("unknown benchmark %q: want ingest, kpi, alerts, api or freshness", args[0])
 			}
 		},
 	})
