@@ -81,3 +81,42 @@ CREATE TABLE IF NOT EXISTS adjustment_voids (
     kafka_time DateTime,
     ingested_at DateTime
 ) ENGINE = MergeTree() PARTITION BY toYYYYMM(ingested_at) ORDER BY (target_event_id, event_id);
+
+-- kpi_frontline (SPEC §5.2, §5.5): per unit (kind store, staff, agent or manager; unit ids are
+-- company-wide) and month, additive counts of the events that name it. branch_id is the unit's
+-- placement in the month: the branch_id of its latest placing event there (stores:
+-- store_feedback, inspection, complaint_opened; staff: store_feedback; agents:
+-- hotline_feedback; managers: survey_response), by (placed_at, placed_by) = (occurred_at,
+-- event_id); '' when none falls in the month (the reader then looks at earlier months). store_id
+-- is a staff member's store by the same rule. Ratings: n, satisfied (≥ 4), dissatisfied (≤ 2),
+-- wait_sum, and for agents resolved, sl20, handle_sum. Inspections: count and score sum per
+-- publisher. Managers: churned, and the moments of the per-response composite y (SPEC §3.3)
+-- over the interviews naming them (survey_n, sw, sw2, swy, swy2).
+CREATE TABLE IF NOT EXISTS kpi_frontline (
+    month UInt32,
+    version UInt64,
+    kind String,
+    unit_id String,
+    branch_id String,
+    placed_at DateTime,
+    placed_by String,
+    store_id String,
+    n UInt64,
+    satisfied UInt64,
+    dissatisfied UInt64,
+    wait_sum UInt64,
+    resolved UInt64,
+    sl20 UInt64,
+    handle_sum UInt64,
+    complaints UInt64,
+    churned UInt64,
+    insp_province_n UInt64,
+    insp_province_sum Float64,
+    insp_city_n UInt64,
+    insp_city_sum Float64,
+    survey_n UInt64,
+    sw Float64,
+    sw2 Float64,
+    swy Float64,
+    swy2 Float64
+) ENGINE = MergeTree() PARTITION BY (month, version) ORDER BY (kind, branch_id, unit_id);

@@ -59,15 +59,15 @@ type rawSpec struct {
 
 // raws is the contract: one entry per raw table.
 var raws = [NumRawTables]rawSpec{
-	SurveyResponses:  {"survey_responses", schema.TypeSurveyResponse, fams(FamilySurvey), false, []string{"carrier", "weight", "segment", "overall", "item_codes", "item_scores", "customer_type", "manager_id", "store_id"}},
-	SurveyVoids:      {"survey_voids", schema.TypeSurveyVoid, fams(FamilySurvey), true, []string{"target_event_id", "reason"}},
-	HotlineFeedback:  {"hotline_feedback", schema.TypeHotlineFeedback, fams(FamilyWindow), false, []string{"agent_id", "rating", "resolved", "wait_seconds", "handle_seconds"}},
-	StoreFeedback:    {"store_feedback", schema.TypeStoreFeedback, fams(FamilyWindow), false, []string{"store_id", "staff_id", "rating", "wait_seconds", "business"}},
-	ComplaintsOpened: {"complaints_opened", schema.TypeComplaintOpened, fams(FamilyComplaints), false, []string{"complaint_id", "category", "channel", "escalated", "store_id", "staff_id", "agent_id", "manager_id"}},
+	SurveyResponses:  {"survey_responses", schema.TypeSurveyResponse, fams(FamilySurvey, FamilyFrontline), false, []string{"carrier", "weight", "segment", "overall", "item_codes", "item_scores", "customer_type", "manager_id", "store_id"}},
+	SurveyVoids:      {"survey_voids", schema.TypeSurveyVoid, fams(FamilySurvey, FamilyFrontline), true, []string{"target_event_id", "reason"}},
+	HotlineFeedback:  {"hotline_feedback", schema.TypeHotlineFeedback, fams(FamilyWindow, FamilyFrontline), false, []string{"agent_id", "rating", "resolved", "wait_seconds", "handle_seconds"}},
+	StoreFeedback:    {"store_feedback", schema.TypeStoreFeedback, fams(FamilyWindow, FamilyFrontline), false, []string{"store_id", "staff_id", "rating", "wait_seconds", "business"}},
+	ComplaintsOpened: {"complaints_opened", schema.TypeComplaintOpened, fams(FamilyComplaints, FamilyFrontline), false, []string{"complaint_id", "category", "channel", "escalated", "store_id", "staff_id", "agent_id", "manager_id"}},
 	ComplaintsClosed: {"complaints_closed", schema.TypeComplaintClosed, fams(FamilyComplaints), false, []string{"complaint_id", "resolution_hours", "satisfied"}},
-	ChurnEvents:      {"churn_events", schema.TypeChurn, fams(FamilyChurn), false, []string{"customer_ref", "tier", "reason", "tenure_months", "to_carrier", "manager_id"}},
+	ChurnEvents:      {"churn_events", schema.TypeChurn, fams(FamilyChurn, FamilyFrontline), false, []string{"customer_ref", "tier", "reason", "tenure_months", "to_carrier", "manager_id"}},
 	SubscriberBases:  {"subscriber_bases", schema.TypeSubscriberBase, fams(FamilyBase), false, []string{"subscribers", "has_tiers", "tier_high", "tier_mid", "tier_low"}},
-	Inspections:      {"inspections", schema.TypeInspection, nil, false, []string{"store_id", "kind", "published_by", "score", "staff_id"}},
+	Inspections:      {"inspections", schema.TypeInspection, fams(FamilyFrontline), false, []string{"store_id", "kind", "published_by", "score", "staff_id"}},
 	// month is the period named by the event (SPEC §5.5), as for subscriber_bases.
 	ScoresReported:  {"scores_reported", schema.TypeScoreReported, nil, false, []string{"subject_kind", "subject_id", "component", "value"}},
 	Adjustments:     {"adjustments", schema.TypeAdjustment, nil, false, []string{"subject_kind", "subject_id", "points", "reason", "ref"}},
@@ -197,6 +197,10 @@ const (
 	FamilyComplaints Family = "complaints" // complaints_opened, complaints_closed → kpi_complaints
 	FamilyChurn      Family = "churn"      // churn_events → kpi_churn
 	FamilyBase       Family = "base"       // subscriber_bases → kpi_base
+	// FamilyFrontline (version 2, SPEC §5.2) holds per-unit statistics (stores, staff,
+	// agents, customer managers) from the ratings, complaints, churn, interviews and
+	// inspections that name a unit.
+	FamilyFrontline Family = "frontline" // store_feedback, hotline_feedback, complaints_opened, churn_events, survey_responses, survey_voids, inspections → kpi_frontline
 	// FamilyDrivers (extension, docs/extensions.md) is recomputed with FamilySurvey, from the
 	// same rows: no raw table makes it dirty, and every recompute of survey for a month
 	// recomputes it.
@@ -206,7 +210,7 @@ const (
 // Families lists the families raw rows make dirty, in recompute order (FamilyDrivers, which
 // follows FamilySurvey, is not among them).
 func Families() []Family {
-	return []Family{FamilySurvey, FamilyWindow, FamilyComplaints, FamilyChurn, FamilyBase}
+	return []Family{FamilySurvey, FamilyWindow, FamilyComplaints, FamilyChurn, FamilyBase, FamilyFrontline}
 }
 
 // Table returns the family's projection table, kpi_<family>.
