@@ -1642,3 +1642,7 @@ func joinComma(vs []string) string {
 	}
 	return s
 }
+
+// ValidUnitID reports whether s is a version-2 unit id (a store, staff, agent or manager id of
+// SPEC §5.1): [A-Za-z0-9_.:-]{1,64}.
+func ValidUnitID(s string) bool { return validUnitID([]byte(s)) }
