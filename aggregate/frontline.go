@@ -28,27 +28,25 @@ func checkUnit(kind, id string) error {
 	return nil
 }
 
-// frontlineVersion returns the committed version of kpi_frontline for m (ok false: none).
-func (e *Engine) frontlineVersion(ctx context.Context, m schema.Month) (uint64, bool, error) {
-	vers, err := e.committed(ctx, []schema.Month{m})
+// units reads the kpi_frontline rows of the months at their committed versions whose unit
+// matches cond (a condition on kind, unit_id, branch_id, store_id), and pools each unit's rows
+// over the months (kpi.UnitStats.Add: counts add, the latest placement wins). For a unit cond
+// selects in any month, every month's row is pooled. Sorted by kind, then unit id.
+func (e *Engine) units(ctx context.Context, months []schema.Month, cond string) ([]kpi.UnitStats, error) {
+	vers, err := e.committed(ctx, months)
 	if err != nil {
-		return 0, false, err
-	}
-	v, ok := vers[familyMonth{FamilyFrontline, m}]
-	return v, ok, nil
-}
-
-// units reads the kpi_frontline rows of month m at its committed version matching cond.
-func (e *Engine) units(ctx context.Context, m schema.Month, cond string) ([]kpi.UnitStats, error) {
-	v, ok, err := e.frontlineVersion(ctx, m)
-	if err != nil || !ok {
 		return nil, err
 	}
-	q := fmt.Sprintf("SELECT %s FROM %s WHERE month = %d AND version = %d AND %s ORDER BY kind, unit_id",
-		frontlineColumns, FamilyFrontline.Table(), uint32(m), v, cond)
+	vf, ok := versionFilter(vers, FamilyFrontline, months)
+	if !ok {
+		return nil, nil
+	}
+	t := FamilyFrontline.Table()
+	q := fmt.Sprintf(`SELECT %s FROM %s WHERE %s AND (kind, unit_id) IN (SELECT kind, unit_id FROM %s WHERE %s AND %s)
+ORDER BY kind, unit_id, month`, frontlineColumns, t, vf, t, vf, cond)
 	rows, err := e.conn.Query(ctx, q)
 	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", FamilyFrontline.Table(), err)
+		return nil, fmt.Errorf("read %s: %w", t, err)
 	}
 	defer rows.Close()
 	var out []kpi.UnitStats
@@ -57,15 +55,33 @@ func (e *Engine) units(ctx context.Context, m schema.Month, cond string) ([]kpi.
 		if err := rows.Scan(&u.Kind, &u.ID, &u.Branch, &u.PlacedAt, &u.PlacedBy, &u.Store, &u.N, &u.Satisfied, &u.Dissatisfied,
 			&u.WaitSum, &u.Resolved, &u.SL20, &u.HandleSum, &u.Complaints, &u.Churned, &u.InspProvinceN, &u.InspProvinceSum,
 			&u.InspCityN, &u.InspCitySum, &u.Survey.N, &u.Survey.SW, &u.Survey.SW2, &u.Survey.SWX, &u.Survey.SWX2); err != nil {
-			return nil, fmt.Errorf("read %s: %w", FamilyFrontline.Table(), err)
+			return nil, fmt.Errorf("read %s: %w", t, err)
 		}
 		if u.Branch == "" {
 			u.PlacedAt = time.Time{}
 		}
-		out = append(out, u)
+		if n := len(out); n > 0 && out[n-1].Kind == u.Kind && out[n-1].ID == u.ID {
+			out[n-1] = out[n-1].Add(u)
+		} else {
+			out = append(out, u)
+		}
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("read %s: %w", FamilyFrontline.Table(), err)
+		return nil, fmt.Errorf("read %s: %w", t, err)
+	}
+	return out, nil
+}
+
+// periodMonths resolves a period name as scorecards do (YYYY-MM, YYYY-Qn, YYYY-H1, YYYY-H2,
+// YYYY; SPEC §5.5): its months, pooled with equal standing (counts add, rates pool).
+func periodMonths(period string) ([]schema.Month, error) {
+	p, err := (&kpi.Scorecard{}).Period(period)
+	if err != nil {
+		return nil, &ParamError{Param: "period", Msg: err.Error()}
+	}
+	out := make([]schema.Month, len(p.Months))
+	for i, pm := range p.Months {
+		out[i] = pm.Month
 	}
 	return out, nil
 }
@@ -93,18 +109,20 @@ FROM %s WHERE kind = %s AND unit_id = %s AND branch_id != '' AND month < %d
 }
 
 // UnitCard returns the front-line card of one unit (kind store, staff, agent or manager) for
-// month m (SPEC §5.2): its values with n, margins and reportable, and for stores, staff and
+// a period (YYYY-MM, YYYY-Qn, YYYY-H1, YYYY-H2 or YYYY; SPEC §5.2, §5.5): counts summed over
+// its months, rates and means pooled, with n, margins and reportable, and for stores, staff and
 // agents the smoothed proportions toward their parent's units (staff: their store's staff;
-// stores and agents: their branch's). A unit without a row in m gets a card with n 0; its
-// placement is its latest before m.
-func (e *Engine) UnitCard(ctx context.Context, kind, id string, m schema.Month) (kpi.UnitCard, error) {
+// stores and agents: their branch's). The unit is placed by its latest placing event in the
+// period, else by its latest before; a unit without events in the period gets a card with n 0.
+func (e *Engine) UnitCard(ctx context.Context, kind, id, period string) (kpi.UnitCard, error) {
 	if err := checkUnit(kind, id); err != nil {
 		return kpi.UnitCard{}, err
 	}
-	if !m.Valid() {
-		return kpi.UnitCard{}, &ParamError{Param: "month", Msg: fmt.Sprintf("%d is not a month", uint32(m))}
+	months, err := periodMonths(period)
+	if err != nil {
+		return kpi.UnitCard{}, err
 	}
-	rows, err := e.units(ctx, m, fmt.Sprintf("kind = %s AND unit_id = %s", quote(kind), quote(id)))
+	rows, err := e.units(ctx, months, fmt.Sprintf("kind = %s AND unit_id = %s", quote(kind), quote(id)))
 	if err != nil {
 		return kpi.UnitCard{}, err
 	}
@@ -113,66 +131,80 @@ func (e *Engine) UnitCard(ctx context.Context, kind, id string, m schema.Month) 
 		u = rows[0]
 	}
 	if u.Branch == "" {
-		if err := e.placeBefore(ctx, &u, m); err != nil {
+		if err := e.placeBefore(ctx, &u, months[0]); err != nil {
 			return kpi.UnitCard{}, err
 		}
 	}
 	var peers []kpi.UnitStats
 	switch {
 	case kind == kpi.UnitStaff && u.Store != "":
-		peers, err = e.units(ctx, m, fmt.Sprintf("kind = 'staff' AND store_id = %s", quote(u.Store)))
+		peers, err = e.units(ctx, months, fmt.Sprintf("kind = 'staff' AND store_id = %s", quote(u.Store)))
 	case (kind == kpi.UnitStore || kind == kpi.UnitAgent) && u.Branch != "":
-		peers, err = e.units(ctx, m, fmt.Sprintf("kind = %s AND branch_id = %s", quote(kind), quote(u.Branch)))
+		peers, err = e.units(ctx, months, fmt.Sprintf("kind = %s AND branch_id = %s", quote(kind), quote(u.Branch)))
 	}
 	if err != nil {
 		return kpi.UnitCard{}, err
 	}
-	// The unit itself among its peers (it is there unless it was placed before m).
-	i := slices.IndexFunc(peers, func(p kpi.UnitStats) bool { return p.ID == id })
-	if i < 0 {
-		peers, i = append(peers, u), len(peers)
-	}
+	// The peers are the units whose pooled placement is the unit's parent, the unit among them.
+	peers = slices.DeleteFunc(peers, func(p kpi.UnitStats) bool { return p.ID == id || !sameParent(p, u) })
+	peers = append(peers, u)
 	cards := make([]kpi.UnitCard, len(peers))
 	for j, p := range peers {
-		cards[j] = kpi.ComputeUnitCard(p, m.String(), e.cfg.MinSample)
+		cards[j] = kpi.ComputeUnitCard(p, period, e.cfg.MinSample)
 	}
 	kpi.SmoothUnits(peers, cards)
-	return cards[i], nil
+	return cards[len(cards)-1], nil
 }
 
-// Units returns the cards of the units of one kind under parent for month m, sorted by unit
-// id: stores, agents and managers placed in m at parent or a branch below it (parent "ALL":
-// all of them), or the staff of store parent (kind staff). Smoothed values are toward each
-// unit's own parent (as UnitCard). The input of league tables; a unit without a placing event
-// in m is not listed.
-func (e *Engine) Units(ctx context.Context, kind, parent string, m schema.Month) ([]kpi.UnitCard, error) {
+// sameParent reports whether units a and b (of one kind) have the same parent: the store for
+// staff, the branch otherwise.
+func sameParent(a, b kpi.UnitStats) bool {
+	if a.Kind == kpi.UnitStaff {
+		return a.Store == b.Store
+	}
+	return a.Branch == b.Branch
+}
+
+// Units returns the cards of the units of one kind under parent for a period (as UnitCard),
+// sorted by unit id: stores, agents and managers placed at parent or a branch below it
+// (parent "ALL": all of them), or the staff of store parent (kind staff). Smoothed values are
+// toward each unit's own parent. The input of league tables; a unit without a placing event in
+// the period is not listed.
+func (e *Engine) Units(ctx context.Context, kind, parent, period string) ([]kpi.UnitCard, error) {
 	if err := checkUnit(kind, "x"); err != nil {
 		return nil, err
 	}
-	if !m.Valid() {
-		return nil, &ParamError{Param: "month", Msg: fmt.Sprintf("%d is not a month", uint32(m))}
+	months, err := periodMonths(period)
+	if err != nil {
+		return nil, err
 	}
 	var cond string
+	var under func(kpi.UnitStats) bool
 	switch {
 	case kind == kpi.UnitStaff:
 		if !schema.ValidUnitID(parent) {
 			return nil, &ParamError{Param: "parent", Msg: fmt.Sprintf("%q is not a store id", parent)}
 		}
 		cond = "kind = 'staff' AND store_id = " + quote(parent)
+		under = func(u kpi.UnitStats) bool { return u.Store == parent }
 	case parent == schema.Root:
 		cond = fmt.Sprintf("kind = %s AND branch_id != ''", quote(kind))
+		under = func(u kpi.UnitStats) bool { return u.Branch != "" }
 	case schema.ValidBranchID(parent):
 		cond = fmt.Sprintf("kind = %s AND (branch_id = %s OR startsWith(branch_id, %s))", quote(kind), quote(parent), quote(parent+"-"))
+		under = func(u kpi.UnitStats) bool { return u.Branch == parent || strings.HasPrefix(u.Branch, parent+"-") }
 	default:
 		return nil, &ParamError{Param: "parent", Msg: fmt.Sprintf("%q is not a branch id", parent)}
 	}
-	stats, err := e.units(ctx, m, cond)
+	stats, err := e.units(ctx, months, cond)
 	if err != nil {
 		return nil, err
 	}
+	// A unit placed under parent in one month of the period and elsewhere later is not under it.
+	stats = slices.DeleteFunc(stats, func(u kpi.UnitStats) bool { return !under(u) })
 	cards := make([]kpi.UnitCard, len(stats))
 	for i, u := range stats {
-		cards[i] = kpi.ComputeUnitCard(u, m.String(), e.cfg.MinSample)
+		cards[i] = kpi.ComputeUnitCard(u, period, e.cfg.MinSample)
 	}
 	kpi.SmoothUnits(stats, cards)
 	sort.SliceStable(cards, func(i, j int) bool { return cards[i].Unit < cards[j].Unit })

@@ -74,7 +74,7 @@ func TestFrontlineUnits(t *testing.T) {
 
 	card := func(kind, id string) kpi.UnitCard {
 		t.Helper()
-		c, err := e.UnitCard(ctx, kind, id, oct)
+		c, err := e.UnitCard(ctx, kind, id, "2026-10")
 		if err != nil {
 			t.Fatalf("UnitCard(%s, %s): %v", kind, id, err)
 		}
@@ -135,24 +135,42 @@ func TestFrontlineUnits(t *testing.T) {
 		t.Errorf("M1 card %+v csi %+v", m1, m1.CSI)
 	}
 	// League inputs.
-	stores, err := e.Units(ctx, "store", "GD-GZ", oct)
+	stores, err := e.Units(ctx, "store", "GD-GZ", "2026-10")
 	if err != nil || len(stores) != 2 || stores[0].Unit != "S1" || stores[1].Unit != "S2" || stores[1].Ratings != 2 {
 		t.Errorf("stores of GD-GZ: %+v, %v", stores, err)
 	}
-	staff, err := e.Units(ctx, "staff", "S2", oct)
+	staff, err := e.Units(ctx, "staff", "S2", "2026-10")
 	if err != nil || len(staff) != 2 || staff[0].Unit != "E1" || staff[1].Unit != "E3" {
 		t.Errorf("staff of S2: %+v, %v", staff, err)
 	}
-	if none, err := e.Units(ctx, "agent", "GD-SZ", oct); err != nil || len(none) != 0 {
+	if none, err := e.Units(ctx, "agent", "GD-SZ", "2026-10"); err != nil || len(none) != 0 {
 		t.Errorf("agents of GD-SZ: %+v, %v", none, err)
 	}
 	// Bad input: a clear parameter error.
 	var pe *aggregate.ParamError
-	if _, err := e.UnitCard(ctx, "clerk", "E1", oct); !errors.As(err, &pe) || pe.Param != "unit" {
+	if _, err := e.UnitCard(ctx, "clerk", "E1", "2026-10"); !errors.As(err, &pe) || pe.Param != "unit" {
 		t.Errorf("unknown kind: %v", err)
 	}
-	if _, err := e.UnitCard(ctx, "store", "S 1", oct); !errors.As(err, &pe) {
+	if _, err := e.UnitCard(ctx, "store", "S 1", "2026-10"); !errors.As(err, &pe) {
 		t.Errorf("bad id: %v", err)
+	}
+	if _, err := e.UnitCard(ctx, "store", "S1", "2026-13"); !errors.As(err, &pe) || pe.Param != "period" {
+		t.Errorf("bad period: %v", err)
+	}
+	// A period pools its months (SPEC §5.5): 2026-H2 holds September's f0 (E9 at S2, rating 5,
+	// wait 10). S2: f0, f5 (1), f6 (4): 3 ratings, 2 satisfied, 1 dissatisfied, waits 150.
+	// E9: f0 and October's complaint c3: 1 rating, satisfied, complaint 1, placed in the period.
+	h2, err := e.UnitCard(ctx, "store", "S2", "2026-H2")
+	if err != nil || h2.Ratings != 3 || h2.NetScore != 1 || val(h2.AvgWait) != 50 || h2.Period != "2026-H2" || h2.Branch != "GD-GZ-TH" {
+		t.Errorf("S2 over 2026-H2: %+v, %v", h2, err)
+	}
+	e9h, err := e.UnitCard(ctx, "staff", "E9", "2026-H2")
+	if err != nil || e9h.Ratings != 1 || val(e9h.Satisfaction) != 100 || e9h.Complaints != 1 || e9h.Store != "S2" {
+		t.Errorf("E9 over 2026-H2: %+v, %v", e9h, err)
+	}
+	// Staff of S2 over 2026-H2: E1, E3 and E9 (September).
+	if staff, err := e.Units(ctx, "staff", "S2", "2026-H2"); err != nil || len(staff) != 3 || staff[2].Unit != "E9" {
+		t.Errorf("staff of S2 over 2026-H2: %+v, %v", staff, err)
 	}
 	// Rebuildable: a rebuild from the raw tables gives the same card.
 	if err := newProjector(conn).Rebuild(ctx, oct); err != nil {
