@@ -477,18 +477,42 @@ var frontlineCols = []struct{ name, zero string }{
 	{"sw2", "toFloat64(0)"}, {"swy", "toFloat64(0)"}, {"swy2", "toFloat64(0)"},
 }
 
+// frontlineAgg is the aggregate of column c of frontlineCols over rows of one unit: the
+// placement columns from the latest placing row (by (at, eid); place = 1), place their max,
+// the counts their sum.
+func frontlineAgg(c string) string {
+	switch c {
+	case "eb", "eid", "sid":
+		return "argMaxIf(" + c + ", tuple(at, eid), place = 1)"
+	case "at":
+		return "maxIf(at, place = 1)"
+	case "place":
+		return "max(place)"
+	}
+	return "sum(" + c + ")"
+}
+
 // frontlineArm is one arm of frontlineSQL's union: the expressions set (by column name) over
-// from, every other column its zero. kind, uid, eb, at, eid and place must be set.
+// from, every other column its zero, already aggregated per unit (kind, uid) with frontlineAgg
+// (an arm's rows are one per event and unit; summed first, the union carries one row per arm
+// and unit). kind, uid, eb, at, eid and place must be set.
 func frontlineArm(set map[string]string, from string) string {
 	exprs := make([]string, len(frontlineCols))
+	aggs := []string{"kind", "uid"}
+	outs := []string{"kind", "uid"}
 	for i, c := range frontlineCols {
 		e, ok := set[c.name]
 		if !ok {
 			e = c.zero
 		}
 		exprs[i] = e + " AS " + c.name
+		if c.name != "kind" && c.name != "uid" {
+			aggs = append(aggs, frontlineAgg(c.name)+" AS x_"+c.name)
+			outs = append(outs, "x_"+c.name+" AS "+c.name)
+		}
 	}
-	return "SELECT " + strings.Join(exprs, ", ") + " FROM " + from
+	return "SELECT " + strings.Join(outs, ", ") + " FROM (SELECT " + strings.Join(aggs, ", ") + " FROM (SELECT " +
+		strings.Join(exprs, ", ") + " FROM " + from + ") GROUP BY kind, uid)"
 }
 
 // frontlineSQL is kpi_frontline for month m (SPEC §5.2, §5.5): per unit, the events of the month
