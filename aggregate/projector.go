@@ -34,6 +34,8 @@ const (
 	FamilyComplaints = store.FamilyComplaints
 	FamilyChurn      = store.FamilyChurn
 	FamilyBase       = store.FamilyBase
+	// FamilyFrontline (version 2) holds per-unit statistics: stores, staff, agents, managers.
+	FamilyFrontline = store.FamilyFrontline
 	// FamilyDrivers (extension, docs/extensions.md) is recomputed with FamilySurvey, from the
 	// same rows: ingest never marks it; every recompute of survey for a month recomputes it.
 	FamilyDrivers = store.FamilyDrivers

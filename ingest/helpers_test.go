@@ -17,6 +17,7 @@ import (
 	"github.com/csat-dev/csat/schema"
 	"github.com/csat-dev/csat/schema/chdb"
 	"github.com/csat-dev/csat/schema/chdb/chtest"
+	"github.com/csat-dev/csat/schema/store"
 )
 
 // env is one test's world: its own topics, group and ClickHouse database.
@@ -87,8 +88,14 @@ func (e *env) drain(cfg ingest.Config) {
 	}
 }
 
-var rawTables = []string{"survey_responses", "survey_voids", "hotline_feedback", "store_feedback",
-	"complaints_opened", "complaints_closed", "churn_events", "subscriber_bases", "rejected_events"}
+// rawTables are the storage contract's raw tables and the dead letters' table.
+var rawTables = func() []string {
+	var out []string
+	for _, id := range store.RawTables() {
+		out = append(out, id.Name())
+	}
+	return append(out, store.RejectedTable)
+}()
 
 // tableCount is count() and uniqExact((kafka_topic, kafka_partition, kafka_offset)) of a table.
 type tableCount struct{ rows, distinct uint64 }
@@ -125,23 +132,8 @@ func (e *env) expected(msgs []kafka.Message) map[string]uint64 {
 }
 
 func tableName(t schema.Type) string {
-	switch t {
-	case schema.TypeSurveyResponse:
-		return "survey_responses"
-	case schema.TypeSurveyVoid:
-		return "survey_voids"
-	case schema.TypeHotlineFeedback:
-		return "hotline_feedback"
-	case schema.TypeStoreFeedback:
-		return "store_feedback"
-	case schema.TypeComplaintOpened:
-		return "complaints_opened"
-	case schema.TypeComplaintClosed:
-		return "complaints_closed"
-	case schema.TypeChurn:
-		return "churn_events"
-	case schema.TypeSubscriberBase:
-		return "subscriber_bases"
+	if id, ok := store.TableOf(t); ok {
+		return id.Name()
 	}
 	return "?"
 }

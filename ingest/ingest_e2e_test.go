@@ -13,9 +13,9 @@ import (
 	"github.com/csat-dev/csat/schema"
 )
 
-// TestExactMixed: 100,000 messages of the realistic mix, 10% of them resends of earlier events
-// (same event_id, new offset), survey voids produced before and after their responses, and late
-// events months old. The raw tables hold every message exactly once, in its own month, and a
+// TestExactMixed: 100,000 messages of the realistic mix (version 2's front-line events
+// included), 10% of them resends of earlier events (same event_id, new offset), survey voids
+// and adjustment voids produced before and after their targets, and late events months old. The raw tables hold every message exactly once, in its own month, and a
 // void arriving after its response marks the response's month dirty.
 func TestExactMixed(t *testing.T) {
 	e := newEnv(t, 6)
@@ -57,6 +57,17 @@ func TestExactMixed(t *testing.T) {
 			after = append(after, v)
 		}
 	}
+	// Adjustments (version 2) voided before and after they arrive, like the survey voids.
+	for i := range 20 {
+		aid := fmt.Sprintf("adj-%d", i)
+		responses = append(responses, g.Event(schema.TypeAdjustment, aid, at))
+		v := g.VoidAdjustment(fmt.Sprintf("adjvoid-%d", i), aid, at.Add(time.Hour))
+		if i%2 == 0 {
+			before = append(before, v)
+		} else {
+			after = append(after, v)
+		}
+	}
 	phase1 := append(append(before, msgs...), responses...)
 	produced := time.Now().Truncate(time.Second)
 	e.produce(phase1)
@@ -76,7 +87,21 @@ func TestExactMixed(t *testing.T) {
 	e.produce(after)
 	e.drain(e.config())
 	all := append(phase1, after...)
-	e.checkExact(e.expected(all))
+	want := e.expected(all)
+	e.checkExact(want)
+	for _, typ := range schema.Types() { // the mix and the voids hold every type, version 2's included
+		if tb := tableName(typ); want[tb] == 0 {
+			t.Errorf("no %s in the test's traffic", tb)
+		}
+	}
+	var unvoided uint64
+	if err := e.conn.QueryRow(context.Background(), "SELECT count() FROM adjustments WHERE event_id LIKE 'adj-%' "+
+		"AND event_id NOT IN (SELECT target_event_id FROM adjustment_voids)").Scan(&unvoided); err != nil {
+		t.Fatal(err)
+	}
+	if unvoided != 0 {
+		t.Errorf("%d adjustments without their void, whichever came first", unvoided)
+	}
 	var mark2 uint64
 	if err := e.conn.QueryRow(context.Background(),
 		"SELECT max(marked_at) FROM kpi_dirty WHERE family = 'survey' AND month = ?", uint32(voidMonth)).Scan(&mark2); err != nil {

@@ -24,7 +24,9 @@ func (in *Ingester) markDirty(ctx context.Context, e *epoch) error {
 			months, err := in.voidMonths(ctx, e.voids)
 			if err == nil {
 				for _, m := range months {
-					marks[mark{Family: store.SurveyResponses.Family(), Month: m}] = struct{}{}
+					for _, f := range store.SurveyResponses.Families() {
+						marks[mark{Family: f, Month: m}] = struct{}{}
+					}
 				}
 				break
 			}

@@ -148,7 +148,9 @@ func (in *Ingester) add(c *chunk, p *partState, m *kafka.Message, a *schema.Aren
 		if v, ok := ev.(*schema.SurveyVoid); ok {
 			c.voids = append(c.voids, v.TargetEventID)
 		} else {
-			c.marks = append(c.marks, mark{Family: tables[id].family, Month: ev.Env().Month})
+			for _, f := range tables[id].families {
+				c.marks = append(c.marks, mark{Family: f, Month: ev.Env().Month})
+			}
 		}
 		return
 	}
@@ -216,7 +218,7 @@ func (e *epoch) add(c *chunk, maxRows int) bool {
 		if e.nrows[id] >= maxRows {
 			full = true
 		}
-		fam := tables[id].family
+		fams := tables[id].families
 		var last schema.Month
 		for i := range rs {
 			if tableID(id) == tSurveyVoids {
@@ -226,7 +228,9 @@ func (e *epoch) add(c *chunk, maxRows int) bool {
 				continue
 			}
 			if mo := rs[i].ev.Env().Month; mo != last {
-				e.marks[mark{Family: fam, Month: mo}] = struct{}{}
+				for _, f := range fams {
+					e.marks[mark{Family: f, Month: mo}] = struct{}{}
+				}
 				last = mo
 			}
 		}

@@ -20,22 +20,27 @@ const (
 	tComplaintsClosed = store.ComplaintsClosed
 	tChurn            = store.ChurnEvents
 	tBases            = store.SubscriberBases
+	tInspections      = store.Inspections
+	tScores           = store.ScoresReported
+	tAdjustments      = store.Adjustments
+	tAdjustmentVoids  = store.AdjustmentVoids
 	numTables         = store.NumRawTables
 )
 
-// tableSpec is what ingest reads of a raw table's contract: its name, the projection family
-// its rows make dirty, and its columns in the order columns() returns them, with its INSERT.
+// tableSpec is what ingest reads of a raw table's contract: its name, the projection families
+// its rows make dirty (none for a table read as it is), and its columns in the order columns()
+// returns them, with its INSERT.
 type tableSpec struct {
-	name   string
-	family store.Family
-	cols   []string
-	insert string
+	name     string
+	families []store.Family
+	cols     []string
+	insert   string
 }
 
 // tables is the storage contract's raw tables, indexed by tableID.
 var tables = func() (out [numTables]tableSpec) {
 	for _, id := range store.RawTables() {
-		out[id] = tableSpec{name: id.Name(), family: id.Family(), cols: id.Columns(), insert: id.Insert()}
+		out[id] = tableSpec{name: id.Name(), families: id.Families(), cols: id.Columns(), insert: id.Insert()}
 	}
 	return out
 }()
@@ -190,7 +195,11 @@ func columns(a *colArena, id tableID, segs [][]record, ingestedAt time.Time) []a
 		})
 		mid = []any{sc(evStr(func(e *schema.ComplaintOpened) string { return e.ComplaintID })),
 			sc(evStr(func(e *schema.ComplaintOpened) string { return e.Category })),
-			sc(evStr(func(e *schema.ComplaintOpened) string { return e.Channel })), esc}
+			sc(evStr(func(e *schema.ComplaintOpened) string { return e.Channel })), esc,
+			sc(evStr(func(e *schema.ComplaintOpened) string { return e.StoreID })),
+			sc(evStr(func(e *schema.ComplaintOpened) string { return e.StaffID })),
+			sc(evStr(func(e *schema.ComplaintOpened) string { return e.AgentID })),
+			sc(evStr(func(e *schema.ComplaintOpened) string { return e.ManagerID }))}
 	case tComplaintsClosed:
 		hours, sat := a.f64.get(n), a.i8.get(n)
 		each(func(i int, r *record) {
@@ -212,7 +221,8 @@ func columns(a *colArena, id tableID, segs [][]record, ingestedAt time.Time) []a
 		mid = []any{sc(evStr(func(e *schema.Churn) string { return e.CustomerRef })),
 			sc(evStr(func(e *schema.Churn) string { return e.Tier })),
 			sc(evStr(func(e *schema.Churn) string { return e.Reason })), tenure,
-			sc(evStr(func(e *schema.Churn) string { return e.ToCarrier }))}
+			sc(evStr(func(e *schema.Churn) string { return e.ToCarrier })),
+			sc(evStr(func(e *schema.Churn) string { return e.ManagerID }))}
 	case tBases:
 		subs, has, hi, mi, lo := u64(n), u8(n), u64(n), u64(n), u64(n)
 		each(func(i int, r *record) {
@@ -224,6 +234,41 @@ func columns(a *colArena, id tableID, segs [][]record, ingestedAt time.Time) []a
 			}
 		})
 		mid = []any{subs, has, hi, mi, lo}
+	case tInspections:
+		score := a.f64.get(n)
+		each(func(i int, r *record) {
+			if e, ok := r.ev.(*schema.Inspection); ok {
+				score[i] = e.Score
+			}
+		})
+		mid = []any{sc(evStr(func(e *schema.Inspection) string { return e.StoreID })),
+			sc(evStr(func(e *schema.Inspection) string { return e.Kind })),
+			sc(evStr(func(e *schema.Inspection) string { return e.PublishedBy })), score,
+			sc(evStr(func(e *schema.Inspection) string { return e.StaffID }))}
+	case tScores:
+		value := a.f64.get(n)
+		each(func(i int, r *record) {
+			if e, ok := r.ev.(*schema.ScoreReported); ok {
+				value[i] = e.Value
+			}
+		})
+		mid = []any{sc(evStr(func(e *schema.ScoreReported) string { return e.Subject.Kind })),
+			sc(evStr(func(e *schema.ScoreReported) string { return e.Subject.ID })),
+			sc(evStr(func(e *schema.ScoreReported) string { return e.Component })), value}
+	case tAdjustments:
+		points := a.f64.get(n)
+		each(func(i int, r *record) {
+			if e, ok := r.ev.(*schema.Adjustment); ok {
+				points[i] = e.Points
+			}
+		})
+		mid = []any{sc(evStr(func(e *schema.Adjustment) string { return e.Subject.Kind })),
+			sc(evStr(func(e *schema.Adjustment) string { return e.Subject.ID })), points,
+			sc(evStr(func(e *schema.Adjustment) string { return e.Reason })),
+			sc(evStr(func(e *schema.Adjustment) string { return e.Ref }))}
+	case tAdjustmentVoids:
+		mid = []any{sc(evStr(func(e *schema.AdjustmentVoid) string { return e.TargetEventID })),
+			sc(evStr(func(e *schema.AdjustmentVoid) string { return e.Reason }))}
 	}
 	out := make([]any, 0, len(head)+len(mid)+len(tail))
 	out = append(out, head...)

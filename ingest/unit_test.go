@@ -164,8 +164,9 @@ func TestHighWaterFilter(t *testing.T) {
 	if len(c.dead) != 1 || c.dead[0].Offset != 2 || c.dead[0].Reason != schema.ReasonMalformedJSON {
 		t.Errorf("dead letters: %+v", c.dead)
 	}
-	if len(c.marks) != 2 || len(c.voids) != 1 || c.voids[0] != "t-v1" {
-		t.Errorf("marks %v voids %v: want the duplicates' months and void targets", c.marks, c.voids)
+	// Each duplicate response marks its month for both families survey_responses feeds.
+	if len(c.marks) != 4 || len(c.voids) != 1 || c.voids[0] != "t-v1" {
+		t.Errorf("marks %v voids %v: want the duplicates' months (survey and frontline) and void targets", c.marks, c.voids)
 	}
 	if c.last != 6 || c.hwm != 10 || c.msgs != 6 {
 		t.Errorf("progress: last %d hwm %d msgs %d", c.last, c.hwm, c.msgs)
@@ -205,7 +206,9 @@ func TestEpochAdd(t *testing.T) {
 			t.Errorf("commit offset of %v = %d, want %d", k, e.offsets[k].next, w)
 		}
 	}
-	wantMarks := map[mark]struct{}{{Family: "window", Month: 202610}: {}, {Family: "window", Month: 202609}: {}, {Family: "window", Month: 202401}: {}}
+	// hotline_feedback feeds window and frontline; the chunks' own marks (window 2024-01) are kept.
+	wantMarks := map[mark]struct{}{{Family: "window", Month: 202610}: {}, {Family: "window", Month: 202609}: {}, {Family: "window", Month: 202401}: {},
+		{Family: "frontline", Month: 202610}: {}, {Family: "frontline", Month: 202609}: {}}
 	if len(e.marks) != len(wantMarks) {
 		t.Errorf("marks %v, want %v", e.marks, wantMarks)
 	}

@@ -81,6 +81,14 @@ func (a *Arena) newEvent(t Type) Event {
 		return &Churn{}
 	case TypeSubscriberBase:
 		return &SubscriberBase{}
+	case TypeInspection:
+		return &Inspection{}
+	case TypeScoreReported:
+		return &ScoreReported{}
+	case TypeAdjustment:
+		return &Adjustment{}
+	case TypeAdjustmentVoid:
+		return &AdjustmentVoid{}
 	}
 	return nil
 }

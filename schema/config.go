@@ -37,7 +37,7 @@ func (c Config) Validate() error {
 		{"CSAT_TOPIC_SURVEY", c.Survey}, {"CSAT_TOPIC_HOTLINE", c.Hotline},
 		{"CSAT_TOPIC_STORE", c.Store}, {"CSAT_TOPIC_COMPLAINT", c.Complaint},
 		{"CSAT_TOPIC_CHURN", c.Churn}, {"CSAT_TOPIC_REFERENCE", c.Reference},
-		{"CSAT_TOPIC_DLQ", c.DLQ},
+		{"CSAT_TOPIC_ASSESSMENT", c.Assessment}, {"CSAT_TOPIC_DLQ", c.DLQ},
 	}
 	for _, t := range topics {
 		if err := validTopic(t.v); err != nil {

@@ -73,6 +73,8 @@ func TestConfigValidate(t *testing.T) {
 		{"invalid catalog", map[string]string{"CSAT_CATALOG_FILE": bad}, "CSAT_CATALOG_FILE: catalog " + bad + ": no items"},
 		{"bad topic", map[string]string{"CSAT_TOPIC_SURVEY": "csat survey"}, `CSAT_TOPIC_SURVEY: invalid topic name "csat survey"`},
 		{"dlq is an input", map[string]string{"CSAT_TOPIC_DLQ": "csat.store"}, "CSAT_TOPIC_DLQ: \"csat.store\" is also CSAT_TOPIC_STORE"},
+		{"bad assessment topic", map[string]string{"CSAT_TOPIC_ASSESSMENT": "csat/assessment"}, `CSAT_TOPIC_ASSESSMENT: invalid topic name "csat/assessment"`},
+		{"dlq is the assessment topic", map[string]string{"CSAT_TOPIC_DLQ": "csat.assessment"}, "CSAT_TOPIC_DLQ: \"csat.assessment\" is also CSAT_TOPIC_ASSESSMENT"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -99,7 +99,8 @@ func NewDecoder(cat Catalog, topics Topics, loc *time.Location, opts ...DecoderO
 
 // Decode decodes the message value read from topic. It returns one of the pointer types of
 // event.go (*SurveyResponse, *SurveyVoid, *HotlineFeedback, *StoreFeedback, *ComplaintOpened,
-// *ComplaintClosed, *Churn, *SubscriberBase) or a *Rejection; never both, never another error.
+// *ComplaintClosed, *Churn, *SubscriberBase, *Inspection, *ScoreReported, *Adjustment,
+// *AdjustmentVoid) or a *Rejection; never both, never another error.
 // The event does not alias value.
 func (d *Decoder) Decode(topic string, value []byte) (Event, error) {
 	ev, rej := d.decode(nil, topic, true, value)
@@ -157,6 +158,15 @@ const (
 	fTiers
 	fCustomerType
 	fManagerID
+	fKind
+	fPublishedBy
+	fScore
+	fSubject
+	fComponent
+	fPeriod
+	fValue
+	fPoints
+	fRef
 	nFields
 )
 
@@ -165,7 +175,8 @@ var fieldNames = [nFields]string{"event_id", "type", "schema_version", "occurred
 	"agent_id", "rating", "resolved", "wait_seconds", "handle_seconds", "store_id", "staff_id",
 	"business", "complaint_id", "category", "channel", "escalated", "resolution_hours", "satisfied",
 	"customer_ref", "tier", "tenure_months", "to_carrier", "month", "subscribers", "tiers",
-	"customer_type", "manager_id"}
+	"customer_type", "manager_id", "kind", "published_by", "score", "subject", "component", "period",
+	"value", "points", "ref"}
 
 // fieldIndex maps a key to its field index, -1 for a field csat does not read.
 func fieldIndex(k []byte) int {
@@ -242,6 +253,24 @@ func fieldIndex(k []byte) int {
 		return fCustomerType
 	case "manager_id":
 		return fManagerID
+	case "kind":
+		return fKind
+	case "published_by":
+		return fPublishedBy
+	case "score":
+		return fScore
+	case "subject":
+		return fSubject
+	case "component":
+		return fComponent
+	case "period":
+		return fPeriod
+	case "value":
+		return fValue
+	case "points":
+		return fPoints
+	case "ref":
+		return fRef
 	}
 	return -1
 }
@@ -342,7 +371,7 @@ func (d *Decoder) decode(a *Arena, topic string, checkTopic bool, b []byte) (Eve
 	if rej := d.occurredAt(&st, env, a); rej != nil {
 		return nil, rej
 	}
-	if typ != TypeSurveyResponse && typ != TypeSubscriberBase {
+	if typ != TypeSurveyResponse && typ != TypeSubscriberBase && typ != TypeScoreReported && typ != TypeAdjustment {
 		env.Month = d.monthOf(env.OccurredAt, a)
 	}
 
@@ -364,6 +393,14 @@ func (d *Decoder) decode(a *Arena, topic string, checkTopic bool, b []byte) (Eve
 		rej = st.churn(e)
 	case *SubscriberBase:
 		rej = st.subscriberBase(e)
+	case *Inspection:
+		rej = st.inspection(e)
+	case *ScoreReported:
+		rej = st.scoreReported(e)
+	case *Adjustment:
+		rej = st.adjustment(e)
+	case *AdjustmentVoid:
+		rej = st.adjustmentVoid(e)
 	}
 	if rej != nil {
 		return nil, rej
@@ -1007,6 +1044,9 @@ var (
 	complaintChannel  = []string{"hotline", "store", "online", "regulator", "other"}
 	churnReasons      = []string{"price", "network", "service", "competitor_offer", "relocation", "other"}
 	customerTypes     = []string{CustomerConsumer, CustomerEnterprise}
+	inspectionKinds   = []string{InspectionPatrol, InspectionMystery}
+	publishers        = []string{PublisherProvince, PublisherCity}
+	subjectKinds      = SubjectKinds()
 )
 
 // unitID returns an optional version-2 unit id (store_id, manager_id, … of SPEC §5.1):
@@ -1177,16 +1217,22 @@ func (d *Decoder) items(st *state, e *SurveyResponse) *Rejection {
 }
 
 func (st *state) surveyVoid(e *SurveyVoid) *Rejection {
-	target, rej := st.reqString(fTargetEventID)
+	return st.retraction(&e.TargetEventID, &e.Reason)
+}
+
+// retraction decodes the fields of a survey_void or an adjustment_void: target_event_id and
+// reason, both required.
+func (st *state) retraction(target, reason *string) *Rejection {
+	t, rej := st.reqString(fTargetEventID)
 	if rej != nil {
 		return rej
 	}
-	reason, rej := st.reqString(fReason)
+	r, rej := st.reqString(fReason)
 	if rej != nil {
 		return rej
 	}
-	st.keep(&e.TargetEventID, target)
-	st.keep(&e.Reason, reason)
+	st.keep(target, t)
+	st.keep(reason, r)
 	return nil
 }
 
@@ -1256,8 +1302,24 @@ func (st *state) complaintOpened(e *ComplaintOpened) *Rejection {
 	if e.Channel, rej = st.enum(fChannel, complaintChannel); rej != nil {
 		return rej
 	}
-	e.Escalated, rej = st.reqBool(fEscalated)
-	return rej
+	if e.Escalated, rej = st.reqBool(fEscalated); rej != nil {
+		return rej
+	}
+	// Version 2 attribution (SPEC §5.1), each optional.
+	for _, u := range [...]struct {
+		f   int
+		dst *string
+	}{{fStoreID, &e.StoreID}, {fStaffID, &e.StaffID}, {fAgentID, &e.AgentID}, {fManagerID, &e.ManagerID}} {
+		if st.f[u.f].kind == kindAbsent {
+			continue
+		}
+		id, rej := st.unitID(u.f)
+		if rej != nil {
+			return rej
+		}
+		st.keep(u.dst, id)
+	}
+	return nil
 }
 
 func (st *state) complaintClosed(e *ComplaintClosed) *Rejection {
@@ -1309,7 +1371,149 @@ func (st *state) churn(e *Churn) *Rejection {
 		return rej
 	}
 	st.keep(&e.ToCarrier, to)
+	manager, rej := st.unitID(fManagerID)
+	if rej != nil {
+		return rej
+	}
+	st.keep(&e.ManagerID, manager)
 	return nil
+}
+
+// reqUnitID returns a required version-2 unit id ([A-Za-z0-9_.:-]{1,64}).
+func (st *state) reqUnitID(f int) ([]byte, *Rejection) {
+	if k := st.f[f].kind; k == kindAbsent || k == kindNull {
+		return nil, missing(f)
+	}
+	return st.unitID(f)
+}
+
+func (st *state) inspection(e *Inspection) *Rejection {
+	storeID, rej := st.reqUnitID(fStoreID)
+	if rej != nil {
+		return rej
+	}
+	if e.Kind, rej = st.enum(fKind, inspectionKinds); rej != nil {
+		return rej
+	}
+	if e.PublishedBy, rej = st.enum(fPublishedBy, publishers); rej != nil {
+		return rej
+	}
+	score, present, rej := st.floatField(fScore)
+	switch {
+	case rej != nil:
+		return rej
+	case !present:
+		return missing(fScore)
+	case !(score >= 0 && score <= 100):
+		return invalid("score: " + clip(st.raw(fScore)) + " is out of range 0–100")
+	}
+	e.Score = score
+	staff, rej := st.unitID(fStaffID)
+	if rej != nil {
+		return rej
+	}
+	st.keep(&e.StoreID, storeID)
+	st.keep(&e.StaffID, staff)
+	return nil
+}
+
+// subject decodes the "subject" field, kind:id: a store, staff, agent or manager id
+// ([A-Za-z0-9_.:-]{1,64}), or a branch id (not "ALL").
+func (st *state) subject(s *Subject) *Rejection {
+	v, rej := st.reqString(fSubject)
+	if rej != nil {
+		return rej
+	}
+	colon := -1
+	for i, c := range v {
+		if c == ':' {
+			colon = i
+			break
+		}
+	}
+	if colon < 0 {
+		return invalid("subject: " + quote(v) + " is not kind:id (kind one of " + joinComma(subjectKinds) + ")")
+	}
+	kind, id := v[:colon], v[colon+1:]
+	s.Kind = ""
+	for _, k := range subjectKinds {
+		if string(kind) == k {
+			s.Kind = k
+		}
+	}
+	switch {
+	case s.Kind == "":
+		return invalid("subject: unknown kind " + quote(kind) + " (want one of " + joinComma(subjectKinds) + ")")
+	case s.Kind == SubjectBranch && !ValidBranchID(string(id)):
+		return invalid("subject: " + quote(id) + " is not a branch id (1 to 4 segments of [A-Z0-9]{1,16} joined by '-', not ALL)")
+	case s.Kind != SubjectBranch && !validUnitID(id):
+		return invalid("subject: " + quote(id) + " does not match [A-Za-z0-9_.:-]{1,64}")
+	}
+	st.keep(&s.ID, id)
+	return nil
+}
+
+func (st *state) scoreReported(e *ScoreReported) *Rejection {
+	if rej := st.subject(&e.Subject); rej != nil {
+		return rej
+	}
+	comp, rej := st.reqString(fComponent)
+	if rej != nil {
+		return rej
+	}
+	if !validCode(string(comp)) {
+		return invalid("component: " + quote(comp) + " does not match [a-z0-9_]{1,32}")
+	}
+	st.keep(&e.Component, comp)
+	if e.Period, rej = st.monthField(fPeriod, true); rej != nil {
+		return rej
+	}
+	e.Month = e.Period
+	v, present, rej := st.floatField(fValue)
+	switch {
+	case rej != nil:
+		return rej
+	case !present:
+		return missing(fValue)
+	}
+	e.Value = v
+	return nil
+}
+
+func (st *state) adjustment(e *Adjustment) *Rejection {
+	if rej := st.subject(&e.Subject); rej != nil {
+		return rej
+	}
+	var rej *Rejection
+	if e.Period, rej = st.monthField(fPeriod, true); rej != nil {
+		return rej
+	}
+	e.Month = e.Period
+	p, present, rej := st.floatField(fPoints)
+	switch {
+	case rej != nil:
+		return rej
+	case !present:
+		return missing(fPoints)
+	case !(p >= -MaxAdjustmentPoints && p <= MaxAdjustmentPoints):
+		return invalid("points: " + clip(st.raw(fPoints)) + " is out of range: want |points| ≤ 100")
+	}
+	e.Points = p
+	reason, rej := st.reqString(fReason)
+	if rej != nil {
+		return rej
+	}
+	ref, rej := st.optString(fRef)
+	if rej != nil {
+		return rej
+	}
+	st.keep(&e.Reason, reason)
+	st.keep(&e.Ref, ref)
+	return nil
+}
+
+func (st *state) adjustmentVoid(e *AdjustmentVoid) *Rejection {
+	return st.retraction(&e.TargetEventID, &e.Reason)
 }
 
 func (st *state) subscriberBase(e *SubscriberBase) *Rejection {
@@ -1438,3 +1642,7 @@ func joinComma(vs []string) string {
 	}
 	return s
 }
+
+// ValidUnitID reports whether s is a version-2 unit id (a store, staff, agent or manager id of
+// SPEC §5.1): [A-Za-z0-9_.:-]{1,64}.
+func ValidUnitID(s string) bool { return validUnitID([]byte(s)) }

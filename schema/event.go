@@ -18,15 +18,22 @@ const (
 	TypeComplaintClosed
 	TypeChurn
 	TypeSubscriberBase
+	// Version 2 (SPEC §5.1).
+	TypeInspection
+	TypeScoreReported
+	TypeAdjustment
+	TypeAdjustmentVoid
 )
 
 var typeNames = [...]string{"", "survey_response", "survey_void", "hotline_feedback", "store_feedback",
-	"complaint_opened", "complaint_closed", "churn", "subscriber_base"}
+	"complaint_opened", "complaint_closed", "churn", "subscriber_base",
+	"inspection", "score_reported", "adjustment", "adjustment_void"}
 
 // Types lists every known type in declaration order.
 func Types() []Type {
 	return []Type{TypeSurveyResponse, TypeSurveyVoid, TypeHotlineFeedback, TypeStoreFeedback,
-		TypeComplaintOpened, TypeComplaintClosed, TypeChurn, TypeSubscriberBase}
+		TypeComplaintOpened, TypeComplaintClosed, TypeChurn, TypeSubscriberBase,
+		TypeInspection, TypeScoreReported, TypeAdjustment, TypeAdjustmentVoid}
 }
 
 func (t Type) String() string {
@@ -132,6 +139,9 @@ type ComplaintOpened struct {
 	Category    string // network/billing/tariff/service/marketing/other
 	Channel     string // hotline/store/online/regulator/other
 	Escalated   bool
+	// Version 2 (SPEC §5.1), optional ("" when absent): the units the complaint names; it
+	// counts for each of them (§5.5).
+	StoreID, StaffID, AgentID, ManagerID string
 }
 
 // ComplaintClosed closes a complaint (complaint_closed); it counts in the month it closed.
@@ -150,6 +160,7 @@ type Churn struct {
 	Reason       string // price/network/service/competitor_offer/relocation/other
 	TenureMonths uint32
 	ToCarrier    string // optional
+	ManagerID    string // version 2, optional: the customer manager of the account
 }
 
 // Tiers splits a subscriber base by value tier.
@@ -162,4 +173,78 @@ type SubscriberBase struct {
 	Envelope
 	Subscribers uint64
 	Tiers       *Tiers // optional
+}
+
+// Inspection is a store inspection (inspection, SPEC §5.1: 组巡/暗访).
+type Inspection struct {
+	Envelope
+	StoreID     string
+	Kind        string  // InspectionPatrol or InspectionMystery
+	PublishedBy string  // PublisherProvince or PublisherCity
+	Score       float64 // 0–100
+	StaffID     string  // optional
+}
+
+// Inspection kinds and publishers (SPEC §5.1). Serialized: append-only.
+const (
+	InspectionPatrol  = "patrol"
+	InspectionMystery = "mystery"
+	PublisherProvince = "province"
+	PublisherCity     = "city"
+)
+
+// Subject is the unit a score_reported or an adjustment is about: "store:<id>", "staff:<id>",
+// "agent:<id>", "manager:<id>" or "branch:<id>" on the wire.
+type Subject struct {
+	Kind string // one of SubjectKinds
+	ID   string // a unit id ([A-Za-z0-9_.:-]{1,64}), or a branch id for SubjectBranch
+}
+
+// Subject kinds (SPEC §5.1). Serialized: append-only.
+const (
+	SubjectStore   = "store"
+	SubjectStaff   = "staff"
+	SubjectAgent   = "agent"
+	SubjectManager = "manager"
+	SubjectBranch  = "branch"
+)
+
+// SubjectKinds lists the subject kinds.
+func SubjectKinds() []string {
+	return []string{SubjectStore, SubjectStaff, SubjectAgent, SubjectManager, SubjectBranch}
+}
+
+// String is the wire form, kind:id.
+func (s Subject) String() string { return s.Kind + ":" + s.ID }
+
+// ScoreReported is a component assessed by another system (score_reported). Its Month is
+// Period; for one (subject, component, period) the latest occurred_at wins (ties: the greater
+// event_id).
+type ScoreReported struct {
+	Envelope
+	Subject   Subject
+	Component string // [a-z0-9_]{1,32}
+	Period    Month
+	Value     float64
+}
+
+// Adjustment adds points to a subject's scheme total (adjustment: 典型事件加减分). Its Month
+// is Period.
+type Adjustment struct {
+	Envelope
+	Subject Subject
+	Period  Month
+	Points  float64 // |points| ≤ MaxAdjustmentPoints
+	Reason  string  // non-empty
+	Ref     string  // optional
+}
+
+// MaxAdjustmentPoints bounds |points| of an adjustment (SPEC §5.1).
+const MaxAdjustmentPoints = 100
+
+// AdjustmentVoid retracts an adjustment, whichever of the two arrives first (adjustment_void).
+type AdjustmentVoid struct {
+	Envelope
+	TargetEventID string
+	Reason        string
 }

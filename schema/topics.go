@@ -8,13 +8,15 @@ type Topics struct {
 	Complaint string `env:"CSAT_TOPIC_COMPLAINT" envDefault:"csat.complaint"` // complaint_opened, complaint_closed
 	Churn     string `env:"CSAT_TOPIC_CHURN" envDefault:"csat.churn"`         // churn
 	Reference string `env:"CSAT_TOPIC_REFERENCE" envDefault:"csat.reference"` // subscriber_base
-	DLQ       string `env:"CSAT_TOPIC_DLQ" envDefault:"csat.dlq"`             // dead letters written by csat
+	// score_reported, adjustment, adjustment_void (version 2)
+	Assessment string `env:"CSAT_TOPIC_ASSESSMENT" envDefault:"csat.assessment"`
+	DLQ        string `env:"CSAT_TOPIC_DLQ" envDefault:"csat.dlq"` // dead letters written by csat
 }
 
 // DefaultTopics returns the default topic names.
 func DefaultTopics() Topics {
 	return Topics{Survey: "csat.survey", Hotline: "csat.hotline", Store: "csat.store",
-		Complaint: "csat.complaint", Churn: "csat.churn", Reference: "csat.reference", DLQ: "csat.dlq"}
+		Complaint: "csat.complaint", Churn: "csat.churn", Reference: "csat.reference", Assessment: "csat.assessment", DLQ: "csat.dlq"}
 }
 
 // For returns the topic that carries events of type t ("" for TypeUnknown).
@@ -24,7 +26,7 @@ func (tp Topics) For(t Type) string {
 		return tp.Survey
 	case TypeHotlineFeedback:
 		return tp.Hotline
-	case TypeStoreFeedback:
+	case TypeStoreFeedback, TypeInspection:
 		return tp.Store
 	case TypeComplaintOpened, TypeComplaintClosed:
 		return tp.Complaint
@@ -32,11 +34,13 @@ func (tp Topics) For(t Type) string {
 		return tp.Churn
 	case TypeSubscriberBase:
 		return tp.Reference
+	case TypeScoreReported, TypeAdjustment, TypeAdjustmentVoid:
+		return tp.Assessment
 	}
 	return ""
 }
 
-// Inputs lists the six input topics (not the DLQ).
+// Inputs lists the seven input topics (not the DLQ).
 func (tp Topics) Inputs() []string {
-	return []string{tp.Survey, tp.Hotline, tp.Store, tp.Complaint, tp.Churn, tp.Reference}
+	return []string{tp.Survey, tp.Hotline, tp.Store, tp.Complaint, tp.Churn, tp.Reference, tp.Assessment}
 }

@@ -12,7 +12,7 @@ dir=$state/kafka
 port=${KAFKA_PORT:-9092}
 cport=${KAFKA_CONTROLLER_PORT:-9093}
 partitions=${KAFKA_PARTITIONS:-12}
-topics=(csat.survey csat.hotline csat.store csat.complaint csat.churn csat.reference csat.dlq)
+topics=(csat.survey csat.hotline csat.store csat.complaint csat.churn csat.reference csat.assessment csat.dlq)
 
 log() { printf 'kafka: %s\n' "$*" >&2; }
 
@@ -45,7 +45,7 @@ offsets.topic.replication.factor=1
 transaction.state.log.replication.factor=1
 transaction.state.log.min.isr=1
 group.initial.rebalance.delay.ms=0
-# ingest opens one connection per assigned partition (72 with the default topics): with the
+# ingest opens one connection per assigned partition (84 with the default topics): with the
 # default backlog of 50, simultaneous connects overflow it and wait out a 1 s SYN retransmit.
 socket.listen.backlog.size=1024
 auto.create.topics.enable=true

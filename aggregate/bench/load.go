@@ -295,6 +295,10 @@ func (l *loader) ratings(ctx context.Context, inStore bool) error {
 		stream, share, prefix, table = 3, 0.4, "t", store.StoreFeedback.Name()
 	}
 	r := l.rng(stream)
+	// The front line's units (issue 16: ~40,000 stores of ~7.5 staff, ~20,000 agents), drawn
+	// from a stream of their own so the rest of the data set does not move: ~13 stores and ~7
+	// agents per county.
+	ur := l.rng(stream + 10)
 	total := int(math.Round(float64(l.cfg.count(fullRatings)) * share))
 	var off int64
 	var (
@@ -306,6 +310,7 @@ func (l *loader) ratings(ctx context.Context, inStore bool) error {
 		waits         []uint32
 		parts         []int32
 		offsets       []int64
+		units, staff  []string
 	)
 	flush := func() error {
 		if len(ids) == 0 {
@@ -313,15 +318,15 @@ func (l *loader) ratings(ctx context.Context, inStore bool) error {
 		}
 		var c columns
 		if inStore {
-			c = columns{table, []string{"event_id", "branch_id", "month", "occurred_at", "rating", "wait_seconds", "kafka_partition", "kafka_offset"},
-				[]any{ids, branches, months, occurred, ratings, waits, parts, offsets}}
+			c = columns{table, []string{"event_id", "branch_id", "month", "occurred_at", "rating", "wait_seconds", "kafka_partition", "kafka_offset", "store_id", "staff_id"},
+				[]any{ids, branches, months, occurred, ratings, waits, parts, offsets, units, staff}}
 		} else {
-			c = columns{table, []string{"event_id", "branch_id", "month", "occurred_at", "rating", "resolved", "wait_seconds", "kafka_partition", "kafka_offset"},
-				[]any{ids, branches, months, occurred, ratings, resolved, waits, parts, offsets}}
+			c = columns{table, []string{"event_id", "branch_id", "month", "occurred_at", "rating", "resolved", "wait_seconds", "kafka_partition", "kafka_offset", "agent_id"},
+				[]any{ids, branches, months, occurred, ratings, resolved, waits, parts, offsets, units}}
 		}
 		err := l.send(ctx, c)
-		ids, branches, months, occurred, ratings, resolved, waits, parts, offsets =
-			ids[:0], branches[:0], months[:0], occurred[:0], ratings[:0], resolved[:0], waits[:0], parts[:0], offsets[:0]
+		ids, branches, months, occurred, ratings, resolved, waits, parts, offsets, units, staff =
+			ids[:0], branches[:0], months[:0], occurred[:0], ratings[:0], resolved[:0], waits[:0], parts[:0], offsets[:0], units[:0], staff[:0]
 		return err
 	}
 	meanWait := 25.0
@@ -342,7 +347,18 @@ func (l *loader) ratings(ctx context.Context, inStore bool) error {
 		}
 		id := fmt.Sprintf("%s%010d", prefix, i)
 		t := l.when(r, mi)
+		var unit, clerk string
+		if inStore {
+			unit = fmt.Sprintf("S%s-%02d", l.h.counties[cty], ur.IntN(13))
+			clerk = fmt.Sprintf("%s-E%d", unit, ur.IntN(8))
+		} else {
+			unit = fmt.Sprintf("A%s-%d", l.h.counties[cty], ur.IntN(7))
+		}
 		for range copies {
+			units = append(units, unit)
+			if inStore {
+				staff = append(staff, clerk)
+			}
 			off++
 			ids, branches, months, occurred = append(ids, id), append(branches, l.h.counties[cty]), append(months, uint32(l.cfg.month(mi))), append(occurred, t)
 			ratings, resolved, waits, parts, offsets = append(ratings, rt), append(resolved, res), append(waits, wait), append(parts, int32(off%6)), append(offsets, off)

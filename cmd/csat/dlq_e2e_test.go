@@ -36,7 +36,7 @@ func TestDLQReplayEndToEnd(t *testing.T) {
 		"CSAT_CLICKHOUSE_DATABASE=" + chcfg.Database,
 		"CSAT_TOPIC_SURVEY=" + tp.Survey, "CSAT_TOPIC_HOTLINE=" + tp.Hotline, "CSAT_TOPIC_STORE=" + tp.Store,
 		"CSAT_TOPIC_COMPLAINT=" + tp.Complaint, "CSAT_TOPIC_CHURN=" + tp.Churn,
-		"CSAT_TOPIC_REFERENCE=" + tp.Reference, "CSAT_TOPIC_DLQ=" + tp.DLQ,
+		"CSAT_TOPIC_REFERENCE=" + tp.Reference, "CSAT_TOPIC_ASSESSMENT=" + tp.Assessment, "CSAT_TOPIC_DLQ=" + tp.DLQ,
 		"CSAT_KAFKA_SESSION_TIMEOUT=6s", "CSAT_LOG_LEVEL=warn",
 	}
 	withCatalog := append(append([]string{}, environ...), "CSAT_CATALOG_FILE="+filepath.Join("..", "..", "schema", "testdata", "catalog.yaml"))

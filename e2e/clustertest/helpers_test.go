@@ -31,6 +31,7 @@ import (
 	"github.com/csat-dev/csat/schema"
 	"github.com/csat-dev/csat/schema/chdb"
 	"github.com/csat-dev/csat/schema/chdb/chtest"
+	"github.com/csat-dev/csat/schema/store"
 )
 
 // layout is one cluster layout of scripts/cluster.sh.
@@ -45,9 +46,15 @@ var (
 	shards   = layout{name: "shards", cluster: "csat_shards", addrs: []string{"127.0.0.1:9111", "127.0.0.1:9112"}}
 )
 
-// rawTables are the tables ingest writes, each sharded by kafka_partition.
-var rawTables = []string{"survey_responses", "survey_voids", "hotline_feedback", "store_feedback",
-	"complaints_opened", "complaints_closed", "churn_events", "subscriber_bases", "rejected_events"}
+// rawTables are the tables ingest writes (the storage contract's raw tables and the dead
+// letters'), each sharded by kafka_partition.
+var rawTables = func() []string {
+	var out []string
+	for _, id := range store.RawTables() {
+		out = append(out, id.Name())
+	}
+	return append(out, store.RejectedTable)
+}()
 
 func required() bool { return os.Getenv("CI") == "true" || os.Getenv("CSAT_E2E") == "1" }
 
@@ -293,12 +300,8 @@ func (w *world) expected(t *testing.T) map[string]uint64 {
 }
 
 func tableName(t schema.Type) string {
-	return map[schema.Type]string{
-		schema.TypeSurveyResponse: "survey_responses", schema.TypeSurveyVoid: "survey_voids",
-		schema.TypeHotlineFeedback: "hotline_feedback", schema.TypeStoreFeedback: "store_feedback",
-		schema.TypeComplaintOpened: "complaints_opened", schema.TypeComplaintClosed: "complaints_closed",
-		schema.TypeChurn: "churn_events", schema.TypeSubscriberBase: "subscriber_bases",
-	}[t]
+	id, _ := store.TableOf(t)
+	return id.Name()
 }
 
 func ingestConfig(group string) ingest.Config {

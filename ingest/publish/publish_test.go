@@ -196,7 +196,7 @@ func TestRunToKafka(t *testing.T) {
 	brokers := kafkatest.Need(t)
 	prefix := traffic.Unique("csat-test-gen")
 	topics := schema.Topics{Survey: prefix + ".survey", Hotline: prefix + ".hotline", Store: prefix + ".store",
-		Complaint: prefix + ".complaint", Churn: prefix + ".churn", Reference: prefix + ".reference", DLQ: prefix + ".dlq"}
+		Complaint: prefix + ".complaint", Churn: prefix + ".churn", Reference: prefix + ".reference", Assessment: prefix + ".assessment", DLQ: prefix + ".dlq"}
 	kafkatest.CreateTopics(t, 3, topics.Inputs()...)
 	waitTopics(t, brokers, topics.Inputs()...)
 	p := newPublisher(t, brokers)

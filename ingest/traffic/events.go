@@ -58,7 +58,8 @@ func (g *Gen) NextID() string {
 }
 
 // Next returns the next event of the realistic mix: 45% hotline_feedback, 35% store_feedback,
-// 10% survey_response, 5% complaint opened/closed, 4% churn, 1% subscriber_base.
+// 10% survey_response, 5% complaint opened/closed, 3% churn, 1% version-2 front-line events
+// (inspection, score_reported, adjustment), 1% subscriber_base.
 func (g *Gen) Next() kafka.Message {
 	x := g.rng.IntN(100)
 	t := schema.TypeHotlineFeedback
@@ -72,8 +73,10 @@ func (g *Gen) Next() kafka.Message {
 		t = schema.TypeComplaintOpened
 	case x < 95:
 		t = schema.TypeComplaintClosed
-	case x < 99:
+	case x < 98:
 		t = schema.TypeChurn
+	case x < 99:
+		t = [...]schema.Type{schema.TypeInspection, schema.TypeScoreReported, schema.TypeAdjustment}[g.rng.IntN(3)]
 	default:
 		t = schema.TypeSubscriberBase
 	}
@@ -89,6 +92,11 @@ func (g *Gen) Event(t schema.Type, id string, at time.Time) kafka.Message {
 // Void returns a survey_void of target.
 func (g *Gen) Void(id, target string, at time.Time) kafka.Message {
 	return g.event(schema.TypeSurveyVoid, id, at, target)
+}
+
+// VoidAdjustment returns an adjustment_void of target.
+func (g *Gen) VoidAdjustment(id, target string, at time.Time) kafka.Message {
+	return g.event(schema.TypeAdjustmentVoid, id, at, target)
 }
 
 func (g *Gen) event(t schema.Type, id string, at time.Time, target string) kafka.Message {
@@ -166,6 +174,13 @@ func (g *Gen) event(t schema.Type, id string, at time.Time, target string) kafka
 		str("category", cats[r.IntN(len(cats))])
 		str("channel", channels[r.IntN(len(channels))])
 		boolean("escalated", r.IntN(20) == 0)
+		switch r.IntN(4) { // version 2 attribution (SPEC §5.1) on half of them
+		case 0:
+			str("store_id", fmt.Sprintf("STORE-%s-%04d", branch, r.IntN(500)))
+			str("staff_id", fmt.Sprintf("STF-%06d", r.IntN(100000)))
+		case 1:
+			str("agent_id", fmt.Sprintf("AGT-%s-%05d", branch, r.IntN(3000)))
+		}
 	case schema.TypeComplaintClosed:
 		str("complaint_id", fmt.Sprintf("CMP-%s-%08d", branch, r.IntN(1e8)))
 		b = append(b, `,"resolution_hours":`...)
@@ -181,6 +196,30 @@ func (g *Gen) event(t schema.Type, id string, at time.Time, target string) kafka
 		if r.IntN(2) == 0 {
 			str("to_carrier", carriers[3+r.IntN(2)])
 		}
+		if r.IntN(8) == 0 {
+			str("manager_id", fmt.Sprintf("MGR-%s-%03d", branch, r.IntN(200)))
+		}
+	case schema.TypeInspection:
+		str("store_id", fmt.Sprintf("STORE-%s-%04d", branch, r.IntN(500)))
+		str("kind", [...]string{"patrol", "mystery"}[r.IntN(2)])
+		str("published_by", [...]string{"province", "city"}[r.IntN(2)])
+		num("score", 40+r.IntN(61))
+		if r.IntN(2) == 0 {
+			str("staff_id", fmt.Sprintf("STF-%06d", r.IntN(100000)))
+		}
+	case schema.TypeScoreReported:
+		str("subject", fmt.Sprintf("store:STORE-%s-%04d", branch, r.IntN(500)))
+		str("component", [...]string{"sales", "internal", "control", "operations"}[r.IntN(4)])
+		str("period", at.UTC().Format("2006-01"))
+		num("value", r.IntN(101))
+	case schema.TypeAdjustment:
+		str("subject", fmt.Sprintf("staff:STF-%06d", r.IntN(100000)))
+		str("period", at.UTC().Format("2006-01"))
+		num("points", r.IntN(11)-5)
+		str("reason", "typical event: commended by a customer")
+	case schema.TypeAdjustmentVoid:
+		str("target_event_id", target)
+		str("reason", "entered in error")
 	case schema.TypeSubscriberBase:
 		str("month", at.UTC().Format("2006-01"))
 		hi, mid, lo := 1000+r.IntN(5000), 10000+r.IntN(50000), 50000+r.IntN(100000)
@@ -236,5 +275,5 @@ func Produce(ctx context.Context, w *kafka.Writer, msgs []kafka.Message) error {
 func UniqueTopics(prefix string) schema.Topics {
 	s := Unique(prefix)
 	return schema.Topics{Survey: s + ".survey", Hotline: s + ".hotline", Store: s + ".store",
-		Complaint: s + ".complaint", Churn: s + ".churn", Reference: s + ".reference", DLQ: s + ".dlq"}
+		Complaint: s + ".complaint", Churn: s + ".churn", Reference: s + ".reference", Assessment: s + ".assessment", DLQ: s + ".dlq"}
 }

@@ -37,12 +37,16 @@ func TestGenDecodes(t *testing.T) {
 		last = ev.Env().EventID
 	}
 	for _, typ := range schema.Types() {
-		if typ != schema.TypeSurveyVoid && seen[typ] == 0 {
+		if typ != schema.TypeSurveyVoid && typ != schema.TypeAdjustmentVoid && seen[typ] == 0 {
 			t.Errorf("no %s in 2000 events of the mix: %v", typ, seen)
 		}
 	}
 	v := g.Void(g.NextID(), last, time.Now())
 	if ev, ok := check(v.Topic, v.Value).(*schema.SurveyVoid); !ok || ev.TargetEventID != last {
 		t.Errorf("Void: %+v, want a survey_void of %s", ev, last)
+	}
+	va := g.VoidAdjustment(g.NextID(), last, time.Now())
+	if ev, ok := check(va.Topic, va.Value).(*schema.AdjustmentVoid); !ok || ev.TargetEventID != last {
+		t.Errorf("VoidAdjustment: %+v, want an adjustment_void of %s", ev, last)
 	}
 }

@@ -9,7 +9,7 @@ import (
 
 func Example() {
 	t, _ := store.TableOf(schema.TypeHotlineFeedback)
-	f := t.Family()
+	f := t.Families()[0]
 	fmt.Println(t.Name(), "->", f, "->", f.Table())
 	for _, raw := range f.RawTables() {
 		fmt.Println(" ", raw.Name())

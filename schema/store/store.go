@@ -13,6 +13,7 @@
 package store
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/csat-dev/csat/schema"
@@ -33,15 +34,23 @@ const (
 	ComplaintsClosed
 	ChurnEvents
 	SubscriberBases
+	// Version 2 (SPEC §5.1).
+	Inspections
+	ScoresReported
+	Adjustments
+	AdjustmentVoids
 	// NumRawTables counts the raw tables.
 	NumRawTables
 )
 
 // rawSpec describes a raw table.
 type rawSpec struct {
-	name   string
-	typ    schema.Type // the event type whose events it holds
-	family Family      // the projection family its rows make dirty
+	name string
+	typ  schema.Type // the event type whose events it holds
+	// families are the projection families its rows make dirty, in Families() order: none for
+	// a table read as it is (the assessment tables: a few rows per unit and month, read with
+	// their latest-wins and void rules by the queries that need them).
+	families []Family
 	// retraction: its rows retract rows of another table whatever their month (survey_void),
 	// so they do not count among the rows of their own month.
 	retraction bool
@@ -50,15 +59,22 @@ type rawSpec struct {
 
 // raws is the contract: one entry per raw table.
 var raws = [NumRawTables]rawSpec{
-	SurveyResponses:  {"survey_responses", schema.TypeSurveyResponse, FamilySurvey, false, []string{"carrier", "weight", "segment", "overall", "item_codes", "item_scores", "customer_type", "manager_id", "store_id"}},
-	SurveyVoids:      {"survey_voids", schema.TypeSurveyVoid, FamilySurvey, true, []string{"target_event_id", "reason"}},
-	HotlineFeedback:  {"hotline_feedback", schema.TypeHotlineFeedback, FamilyWindow, false, []string{"agent_id", "rating", "resolved", "wait_seconds", "handle_seconds"}},
-	StoreFeedback:    {"store_feedback", schema.TypeStoreFeedback, FamilyWindow, false, []string{"store_id", "staff_id", "rating", "wait_seconds", "business"}},
-	ComplaintsOpened: {"complaints_opened", schema.TypeComplaintOpened, FamilyComplaints, false, []string{"complaint_id", "category", "channel", "escalated"}},
-	ComplaintsClosed: {"complaints_closed", schema.TypeComplaintClosed, FamilyComplaints, false, []string{"complaint_id", "resolution_hours", "satisfied"}},
-	ChurnEvents:      {"churn_events", schema.TypeChurn, FamilyChurn, false, []string{"customer_ref", "tier", "reason", "tenure_months", "to_carrier"}},
-	SubscriberBases:  {"subscriber_bases", schema.TypeSubscriberBase, FamilyBase, false, []string{"subscribers", "has_tiers", "tier_high", "tier_mid", "tier_low"}},
+	SurveyResponses:  {"survey_responses", schema.TypeSurveyResponse, fams(FamilySurvey, FamilyFrontline), false, []string{"carrier", "weight", "segment", "overall", "item_codes", "item_scores", "customer_type", "manager_id", "store_id"}},
+	SurveyVoids:      {"survey_voids", schema.TypeSurveyVoid, fams(FamilySurvey, FamilyFrontline), true, []string{"target_event_id", "reason"}},
+	HotlineFeedback:  {"hotline_feedback", schema.TypeHotlineFeedback, fams(FamilyWindow, FamilyFrontline), false, []string{"agent_id", "rating", "resolved", "wait_seconds", "handle_seconds"}},
+	StoreFeedback:    {"store_feedback", schema.TypeStoreFeedback, fams(FamilyWindow, FamilyFrontline), false, []string{"store_id", "staff_id", "rating", "wait_seconds", "business"}},
+	ComplaintsOpened: {"complaints_opened", schema.TypeComplaintOpened, fams(FamilyComplaints, FamilyFrontline), false, []string{"complaint_id", "category", "channel", "escalated", "store_id", "staff_id", "agent_id", "manager_id"}},
+	ComplaintsClosed: {"complaints_closed", schema.TypeComplaintClosed, fams(FamilyComplaints), false, []string{"complaint_id", "resolution_hours", "satisfied"}},
+	ChurnEvents:      {"churn_events", schema.TypeChurn, fams(FamilyChurn, FamilyFrontline), false, []string{"customer_ref", "tier", "reason", "tenure_months", "to_carrier", "manager_id"}},
+	SubscriberBases:  {"subscriber_bases", schema.TypeSubscriberBase, fams(FamilyBase), false, []string{"subscribers", "has_tiers", "tier_high", "tier_mid", "tier_low"}},
+	Inspections:      {"inspections", schema.TypeInspection, fams(FamilyFrontline), false, []string{"store_id", "kind", "published_by", "score", "staff_id"}},
+	// month is the period named by the event (SPEC §5.5), as for subscriber_bases.
+	ScoresReported:  {"scores_reported", schema.TypeScoreReported, nil, false, []string{"subject_kind", "subject_id", "component", "value"}},
+	Adjustments:     {"adjustments", schema.TypeAdjustment, nil, false, []string{"subject_kind", "subject_id", "points", "reason", "ref"}},
+	AdjustmentVoids: {"adjustment_voids", schema.TypeAdjustmentVoid, nil, true, []string{"target_event_id", "reason"}},
 }
+
+func fams(f ...Family) []Family { return f }
 
 // envelopeColumns start every raw table; kafkaColumns end it.
 var (
@@ -107,12 +123,13 @@ func TableOf(t schema.Type) (RawTable, bool) {
 	return id, id < NumRawTables
 }
 
-// FamilyOf returns the projection family an event type makes dirty ("" for TypeUnknown).
-func FamilyOf(t schema.Type) Family {
+// FamiliesOf returns the projection families an event type makes dirty (none for TypeUnknown
+// or a type whose table no projection reads).
+func FamiliesOf(t schema.Type) []Family {
 	if id, ok := TableOf(t); ok {
-		return id.Family()
+		return id.Families()
 	}
-	return ""
+	return nil
 }
 
 // Name returns the table's name ("" for a value out of range).
@@ -133,17 +150,19 @@ func (t RawTable) Type() schema.Type {
 	return raws[t].typ
 }
 
-// Family returns the projection family whose months the table's rows make dirty.
-func (t RawTable) Family() Family {
+// Families returns the projection families whose months the table's rows make dirty, in
+// Families() order; none for a table no projection reads (the assessment tables, read as they
+// are). The caller must not modify the slice.
+func (t RawTable) Families() []Family {
 	if t >= NumRawTables {
-		return ""
+		return nil
 	}
-	return raws[t].family
+	return raws[t].families
 }
 
 // Retraction reports whether the table's rows retract rows of another table, whatever month
-// those are in (survey_voids): its rows are not among a month's source rows, and a retraction
-// makes dirty the months of the rows it retracts.
+// those are in (survey_voids, adjustment_voids): its rows are not among a month's source rows,
+// and a retraction makes dirty the months of the rows it retracts (when these feed a family).
 func (t RawTable) Retraction() bool {
 	return t < NumRawTables && raws[t].retraction
 }
@@ -178,6 +197,10 @@ const (
 	FamilyComplaints Family = "complaints" // complaints_opened, complaints_closed → kpi_complaints
 	FamilyChurn      Family = "churn"      // churn_events → kpi_churn
 	FamilyBase       Family = "base"       // subscriber_bases → kpi_base
+	// FamilyFrontline (version 2, SPEC §5.2) holds per-unit statistics (stores, staff,
+	// agents, customer managers) from the ratings, complaints, churn, interviews and
+	// inspections that name a unit.
+	FamilyFrontline Family = "frontline" // store_feedback, hotline_feedback, complaints_opened, churn_events, survey_responses, survey_voids, inspections → kpi_frontline
 	// FamilyDrivers (extension, docs/extensions.md) is recomputed with FamilySurvey, from the
 	// same rows: no raw table makes it dirty, and every recompute of survey for a month
 	// recomputes it.
@@ -187,7 +210,7 @@ const (
 // Families lists the families raw rows make dirty, in recompute order (FamilyDrivers, which
 // follows FamilySurvey, is not among them).
 func Families() []Family {
-	return []Family{FamilySurvey, FamilyWindow, FamilyComplaints, FamilyChurn, FamilyBase}
+	return []Family{FamilySurvey, FamilyWindow, FamilyComplaints, FamilyChurn, FamilyBase, FamilyFrontline}
 }
 
 // Table returns the family's projection table, kpi_<family>.
@@ -203,7 +226,7 @@ func (f Family) RawTables() []RawTable {
 	}
 	var out []RawTable
 	for t := range NumRawTables {
-		if raws[t].family == f {
+		if slices.Contains(raws[t].families, f) {
 			out = append(out, t)
 		}
 	}

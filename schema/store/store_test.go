@@ -12,8 +12,8 @@ import (
 	"github.com/csat-dev/csat/schema/store"
 )
 
-// TestEveryType: every event type has exactly one raw table, and the table's family is one of
-// the families; every family has tables.
+// TestEveryType: every event type has exactly one raw table, and the table's families are
+// among the families, in their order, each once; every family has tables.
 func TestEveryType(t *testing.T) {
 	seen := map[store.RawTable]schema.Type{}
 	for _, typ := range schema.Types() {
@@ -29,8 +29,8 @@ func TestEveryType(t *testing.T) {
 		if id.Type() != typ {
 			t.Errorf("table %s holds %s, want %s", id, id.Type(), typ)
 		}
-		if f := store.FamilyOf(typ); !slices.Contains(store.Families(), f) {
-			t.Errorf("%s: family %q is not among Families()", typ, f)
+		if fs := store.FamiliesOf(typ); !slices.Equal(fs, id.Families()) {
+			t.Errorf("FamiliesOf(%s) = %v, its table's are %v", typ, fs, id.Families())
 		}
 	}
 	if len(seen) != int(store.NumRawTables) {
@@ -41,8 +41,8 @@ func TestEveryType(t *testing.T) {
 			t.Errorf("TableOf(%d) = %s, want none", typ, id)
 		}
 	}
-	if f := store.FamilyOf(schema.TypeUnknown); f != "" {
-		t.Errorf("FamilyOf(TypeUnknown) = %q, want \"\"", f)
+	if fs := store.FamiliesOf(schema.TypeUnknown); fs != nil {
+		t.Errorf("FamiliesOf(TypeUnknown) = %v, want none", fs)
 	}
 	names := map[string]bool{}
 	for _, id := range store.RawTables() {
@@ -50,11 +50,18 @@ func TestEveryType(t *testing.T) {
 			t.Errorf("raw table %d: name %q empty or repeated", id, id.Name())
 		}
 		names[id.Name()] = true
-		if !slices.Contains(store.Families(), id.Family()) {
-			t.Errorf("%s: family %q is not among Families()", id, id.Family())
-		}
-		if !slices.Contains(id.Family().RawTables(), id) {
-			t.Errorf("%s: not among the raw tables of its family %s", id, id.Family())
+		last := -1
+		for _, f := range id.Families() {
+			i := slices.Index(store.Families(), f)
+			if i < 0 {
+				t.Errorf("%s: family %q is not among Families()", id, f)
+			} else if i <= last {
+				t.Errorf("%s: families %v not in Families() order, or repeated", id, id.Families())
+			}
+			last = max(last, i)
+			if !slices.Contains(f.RawTables(), id) {
+				t.Errorf("%s: not among the raw tables of its family %s", id, f)
+			}
 		}
 	}
 	for _, f := range append(store.Families(), store.FamilyDrivers) {
@@ -76,8 +83,26 @@ func TestEveryType(t *testing.T) {
 			t.Errorf("Family(%q).Valid() = true", f)
 		}
 	}
-	if id := store.NumRawTables; id.Name() != "" || id.Insert() != "" || id.Columns() != nil || id.Family() != "" || id.Retraction() {
-		t.Errorf("table %d out of range answers %q %q %v %q %v", id, id.Name(), id.Insert(), id.Columns(), id.Family(), id.Retraction())
+	if id := store.NumRawTables; id.Name() != "" || id.Insert() != "" || id.Columns() != nil || id.Families() != nil || id.Retraction() {
+		t.Errorf("table %d out of range answers %q %q %v %v %v", id, id.Name(), id.Insert(), id.Columns(), id.Families(), id.Retraction())
+	}
+}
+
+// TestTablesOfFamilies: Family.RawTables is the inverse of RawTable.Families — a family's
+// tables are exactly those that name it — and the assessment tables, read as they are, feed
+// no family.
+func TestTablesOfFamilies(t *testing.T) {
+	for _, f := range store.Families() {
+		for _, id := range store.RawTables() {
+			if got, want := slices.Contains(f.RawTables(), id), slices.Contains(id.Families(), f); got != want {
+				t.Errorf("%s among the tables of %s: %v; %s names %s: %v", id, f, got, id, f, want)
+			}
+		}
+	}
+	for _, id := range []store.RawTable{store.ScoresReported, store.Adjustments, store.AdjustmentVoids} {
+		if fs := id.Families(); len(fs) != 0 {
+			t.Errorf("%s feeds %v, want no family", id, fs)
+		}
 	}
 }
 

@@ -7,7 +7,7 @@ Run: python3 schema/testdata/gen_corpus.py (then go test ./schema/)."""
 import json, base64, copy
 import os
 OUT=os.path.join(os.path.dirname(os.path.abspath(__file__)), "corpus.ndjson")
-T={"survey_response":"csat.survey","survey_void":"csat.survey","hotline_feedback":"csat.hotline","store_feedback":"csat.store","complaint_opened":"csat.complaint","complaint_closed":"csat.complaint","churn":"csat.churn","subscriber_base":"csat.reference"}
+T={"survey_response":"csat.survey","survey_void":"csat.survey","hotline_feedback":"csat.hotline","store_feedback":"csat.store","complaint_opened":"csat.complaint","complaint_closed":"csat.complaint","churn":"csat.churn","subscriber_base":"csat.reference","inspection":"csat.store","score_reported":"csat.assessment","adjustment":"csat.assessment","adjustment_void":"csat.assessment"}
 def env(t, id):
     return {"event_id": id, "type": t, "schema_version": 1, "occurred_at": "2026-10-15T09:30:12+08:00", "branch_id": "GD-GZ-TH"}
 B={}
@@ -21,6 +21,10 @@ base("complaint_opened", complaint_id="C-2026-000123", category="billing", chann
 base("complaint_closed", complaint_id="C-2026-000123", resolution_hours=30.5, satisfied=True)
 base("churn", customer_ref="c8f1e2a9", tier="high", reason="competitor_offer", tenure_months=54, to_carrier="ctcc")
 base("subscriber_base", branch_id="GD-GZ", month="2026-10", subscribers=1250000, tiers={"high":150000,"mid":500000,"low":600000})
+base("inspection", store_id="GZ-TH-0007", kind="mystery", published_by="province", score=86.5, staff_id="S-1138")
+base("score_reported", subject="store:GZ-TH-0007", component="sales", period="2026-10", value=37.5)
+base("adjustment", subject="staff:S-1138", period="2026-10", points=-2, reason="customer praised in the press", ref="NEWS-2026-118")
+base("adjustment_void", target_event_id="c-adjustment", reason="entered twice")
 
 rows=[]
 names=set()
@@ -301,6 +305,66 @@ case("invalid/base_tiers_sum", SB, "invalid_field", blind="high + mid + low ≤ 
 case("invalid/base_tier_negative", SB, "invalid_field", tiers__high=-1)
 case("invalid/base_tier_string", SB, "invalid_field", tiers__mid="5")
 case("invalid/base_tiers_array", SB, "invalid_field", tiers=[1,2,3])
+
+# ---- version 2 attribution (SPEC §5.1)
+case("ok/opened_attribution", CO, "ok", store_id="GZ-TH-0007", staff_id="S-1138", agent_id="A10086-0042", manager_id="M.07:x_y")
+case("ok/opened_attribution_nulls", CO, "ok", store_id=None, staff_id=None, agent_id=None, manager_id=None)
+case("invalid/opened_store_id_space", CO, "invalid_field", store_id="GZ TH")
+case("invalid/opened_staff_id_65", CO, "invalid_field", staff_id="s"*65)
+case("invalid/opened_agent_id_empty", CO, "invalid_field", agent_id="")
+case("invalid/opened_manager_id_number", CO, "invalid_field", manager_id=7)
+case("ok/churn_manager", CH, "ok", manager_id="M-0042")
+case("invalid/churn_manager_slash", CH, "invalid_field", manager_id="M/42")
+# ---- inspection
+IN="inspection"
+for f in ["store_id","kind","published_by","score"]:
+    case("missing/inspection_"+f, IN, "missing_field", **{f:DEL})
+case("missing/inspection_score_null", IN, "missing_field", score=None)
+case("ok/inspection_no_staff", IN, "ok", staff_id=DEL, kind="patrol", published_by="city", score=0)
+case("ok/inspection_score_100", IN, "ok", score=100)
+case("invalid/inspection_kind_audit", IN, "invalid_field", kind="audit")
+case("invalid/inspection_published_by_county", IN, "invalid_field", published_by="county")
+case("invalid/inspection_score_negative", IN, "invalid_field", score=-0.5)
+case("invalid/inspection_score_101", IN, "invalid_field", score=100.01)
+case("invalid/inspection_score_string", IN, "invalid_field", score="90")
+case("invalid/inspection_store_id_bad", IN, "invalid_field", store_id="店-1")
+case("invalid/inspection_staff_id_bad", IN, "invalid_field", staff_id="")
+case("wrong_topic/inspection_on_assessment", IN, "wrong_topic", topic="csat.assessment")
+# ---- score_reported
+SR="score_reported"
+for f in ["subject","component","period","value"]:
+    case("missing/score_"+f, SR, "missing_field", **{f:DEL})
+for k in ["staff:S-1138","agent:A10086-0042","manager:M-7","branch:GD-GZ"]:
+    case("ok/score_subject_"+k.split(":")[0], SR, "ok", subject=k)
+case("ok/score_value_negative", SR, "ok", value=-12.25)
+case("invalid/score_subject_unknown_kind", SR, "invalid_field", subject="clerk:S-1138")
+case("invalid/score_subject_no_colon", SR, "invalid_field", subject="S-1138")
+case("invalid/score_subject_empty_id", SR, "invalid_field", subject="store:")
+case("invalid/score_subject_branch_all", SR, "invalid_field", subject="branch:ALL")
+case("invalid/score_subject_branch_lower", SR, "invalid_field", subject="branch:gd")
+case("invalid/score_subject_number", SR, "invalid_field", subject=5)
+case("invalid/score_component_upper", SR, "invalid_field", component="Sales")
+case("invalid/score_component_33", SR, "invalid_field", component="c"*33)
+case("invalid/score_period_13", SR, "invalid_field", period="2026-13")
+case("invalid/score_value_string", SR, "invalid_field", value="5")
+case("wrong_topic/score_on_store", SR, "wrong_topic", topic="csat.store")
+# ---- adjustment
+AD="adjustment"
+for f in ["subject","period","points","reason"]:
+    case("missing/adjustment_"+f, AD, "missing_field", **{f:DEL})
+case("ok/adjustment_no_ref", AD, "ok", ref=DEL, points=100)
+case("ok/adjustment_min", AD, "ok", points=-100, subject="branch:GD")
+case("invalid/adjustment_reason_empty", AD, "invalid_field", reason="")
+case("invalid/adjustment_points_101", AD, "invalid_field", points=101)
+case("invalid/adjustment_points_minus_101", AD, "invalid_field", points=-100.5)
+case("invalid/adjustment_points_string", AD, "invalid_field", points="1")
+case("invalid/adjustment_subject_kind", AD, "invalid_field", subject="region:GD")
+case("invalid/adjustment_ref_number", AD, "invalid_field", ref=5)
+# ---- adjustment_void
+AV="adjustment_void"
+case("missing/adjustment_void_target", AV, "missing_field", target_event_id=DEL)
+case("missing/adjustment_void_reason", AV, "missing_field", reason=DEL)
+case("invalid/adjustment_void_reason_empty", AV, "invalid_field", reason="")
 
 # too_large
 r=copy.deepcopy(B["hotline_feedback"]); r["padding"]="x"*70000
