@@ -166,7 +166,7 @@ func phase2(t testing.TB, conn driver.Conn) {
 }
 
 func newProjector(conn driver.Conn) *aggregate.Projector {
-	return aggregate.NewProjector(conn, aggregate.ProjectorConfig{Catalog: testCatalog(), SLAHours: 48}, nil, nil)
+	return aggregate.NewProjector(conn, aggregate.ProjectorConfig{Catalog: testCatalog(), SLAHours: 48, Frontline: true}, nil, nil)
 }
 
 func newEngine(t testing.TB, conn driver.Conn) *aggregate.Engine {

@@ -111,3 +111,42 @@ func equalStores(a, b map[string]kpi.StoreRatings) bool {
 	}
 	return true
 }
+
+// TestFrontlineSwitch: without CSAT_FRONTLINE the projector leaves the front-line family's marks
+// (no version, not counted stale); with it, the same refresh recomputes it.
+func TestFrontlineSwitch(t *testing.T) {
+	conn, _ := chtest.New(t)
+	ctx := context.Background()
+	insert(t, conn, "store_feedback", "event_id, branch_id, month, store_id, staff_id, rating, wait_seconds, kafka_partition, kafka_offset",
+		[]any{"s1", "GD-GZ", uint32(oct), "S1", "E1", uint8(5), uint32(60), int32(0), int64(1)})
+	mark(t, conn, aggregate.DirtyMark{Family: aggregate.FamilyWindow, Month: oct}, aggregate.DirtyMark{Family: aggregate.FamilyFrontline, Month: oct})
+	versions := func() map[string]bool {
+		rows, err := conn.Query(ctx, "SELECT DISTINCT family FROM kpi_versions")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		out := map[string]bool{}
+		for rows.Next() {
+			var f string
+			if err := rows.Scan(&f); err != nil {
+				t.Fatal(err)
+			}
+			out[f] = true
+		}
+		return out
+	}
+	off := aggregate.NewProjector(conn, aggregate.ProjectorConfig{Catalog: testCatalog(), SLAHours: 48}, nil, nil)
+	if err := off.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if v := versions(); !v["window"] || v["frontline"] {
+		t.Errorf("off: versions of %v, want window and not frontline", v)
+	}
+	if err := newProjector(conn).Refresh(ctx); err != nil { // Frontline: true
+		t.Fatal(err)
+	}
+	if v := versions(); !v["frontline"] {
+		t.Errorf("on: versions of %v, want frontline", v)
+	}
+}

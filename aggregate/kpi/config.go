@@ -38,6 +38,10 @@ type Config struct {
 	// store,hotline,online.
 	ChannelItems []string `env:"CSAT_CHANNEL_ITEMS" envDefault:"store,hotline,online" envSeparator:","`
 
+	// Frontline recomputes the front-line projection (kpi_frontline: stores, staff, agents,
+	// managers, SPEC §5.2). Turning it on later needs csat rebuild. Default false.
+	Frontline bool `env:"CSAT_FRONTLINE" envDefault:"false"`
+
 	// Extensions of SPEC (docs/extensions.md).
 
 	// SmoothedAlerts makes decline_streak, drift, below_base and the scorecard use the

@@ -40,8 +40,9 @@ func newProjector(a *app, conn driver.Conn, reg prometheus.Registerer) (*aggrega
 		return nil, err
 	}
 	return aggregate.NewProjector(conn, aggregate.ProjectorConfig{
-		Catalog:  cat,
-		SLAHours: a.cfg.KPI.ComplaintSLAHours,
+		Catalog:   cat,
+		SLAHours:  a.cfg.KPI.ComplaintSLAHours,
+		Frontline: a.cfg.KPI.Frontline,
 	}, a.log, reg), nil
 }
 
