@@ -246,36 +246,36 @@ type scorecardFile struct {
 }
 
 type componentFile struct {
-	Metric           string                 `yaml:"metric"`
-	Name             string                 `yaml:"name"`
-	Group            string                 `yaml:"group"`
-	Points           float64                `yaml:"points"`
-	Direction        string                 `yaml:"direction"`
-	Mode             string                 `yaml:"mode"`
-	Base             *float64               `yaml:"base"`
-	Challenge        *float64               `yaml:"challenge"`
-	Floor            *float64               `yaml:"floor"`
-	ImproveBase      *float64               `yaml:"improve_base"`
-	ImproveChallenge *float64               `yaml:"improve_challenge"`
-	ImproveFloor     *float64               `yaml:"improve_floor"`
-	BaseShare        *float64               `yaml:"base_share"`
-	Overrides        map[string]targetsFile `yaml:"overrides"`
-	Targets          []versionFile          `yaml:"targets"`
-	line             int
+	Metric       string  `yaml:"metric"`
+	Name         string  `yaml:"name"`
+	Group        string  `yaml:"group"`
+	Points       float64 `yaml:"points"`
+	Direction    string  `yaml:"direction"`
+	Mode         string  `yaml:"mode"`
+	targetFields `yaml:",inline"`
+	BaseShare    *float64               `yaml:"base_share"`
+	Overrides    map[string]targetsFile `yaml:"overrides"`
+	Targets      []versionFile          `yaml:"targets"`
+	line         int
+}
+
+// targetFields are the targets a component and each of its target entries may give.
+type targetFields struct {
+	Base             *float64 `yaml:"base"`
+	Challenge        *float64 `yaml:"challenge"`
+	Floor            *float64 `yaml:"floor"`
+	ImproveBase      *float64 `yaml:"improve_base"`
+	ImproveChallenge *float64 `yaml:"improve_challenge"`
+	ImproveFloor     *float64 `yaml:"improve_floor"`
 }
 
 // versionFile is one entry of a component's targets: the targets in force from a month on.
 type versionFile struct {
-	From             string                 `yaml:"from"`
-	Issued           string                 `yaml:"issued"`
-	Base             *float64               `yaml:"base"`
-	Challenge        *float64               `yaml:"challenge"`
-	Floor            *float64               `yaml:"floor"`
-	ImproveBase      *float64               `yaml:"improve_base"`
-	ImproveChallenge *float64               `yaml:"improve_challenge"`
-	ImproveFloor     *float64               `yaml:"improve_floor"`
-	Overrides        map[string]targetsFile `yaml:"overrides"`
-	line             int
+	From         string `yaml:"from"`
+	Issued       string `yaml:"issued"`
+	targetFields `yaml:",inline"`
+	Overrides    map[string]targetsFile `yaml:"overrides"`
+	line         int
 }
 
 type targetsFile struct {
