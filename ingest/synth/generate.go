@@ -34,6 +34,7 @@ type gen struct {
 	cfg     Config
 	tree    *tree
 	plan    storyPlan
+	fl      frontlinePlan
 	months  []schema.Month
 	end     time.Time // end of the last month: nothing occurs later
 	emit    Emit
@@ -61,6 +62,7 @@ func Generate(cfg Config, emit Emit) (Summary, error) {
 	g := &gen{cfg: cfg, tree: buildTree(cfg.Scale), emit: emit,
 		effects: map[string]effect{}, hist: map[string]*history{}}
 	g.plan = planStories(cfg, g.tree)
+	g.fl = g.planFrontline()
 	g.months = schema.Months(cfg.FirstMonth(), cfg.EndMonth)
 	last := cfg.EndMonth
 	g.end = time.Date(last.Year(), time.Month(last.Mon()), 1, 0, 0, 0, 0, tz).AddDate(0, 1, 0).Add(-time.Second)
@@ -97,6 +99,9 @@ func Generate(cfg Config, emit Emit) (Summary, error) {
 					return g.sum, err
 				}
 			}
+		}
+		if err := g.frontlineMonth(m); err != nil {
+			return g.sum, err
 		}
 	}
 	return g.sum, nil
@@ -182,7 +187,7 @@ func (g *gen) customer(ev *surveyResponseJSON, unit string) {
 		city = schema.Parent(unit)
 	}
 	ev.CustomerType = schema.CustomerEnterprise
-	ev.ManagerID = fmt.Sprintf("CM-%s-%d", city, 1+r.IntN(enterpriseManagers))
+	ev.ManagerID = managerID(city, 1+r.IntN(enterpriseManagers))
 }
 
 type surveyVoidJSON struct {
@@ -333,12 +338,10 @@ type windowMsg struct {
 // windowCounty generates the county's hotline (post-call) and store (counter device) ratings for
 // month m; attempt selects an independent draw.
 func (g *gen) windowCounty(city, county Branch, m schema.Month, attempt int) []windowMsg {
-	eff := g.rng("window-effect", county.ID)
-	pHotline := math.Min(0.985, 0.935+eff.NormFloat64()*0.012)
-	pStore := math.Min(0.99, 0.955+eff.NormFloat64()*0.01)
-	waitMean := 18 + 10*eff.Float64()
-	nStores := 2 + eff.IntN(3)
-	agents := 20 + g.rng("agents", city.ID).IntN(20)
+	we := g.windowEffect(county.ID)
+	pHotline, pStore, waitMean, nStores := we.pHotline, we.pStore, we.waitMean, we.stores
+	agents := g.agents(city.ID)
+	slow := g.slowAgent(city.ID, m) // the long-waits story: this agent's waits × factor
 
 	var out []windowMsg
 	b := g.base(county.ID, g.monthIndex(m))
@@ -350,23 +353,28 @@ func (g *gen) windowCounty(city, county Branch, m schema.Month, attempt int) []w
 		if rt <= 3 {
 			resolved = r.Float64() < 0.45
 		}
-		ev := hotlineJSON{envelope: g.env(fmt.Sprintf("hl-%s-%s-%05d", county.ID, monthKey(m), i),
-			schema.TypeHotlineFeedback, randomTime(r, m), county.ID),
-			AgentID: fmt.Sprintf("%s-A%03d", city.ID, 1+r.IntN(agents)), Rating: rt, Resolved: resolved,
-			WaitSeconds:   int(math.Min(900, r.ExpFloat64()*waitMean)),
+		// The draws in the order they always had: time, agent, wait, handling.
+		env := g.env(fmt.Sprintf("hl-%s-%s-%05d", county.ID, monthKey(m), i), schema.TypeHotlineFeedback, randomTime(r, m), county.ID)
+		agent := agentID(city.ID, 1+r.IntN(agents))
+		wait := r.ExpFloat64() * waitMean
+		if agent == slow.id {
+			wait *= slow.factor
+		}
+		ev := hotlineJSON{envelope: env, AgentID: agent, Rating: rt, Resolved: resolved,
+			WaitSeconds:   int(math.Min(900, wait)),
 			HandleSeconds: int(math.Exp(math.Log(200) + r.NormFloat64()*0.5))}
 		out = append(out, windowMsg{schema.TypeHotlineFeedback, county.ID, ev, r.Float64() < 0.002, rt >= 4})
 	}
 	r = g.rng("store", county.ID, monthKey(m), strconv.Itoa(attempt))
 	n = poisson(r, b.subscribers*0.005)
 	for i := 1; i <= n; i++ {
-		store := fmt.Sprintf("%s-S%02d", county.ID, 1+r.IntN(nStores))
+		store := storeID(county.ID, 1+r.IntN(nStores))
 		rt := rating(r, pStore)
 		ev := storeJSON{envelope: g.env(fmt.Sprintf("st-%s-%s-%05d", county.ID, monthKey(m), i),
 			schema.TypeStoreFeedback, randomTime(r, m), county.ID),
 			StoreID: store, Rating: rt, WaitSeconds: int(math.Min(3600, r.ExpFloat64()*300))}
 		if r.Float64() < 0.8 {
-			ev.StaffID = fmt.Sprintf("%s-E%02d", store, 1+r.IntN(8))
+			ev.StaffID = staffID(store, 1+r.IntN(staffPerStore))
 		}
 		if r.Float64() < 0.9 {
 			ev.Business = businesses[r.IntN(len(businesses))]
@@ -422,6 +430,10 @@ type complaintOpenedJSON struct {
 	Category    string `json:"category"`
 	Channel     string `json:"channel"`
 	Escalated   bool   `json:"escalated"`
+	// Version 2 attribution (SPEC §5.1): the units the complaint names.
+	StoreID string `json:"store_id,omitempty"`
+	StaffID string `json:"staff_id,omitempty"`
+	AgentID string `json:"agent_id,omitempty"`
 }
 
 type complaintClosedJSON struct {
@@ -455,6 +467,8 @@ func (g *gen) complaints(city, county Branch, mi int, m schema.Month) error {
 		}
 	}
 	n := poisson(r, lambda)
+	opened := make([]complaintOpenedJSON, 0, n)
+	closed := make([]*complaintClosedJSON, 0, n)
 	for i := 1; i <= n; i++ {
 		id := fmt.Sprintf("CP%d-%s-%s-%04d", g.cfg.Seed, county.ID, monthKey(m), i)
 		at := randomTime(r, m)
@@ -462,16 +476,15 @@ func (g *gen) complaints(city, county Branch, mi int, m schema.Month) error {
 		ev := complaintOpenedJSON{envelope: g.env("co-"+id, schema.TypeComplaintOpened, at, county.ID),
 			ComplaintID: id, Category: pick(r, categories, share), Channel: ch,
 			Escalated: ch == "regulator" || r.Float64() < 0.02}
-		if err := g.send(schema.TypeComplaintOpened, county.ID, ev, false); err != nil {
-			return err
-		}
+		opened = append(opened, ev)
 		hours := math.Round(math.Exp(math.Log(slaMedianHours)+r.NormFloat64()*0.8)*10) / 10
 		if ev.Escalated {
 			hours *= 1.5
 		}
 		closedAt := at.Add(time.Duration(hours * float64(time.Hour)))
 		if closedAt.After(g.end) {
-			continue // still open at the end of the range
+			closed = append(closed, nil) // still open at the end of the range
+			continue
 		}
 		cl := complaintClosedJSON{envelope: g.env("cc-"+id, schema.TypeComplaintClosed, closedAt, county.ID),
 			ComplaintID: id, ResolutionHours: hours}
@@ -479,8 +492,17 @@ func (g *gen) complaints(city, county Branch, mi int, m schema.Month) error {
 			sat := r.Float64() < 0.85
 			cl.Satisfied = &sat
 		}
-		if err := g.send(schema.TypeComplaintClosed, county.ID, cl, false); err != nil {
+		closed = append(closed, &cl)
+	}
+	g.attribute(city, county, m, opened)
+	for i := range opened {
+		if err := g.send(schema.TypeComplaintOpened, county.ID, opened[i], false); err != nil {
 			return err
+		}
+		if closed[i] != nil {
+			if err := g.send(schema.TypeComplaintClosed, county.ID, closed[i], false); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
@@ -493,6 +515,7 @@ type churnJSON struct {
 	Reason       string `json:"reason"`
 	TenureMonths int    `json:"tenure_months"`
 	ToCarrier    string `json:"to_carrier,omitempty"`
+	ManagerID    string `json:"manager_id,omitempty"`
 }
 
 var (
@@ -533,6 +556,7 @@ func (g *gen) churn(city, county Branch, mi int, m schema.Month) error {
 					ev.ToCarrier = RivalCarrier
 				}
 			}
+			g.churnManager(&ev, city.ID)
 			if err := g.send(schema.TypeChurn, county.ID, ev, r.Float64() < 0.002); err != nil {
 				return err
 			}
