@@ -290,9 +290,7 @@ func TestEventsDecode(t *testing.T) {
 		}
 	}
 	for _, ty := range schema.Types() {
-		// The front-line events of version 2 are not generated yet (issue 16, the generator).
-		frontline := ty == schema.TypeInspection || ty == schema.TypeScoreReported || ty == schema.TypeAdjustment || ty == schema.TypeAdjustmentVoid
-		if count[ty] == 0 && !frontline {
+		if count[ty] == 0 {
 			t.Errorf("no %s events", ty)
 		}
 		if count[ty] != sum.Events[ty.String()] {
@@ -647,5 +645,138 @@ func TestEnterpriseInterviews(t *testing.T) {
 	}
 	if share := float64(ent) / float64(all); all == 0 || share < 0.26 || share > 0.34 {
 		t.Errorf("%d of %d interviews are enterprise (%.3f), want about 30 %%", ent, all, share)
+	}
+}
+
+// TestFrontlineStories recomputes, from the decoded stream, what the league tables of SPEC §5.2
+// rank by (city inspection mean per store, complaints per staff member, average wait per agent)
+// and checks that each planted story's unit is the extreme of its parent in the last month, and
+// of its city over the story months; and that the rest of the front line is as documented.
+func TestFrontlineStories(t *testing.T) {
+	cfg := synth.Config{Seed: 1, EndMonth: end, Months: 5}
+	ms, _ := generate(t, cfg)
+	d := decodeAll(t, cfg, ms)
+	stories := synth.FrontlineStories(cfg)
+	if len(stories) != 3 {
+		t.Fatalf("%d front-line stories, want 3", len(stories))
+	}
+	type sum struct{ n, total float64 }
+	cityInsp := map[schema.Month]map[string]*sum{} // month → store → city inspections
+	waits := map[schema.Month]map[string]*sum{}    // month → agent → waits
+	complaints := map[schema.Month]map[string]int{}
+	staffStore := map[string]string{}
+	add := func(mm map[schema.Month]map[string]*sum, m schema.Month, k string, v float64) {
+		if mm[m] == nil {
+			mm[m] = map[string]*sum{}
+		}
+		if mm[m][k] == nil {
+			mm[m][k] = &sum{}
+		}
+		mm[m][k].n++
+		mm[m][k].total += v
+	}
+	scores := map[string]int{}
+	adjustments, voided := map[string]bool{}, map[string]bool{}
+	for _, ev := range d.events {
+		m := ev.Env().Month
+		switch e := ev.(type) {
+		case *schema.Inspection:
+			if e.PublishedBy == schema.PublisherCity {
+				add(cityInsp, m, e.StoreID, e.Score)
+			}
+			if !strings.HasPrefix(e.StoreID, e.BranchID+"-S") {
+				t.Errorf("inspection of %s under %s", e.StoreID, e.BranchID)
+			}
+		case *schema.HotlineFeedback:
+			add(waits, m, e.AgentID, float64(e.WaitSeconds))
+		case *schema.StoreFeedback:
+			if e.StaffID != "" {
+				staffStore[e.StaffID] = e.StoreID
+			}
+		case *schema.ComplaintOpened:
+			if complaints[m] == nil {
+				complaints[m] = map[string]int{}
+			}
+			if e.StaffID != "" {
+				complaints[m][e.StaffID]++
+				if !strings.HasPrefix(e.StaffID, e.StoreID+"-E") {
+					t.Errorf("complaint %s names staff %s of another store than %s", e.ComplaintID, e.StaffID, e.StoreID)
+				}
+			}
+		case *schema.ScoreReported:
+			scores[e.Subject.Kind+"/"+e.Component]++
+		case *schema.Adjustment:
+			adjustments[e.EventID] = true
+			if e.Reason == "" || math.Abs(e.Points) > 100 {
+				t.Errorf("adjustment %+v", e)
+			}
+		case *schema.AdjustmentVoid:
+			voided[e.TargetEventID] = true
+		}
+	}
+	for _, k := range []string{"store/sales", "store/internal_management", "store/internal_control", "store/operations",
+		"staff/sales", "staff/exams", "staff/attendance", "manager/renewal"} {
+		if scores[k] == 0 {
+			t.Errorf("no score_reported %s", k)
+		}
+	}
+	if len(voided) != 2 {
+		t.Errorf("%d adjustments voided, want 2", len(voided))
+	}
+	for id := range voided {
+		if !adjustments[id] {
+			t.Errorf("adjustment_void of %s, which is not generated", id)
+		}
+	}
+	mean := func(s *sum) float64 { return s.total / s.n }
+	under := func(unit, parent string) bool { return strings.HasPrefix(unit, parent+"-") }
+	for _, s := range stories {
+		for m := s.Start; m <= s.Month; m = m.Add(1) {
+			switch s.Name {
+			case synth.StoryMystery:
+				mine := mean(cityInsp[m][s.Unit])
+				prev := mean(cityInsp[m.Prev()][s.Unit])
+				if mine >= prev-synth.StoryMysteryStep/2 {
+					t.Errorf("%v: %s's city inspection %.1f, the month before %.1f: no fall", m, s.Unit, mine, prev)
+				}
+				if m == s.Month {
+					for store, v := range cityInsp[m] {
+						if store != s.Unit && mean(v) <= mine {
+							t.Errorf("%v: store %s's city inspection %.1f ≤ the planted store's %.1f", m, store, mean(v), mine)
+						}
+					}
+				}
+			case synth.StoryClerk:
+				mine := complaints[m][s.Unit]
+				if mine < synth.StoryClerkMin {
+					t.Errorf("%v: %d complaints name %s, want ≥ %d", m, mine, s.Unit, synth.StoryClerkMin)
+				}
+				for staff, n := range complaints[m] {
+					if staff != s.Unit && under(staff, s.City) && n >= mine {
+						t.Errorf("%v: %s has %d complaints, the planted clerk %d", m, staff, n, mine)
+					}
+				}
+				if staffStore[s.Unit] != s.Store {
+					t.Errorf("%s rated at store %q, want %s", s.Unit, staffStore[s.Unit], s.Store)
+				}
+			case synth.StorySlowAgent:
+				mine := mean(waits[m][s.Unit])
+				for agent, w := range waits[m] {
+					// Longer than every other agent of the city; in the last month, twice as long.
+					limit := mine
+					if m == s.Month {
+						limit = mine / 2
+					}
+					if agent != s.Unit && under(agent, s.City) && mean(w) >= limit {
+						t.Errorf("%v: agent %s waits %.0f s, the planted agent %.0f s", m, agent, mean(w), mine)
+					}
+				}
+			}
+		}
+		t.Log(s.Summary)
+	}
+	// The story's month before its start is ordinary: the store's inspection around 88.
+	if s := stories[0]; mean(cityInsp[s.Start.Prev()][s.Unit]) < 75 {
+		t.Errorf("%s before the story: %.1f", s.Unit, mean(cityInsp[s.Start.Prev()][s.Unit]))
 	}
 }
