@@ -26,6 +26,7 @@ type badCase struct {
 	topic  string
 	value  []byte
 	reason schema.Reason
+	detail string // when set, the dead letter's detail starts with it (it names the field)
 }
 
 func badCorpus(tp schema.Topics) []badCase {
@@ -43,19 +44,38 @@ func badCorpus(tp schema.Topics) []badCase {
 	random[0] = 0xff // surely not UTF-8
 	big := bytes.Repeat([]byte("x"), 1<<20)
 	return []badCase{
-		{"malformed_json", tp.Hotline, []byte(`{"event_id": "x", `), schema.ReasonMalformedJSON},
-		{"json_array", tp.Hotline, []byte(`[1,2,3]`), schema.ReasonMalformedJSON},
-		{"empty", tp.Hotline, []byte{}, schema.ReasonMalformedJSON},
-		{"random_bytes", tp.Hotline, random, schema.ReasonMalformedJSON},
-		{"missing_field", tp.Hotline, []byte(strings.Replace(env("hotline_feedback", hot), `,"branch_id":"GD-GZ"`, "", 1)), schema.ReasonMissingField},
-		{"invalid_field", tp.Hotline, []byte(env("hotline_feedback", strings.Replace(hot, `"rating":4`, `"rating":9`, 1))), schema.ReasonInvalidField},
-		{"unknown_type", tp.Hotline, []byte(env("teleport", hot)), schema.ReasonUnknownType},
-		{"wrong_topic", tp.Survey, []byte(env("hotline_feedback", hot)), schema.ReasonWrongTopic},
-		{"unsupported_version", tp.Hotline, []byte(strings.Replace(env("hotline_feedback", hot), `"schema_version":1`, `"schema_version":2`, 1)), schema.ReasonUnsupportedVersion},
-		{"unknown_item", tp.Survey, []byte(env("survey_response", `,"carrier":"cmcc","items":{"teleportation":7}`)), schema.ReasonUnknownItem},
-		{"too_large", tp.Hotline, []byte(env("hotline_feedback", hot+`,"pad":"`+strings.Repeat("p", 70<<10)+`"`)), schema.ReasonTooLarge},
-		{"one_mib", tp.Hotline, big, schema.ReasonTooLarge},
-		{"out_of_range_time", tp.Hotline, []byte(strings.Replace(env("hotline_feedback", hot), now, "1999-12-31T23:59:59Z", 1)), schema.ReasonOutOfRangeTime},
+		{"malformed_json", tp.Hotline, []byte(`{"event_id": "x", `), schema.ReasonMalformedJSON, ""},
+		{"json_array", tp.Hotline, []byte(`[1,2,3]`), schema.ReasonMalformedJSON, ""},
+		{"empty", tp.Hotline, []byte{}, schema.ReasonMalformedJSON, ""},
+		{"random_bytes", tp.Hotline, random, schema.ReasonMalformedJSON, ""},
+		{"missing_field", tp.Hotline, []byte(strings.Replace(env("hotline_feedback", hot), `,"branch_id":"GD-GZ"`, "", 1)), schema.ReasonMissingField, ""},
+		{"invalid_field", tp.Hotline, []byte(env("hotline_feedback", strings.Replace(hot, `"rating":4`, `"rating":9`, 1))), schema.ReasonInvalidField, ""},
+		{"unknown_type", tp.Hotline, []byte(env("teleport", hot)), schema.ReasonUnknownType, ""},
+		{"wrong_topic", tp.Survey, []byte(env("hotline_feedback", hot)), schema.ReasonWrongTopic, ""},
+		{"unsupported_version", tp.Hotline, []byte(strings.Replace(env("hotline_feedback", hot), `"schema_version":1`, `"schema_version":2`, 1)), schema.ReasonUnsupportedVersion, ""},
+		{"unknown_item", tp.Survey, []byte(env("survey_response", `,"carrier":"cmcc","items":{"teleportation":7}`)), schema.ReasonUnknownItem, ""},
+		{"too_large", tp.Hotline, []byte(env("hotline_feedback", hot+`,"pad":"`+strings.Repeat("p", 70<<10)+`"`)), schema.ReasonTooLarge, ""},
+		{"one_mib", tp.Hotline, big, schema.ReasonTooLarge, ""},
+		{"out_of_range_time", tp.Hotline, []byte(strings.Replace(env("hotline_feedback", hot), now, "1999-12-31T23:59:59Z", 1)), schema.ReasonOutOfRangeTime, ""},
+		// Version 2 (SPEC §5.1, §5.5): the front line's bad input, on the store and assessment topics.
+		{"inspection_score_101", tp.Store, []byte(env("inspection", `,"store_id":"S1","kind":"mystery","published_by":"city","score":101`)),
+			schema.ReasonInvalidField, "score: 101 is out of range 0–100"},
+		{"inspection_kind", tp.Store, []byte(env("inspection", `,"store_id":"S1","kind":"audit","published_by":"city","score":80`)),
+			schema.ReasonInvalidField, `kind: "audit" is not one of patrol, mystery`},
+		{"inspection_store_id", tp.Store, []byte(env("inspection", `,"store_id":"S 1","kind":"patrol","published_by":"city","score":80`)),
+			schema.ReasonInvalidField, `store_id: "S 1" does not match`},
+		{"score_subject_kind", tp.Assessment, []byte(env("score_reported", `,"subject":"clerk:E1","component":"sales","period":"2026-10","value":80`)),
+			schema.ReasonInvalidField, `subject: unknown kind "clerk"`},
+		{"score_period", tp.Assessment, []byte(env("score_reported", `,"subject":"store:S1","component":"sales","period":"2026-Q4","value":80`)),
+			schema.ReasonInvalidField, `period: "2026-Q4" is not a month`},
+		{"adjustment_no_reason", tp.Assessment, []byte(env("adjustment", `,"subject":"staff:E1","period":"2026-10","points":-2`)),
+			schema.ReasonMissingField, `missing field "reason"`},
+		{"adjustment_empty_reason", tp.Assessment, []byte(env("adjustment", `,"subject":"staff:E1","period":"2026-10","points":-2,"reason":""`)),
+			schema.ReasonInvalidField, "reason: empty string"},
+		{"adjustment_points", tp.Assessment, []byte(env("adjustment", `,"subject":"store:S1","period":"2026-10","points":150,"reason":"x"`)),
+			schema.ReasonInvalidField, "points: 150 is out of range"},
+		{"adjustment_void_target", tp.Assessment, []byte(env("adjustment_void", `,"target_event_id":"","reason":"x"`)),
+			schema.ReasonInvalidField, "target_event_id: empty string"},
 	}
 }
 
@@ -131,6 +151,9 @@ func TestDeadLetters(t *testing.T) {
 		}
 		if d["reason"] != string(c.reason) {
 			t.Errorf("%s: reason %v, want %s (detail %v)", c.name, d["reason"], c.reason, d["detail"])
+		}
+		if detail, _ := d["detail"].(string); !strings.HasPrefix(detail, c.detail) {
+			t.Errorf("%s: detail %q, want it to start with %q", c.name, detail, c.detail)
 		}
 		if d["topic"] != c.topic {
 			t.Errorf("%s: topic %v, want %s", c.name, d["topic"], c.topic)

@@ -1,10 +1,12 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
@@ -32,10 +34,13 @@ started from the installed clickhouse-server binary in a state folder on free po
 variable set, it uses that service instead.
 
 It generates a deterministic data set (provinces, cities and counties with Chinese names, three
-carriers, surveys, hotline and store ratings, complaints, churn, subscriber bases, and three
-planted stories), publishes it to Kafka, runs the real ingest path (csat ingest --drain), prints
-the worst branches and the active alerts, and serves the dashboard and API on CSAT_HTTP_ADDR
-until Ctrl-C.`,
+carriers, surveys, hotline and store ratings, complaints, churn, subscriber bases; the front line:
+stores, staff, hotline agents and customer managers, store inspections, reported scores and
+adjustments; and six planted stories), publishes it to Kafka, runs the real ingest path (csat
+ingest --drain, with the front-line projection on unless CSAT_FRONTLINE is set), prints the
+worst branches, the active alerts and the front line's extremes (the lowest store by city
+inspection, the staff member with the most complaints, the agent with the longest hotline wait),
+and serves the dashboard and API on CSAT_HTTP_ADDR until Ctrl-C.`,
 		flags: func(fs *flag.FlagSet, a *app) func(context.Context) error {
 			o := demoOptions{}
 			fs.IntVar(&o.months, "months", 12, "months to generate, ending with --end-month")
@@ -113,6 +118,10 @@ func runDemo(ctx context.Context, a *app, o demoOptions) error {
 		a.cfg.Ingest.Brokers = k.Brokers
 	} else {
 		fmt.Fprintf(out, "▸ using Kafka at %s\n", strings.Join(a.cfg.Ingest.Brokers, ","))
+	}
+	if !hasEnv(a.env, "CSAT_FRONTLINE") {
+		// The demo shows the front line: its projection is computed unless asked not to.
+		a.cfg.KPI.Frontline = true
 	}
 	if !hasEnv(a.env, "CSAT_KAFKA_GROUP") {
 		// A group of its own per run, so a demo against shared Kafka reads what it published.
@@ -283,5 +292,88 @@ func printDemoSummary(ctx context.Context, a *app, eng *aggregate.Engine, cat sc
 	fmt.Fprintf(out, "\nalerts: %d falls and lost leads, %d below a base target (csat alerts --month %s lists all)\n",
 		len(falls), below, month)
 	printAlerts(out, falls, names, 15)
+	return printDemoFrontline(ctx, out, eng, month, names)
+}
+
+// demoFrontlineTop is how many units each front-line list of the demo's summary shows.
+const demoFrontlineTop = 3
+
+// printDemoFrontline prints the front line of month (SPEC §5.2) company-wide: the stores with
+// the lowest city inspection, the staff with the most complaints and the agents with the
+// longest average hotline wait, each with its branch and its ratings.
+func printDemoFrontline(ctx context.Context, out io.Writer, eng *aggregate.Engine, month schema.Month, names map[string]string) error {
+	period := month.String()
+	stores, err := eng.Units(ctx, kpi.UnitStore, schema.Root, period)
+	if err != nil {
+		return err
+	}
+	agents, err := eng.Units(ctx, kpi.UnitAgent, schema.Root, period)
+	if err != nil {
+		return err
+	}
+	// Staff are listed per store: those of the stores with complaints.
+	var staff []kpi.UnitCard
+	for _, st := range stores {
+		if st.Complaints == 0 {
+			continue
+		}
+		cards, err := eng.Units(ctx, kpi.UnitStaff, st.Unit, period)
+		if err != nil {
+			return err
+		}
+		for _, c := range cards {
+			if c.Complaints > 0 {
+				c.Branch = st.Branch
+				staff = append(staff, c)
+			}
+		}
+	}
+	fmt.Fprintf(out, "\nfront line, %s (* fewer than the minimum sample of ratings):\n", month)
+	// top sorts cards by key (nil last), best first when desc, ties by unit id, and keeps n.
+	top := func(cards []kpi.UnitCard, key func(kpi.UnitCard) *float64, desc bool) []kpi.UnitCard {
+		cards = slices.DeleteFunc(slices.Clone(cards), func(c kpi.UnitCard) bool { return key(c) == nil })
+		slices.SortStableFunc(cards, func(a, b kpi.UnitCard) int {
+			x, y := *key(a), *key(b)
+			if desc {
+				x, y = y, x
+			}
+			if c := cmp.Compare(x, y); c != 0 {
+				return c
+			}
+			return strings.Compare(a.Unit, b.Unit)
+		})
+		return cards[:min(demoFrontlineTop, len(cards))]
+	}
+	cityInspection := func(c kpi.UnitCard) *float64 {
+		if c.Inspection == nil {
+			return nil
+		}
+		return c.Inspection.City
+	}
+	ratings := func(c kpi.UnitCard) string {
+		s := fmt.Sprintf("satisfaction %s n=%d", num(c.Satisfaction.Value), c.Ratings)
+		if !c.Satisfaction.Reportable {
+			s += " *"
+		}
+		return s
+	}
+	inspected := slices.DeleteFunc(slices.Clone(stores), func(c kpi.UnitCard) bool { return cityInspection(c) == nil })
+	fmt.Fprintf(out, "  stores, lowest city inspection (of %d inspected):\n", len(inspected))
+	for _, c := range top(stores, cityInspection, false) {
+		fmt.Fprintf(out, "    %-16s %-8s city %s  province %s   %s\n", c.Unit, names[c.Branch],
+			num(c.Inspection.City), num(c.Inspection.Province), ratings(c))
+	}
+	fmt.Fprintf(out, "  staff, most complaints (%d named by a complaint):\n", len(staff))
+	for _, c := range top(staff, func(c kpi.UnitCard) *float64 { v := float64(c.Complaints); return &v }, true) {
+		noun := "complaints"
+		if c.Complaints == 1 {
+			noun = "complaint"
+		}
+		fmt.Fprintf(out, "    %-16s %-8s %d %s   %s\n", c.Unit, names[c.Branch], c.Complaints, noun, ratings(c))
+	}
+	fmt.Fprintf(out, "  hotline agents, longest average wait (of %d):\n", len(agents))
+	for _, c := range top(agents, func(c kpi.UnitCard) *float64 { return c.AvgWait.Value }, true) {
+		fmt.Fprintf(out, "    %-16s %-8s %s s   %s\n", c.Unit, names[c.Branch], num(c.AvgWait.Value), ratings(c))
+	}
 	return nil
 }

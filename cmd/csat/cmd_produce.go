@@ -47,9 +47,13 @@ func init() {
 		details: `Generates provinces, cities and counties with Chinese names, three carriers, monthly survey
 waves (dozens of interviews per county, hundreds per city) with seasonality and branch effects,
 hotline and store ratings, complaints opened and closed, churn by tier, subscriber bases, a few
-voids and resent duplicates, and three planted stories in the last months: a city whose network
-score falls significantly three months in a row (GD-SZ), a county whose small-sample fall is only
-'watch' (ZJ-HZ-XH), and a city overtaken by a competitor (JS-NJ). Deterministic by --seed.`,
+voids and resent duplicates; the front line (stores, staff, hotline agents, customer managers;
+store inspections, score_reported components, adjustments and two adjustment voids; complaints
+naming stores, staff and agents); and six planted stories in the last months: a city whose
+network score falls significantly three months in a row (GD-SZ), a county whose small-sample fall
+is only 'watch' (ZJ-HZ-XH), a city overtaken by a competitor (JS-NJ), a store whose mystery
+shopping collapses (GD-GZ-TH-S01), a clerk drawing complaints (in ZJ-NB) and a hotline agent with
+long waits (JS-SZ-A007). Deterministic by --seed.`,
 		flags: func(fs *flag.FlagSet, a *app) func(context.Context) error {
 			cfg := synth.Config{}
 			fs.Int64Var(&cfg.Seed, "seed", 1, "random seed (same seed, same events)")

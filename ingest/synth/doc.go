@@ -21,9 +21,23 @@
 //     regulator) and complaint_closed (median 30 h later, so in the same or the next month; a
 //     complaint not resolved by the end of the range stays open).
 //   - churn by tier (0.8% high, 1.5% mid, 2.2% low a month, × a county factor 0.75–1.35).
+//   - the front line (SPEC §5.1–5.2; frontline.go): 2–4 stores a county with 8 staff each,
+//     20–39 hotline agents a city, 4 customer managers a city; every month each store's city
+//     patrol and mystery-shopping inspections and one provincial inspection, score_reported for
+//     the store team's components (StoreComponents), each staff member's (StaffComponents) and
+//     each manager's (ManagerComponents), a few adjustments and two adjustment voids (one before
+//     its adjustment, one after); complaints name the store, staff member or agent they are
+//     about, and some churned high-tier customers their customer manager.
 //
 // About 0.2–0.3% of the messages are resent (the same bytes, so the same event_id) right after
 // the original, to exercise exactly-once counting.
+//
+// Three front-line stories are planted in the last three months (FrontlineStories): a store whose
+// mystery shopping collapses (the lowest city inspection of all stores), a clerk whom the
+// county's service complaints name (the most complaints of their store's staff) and a hotline
+// agent whose waits grow (the longest average wait of their city's agents). They change the
+// version-1 stream only where they must: the agent's wait_seconds and the complaints' new
+// attribution fields; every other draw is its own.
 //
 // Three stories are planted in the last months (Stories, and the Story* constants document the
 // magnitudes): a city's network score falling significantly three months in a row, a small-sample
