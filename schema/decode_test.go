@@ -250,6 +250,94 @@ func TestRejectionDetails(t *testing.T) {
 	}
 }
 
+// TestFrontlineRejectionDetails: the version-2 front-line events' bad input (SPEC §5.1, §5.5)
+// is a dead letter whose detail names the field and says what is wrong, for every rule the
+// decoder checks: unknown subject kinds, kind and published_by, a score outside 0–100, a missing
+// or empty reason, |points| > 100, ids outside [A-Za-z0-9_.:-]{1,64}, a period that is not YYYY-MM.
+func TestFrontlineRejectionDetails(t *testing.T) {
+	d := corpusDecoder(t)
+	ev := func(typ, fields string) string {
+		return `{"event_id":"x","type":"` + typ + `",` + envJSON + fields + `}`
+	}
+	inspection := func(store, kind, by, score string) string {
+		return ev("inspection", `,"store_id":`+store+`,"kind":`+kind+`,"published_by":`+by+`,"score":`+score)
+	}
+	score := func(subject, component, period, value string) string {
+		return ev("score_reported", `,"subject":`+subject+`,"component":`+component+`,"period":`+period+`,"value":`+value)
+	}
+	adjustment := func(subject, period, points, reason string) string {
+		s := `,"subject":` + subject + `,"period":` + period + `,"points":` + points
+		if reason != "" {
+			s += `,"reason":` + reason
+		}
+		return ev("adjustment", s)
+	}
+	long := strings.Repeat("e", 65)
+	inv := func(detail string) schema.Rejection {
+		return schema.Rejection{Reason: schema.ReasonInvalidField, Detail: detail}
+	}
+	mis := func(field string) schema.Rejection {
+		return schema.Rejection{Reason: schema.ReasonMissingField, Detail: `missing field "` + field + `"`}
+	}
+	kinds := "(want one of store, staff, agent, manager, branch)"
+	tests := []struct {
+		name, topic, msg string
+		want             schema.Rejection
+	}{
+		{"inspection kind", "csat.store", inspection(`"S1"`, `"audit"`, `"city"`, "80"), inv(`kind: "audit" is not one of patrol, mystery`)},
+		{"inspection kind null", "csat.store", inspection(`"S1"`, "null", `"city"`, "80"), mis("kind")},
+		{"inspection publisher", "csat.store", inspection(`"S1"`, `"patrol"`, `"county"`, "80"), inv(`published_by: "county" is not one of province, city`)},
+		{"inspection score over 100", "csat.store", inspection(`"S1"`, `"patrol"`, `"city"`, "100.5"), inv("score: 100.5 is out of range 0–100")},
+		{"inspection score negative", "csat.store", inspection(`"S1"`, `"patrol"`, `"city"`, "-1"), inv("score: -1 is out of range 0–100")},
+		{"inspection store missing", "csat.store", ev("inspection", `,"kind":"patrol","published_by":"city","score":80`), mis("store_id")},
+		{"inspection store id", "csat.store", inspection(`"店 1"`, `"patrol"`, `"city"`, "80"), inv(`store_id: "店 1" does not match [A-Za-z0-9_.:-]{1,64}`)},
+		{"inspection staff id 65", "csat.store", ev("inspection", `,"store_id":"S1","kind":"mystery","published_by":"city","score":80,"staff_id":"`+long+`"`),
+			inv(`staff_id: "` + long[:64] + `"… does not match [A-Za-z0-9_.:-]{1,64}`)},
+		{"subject kind", "csat.assessment", score(`"clerk:S1"`, `"sales"`, `"2026-10"`, "1"), inv(`subject: unknown kind "clerk" ` + kinds)},
+		{"subject without kind", "csat.assessment", score(`"S1"`, `"sales"`, `"2026-10"`, "1"),
+			inv(`subject: "S1" is not kind:id (kind one of store, staff, agent, manager, branch)`)},
+		{"subject empty id", "csat.assessment", score(`"store:"`, `"sales"`, `"2026-10"`, "1"), inv(`subject: "" does not match [A-Za-z0-9_.:-]{1,64}`)},
+		{"subject id with a space", "csat.assessment", score(`"store:S 1"`, `"sales"`, `"2026-10"`, "1"), inv(`subject: "S 1" does not match [A-Za-z0-9_.:-]{1,64}`)},
+		{"subject branch ALL", "csat.assessment", score(`"branch:ALL"`, `"sales"`, `"2026-10"`, "1"),
+			inv(`subject: "ALL" is not a branch id (1 to 4 segments of [A-Z0-9]{1,16} joined by '-', not ALL)`)},
+		{"component", "csat.assessment", score(`"store:S1"`, `"Sales"`, `"2026-10"`, "1"), inv(`component: "Sales" does not match [a-z0-9_]{1,32}`)},
+		{"period month 13", "csat.assessment", score(`"store:S1"`, `"sales"`, `"2026-13"`, "1"), inv(`period: "2026-13" is not a month (YYYY-MM)`)},
+		{"period a quarter", "csat.assessment", score(`"store:S1"`, `"sales"`, `"2026-Q3"`, "1"), inv(`period: "2026-Q3" is not a month (YYYY-MM)`)},
+		{"period a number", "csat.assessment", score(`"store:S1"`, `"sales"`, "202610", "1"), inv("period: want a YYYY-MM string, got number")},
+		{"value a string", "csat.assessment", score(`"store:S1"`, `"sales"`, `"2026-10"`, `"1"`), inv("value: want a number, got string")},
+		{"adjustment without reason", "csat.assessment", adjustment(`"staff:E1"`, `"2026-10"`, "-2", ""), mis("reason")},
+		{"adjustment reason null", "csat.assessment", adjustment(`"staff:E1"`, `"2026-10"`, "-2", "null"), mis("reason")},
+		{"adjustment reason empty", "csat.assessment", adjustment(`"staff:E1"`, `"2026-10"`, "-2", `""`), inv("reason: empty string")},
+		{"adjustment points 101", "csat.assessment", adjustment(`"staff:E1"`, `"2026-10"`, "101", `"x"`), inv("points: 101 is out of range: want |points| ≤ 100")},
+		{"adjustment points -100.5", "csat.assessment", adjustment(`"staff:E1"`, `"2026-10"`, "-100.5", `"x"`), inv("points: -100.5 is out of range: want |points| ≤ 100")},
+		{"adjustment subject kind", "csat.assessment", adjustment(`"region:GD"`, `"2026-10"`, "1", `"x"`), inv(`subject: unknown kind "region" ` + kinds)},
+		{"adjustment period", "csat.assessment", adjustment(`"staff:E1"`, `"2026-1"`, "1", `"x"`), inv(`period: "2026-1" is not a month (YYYY-MM)`)},
+		{"adjustment_void target empty", "csat.assessment", ev("adjustment_void", `,"target_event_id":"","reason":"x"`), inv("target_event_id: empty string")},
+		{"adjustment_void reason empty", "csat.assessment", ev("adjustment_void", `,"target_event_id":"a","reason":""`), inv("reason: empty string")},
+		{"complaint store id", "csat.complaint",
+			ev("complaint_opened", `,"complaint_id":"C1","category":"service","channel":"store","escalated":false,"store_id":"S 1"`),
+			inv(`store_id: "S 1" does not match [A-Za-z0-9_.:-]{1,64}`)},
+		{"complaint agent id 65", "csat.complaint",
+			ev("complaint_opened", `,"complaint_id":"C1","category":"service","channel":"hotline","escalated":false,"agent_id":"`+long+`"`),
+			inv(`agent_id: "` + long[:64] + `"… does not match [A-Za-z0-9_.:-]{1,64}`)},
+		{"churn manager id", "csat.churn",
+			ev("churn", `,"customer_ref":"x","tier":"high","reason":"price","tenure_months":3,"manager_id":"M/42"`),
+			inv(`manager_id: "M/42" does not match [A-Za-z0-9_.:-]{1,64}`)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ev, err := d.Decode(tt.topic, []byte(tt.msg))
+			var rej *schema.Rejection
+			if !errors.As(err, &rej) || ev != nil {
+				t.Fatalf("Decode = %v, %v; want a *Rejection", ev, err)
+			}
+			if *rej != tt.want {
+				t.Errorf("Decode = %q, want %q", rej, &tt.want)
+			}
+		})
+	}
+}
+
 func TestDecodeTooLarge(t *testing.T) {
 	d := corpusDecoder(t)
 	base := hotlineAt("2026-10-01T00:00:00Z")

@@ -315,6 +315,16 @@ case("invalid/opened_agent_id_empty", CO, "invalid_field", agent_id="")
 case("invalid/opened_manager_id_number", CO, "invalid_field", manager_id=7)
 case("ok/churn_manager", CH, "ok", manager_id="M-0042")
 case("invalid/churn_manager_slash", CH, "invalid_field", manager_id="M/42")
+case("ok/churn_manager_64", CH, "ok", manager_id="m"*64)
+case("invalid/churn_manager_65", CH, "invalid_field", manager_id="m"*65)
+SV="survey_response"
+case("ok/survey_enterprise", SV, "ok", customer_type="enterprise", manager_id="CM-GZ-1", store_id="GZ-TH-0007")
+case("ok/survey_consumer_nulls", SV, "ok", customer_type="consumer", manager_id=None, store_id=None)
+case("invalid/survey_customer_type_vip", SV, "invalid_field", customer_type="vip")
+case("invalid/survey_customer_type_number", SV, "invalid_field", customer_type=1)
+case("invalid/survey_manager_id_space", SV, "invalid_field", manager_id="CM GZ")
+case("invalid/survey_store_id_65", SV, "invalid_field", store_id="s"*65)
+case("invalid/survey_store_id_empty", SV, "invalid_field", store_id="")
 # ---- inspection
 IN="inspection"
 for f in ["store_id","kind","published_by","score"]:
@@ -330,6 +340,12 @@ case("invalid/inspection_score_string", IN, "invalid_field", score="90")
 case("invalid/inspection_store_id_bad", IN, "invalid_field", store_id="店-1")
 case("invalid/inspection_staff_id_bad", IN, "invalid_field", staff_id="")
 case("wrong_topic/inspection_on_assessment", IN, "wrong_topic", topic="csat.assessment")
+case("missing/inspection_kind_null", IN, "missing_field", kind=None)
+case("invalid/inspection_kind_upper", IN, "invalid_field", kind="Mystery")
+case("invalid/inspection_published_by_number", IN, "invalid_field", published_by=1)
+case("invalid/inspection_store_id_65", IN, "invalid_field", store_id="s"*65)
+case("invalid/inspection_staff_id_slash", IN, "invalid_field", staff_id="S/1138")
+case("ok/inspection_ids_punctuation", IN, "ok", store_id="GZ.TH:0007_a-b", staff_id="S.1:2_3-4")
 # ---- score_reported
 SR="score_reported"
 for f in ["subject","component","period","value"]:
@@ -348,6 +364,15 @@ case("invalid/score_component_33", SR, "invalid_field", component="c"*33)
 case("invalid/score_period_13", SR, "invalid_field", period="2026-13")
 case("invalid/score_value_string", SR, "invalid_field", value="5")
 case("wrong_topic/score_on_store", SR, "wrong_topic", topic="csat.store")
+case("invalid/score_subject_id_space", SR, "invalid_field", subject="store:GZ TH")
+case("invalid/score_subject_id_65", SR, "invalid_field", subject="staff:"+"s"*65)
+case("ok/score_subject_id_64", SR, "ok", subject="staff:"+"s"*64)
+case("invalid/score_subject_upper_kind", SR, "invalid_field", subject="Store:GZ-TH-0007")
+case("invalid/score_period_quarter", SR, "invalid_field", period="2026-Q4")
+case("invalid/score_period_number", SR, "invalid_field", period=202610)
+case("invalid/score_period_short", SR, "invalid_field", period="2026-1")
+case("invalid/score_component_empty", SR, "invalid_field", component="")
+case("missing/score_value_null", SR, "missing_field", value=None)
 # ---- adjustment
 AD="adjustment"
 for f in ["subject","period","points","reason"]:
@@ -360,11 +385,20 @@ case("invalid/adjustment_points_minus_101", AD, "invalid_field", points=-100.5)
 case("invalid/adjustment_points_string", AD, "invalid_field", points="1")
 case("invalid/adjustment_subject_kind", AD, "invalid_field", subject="region:GD")
 case("invalid/adjustment_ref_number", AD, "invalid_field", ref=5)
+case("missing/adjustment_reason_null", AD, "missing_field", reason=None)
+case("invalid/adjustment_reason_number", AD, "invalid_field", reason=5)
+case("invalid/adjustment_period_bad", AD, "invalid_field", period="2026-00")
+case("invalid/adjustment_subject_id_bad", AD, "invalid_field", subject="staff:S 1138")
+case("invalid/adjustment_subject_branch_bad", AD, "invalid_field", subject="branch:GD-")
+case("ok/adjustment_fraction", AD, "ok", points=-0.5)
 # ---- adjustment_void
 AV="adjustment_void"
 case("missing/adjustment_void_target", AV, "missing_field", target_event_id=DEL)
 case("missing/adjustment_void_reason", AV, "missing_field", reason=DEL)
 case("invalid/adjustment_void_reason_empty", AV, "invalid_field", reason="")
+case("invalid/adjustment_void_target_empty", AV, "invalid_field", target_event_id="")
+case("invalid/adjustment_void_target_number", AV, "invalid_field", target_event_id=5)
+case("wrong_topic/adjustment_void_on_survey", AV, "wrong_topic", topic="csat.survey")
 
 # too_large
 r=copy.deepcopy(B["hotline_feedback"]); r["padding"]="x"*70000
