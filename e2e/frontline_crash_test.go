@@ -1,138 +1,34 @@
 package e2e
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
-	"fmt"
-	"io"
 	"math"
 	"math/rand/v2"
-	"os"
-	"os/exec"
-	"os/signal"
 	"reflect"
-	"syscall"
 	"testing"
 	"time"
 
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"github.com/segmentio/kafka-go"
 
 	"github.com/csat-dev/csat/aggregate"
 	"github.com/csat-dev/csat/aggregate/kpi"
 	"github.com/csat-dev/csat/ingest"
+	"github.com/csat-dev/csat/ingest/ingesttest"
 	"github.com/csat-dev/csat/ingest/kafkatest"
 	"github.com/csat-dev/csat/ingest/synth"
 	"github.com/csat-dev/csat/ingest/traffic"
 	"github.com/csat-dev/csat/schema"
-	"github.com/csat-dev/csat/schema/chdb"
 	"github.com/csat-dev/csat/schema/chdb/chtest"
 	"github.com/csat-dev/csat/schema/store"
 )
 
-// childEnv names the variable that makes the test binary an ingest process (csat ingest with
-// the front-line projection on) instead of running tests: its value is a childSpec in JSON.
-const childEnv = "CSAT_TEST_E2E_INGEST_CHILD"
-
-type childSpec struct {
-	Ingest     ingest.Config
-	Topics     schema.Topics
-	ClickHouse chdb.Config
-}
-
+// TestMain runs the tests, or, run again by ingesttest.StartIngest, an ingest process with the
+// front-line projection on (csat ingest with CSAT_FRONTLINE=1).
 func TestMain(m *testing.M) {
-	if spec := os.Getenv(childEnv); spec != "" {
-		os.Exit(runChild(spec))
-	}
-	os.Exit(m.Run())
-}
-
-// runChild runs ingest with a front-line projector until SIGTERM (or SIGKILL).
-func runChild(spec string) int {
-	var s childSpec
-	if err := json.Unmarshal([]byte(spec), &s); err != nil {
-		fmt.Fprintln(os.Stderr, "child spec:", err)
-		return 2
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
-	defer stop()
-	conn, err := chdb.Open(ctx, s.ClickHouse)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "open clickhouse:", err)
-		return 2
-	}
-	defer conn.Close()
-	loc, err := time.LoadLocation("Asia/Shanghai")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 2
-	}
-	cat := schema.DefaultCatalog()
-	proj := aggregate.NewProjector(conn, aggregate.ProjectorConfig{Catalog: cat, SLAHours: 48, Frontline: true}, nil, nil)
-	in, err := ingest.New(s.Ingest, schema.NewDecoder(cat, s.Topics, loc), s.Topics, conn, nil, nil, ingest.WithProjector(proj))
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "ingest:", err)
-		return 2
-	}
-	fmt.Println("child ready")
-	if err := in.Run(ctx); err != nil {
-		fmt.Fprintln(os.Stderr, "ingest:", err)
-		return 1
-	}
-	return 0
-}
-
-// child is a running ingest process.
-type child struct {
-	cmd  *exec.Cmd
-	done chan error
-}
-
-func startChild(t *testing.T, s childSpec) *child {
-	t.Helper()
-	b, err := json.Marshal(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), childEnv+"="+string(b))
-	cmd.Stderr = os.Stderr
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL} // should the test die first
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	c := &child{cmd: cmd, done: make(chan error, 1)}
-	ready := make(chan struct{})
-	go func() {
-		br := bufio.NewReader(out)
-		_, _ = br.ReadString('\n')
-		close(ready)
-		_, _ = io.Copy(io.Discard, br)
-		c.done <- cmd.Wait()
-	}()
-	select {
-	case <-ready:
-	case <-time.After(30 * time.Second):
-		t.Fatal("the ingest process did not start within 30s")
-	}
-	t.Cleanup(c.kill)
-	return c
-}
-
-// kill sends SIGKILL and waits for the process to end.
-func (c *child) kill() {
-	if c.cmd.ProcessState != nil {
-		return
-	}
-	_ = c.cmd.Process.Kill()
-	select {
-	case <-c.done:
-	case <-time.After(10 * time.Second):
-	}
+	ingesttest.IngestMain(m, func(conn driver.Conn) []ingest.Option {
+		return []ingest.Option{ingest.WithProjector(frontlineProjector(conn))}
+	})
 }
 
 // isFrontline reports whether ev is a front-line event or names a unit: what the resends of
@@ -165,20 +61,9 @@ func TestFrontlineCrashResend(t *testing.T) {
 	tp := traffic.UniqueTopics("crash")
 	kafkatest.CreateAll(t, tp, 3)
 	gcfg := synth.Config{Seed: 5, Months: 4, EndMonth: end, Scale: 0.1, Topics: tp}
-	loc, err := time.LoadLocation("Asia/Shanghai")
-	if err != nil {
-		t.Fatal(err)
-	}
 	cat := schema.DefaultCatalog()
-	dec := schema.NewDecoder(cat, tp, loc)
-
-	var msgs []kafka.Message
-	if _, err := synth.Generate(gcfg, func(topic string, key, value []byte) error {
-		msgs = append(msgs, kafka.Message{Topic: topic, Key: key, Value: value})
-		return nil
-	}); err != nil {
-		t.Fatal(err)
-	}
+	dec := decoder(t, tp)
+	msgs := generatedMessages(t, gcfg)
 	// Decode once: the distinct events (the truth) and the resends.
 	var events []schema.Event
 	seen := map[string]bool{}
@@ -205,13 +90,9 @@ func TestFrontlineCrashResend(t *testing.T) {
 	}
 	t.Logf("%d messages, %d distinct events, %d front-line resends", len(msgs), len(events), resends)
 
-	icfg := ingest.DefaultConfig()
-	icfg.Brokers = kafkatest.Brokers()
-	icfg.Group = traffic.Unique("crash-grp")
-	icfg.SessionTimeout, icfg.RebalanceTimeout = 6*time.Second, 10*time.Second
-	icfg.BatchInterval, icfg.BatchRows = 100*time.Millisecond, 2000
+	icfg := ingestConfig("crash-grp")
+	icfg.BatchRows = 2000
 	icfg.ProjectInterval, icfg.ProjectDebounce = 300*time.Millisecond, 100*time.Millisecond
-	icfg.RetryMax = time.Second
 
 	// Produce in slices with pauses, so that the kills fall within the load.
 	w := kafkatest.Writer(t)
@@ -239,8 +120,8 @@ func TestFrontlineCrashResend(t *testing.T) {
 		}
 		return sum
 	}
-	spec := childSpec{Ingest: icfg, Topics: tp, ClickHouse: chcfg}
-	c := startChild(t, spec)
+	spec := ingesttest.IngestChild{Config: icfg, Topics: tp, ClickHouse: chcfg}
+	c := ingesttest.StartIngest(t, spec)
 	krng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 3))
 	for i := range 3 {
 		before := rows()
@@ -248,24 +129,17 @@ func TestFrontlineCrashResend(t *testing.T) {
 			time.Sleep(50 * time.Millisecond)
 		}
 		time.Sleep(time.Duration(krng.Int64N(int64(time.Second))))
-		c.kill()
+		c.Kill()
 		t.Logf("kill %d at %d rows", i+1, rows())
-		c = startChild(t, spec)
+		c = ingesttest.StartIngest(t, spec)
 	}
 	if err := <-produced; err != nil {
 		t.Fatal(err)
 	}
-	c.kill()
+	c.Kill()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	proj := aggregate.NewProjector(conn, aggregate.ProjectorConfig{Catalog: cat, SLAHours: 48, Frontline: true}, nil, nil)
-	in, err := ingest.New(icfg, dec, tp, conn, nil, nil, ingest.WithProjector(proj))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := in.Drain(ctx); err != nil {
-		t.Fatalf("drain: %v", err)
-	}
+	drain(ctx, t, conn, icfg, dec, tp)
 
 	// Raw tables: each message once (rows = distinct offsets = messages), each event id once.
 	wantRows, wantIDs := map[string]int{}, map[string]map[string]bool{}
@@ -354,7 +228,7 @@ func TestFrontlineCrashResend(t *testing.T) {
 		return out
 	}
 	before := read()
-	if err := proj.Rebuild(ctx, last); err != nil {
+	if err := frontlineProjector(conn).Rebuild(ctx, last); err != nil {
 		t.Fatal(err)
 	}
 	after := read()

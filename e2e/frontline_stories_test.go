@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"github.com/segmentio/kafka-go"
 
 	"github.com/csat-dev/csat/aggregate"
@@ -43,35 +44,13 @@ func TestFrontlineStoriesThroughIngest(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
 
-	var msgs []kafka.Message
-	if _, err := synth.Generate(gcfg, func(topic string, key, value []byte) error {
-		msgs = append(msgs, kafka.Message{Topic: topic, Key: key, Value: value})
-		return nil
-	}); err != nil {
-		t.Fatal(err)
-	}
+	msgs := generatedMessages(t, gcfg)
 	if err := traffic.Produce(ctx, kafkatest.Writer(t), msgs); err != nil {
 		t.Fatal(err)
 	}
-	loc, err := time.LoadLocation("Asia/Shanghai")
-	if err != nil {
-		t.Fatal(err)
-	}
 	cat := schema.DefaultCatalog()
-	dec := schema.NewDecoder(cat, tp, loc)
-	proj := aggregate.NewProjector(conn, aggregate.ProjectorConfig{Catalog: cat, SLAHours: 48, Frontline: true}, nil, nil)
-	icfg := ingest.DefaultConfig()
-	icfg.Brokers = kafkatest.Brokers()
-	icfg.Group = traffic.Unique("stories-grp")
-	icfg.SessionTimeout, icfg.RebalanceTimeout = 6*time.Second, 10*time.Second
-	icfg.BatchInterval = 100 * time.Millisecond
-	in, err := ingest.New(icfg, dec, tp, conn, nil, nil, ingest.WithProjector(proj))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := in.Drain(ctx); err != nil {
-		t.Fatalf("drain: %v", err)
-	}
+	dec := decoder(t, tp)
+	drain(ctx, t, conn, ingestConfig("stories-grp"), dec, tp)
 
 	// The raw tables: each front-line event id once, however often it was published.
 	want := map[string]map[string]bool{}
@@ -165,6 +144,59 @@ func TestFrontlineStoriesThroughIngest(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// generatedMessages is the generator's stream for cfg as Kafka messages.
+func generatedMessages(t *testing.T, cfg synth.Config) []kafka.Message {
+	t.Helper()
+	var msgs []kafka.Message
+	if _, err := synth.Generate(cfg, func(topic string, key, value []byte) error {
+		msgs = append(msgs, kafka.Message{Topic: topic, Key: key, Value: value})
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return msgs
+}
+
+// decoder is the default catalog's decoder of topics tp in Asia/Shanghai.
+func decoder(t *testing.T, tp schema.Topics) *schema.Decoder {
+	t.Helper()
+	loc, err := time.LoadLocation("Asia/Shanghai")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return schema.NewDecoder(schema.DefaultCatalog(), tp, loc)
+}
+
+// ingestConfig is ingest's configuration for these tests: the test Kafka, a fresh group named
+// after prefix, short timeouts.
+func ingestConfig(prefix string) ingest.Config {
+	cfg := ingest.DefaultConfig()
+	cfg.Brokers = kafkatest.Brokers()
+	cfg.Group = traffic.Unique(prefix)
+	cfg.SessionTimeout, cfg.RebalanceTimeout = 6*time.Second, 10*time.Second
+	cfg.BatchInterval = 100 * time.Millisecond
+	cfg.RetryMax = time.Second
+	return cfg
+}
+
+// frontlineProjector projects every family, the front line's included (CSAT_FRONTLINE=1).
+func frontlineProjector(conn driver.Conn) *aggregate.Projector {
+	return aggregate.NewProjector(conn, aggregate.ProjectorConfig{Catalog: schema.DefaultCatalog(), SLAHours: 48, Frontline: true}, nil, nil)
+}
+
+// drain runs csat ingest --drain with the front-line projector: everything published is
+// ingested and projected when it returns.
+func drain(ctx context.Context, t *testing.T, conn driver.Conn, cfg ingest.Config, dec *schema.Decoder, tp schema.Topics) {
+	t.Helper()
+	in, err := ingest.New(cfg, dec, tp, conn, nil, nil, ingest.WithProjector(frontlineProjector(conn)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := in.Drain(ctx); err != nil {
+		t.Fatalf("drain: %v", err)
 	}
 }
 

@@ -107,12 +107,12 @@ func TestKillNine(t *testing.T) {
 			t.Fatalf("kill %d: no progress within 60s", i+1)
 		}
 		time.Sleep(time.Duration(rng.Int64N(int64(1500 * time.Millisecond))))
-		c.kill()
+		c.Kill()
 		t.Logf("kill %d at %d rows", i+1, e.total())
 		c = startChild(t, spec)
 	}
 	wait()
-	if err := c.term(30 * time.Second); err != nil {
+	if err := c.Term(30 * time.Second); err != nil {
 		t.Logf("last child: %v", err)
 	}
 	e.checkEndOffsets(len(msgs))
@@ -138,7 +138,7 @@ func TestTwoProcesses(t *testing.T) {
 	if !e.waitProgress(20000, 60*time.Second) {
 		t.Fatal("no progress within 60s")
 	}
-	a.kill()
+	a.Kill()
 	t.Logf("killed one process at %d rows", e.total())
 	wait()
 	want := e.expected(msgs)
@@ -150,7 +150,7 @@ func TestTwoProcesses(t *testing.T) {
 	for e.total() < sum && time.Now().Before(deadline) {
 		time.Sleep(200 * time.Millisecond)
 	}
-	if err := b.term(30 * time.Second); err != nil {
+	if err := b.Term(30 * time.Second); err != nil {
 		t.Errorf("survivor: %v", err)
 	}
 	e.checkExact(want)
@@ -193,8 +193,8 @@ func TestClickHouseOutage(t *testing.T) {
 	for e.total() < sum && time.Now().Before(deadline) {
 		time.Sleep(200 * time.Millisecond)
 	}
-	rss := c.peakRSS()
-	if err := c.term(30 * time.Second); err != nil {
+	rss := peakRSS(c)
+	if err := c.Term(30 * time.Second); err != nil {
 		t.Errorf("ingest after outage: %v", err)
 	}
 	e.checkExact(want)
@@ -228,7 +228,7 @@ func TestRebalance(t *testing.T) {
 		t.Fatal("no progress after the join")
 	}
 	t0 := time.Now()
-	if err := a.term(30 * time.Second); err != nil {
+	if err := a.Term(30 * time.Second); err != nil {
 		t.Errorf("first process on SIGTERM: %v", err)
 	}
 	t.Logf("first process left at %d rows after %s", e.total(), time.Since(t0))
@@ -242,7 +242,7 @@ func TestRebalance(t *testing.T) {
 	for e.total() < sum && time.Now().Before(deadline) {
 		time.Sleep(200 * time.Millisecond)
 	}
-	if err := b.term(30 * time.Second); err != nil {
+	if err := b.Term(30 * time.Second); err != nil {
 		t.Errorf("second process on SIGTERM: %v", err)
 	}
 	e.checkExact(want)
