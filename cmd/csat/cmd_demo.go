@@ -292,6 +292,10 @@ func printDemoSummary(ctx context.Context, a *app, eng *aggregate.Engine, cat sc
 	fmt.Fprintf(out, "\nalerts: %d falls and lost leads, %d below a base target (csat alerts --month %s lists all)\n",
 		len(falls), below, month)
 	printAlerts(out, falls, names, 15)
+	if !a.cfg.KPI.Frontline {
+		fmt.Fprintln(out, "\nfront line: not projected (CSAT_FRONTLINE is off)")
+		return nil
+	}
 	return printDemoFrontline(ctx, out, eng, month, names)
 }
 
