@@ -28,7 +28,6 @@ func scheme(t *testing.T, fs *kpi.FrontlineSchemes, kind, role string) *kpi.Sche
 	return s
 }
 
-
 // TestFrontlinePresetNormalised checks the shipped schemes' normalisation (SPEC §5.5): the
 // seed's 30/40/30/10 clerk scheme sums to 110, so each part is scaled by 100/110 —
 // 30·100/110 = 27.2727…, 40·100/110 = 36.3636…, 9.0909… — and a sub-item of 10 in the part of
