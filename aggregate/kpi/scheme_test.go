@@ -3,6 +3,7 @@ package kpi_test
 import (
 	"encoding/json"
 	"math"
+	"os"
 	"strings"
 	"testing"
 
@@ -422,5 +423,29 @@ func TestRoster(t *testing.T) {
 	}
 	if _, err := kpi.ParseRoster([]byte("- E1\n"), fs); err == nil || !strings.Contains(err.Error(), "want a YAML map") {
 		t.Errorf("not a map: %v", err)
+	}
+}
+
+// TestOpenFrontlineSchemes: CSAT_FRONTLINE_SCHEMES names a preset or a file; errors name the
+// setting, the file and the offending field.
+func TestOpenFrontlineSchemes(t *testing.T) {
+	cat := schema.DefaultCatalog()
+	cfg := kpi.DefaultConfig()
+	if fs, err := kpi.OpenFrontlineSchemes(cfg, cat); err != nil || len(fs.Schemes) != 7 {
+		t.Fatalf("default: %v", err)
+	}
+	dir := t.TempDir()
+	bad := dir + "/bad.yaml"
+	if err := os.WriteFile(bad, []byte("schemes:\n  - name: s\n    unit: staff\n    role: clerk\n    parts:\n      - {name: p, points: 100, components: [{metric: \"team:csi\", weight: 1, scale: {min: 0, max: 1}}]}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg.FrontlineSchemes = bad
+	_, err := kpi.OpenFrontlineSchemes(cfg, cat)
+	if err == nil || !strings.Contains(err.Error(), "CSAT_FRONTLINE_SCHEMES "+bad+`: scheme "s": part "p", component 1 (team:csi): metric "team:csi": "csi" is not a store metric`) {
+		t.Errorf("bad file: %v", err)
+	}
+	cfg.FrontlineSchemes = dir + "/none.yaml"
+	if _, err := kpi.OpenFrontlineSchemes(cfg, cat); err == nil || !strings.Contains(err.Error(), "neither a preset (default) nor a readable file") {
+		t.Errorf("missing file: %v", err)
 	}
 }
