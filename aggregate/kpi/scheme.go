@@ -1,7 +1,6 @@
 package kpi
 
 import (
-	"bytes"
 	"embed"
 	"errors"
 	"fmt"
@@ -34,22 +33,20 @@ const DefaultFrontlinePreset = "default"
 // DefaultRole is a staff member's role when the roster does not name one (营业员).
 const DefaultRole = "clerk"
 
+// frontlineDir are the presets of FrontlinePreset.
+var frontlineDir = presetDir{fs: frontlinePresets, dir: "presets/frontline", unknown: ErrUnknownFrontlinePreset}
+
+// ErrUnknownFrontlinePreset is returned by FrontlinePreset for a name that is no preset.
+var ErrUnknownFrontlinePreset = errors.New("unknown front-line scheme preset")
+
 // FrontlinePresetNames lists the shipped front-line scheme presets.
-func FrontlinePresetNames() []string {
-	entries, _ := frontlinePresets.ReadDir("presets/frontline") // embedded: cannot fail
-	var out []string
-	for _, e := range entries {
-		out = append(out, strings.TrimSuffix(e.Name(), ".yaml"))
-	}
-	sort.Strings(out)
-	return out
-}
+func FrontlinePresetNames() []string { return frontlineDir.names() }
 
 // FrontlinePreset parses the shipped front-line scheme file of that name.
 func FrontlinePreset(name string, cat schema.Catalog) (*FrontlineSchemes, error) {
-	b, err := frontlinePresets.ReadFile("presets/frontline/" + name + ".yaml")
-	if err != nil || strings.ContainsAny(name, "/.") {
-		return nil, fmt.Errorf("%w %q: the presets are %s", ErrUnknownPreset, name, strings.Join(FrontlinePresetNames(), ", "))
+	b, err := frontlineDir.read(name)
+	if err != nil {
+		return nil, err
 	}
 	fs, err := ParseFrontlineSchemes(b, cat)
 	if err != nil {
@@ -65,20 +62,19 @@ func OpenFrontlineSchemes(cfg Config, cat schema.Catalog) (*FrontlineSchemes, er
 	if name == "" {
 		name = DefaultFrontlinePreset
 	}
-	if _, err := frontlinePresets.Open("presets/frontline/" + name + ".yaml"); err == nil && !strings.ContainsAny(name, "/.") {
+	if frontlineDir.has(name) {
 		fs, err := FrontlinePreset(name, cat)
 		if err != nil {
 			return nil, fmt.Errorf("CSAT_FRONTLINE_SCHEMES: %w", err)
 		}
 		return fs, nil
 	}
-	b, err := os.ReadFile(name)
-	if err != nil {
+	if _, err := os.Stat(name); err != nil {
 		return nil, fmt.Errorf("CSAT_FRONTLINE_SCHEMES %q: neither a preset (%s) nor a readable file: %w", name, strings.Join(FrontlinePresetNames(), ", "), err)
 	}
-	fs, err := ParseFrontlineSchemes(b, cat)
+	fs, err := LoadFrontlineSchemes(name, cat)
 	if err != nil {
-		return nil, fmt.Errorf("CSAT_FRONTLINE_SCHEMES %s: %w", name, err)
+		return nil, fmt.Errorf("CSAT_FRONTLINE_SCHEMES: %w", err)
 	}
 	return fs, nil
 }
@@ -254,9 +250,7 @@ func LoadFrontlineSchemes(path string, cat schema.Catalog) (*FrontlineSchemes, e
 // Errors name the scheme, part and component, and the field.
 func ParseFrontlineSchemes(data []byte, cat schema.Catalog) (*FrontlineSchemes, error) {
 	var f schemesFile
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(&f); err != nil {
+	if err := decodeStrict(data, &f); err != nil {
 		return nil, fmt.Errorf("parse front-line schemes: %w", err)
 	}
 	if len(f.Schemes) == 0 {

@@ -441,7 +441,7 @@ func TestOpenFrontlineSchemes(t *testing.T) {
 	}
 	cfg.FrontlineSchemes = bad
 	_, err := kpi.OpenFrontlineSchemes(cfg, cat)
-	if err == nil || !strings.Contains(err.Error(), "CSAT_FRONTLINE_SCHEMES "+bad+`: scheme "s": part "p", component 1 (team:csi): metric "team:csi": "csi" is not a store metric`) {
+	if err == nil || !strings.Contains(err.Error(), "CSAT_FRONTLINE_SCHEMES: front-line schemes "+bad+`: scheme "s": part "p", component 1 (team:csi): metric "team:csi": "csi" is not a store metric`) {
 		t.Errorf("bad file: %v", err)
 	}
 	cfg.FrontlineSchemes = dir + "/none.yaml"
