@@ -193,8 +193,18 @@ func (e *Engine) scoreUnits(ctx context.Context, req scoreRequest, targets []kpi
 		}
 	}
 
-	out := make([]kpi.UnitScore, 0, len(targets))
+	// Stores, agents and managers: one scheme, whose team:<metric> reads their branches' cards.
 	var branchCards map[string]map[schema.Month]*kpi.Card
+	if kind != kpi.UnitStaff {
+		scheme, err := req.fs.For(kind, "")
+		if err != nil {
+			return nil, err
+		}
+		if branchCards, err = e.teamBranchCards(ctx, scheme, targets, req.months); err != nil {
+			return nil, err
+		}
+	}
+	out := make([]kpi.UnitScore, 0, len(targets))
 	for _, u := range targets {
 		role := ""
 		if kind == kpi.UnitStaff {
@@ -203,11 +213,6 @@ func (e *Engine) scoreUnits(ctx context.Context, req scoreRequest, targets []kpi
 		scheme, err := req.fs.For(kind, role)
 		if err != nil {
 			return nil, err
-		}
-		if kind != kpi.UnitStaff && branchCards == nil {
-			if branchCards, err = e.teamBranchCards(ctx, scheme, targets, req.months); err != nil {
-				return nil, err
-			}
 		}
 		in := e.schemeInput(req, u, role, cards, scores, adjustments, branchCards)
 		if kind == kpi.UnitStaff && u.Store != "" {
