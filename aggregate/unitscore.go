@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strings"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/csat-dev/csat/aggregate/kpi"
 	"github.com/csat-dev/csat/schema"
 	"github.com/csat-dev/csat/schema/store"
@@ -137,46 +139,58 @@ func (e *Engine) scoreUnits(ctx context.Context, req scoreRequest, targets []kpi
 	subjects := map[string][]string{kind: unitIDs(targets)}
 
 	// Staff: their stores' cards, scores and adjusted totals (team:<metric>, team:score).
-	var storeScores map[string]kpi.UnitScore
-	var storeCards map[string]map[schema.Month]*kpi.UnitCard
-	var stores []kpi.UnitStats
+	var storeIDs []string
 	if kind == kpi.UnitStaff {
-		var ids []string
 		for _, u := range targets {
-			if u.Store != "" && !slices.Contains(ids, u.Store) {
-				ids = append(ids, u.Store)
+			if u.Store != "" && !slices.Contains(storeIDs, u.Store) {
+				storeIDs = append(storeIDs, u.Store)
 			}
 		}
-		if len(ids) > 0 {
-			in := stringList(ids)
-			srows, err := e.unitRows(ctx, req.months, fmt.Sprintf(
+		if len(storeIDs) > 0 {
+			subjects[kpi.UnitStore] = storeIDs
+		}
+	}
+	// The stores' rows (with their branches' other stores, for smoothing), the reported scores
+	// and the adjustments are independent reads: run them together.
+	var (
+		srows       []unitMonth
+		scores      map[string]map[schema.Month]map[string]float64
+		adjustments map[string][]kpi.Adjustment
+	)
+	g, gctx := errgroup.WithContext(ctx)
+	if len(storeIDs) > 0 {
+		g.Go(func() (err error) {
+			in := stringList(storeIDs)
+			srows, err = e.unitRows(gctx, req.months, fmt.Sprintf(
 				"kind = 'store' AND (unit_id IN (%s) OR branch_id IN (SELECT branch_id FROM %s WHERE kind = 'store' AND unit_id IN (%s) AND branch_id != '' AND month IN (%s)))",
 				in, FamilyFrontline.Table(), in, monthList(req.months)))
-			if err != nil {
-				return nil, err
-			}
-			storeCards = e.unitMonthCards(srows)
-			for _, s := range poolUnits(srows) {
-				if slices.Contains(ids, s.ID) {
-					stores = append(stores, s)
-				}
-			}
-			for _, id := range ids {
-				if !slices.ContainsFunc(stores, func(s kpi.UnitStats) bool { return s.ID == id }) {
-					stores = append(stores, kpi.UnitStats{Kind: kpi.UnitStore, ID: id})
-				}
-			}
-			subjects[kpi.UnitStore] = ids
+			return err
+		})
+	}
+	g.Go(func() (err error) {
+		scores, err = e.reportedScores(gctx, req.months, subjects)
+		return err
+	})
+	g.Go(func() (err error) {
+		adjustments, err = e.unitAdjustments(gctx, req.months, subjects)
+		return err
+	})
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	storeCards := e.unitMonthCards(srows)
+	var stores []kpi.UnitStats
+	for _, s := range poolUnits(srows) {
+		if slices.Contains(storeIDs, s.ID) {
+			stores = append(stores, s)
 		}
 	}
-	scores, err := e.reportedScores(ctx, req.months, subjects)
-	if err != nil {
-		return nil, err
+	for _, id := range storeIDs {
+		if !slices.ContainsFunc(stores, func(s kpi.UnitStats) bool { return s.ID == id }) {
+			stores = append(stores, kpi.UnitStats{Kind: kpi.UnitStore, ID: id})
+		}
 	}
-	adjustments, err := e.unitAdjustments(ctx, req.months, subjects)
-	if err != nil {
-		return nil, err
-	}
+	var storeScores map[string]kpi.UnitScore
 	if len(stores) > 0 {
 		scheme, err := req.fs.For(kpi.UnitStore, "")
 		if err != nil {

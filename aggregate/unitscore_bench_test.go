@@ -16,7 +16,7 @@ import (
 // BenchmarkUnitScores times the front-line scores of one city over a quarter under the default
 // schemes: the league table input of its 200 stores (8 counties × 25), the 10 staff of one
 // store, and one staff member's score (which reads their store and its county's stores too).
-// The data: 20 ratings per staff member and month (120,000 store_feedback rows), 10 reported
+// Beside them, the same units' cards (the league table by a metric). The data: 20 ratings per staff member and month (120,000 store_feedback rows), 10 reported
 // scores per store and month, an adjustment per store and month.
 func BenchmarkUnitScores(b *testing.B) {
 	conn, _ := chtest.New(b)
@@ -69,8 +69,13 @@ func BenchmarkUnitScores(b *testing.B) {
 		{"stores_of_city", func() (int, error) { s, err := e.UnitScores(ctx, "store", "GD-GZ", "2026-Q4"); return len(s), err }},
 		{"staff_of_store", func() (int, error) { s, err := e.UnitScores(ctx, "staff", "S3_7", "2026-Q4"); return len(s), err }},
 		{"one_staff", func() (int, error) { _, err := e.UnitScore(ctx, "staff", "S3_7_E4", "2026-Q4"); return 1, err }},
+		// The same units' cards (Engine.Units, UnitCard), for comparison in the same run.
+		{"cards_stores_of_city", func() (int, error) { s, err := e.Units(ctx, "store", "GD-GZ", "2026-Q4"); return len(s), err }},
+		{"cards_staff_of_store", func() (int, error) { s, err := e.Units(ctx, "staff", "S3_7", "2026-Q4"); return len(s), err }},
+		{"card_one_staff", func() (int, error) { _, err := e.UnitCard(ctx, "staff", "S3_7_E4", "2026-Q4"); return 1, err }},
 	}
-	want := map[string]int{"stores_of_city": 200, "staff_of_store": 10, "one_staff": 1}
+	want := map[string]int{"stores_of_city": 200, "staff_of_store": 10, "one_staff": 1,
+		"cards_stores_of_city": 200, "cards_staff_of_store": 10, "card_one_staff": 1}
 	for _, tc := range cases {
 		b.Run(tc.name, func(b *testing.B) {
 			for b.Loop() {
