@@ -340,11 +340,11 @@ func (sf schemeFile) scheme(cat schema.Catalog) (*Scheme, error) {
 	}
 	declared := make([]weighting, len(sf.Parts))
 	for i, pf := range sf.Parts {
-		declared[i] = weighting{points: pf.Points, weight: pf.Weight}
+		declared[i] = weighting{name: fmt.Sprintf("part %d (%s)", i+1, pf.Name), points: pf.Points, weight: pf.Weight}
 	}
 	partPoints, warn, err := normalise(s.Points, declared)
 	if err != nil {
-		return nil, fmt.Errorf("parts: %w", err)
+		return nil, err
 	}
 	if warn != "" {
 		s.Warnings = append(s.Warnings, fmt.Sprintf("scheme %s: the parts' %s", s.Name, warn))
@@ -370,11 +370,11 @@ func (sf schemeFile) scheme(cat schema.Catalog) (*Scheme, error) {
 		}
 		cdecl := make([]weighting, len(pf.Components))
 		for j, cf := range pf.Components {
-			cdecl[j] = weighting{points: cf.Points, weight: cf.Weight}
+			cdecl[j] = weighting{name: fmt.Sprintf("component %d (%s)", j+1, cf.Metric), points: cf.Points, weight: cf.Weight}
 		}
 		cpoints, warn, err := normalise(parent, cdecl)
 		if err != nil {
-			return nil, fmt.Errorf("part %q: components: %w", pf.Name, err)
+			return nil, fmt.Errorf("part %q: %w", pf.Name, err)
 		}
 		if warn != "" {
 			s.Warnings = append(s.Warnings, fmt.Sprintf("scheme %s, part %s: the components' %s", s.Name, pf.Name, warn))
@@ -399,7 +399,10 @@ func (sf schemeFile) scheme(cat schema.Catalog) (*Scheme, error) {
 
 // weighting is the declared share of one child: points (absolute, in the parent's points) or
 // weight (relative to its siblings').
-type weighting struct{ points, weight *float64 }
+type weighting struct {
+	name           string // for errors: "part 1 (team)"
+	points, weight *float64
+}
 
 // normalise gives each child its points out of parent: children with points keep them when
 // they sum to parent, else all are scaled by parent/Σpoints and warn says so (SPEC §5.5);
@@ -408,24 +411,24 @@ type weighting struct{ points, weight *float64 }
 func normalise(parent float64, children []weighting) (out []float64, warn string, err error) {
 	byPoints, byWeight := 0, 0
 	var sum float64
-	for i, c := range children {
+	for _, c := range children {
 		switch {
 		case c.points != nil && c.weight != nil:
-			return nil, "", fmt.Errorf("entry %d: give points or weight, not both", i+1)
+			return nil, "", fmt.Errorf("%s: give points or weight, not both", c.name)
 		case c.points != nil:
 			byPoints++
 			if !(*c.points > 0) || math.IsInf(*c.points, 0) {
-				return nil, "", fmt.Errorf("entry %d: points %v: want a number > 0", i+1, *c.points)
+				return nil, "", fmt.Errorf("%s: points %v: want a number > 0", c.name, *c.points)
 			}
 			sum += *c.points
 		case c.weight != nil:
 			byWeight++
 			if !(*c.weight > 0) || math.IsInf(*c.weight, 0) {
-				return nil, "", fmt.Errorf("entry %d: weight %v: want a number > 0", i+1, *c.weight)
+				return nil, "", fmt.Errorf("%s: weight %v: want a number > 0", c.name, *c.weight)
 			}
 			sum += *c.weight
 		default:
-			return nil, "", fmt.Errorf("entry %d: points or weight: missing", i+1)
+			return nil, "", fmt.Errorf("%s: points or weight: missing", c.name)
 		}
 	}
 	if byPoints > 0 && byWeight > 0 {
@@ -477,7 +480,7 @@ func (cf schemeCompFile) component(unit string, cat schema.Catalog) (SchemeCompo
 		}
 		m, err := ParseMetric(c.Metric, cat)
 		if err != nil {
-			return c, fmt.Errorf("metric %q: the team of a %s is its branch: %w", name, unit, err)
+			return c, fmt.Errorf("metric %q: a %s scheme's team values are its branch's (a metric of SPEC §4): %w", name, unit, err)
 		}
 		if m.Kind == KindScore {
 			return c, fmt.Errorf("metric %q: the branch's scorecard total is not a front-line team value", name)
