@@ -61,7 +61,8 @@ func (e *Engine) scoreRequest(period string) (scoreRequest, error) {
 // unit's card of that month, its proportions smoothed among the units of its parent in that
 // month (UnitCard's rule); a staff member's team values are their store's (the store of the
 // period) and team:score is that store's adjusted total; a store's, agent's or manager's team
-// values are their branch's card.
+// values are their branch's card. When the schemes score no unit of that kind (or role), the
+// error wraps kpi.ErrNoScheme.
 func (e *Engine) UnitScore(ctx context.Context, kind, id, period string) (kpi.UnitScore, error) {
 	if err := checkUnit(kind, id); err != nil {
 		return kpi.UnitScore{}, err

@@ -101,10 +101,13 @@ func (fs *FrontlineSchemes) For(kind, role string) (*Scheme, error) {
 		}
 	}
 	if kind == UnitStaff {
-		return nil, fmt.Errorf("no front-line scheme for staff of role %q", role)
+		return nil, fmt.Errorf("%w for staff of role %q", ErrNoScheme, role)
 	}
-	return nil, fmt.Errorf("no front-line scheme for unit kind %q", kind)
+	return nil, fmt.Errorf("%w for unit kind %q", ErrNoScheme, kind)
 }
+
+// ErrNoScheme is returned by For when the schemes score no unit of that kind (or role).
+var ErrNoScheme = errors.New("no front-line scheme")
 
 // Period resolves a period name as a scorecard does (SPEC §3.10, §5.5): a period named in the
 // file, else YYYY-MM, YYYY-Qn, YYYY-H1, YYYY-H2 or YYYY.

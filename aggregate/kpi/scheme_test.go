@@ -2,6 +2,7 @@ package kpi_test
 
 import (
 	"encoding/json"
+	"errors"
 	"math"
 	"os"
 	"strings"
@@ -88,6 +89,9 @@ func TestFrontlinePresetNormalised(t *testing.T) {
 	}
 	if d := scheme(t, fs, kpi.UnitStaff, "duty_manager"); d.Parts[0].Points != 50 || d.Parts[1].Points != 50 {
 		t.Errorf("duty_manager parts %+v", d.Parts)
+	}
+	if _, err := parseSchemes(t, clerkYAML).For(kpi.UnitAgent, ""); !errors.Is(err, kpi.ErrNoScheme) {
+		t.Errorf("no agent scheme: %v", err)
 	}
 	if r, ok := fs.Role("值班长"); !ok || r != "duty_manager" {
 		t.Errorf("值班长 → %q %v", r, ok)
