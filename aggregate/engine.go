@@ -32,6 +32,10 @@ type Engine struct {
 
 	sc *kpi.Scorecard
 
+	// schemes and roster score front-line units (WithFrontline); nil schemes: the default preset.
+	schemes *kpi.FrontlineSchemes
+	roster  kpi.Roster
+
 	st *engineState // shared by an engine and its AsOf views
 
 	// nocache makes Card and Compare compute every time (see Uncached).

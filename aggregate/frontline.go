@@ -33,6 +33,36 @@ func checkUnit(kind, id string) error {
 // over the months (kpi.UnitStats.Add: counts add, the latest placement wins). For a unit cond
 // selects in any month, every month's row is pooled. Sorted by kind, then unit id.
 func (e *Engine) units(ctx context.Context, months []schema.Month, cond string) ([]kpi.UnitStats, error) {
+	rows, err := e.unitRows(ctx, months, cond)
+	if err != nil {
+		return nil, err
+	}
+	return poolUnits(rows), nil
+}
+
+// poolUnits pools rows (sorted by kind, unit id and month) per unit.
+func poolUnits(rows []unitMonth) []kpi.UnitStats {
+	var out []kpi.UnitStats
+	for _, r := range rows {
+		u := r.stats
+		if n := len(out); n > 0 && out[n-1].Kind == u.Kind && out[n-1].ID == u.ID {
+			out[n-1] = out[n-1].Add(u)
+		} else {
+			out = append(out, u)
+		}
+	}
+	return out
+}
+
+// unitMonth is one kpi_frontline row: a unit's statistics of one month.
+type unitMonth struct {
+	month schema.Month
+	stats kpi.UnitStats
+}
+
+// unitRows reads the kpi_frontline rows of the months at their committed versions of the
+// units cond selects in any of them, sorted by kind, unit id and month.
+func (e *Engine) unitRows(ctx context.Context, months []schema.Month, cond string) ([]unitMonth, error) {
 	vers, err := e.committed(ctx, months)
 	if err != nil {
 		return nil, err
@@ -42,17 +72,20 @@ func (e *Engine) units(ctx context.Context, months []schema.Month, cond string) 
 		return nil, nil
 	}
 	t := FamilyFrontline.Table()
-	q := fmt.Sprintf(`SELECT %s FROM %s WHERE %s AND (kind, unit_id) IN (SELECT kind, unit_id FROM %s WHERE %s AND %s)
+	q := fmt.Sprintf(`SELECT month, %s FROM %s WHERE %s AND (kind, unit_id) IN (SELECT kind, unit_id FROM %s WHERE %s AND %s)
 ORDER BY kind, unit_id, month`, frontlineColumns, t, vf, t, vf, cond)
 	rows, err := e.conn.Query(ctx, q)
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", t, err)
 	}
 	defer rows.Close()
-	var out []kpi.UnitStats
+	var out []unitMonth
 	for rows.Next() {
-		var u kpi.UnitStats
-		if err := rows.Scan(&u.Kind, &u.ID, &u.Branch, &u.PlacedAt, &u.PlacedBy, &u.Store, &u.N, &u.Satisfied, &u.Dissatisfied,
+		var (
+			m uint32
+			u kpi.UnitStats
+		)
+		if err := rows.Scan(&m, &u.Kind, &u.ID, &u.Branch, &u.PlacedAt, &u.PlacedBy, &u.Store, &u.N, &u.Satisfied, &u.Dissatisfied,
 			&u.WaitSum, &u.Resolved, &u.SL20, &u.HandleSum, &u.Complaints, &u.Churned, &u.InspProvinceN, &u.InspProvinceSum,
 			&u.InspCityN, &u.InspCitySum, &u.Survey.N, &u.Survey.SW, &u.Survey.SW2, &u.Survey.SWX, &u.Survey.SWX2); err != nil {
 			return nil, fmt.Errorf("read %s: %w", t, err)
@@ -60,11 +93,7 @@ ORDER BY kind, unit_id, month`, frontlineColumns, t, vf, t, vf, cond)
 		if u.Branch == "" {
 			u.PlacedAt = time.Time{}
 		}
-		if n := len(out); n > 0 && out[n-1].Kind == u.Kind && out[n-1].ID == u.ID {
-			out[n-1] = out[n-1].Add(u)
-		} else {
-			out = append(out, u)
-		}
+		out = append(out, unitMonth{month: schema.Month(m), stats: u})
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("read %s: %w", t, err)
@@ -178,23 +207,9 @@ func (e *Engine) Units(ctx context.Context, kind, parent, period string) ([]kpi.
 	if err != nil {
 		return nil, err
 	}
-	var cond string
-	var under func(kpi.UnitStats) bool
-	switch {
-	case kind == kpi.UnitStaff:
-		if !schema.ValidUnitID(parent) {
-			return nil, &ParamError{Param: "parent", Msg: fmt.Sprintf("%q is not a store id", parent)}
-		}
-		cond = "kind = 'staff' AND store_id = " + quote(parent)
-		under = func(u kpi.UnitStats) bool { return u.Store == parent }
-	case parent == schema.Root:
-		cond = fmt.Sprintf("kind = %s AND branch_id != ''", quote(kind))
-		under = func(u kpi.UnitStats) bool { return u.Branch != "" }
-	case schema.ValidBranchID(parent):
-		cond = fmt.Sprintf("kind = %s AND (branch_id = %s OR startsWith(branch_id, %s))", quote(kind), quote(parent), quote(parent+"-"))
-		under = func(u kpi.UnitStats) bool { return u.Branch == parent || strings.HasPrefix(u.Branch, parent+"-") }
-	default:
-		return nil, &ParamError{Param: "parent", Msg: fmt.Sprintf("%q is not a branch id", parent)}
+	cond, under, err := unitsUnder(kind, parent)
+	if err != nil {
+		return nil, err
 	}
 	stats, err := e.units(ctx, months, cond)
 	if err != nil {
@@ -209,4 +224,23 @@ func (e *Engine) Units(ctx context.Context, kind, parent, period string) ([]kpi.
 	kpi.SmoothUnits(stats, cards)
 	sort.SliceStable(cards, func(i, j int) bool { return cards[i].Unit < cards[j].Unit })
 	return cards, nil
+}
+
+// unitsUnder returns the condition on kpi_frontline rows selecting the units of kind under
+// parent (staff: of store parent; else placed at branch parent or below it, ALL: anywhere), and
+// the test a unit's pooled placement must pass to be under parent.
+func unitsUnder(kind, parent string) (cond string, under func(kpi.UnitStats) bool, err error) {
+	switch {
+	case kind == kpi.UnitStaff:
+		if !schema.ValidUnitID(parent) {
+			return "", nil, &ParamError{Param: "parent", Msg: fmt.Sprintf("%q is not a store id", parent)}
+		}
+		return "kind = 'staff' AND store_id = " + quote(parent), func(u kpi.UnitStats) bool { return u.Store == parent }, nil
+	case parent == schema.Root:
+		return fmt.Sprintf("kind = %s AND branch_id != ''", quote(kind)), func(u kpi.UnitStats) bool { return u.Branch != "" }, nil
+	case schema.ValidBranchID(parent):
+		return fmt.Sprintf("kind = %s AND (branch_id = %s OR startsWith(branch_id, %s))", quote(kind), quote(parent), quote(parent+"-")),
+			func(u kpi.UnitStats) bool { return u.Branch == parent || strings.HasPrefix(u.Branch, parent+"-") }, nil
+	}
+	return "", nil, &ParamError{Param: "parent", Msg: fmt.Sprintf("%q is not a branch id", parent)}
 }

@@ -41,6 +41,14 @@ type Config struct {
 	// Frontline recomputes the front-line projection (kpi_frontline: stores, staff, agents,
 	// managers, SPEC §5.2). Turning it on later needs csat rebuild. Default false.
 	Frontline bool `env:"CSAT_FRONTLINE" envDefault:"false"`
+	// FrontlineSchemes names the front-line schemes (stores, staff, agents, managers; SPEC
+	// §5.2): a preset (FrontlinePresetNames) or the path of a YAML file. Default empty: the
+	// preset "default" (the seed's schemes, docs/design/frontline-schemes.md).
+	FrontlineSchemes string `env:"CSAT_FRONTLINE_SCHEMES"`
+	// Roster is the path of the roster, a YAML map of staff id to role (值班长 duty_manager,
+	// 营业员 clerk, or another role of the schemes). Default empty: every staff member is a
+	// clerk (the schemes' default_role).
+	Roster string `env:"CSAT_ROSTER"`
 
 	// Extensions of SPEC (docs/extensions.md).
 

@@ -1,13 +1,11 @@
 package kpi
 
 import (
-	"bytes"
 	"embed"
 	"errors"
 	"fmt"
 	"math"
 	"os"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -25,22 +23,17 @@ var presets embed.FS
 // DefaultPreset is the preset DefaultScorecard loads.
 const DefaultPreset = "2007"
 
+// scorecardPresets are the presets of Preset.
+var scorecardPresets = presetDir{fs: presets, dir: "presets", unknown: ErrUnknownPreset}
+
 // PresetNames lists the presets in order (2001 … 2007).
-func PresetNames() []string {
-	entries, _ := presets.ReadDir("presets") // embedded: cannot fail
-	var out []string
-	for _, e := range entries {
-		out = append(out, strings.TrimSuffix(e.Name(), ".yaml"))
-	}
-	sort.Strings(out)
-	return out
-}
+func PresetNames() []string { return scorecardPresets.names() }
 
 // Preset parses the preset of that name (a year of the seed's table 1), validated against cat.
 func Preset(name string, cat schema.Catalog) (*Scorecard, error) {
-	b, err := presets.ReadFile("presets/" + name + ".yaml")
-	if err != nil || strings.ContainsAny(name, "/.") {
-		return nil, fmt.Errorf("%w %q: the presets are %s", ErrUnknownPreset, name, strings.Join(PresetNames(), ", "))
+	b, err := scorecardPresets.read(name)
+	if err != nil {
+		return nil, err
 	}
 	sc, err := ParseScorecard(b, cat)
 	if err != nil {
@@ -59,7 +52,7 @@ func OpenScorecard(cfg Config, cat schema.Catalog) (*Scorecard, error) {
 	case cfg.Scorecard != "" && cfg.ScorecardFile != "":
 		return nil, errors.New("CSAT_SCORECARD and CSAT_SCORECARD_FILE are both set: set one")
 	case cfg.Scorecard != "":
-		if _, err := presets.Open("presets/" + cfg.Scorecard + ".yaml"); err == nil && !strings.ContainsAny(cfg.Scorecard, "/.") {
+		if scorecardPresets.has(cfg.Scorecard) {
 			sc, err := Preset(cfg.Scorecard, cat)
 			if err != nil {
 				return nil, fmt.Errorf("CSAT_SCORECARD: %w", err)
@@ -320,9 +313,7 @@ func LoadScorecard(path string, cat schema.Catalog) (*Scorecard, error) {
 // version or period.
 func ParseScorecard(data []byte, cat schema.Catalog) (*Scorecard, error) {
 	var f scorecardFile
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(&f); err != nil {
+	if err := decodeStrict(data, &f); err != nil {
 		return nil, fmt.Errorf("parse scorecard: %w", err)
 	}
 	f.lines(data)

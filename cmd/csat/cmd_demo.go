@@ -177,7 +177,11 @@ func runDemo(ctx context.Context, a *app, o demoOptions) error {
 	if err != nil {
 		return err
 	}
-	eng := aggregate.NewEngine(conn, a.cfg.KPI, cat, sc, a.log)
+	fs, roster, err := a.cfg.frontline(cat)
+	if err != nil {
+		return err
+	}
+	eng := aggregate.NewEngine(conn, a.cfg.KPI, cat, sc, a.log).WithFrontline(fs, roster)
 	names := map[string]string{}
 	for _, b := range synth.Hierarchy(gcfg) {
 		names[b.ID] = b.Name

@@ -58,6 +58,10 @@ func newEngine(a *app, conn driver.Conn) (*aggregate.Engine, schema.Catalog, map
 	if err != nil {
 		return nil, cat, nil, err
 	}
+	fs, roster, err := a.cfg.frontline(cat)
+	if err != nil {
+		return nil, cat, nil, err
+	}
 	names := map[string]string{}
 	if a.cfg.BranchNamesFile != "" {
 		b, err := os.ReadFile(a.cfg.BranchNamesFile)
@@ -68,7 +72,7 @@ func newEngine(a *app, conn driver.Conn) (*aggregate.Engine, schema.Catalog, map
 			return nil, cat, nil, fmt.Errorf("CSAT_BRANCH_NAMES_FILE %s: want a YAML map of branch id to name: %w", a.cfg.BranchNamesFile, err)
 		}
 	}
-	return aggregate.NewEngine(conn, a.cfg.KPI, cat, sc, a.log), cat, names, nil
+	return aggregate.NewEngine(conn, a.cfg.KPI, cat, sc, a.log).WithFrontline(fs, roster), cat, names, nil
 }
 
 // serveAPI runs the HTTP server, the engine's Warmer and, with CSAT_ALERTMANAGER_URL, the alert

@@ -2,9 +2,12 @@ package main
 
 import (
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/csat-dev/csat/schema"
 )
 
 // configRows reads the rows (variable → default cell) of the table between the markers
@@ -93,5 +96,33 @@ func TestParseConfigNamesTheVariable(t *testing.T) {
 	}
 	if _, err := parseConfig(nil); err != nil {
 		t.Fatalf("defaults rejected: %v", err)
+	}
+}
+
+// TestFrontlineConfig: CSAT_FRONTLINE_SCHEMES and CSAT_ROSTER load the schemes and the roster;
+// a bad roster is refused naming the variable, the staff member and the role.
+func TestFrontlineConfig(t *testing.T) {
+	dir := t.TempDir()
+	good, bad := filepath.Join(dir, "roster.yaml"), filepath.Join(dir, "bad.yaml")
+	if err := os.WriteFile(good, []byte("E1: 值班长\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(bad, []byte("E1: 店长\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err := parseConfig([]string{"CSAT_FRONTLINE_SCHEMES=default", "CSAT_ROSTER=" + good})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs, roster, err := c.frontline(schema.DefaultCatalog())
+	if err != nil || roster.Role("E1", fs) != "duty_manager" || roster.Role("E2", fs) != "clerk" {
+		t.Fatalf("frontline: %v, roster %v", err, roster)
+	}
+	c, err = parseConfig([]string{"CSAT_ROSTER=" + bad})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := c.frontline(schema.DefaultCatalog()); err == nil || !strings.Contains(err.Error(), `CSAT_ROSTER: roster `+bad+`: staff E1: role "店长"`) {
+		t.Errorf("bad roster: %v", err)
 	}
 }

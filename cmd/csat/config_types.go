@@ -67,3 +67,17 @@ func (c *config) decoder() (*schema.Decoder, schema.Catalog, error) {
 func (c *config) scorecard(cat schema.Catalog) (*kpi.Scorecard, error) {
 	return kpi.OpenScorecard(c.KPI, cat)
 }
+
+// frontline loads the front-line schemes CSAT_FRONTLINE_SCHEMES names (default: the shipped
+// preset) and the roster CSAT_ROSTER names (default: none).
+func (c *config) frontline(cat schema.Catalog) (*kpi.FrontlineSchemes, kpi.Roster, error) {
+	fs, err := kpi.OpenFrontlineSchemes(c.KPI, cat)
+	if err != nil {
+		return nil, nil, err
+	}
+	r, err := kpi.LoadRoster(c.KPI.Roster, fs)
+	if err != nil {
+		return nil, nil, fmt.Errorf("CSAT_ROSTER: %w", err)
+	}
+	return fs, r, nil
+}
