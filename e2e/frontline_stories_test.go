@@ -145,6 +145,7 @@ func TestFrontlineStoriesThroughIngest(t *testing.T) {
 			}
 		})
 	}
+	t.Run("unit alerts", func(t *testing.T) { checkUnitAlerts(ctx, t, eng, gcfg) })
 }
 
 // generatedMessages is the generator's stream for cfg as Kafka messages.
