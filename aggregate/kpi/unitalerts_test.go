@@ -128,12 +128,14 @@ func storeSeries(kind string, ms []monthCard) []kpi.UnitCard {
 
 // TestUnitStreaksHand: a store's cards 2026-06 … 2026-10 with CSAT_ALERT_DECLINE_MONTHS 3 and
 // CSAT_ALERT_MIN_DROP 3.
-//   - city inspection 90, 88, 84, 80, 75: four falls, 15 points ≥ 4·3 = 12: fires from 2026-06.
+//   - city inspection 90, 88, 84, 80, 75: falls of 2, 4, 4, 5; the first is less than 3 points,
+//     so the streak is the last three (4, 4, 5 ≥ 3): fires from 2026-07, 88 → 75, 13 points.
 //   - province inspection 80, none, 79, 70, 60: two falls after the gap: no alert.
 //   - satisfaction 96, 95, 90, 85, 80 of 100 ratings: four falls, 16 points; SE 2026-06 =
 //     100·√(0.96·0.04/100) = 1.959592, SE 2026-10 = 100·√(0.8·0.2/100) = 4; z = 16/√(3.84 + 16)
-//     = 16/4.454211 = 3.592 ≥ 1.96: fires.
-//   - avg_wait 30, 20, 21, 22, 24 s: three rises from 20, +4/20 = 20 % < 25 %: no alert.
+//     = 16/4.454211 = 3.592 ≥ 3.09: fires.
+//   - avg_wait 30, 20, 21, 22, 24 s over 100 ratings: three rises from 20, +4/20 = 20 % < 25 %
+//     (z = 4/√(2² + 2.4²) = 1.28 too): no alert.
 func TestUnitStreaksHand(t *testing.T) {
 	cfg := kpi.DefaultConfig()
 	series := storeSeries(kpi.UnitStore, []monthCard{
@@ -148,7 +150,7 @@ func TestUnitStreaksHand(t *testing.T) {
 		t.Fatalf("%d alerts, want 2 (city inspection, satisfaction): %+v", len(got), got)
 	}
 	c, s := got[0], got[1]
-	if c.Metric != kpi.UnitMetricInspCity || c.Start != 202606 || c.Month != 202610 || c.Change != -15 || len(c.Values) != 5 || c.Values[4] != 75 || c.Kind != kpi.UnitStore {
+	if c.Metric != kpi.UnitMetricInspCity || c.Start != 202607 || c.Month != 202610 || c.Change != -13 || len(c.Values) != 4 || c.Values[0] != 88 || c.Values[3] != 75 || c.Kind != kpi.UnitStore {
 		t.Errorf("city inspection alert %+v", c)
 	}
 	if s.Metric != kpi.UnitMetricSatisfaction || s.Start != 202606 || !near(s.Change, -16) || s.Z == nil || math.Abs(*s.Z-16/math.Sqrt(3.84+16)) > 1e-9 {
@@ -160,26 +162,36 @@ func TestUnitStreaksHand(t *testing.T) {
 }
 
 // TestUnitStreaksThresholdsHand: the thresholds.
-//   - an agent's waits 20, 22, 24, 26, 30 s over 40 ratings: four rises, +10/20 = 50 % ≥ 25 %:
-//     fires with rise 0.5; satisfaction 100 % throughout: no fall.
+//   - an agent's waits 20, 22, 24, 26, 30 s over 400 ratings: four rises, +10/20 = 50 % ≥ 25 %;
+//     SE = mean/√n: 20/20 = 1 and 30/20 = 1.5, z = 10/√(1 + 2.25) = 10/1.802776 = 5.547 ≥ 3.09:
+//     fires with rise 0.5; satisfaction 100 % throughout: no fall. Over 100 ratings: SE 2 and
+//     3, z = 10/√13 = 2.774 < 3.09: no alert.
 //   - satisfaction 27, 26, 25, 24 of 30 (90, 86.67, 83.33, 80): three falls, 10 points, but SE
 //     = 100·√(0.9·0.1/30) = 5.477226 and 100·√(0.8·0.2/30) = 7.302967, z = 10/√(30 + 53.333) =
-//     10/9.128709 = 1.095 < 1.96: no alert.
+//     10/9.128709 = 1.095 < 3.09: no alert.
 //   - the same with 29 ratings in one month: not reportable, the streak breaks.
-//   - city inspection 90, 87, 84, 82: three falls, 8 points < 3·3: no alert.
+//   - city inspection 90, 87, 84, 82: the last fall is 2 < 3 points: no alert; 90, 87, 84, 80
+//     (falls of 3, 3, 4): fires.
 func TestUnitStreaksThresholdsHand(t *testing.T) {
 	cfg := kpi.DefaultConfig()
-	waits := []monthCard{{nil, nil, [2]uint64{40, 40}, 20}, {nil, nil, [2]uint64{40, 40}, 22}, {nil, nil, [2]uint64{40, 40}, 24},
-		{nil, nil, [2]uint64{40, 40}, 26}, {nil, nil, [2]uint64{40, 40}, 30}}
+	waits := []monthCard{{nil, nil, [2]uint64{400, 400}, 20}, {nil, nil, [2]uint64{400, 400}, 22}, {nil, nil, [2]uint64{400, 400}, 24},
+		{nil, nil, [2]uint64{400, 400}, 26}, {nil, nil, [2]uint64{400, 400}, 30}}
 	got := kpi.UnitStreaks(cfg, 202606, storeSeries(kpi.UnitAgent, waits))
-	if len(got) != 1 || got[0].Metric != kpi.UnitMetricAvgWait || got[0].Rise == nil || !near(*got[0].Rise, 0.5) || got[0].Change != 10 || got[0].Kind != kpi.UnitAgent {
-		t.Errorf("waits: %+v, want one avg_wait alert with rise 0.5", got)
+	if len(got) != 1 || got[0].Metric != kpi.UnitMetricAvgWait || got[0].Rise == nil || !near(*got[0].Rise, 0.5) || got[0].Change != 10 ||
+		got[0].Kind != kpi.UnitAgent || got[0].Z == nil || math.Abs(*got[0].Z-10/math.Sqrt(3.25)) > 1e-9 {
+		t.Errorf("waits: %+v, want one avg_wait alert with rise 0.5, z 5.547", got)
+	}
+	for i := range waits {
+		waits[i].sat = [2]uint64{100, 100}
+	}
+	if got := kpi.UnitStreaks(cfg, 202606, storeSeries(kpi.UnitAgent, waits)); len(got) != 0 {
+		t.Errorf("waits over 100 ratings (z 2.774): %+v, want none", got)
 	}
 	sat := []monthCard{{fp(90), nil, [2]uint64{27, 30}, 0}, {fp(87), nil, [2]uint64{26, 30}, 0}, {fp(84), nil, [2]uint64{25, 30}, 0}, {fp(82), nil, [2]uint64{24, 30}, 0}}
 	if got := kpi.UnitStreaks(cfg, 202607, storeSeries(kpi.UnitStore, sat)); len(got) != 0 {
-		t.Errorf("z 1.095, 8 inspection points: %+v, want none", got)
+		t.Errorf("z 1.095, a 2-point inspection fall: %+v, want none", got)
 	}
-	sat[3].city = fp(80) // 10 points ≥ 9
+	sat[3].city = fp(80)
 	if got := kpi.UnitStreaks(cfg, 202607, storeSeries(kpi.UnitStore, sat)); len(got) != 1 || got[0].Metric != kpi.UnitMetricInspCity {
 		t.Errorf("10 inspection points: %+v, want the city inspection", got)
 	}

@@ -308,7 +308,8 @@ const demoFrontlineTop = 3
 
 // printDemoFrontline prints the front line of month (SPEC §5.2) company-wide: the stores with
 // the lowest city inspection, the staff with the most complaints and the agents with the
-// longest average hotline wait, each with its branch and its ratings.
+// longest average hotline wait, each with its branch and its ratings; then the front-line unit
+// alerts of the month.
 func printDemoFrontline(ctx context.Context, out io.Writer, eng *aggregate.Engine, month schema.Month, names map[string]string) error {
 	period := month.String()
 	stores, err := eng.Units(ctx, kpi.UnitStore, schema.Root, period)
@@ -383,5 +384,11 @@ func printDemoFrontline(ctx context.Context, out io.Writer, eng *aggregate.Engin
 	for _, c := range top(agents, func(c kpi.UnitCard) *float64 { return c.AvgWait.Value }, true) {
 		fmt.Fprintf(out, "    %-16s %-8s %s s   %s\n", c.Unit, names[c.Branch], num(c.AvgWait.Value), ratings(c))
 	}
+	ua, err := eng.UnitAlerts(ctx, schema.Root, month)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "\nfront-line alerts: %d (csat alerts --month %s --units lists all)\n", len(ua.Alerts), month)
+	printUnitAlerts(out, ua.Alerts, names, 10)
 	return nil
 }

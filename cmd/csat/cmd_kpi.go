@@ -197,7 +197,7 @@ difference from the month before.`,
 	})
 	register(&command{
 		name:    "alerts",
-		args:    "--month YYYY-MM [--branch B] [--as-of T] [--json]",
+		args:    "--month YYYY-MM [--branch B] [--as-of T | --units] [--json]",
 		summary: "the alerts of a month over a branch's subtree (default: the whole company)",
 		details: `Rules (SPEC §3.11 and docs/extensions.md): decline_streak — csi, a key item, lead or window
 satisfaction fell CSAT_ALERT_DECLINE_MONTHS months in a row; drift — an EWMA chart of the same
@@ -205,13 +205,20 @@ metrics signals a slow slide; below_base — a scorecard component is below its 
 lead_lost — the lead over the best competitor turned negative. decline_streak, lead_lost and drift
 carry a one-sided p-value and a Benjamini–Hochberg q-value over the whole company's alerts of the
 month and rule; they are significant when q ≤ CSAT_ALERT_FDR and the drop ≥ CSAT_ALERT_MIN_DROP,
-else watch. --as-of answers from the events ingested up to that moment.`,
+else watch. --as-of answers from the events ingested up to that moment.
+
+--units lists the front-line unit alerts instead (docs/design/frontline.md; CSAT_FRONTLINE):
+unit_streak — a store's, staff member's or agent's inspection score or satisfaction fell (average
+wait rose) CSAT_ALERT_DECLINE_MONTHS months in a row by enough; unit_outlier — a unit's complaints
+above the 99.8 % Poisson limit of its branch's units of its kind, or an agent's average wait at
+least 2.5 × the other agents' of their branch.`,
 		flags: func(fs *flag.FlagSet, a *app) func(context.Context) error {
 			branch := a.branchFlag(fs, "branch", schema.Root, "subtree root")
 			month := fs.String("month", "", "month, YYYY-MM")
 			asJSON := fs.Bool("json", false, "print JSON")
 			a.exportFlags(fs)
 			asOf := fs.String("as-of", "", "answer from the events ingested up to this moment (RFC 3339)")
+			units := fs.Bool("units", false, "the front-line unit alerts (stores, staff, agents)")
 			return func(ctx context.Context) error {
 				m, err := monthFlag("month", *month)
 				if err != nil {
@@ -220,6 +227,19 @@ else watch. --as-of answers from the events ingested up to that moment.`,
 				at, err := timeFlag("as-of", *asOf)
 				if err != nil {
 					return err
+				}
+				if *units {
+					if !at.IsZero() {
+						return usagef("--as-of: not available with --units (the front line is read at its committed versions)")
+					}
+					return readOp(ctx, a, *asJSON, func(ctx context.Context, eng *aggregate.Engine, _ schema.Catalog) (any, func(io.Writer) error, error) {
+						res, err := eng.UnitAlerts(ctx, *branch, m)
+						return res, func(w io.Writer) error {
+							fmt.Fprintf(w, "%s · front-line unit alerts under %s: %d\n\n", res.Month, a.nameOf(*branch), len(res.Alerts))
+							printUnitAlerts(w, res.Alerts, a.names, 0)
+							return nil
+						}, err
+					})
 				}
 				return readOp(ctx, a, *asJSON, func(ctx context.Context, eng *aggregate.Engine, _ schema.Catalog) (any, func(io.Writer) error, error) {
 					res, err := eng.AsOf(at).Alerts(ctx, *branch, m)
