@@ -84,8 +84,8 @@ type UnitAlert struct {
 	TextEN string `json:"text_en"`
 }
 
-// unitMetric is one metric a unit_streak watches.
-type unitMetric struct {
+// streakMetric is one metric a unit_streak watches.
+type streakMetric struct {
 	name   string
 	zh, en string
 	higher bool // higher is better
@@ -113,7 +113,7 @@ func inspection(c UnitCard, city bool) (*float64, *float64) {
 	return c.Inspection.Province, nil
 }
 
-var unitMetrics = []unitMetric{
+var streakMetrics = []streakMetric{
 	{UnitMetricInspCity, "市公司检查得分", "city inspection score", true, true, func(c UnitCard) (*float64, *float64) { return inspection(c, true) }},
 	{UnitMetricInspProvince, "省公司检查得分", "province inspection score", true, true, func(c UnitCard) (*float64, *float64) { return inspection(c, false) }},
 	{UnitMetricSatisfaction, "满意率", "satisfaction", true, false, func(c UnitCard) (*float64, *float64) { return reportable(c.Satisfaction) }},
@@ -147,7 +147,7 @@ var unitKindZH = map[string]string{UnitStore: "营业厅", UnitStaff: "营业员
 //     z = rise / √(SE_start² + SE_end²) ≥ 3.09, where SE = mean / √n (no squares are kept:
 //     waits are taken as about exponential, standard deviation = mean).
 //
-// The streak reported is the longest within series. Metrics in unitMetrics order.
+// The streak reported is the longest within series. Metrics in streakMetrics order.
 func UnitStreaks(cfg Config, first schema.Month, series []UnitCard) []UnitAlert {
 	k := max(cfg.AlertDeclineMonths, 1)
 	if len(series) < k+1 {
@@ -156,7 +156,7 @@ func UnitStreaks(cfg Config, first schema.Month, series []UnitCard) []UnitAlert 
 	last := series[len(series)-1]
 	month := first.Add(len(series) - 1)
 	var out []UnitAlert
-	for _, mt := range unitMetrics {
+	for _, mt := range streakMetrics {
 		vals := make([]*float64, len(series))
 		ses := make([]*float64, len(series))
 		for i, c := range series {
@@ -209,7 +209,7 @@ func UnitStreaks(cfg Config, first schema.Month, series []UnitCard) []UnitAlert 
 	return out
 }
 
-func streakText(a UnitAlert, mt unitMetric) (zh, en string) {
+func streakText(a UnitAlert, mt streakMetric) (zh, en string) {
 	unitZH, unitEN, digits := "分", " points", 1
 	if mt.name == UnitMetricSatisfaction {
 		unitZH, unitEN = "个百分点", " points"
