@@ -17,7 +17,8 @@ type UnitAlertList struct {
 
 // UnitAlerts evaluates the front-line unit rules (kpi.UnitStreaks, kpi.UnitOutliers) for month
 // m over the stores, staff, agents and managers placed at parent or a branch below it in m
-// (parent ALL: every placed unit), sorted by kpi.SortUnitAlerts.
+// (parent ALL: every placed unit), sorted by kpi.SortUnitAlerts. parent must be a known branch
+// (as for Alerts).
 //
 // One read of kpi_frontline at the committed versions of months m−k … m (k =
 // CSAT_ALERT_DECLINE_MONTHS): every month's row of each unit placed under parent in m. A unit's
@@ -25,17 +26,15 @@ type UnitAlertList struct {
 // with n 0. unit_outlier compares each unit with the units of its kind placed at the same branch
 // in m (for staff: the branch, not the store; see kpi.UnitOutliers).
 func (e *Engine) UnitAlerts(ctx context.Context, parent string, m schema.Month) (UnitAlertList, error) {
+	if err := e.checkBranch(ctx, "branch", parent); err != nil {
+		return UnitAlertList{}, err
+	}
 	if err := checkMonth("month", m); err != nil {
 		return UnitAlertList{}, err
 	}
-	var under string
-	switch {
-	case parent == schema.Root:
-		under = "branch_id != ''"
-	case schema.ValidBranchID(parent):
+	under := "branch_id != ''"
+	if parent != schema.Root {
 		under = fmt.Sprintf("(branch_id = %s OR startsWith(branch_id, %s))", quote(parent), quote(parent+"-"))
-	default:
-		return UnitAlertList{}, &ParamError{Param: "branch", Msg: fmt.Sprintf("%q is not a branch id", parent)}
 	}
 	out := UnitAlertList{Month: m, Parent: parent, Alerts: []kpi.UnitAlert{}}
 	k := max(e.cfg.AlertDeclineMonths, 1)
