@@ -21,7 +21,8 @@
 //   - A card's drivers block pools an ancestor's responses: a token scoped below that ancestor
 //     gets it without the pool's n and r2 (kpi.Drivers.Scoped).
 //   - With tokens configured, every data endpoint is scoped: kpi, trend and scorecard by branch,
-//     compare by parent, alerts by branch (default ALL), branches is filtered to the token's
+//     compare by parent, alerts by branch (default ALL; with units=1 the front-line units placed
+//     under it in the month, UnitAlertReader), branches is filtered to the token's
 //     subtree, and /metrics requires a token scoped to ALL (it carries every branch's KPIs).
 //     The dashboard's static files, /api/v1/openapi.json, /healthz and /readyz are open.
 //   - Static assets are embedded, gzip-compressed once at start, served with ETags.

@@ -368,6 +368,12 @@ func (s *Server) alerts(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	if units, err := unitsParam(r); err != nil || units {
+		if err != nil {
+			return nil, err
+		}
+		return s.unitAlerts(r, b, m)
+	}
 	rd, release, err := s.readerAt(r)
 	if err != nil {
 		return nil, err
