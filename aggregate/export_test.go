@@ -39,3 +39,14 @@ func (p *Projector) ViewSelect(ctx context.Context, f Family, m schema.Month) (s
 // AsOfComputations returns how many as-of results e (and its AsOf views) computed rather than
 // served from the as-of cache.
 func AsOfComputations(e *Engine) uint64 { return e.st.asOf.computed.Load() }
+
+// FrontlineSelects takes the frontline family's views of month m now and returns its SELECT
+// (version 1) and the reference SELECT it replaced (frontlineSQLRef), both through those views.
+func (p *Projector) FrontlineSelects(ctx context.Context, m schema.Month) (cur, ref string, err error) {
+	views, err := p.views(ctx, FamilyFrontline, m)
+	if err != nil {
+		return "", "", err
+	}
+	g := p.gen.withViews(views)
+	return g.frontlineSQL(m, 1), g.frontlineSQLRef(m, 1), nil
+}

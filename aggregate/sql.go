@@ -467,27 +467,38 @@ GROUP BY a.1, a.2, a.3, carrier`, uint32(m), v, cat, p, TI, TJ, g.responses(m), 
 }
 
 // frontlineCols are the columns of every arm of frontlineSQL's union, with the zero each arm
-// that does not set one gives it: one event's contribution to one unit.
+// that does not set one gives it: one event's contribution to one unit. k is the placement key
+// (frontlineKey) of a placing event, ” otherwise; eb and sid are ” when the event does not
+// place the unit.
 var frontlineCols = []struct{ name, zero string }{
-	{"kind", "''"}, {"uid", "''"}, {"eb", "''"}, {"at", ""}, {"eid", "''"}, {"place", "toUInt8(0)"},
-	{"sid", "''"}, {"n", "toUInt64(0)"}, {"sat", "toUInt64(0)"}, {"dis", "toUInt64(0)"},
+	{"kind", "''"}, {"uid", "''"}, {"k", "''"}, {"eb", "''"}, {"sid", "''"},
+	{"n", "toUInt64(0)"}, {"sat", "toUInt64(0)"}, {"dis", "toUInt64(0)"},
 	{"wait", "toUInt64(0)"}, {"res", "toUInt64(0)"}, {"sl", "toUInt64(0)"}, {"hdl", "toUInt64(0)"},
 	{"comp", "toUInt64(0)"}, {"chn", "toUInt64(0)"}, {"ipn", "toUInt64(0)"}, {"ips", "toFloat64(0)"},
 	{"icn", "toUInt64(0)"}, {"ics", "toFloat64(0)"}, {"sn", "toUInt64(0)"}, {"sw", "toFloat64(0)"},
 	{"sw2", "toFloat64(0)"}, {"swy", "toFloat64(0)"}, {"swy2", "toFloat64(0)"},
 }
 
+// frontlineKey is the placement key of an event at (a DateTime) with event_id eid: at's Unix
+// seconds as ten digits, then eid. Strings compare bytewise, so keys order as the tuples (at,
+// eid) do (equal digits first, then eid as strings compare), and max and argMax by it pick the
+// latest placing event as argMax by tuple(at, eid) would — but by a String, which ClickHouse
+// compares without building a tuple per row (argMax by a tuple is generic, and was most of the
+// recompute's cost). "" (no placing event) is below every key.
+func frontlineKey(at, eid string) string {
+	return fmt.Sprintf("concat(substring(toString(toUInt64(toUInt32(%s)) + 10000000000), 2, 10), %s)", at, eid)
+}
+
 // frontlineAgg is the aggregate of column c of frontlineCols over rows of one unit: the
-// placement columns from the latest placing row (by (at, eid); place = 1), place their max,
-// the counts their sum.
+// placement columns from the row with the greatest key k (the latest placing event; ” when
+// none), the counts their sum. The same aggregate serves the rows of one arm and the arms'
+// rows of a unit.
 func frontlineAgg(c string) string {
 	switch c {
-	case "eb", "eid", "sid":
-		return "argMaxIf(" + c + ", tuple(at, eid), place = 1)"
-	case "at":
-		return "maxIf(at, place = 1)"
-	case "place":
-		return "max(place)"
+	case "k":
+		return "max(k)"
+	case "eb", "sid":
+		return "argMax(" + c + ", k)"
 	}
 	return "sum(" + c + ")"
 }
@@ -495,7 +506,7 @@ func frontlineAgg(c string) string {
 // frontlineArm is one arm of frontlineSQL's union: the expressions set (by column name) over
 // from, every other column its zero, already aggregated per unit (kind, uid) with frontlineAgg
 // (an arm's rows are one per event and unit; summed first, the union carries one row per arm
-// and unit). kind, uid, eb, at, eid and place must be set.
+// and unit). kind, uid, k and eb must be set.
 func frontlineArm(set map[string]string, from string) string {
 	exprs := make([]string, len(frontlineCols))
 	aggs := []string{"kind", "uid"}
@@ -518,17 +529,25 @@ func frontlineArm(set map[string]string, from string) string {
 // frontlineSQL is kpi_frontline for month m (SPEC §5.2, §5.5): per unit, the events of the month
 // that name it, each event_id once. An event names units through its id columns; an ARRAY JOIN
 // over (kind, id, places) emits one row per unit named, and the final GROUP BY sums them per
-// unit, placing it by its latest placing event (argMax by (occurred_at, event_id); a complaint
-// places a store but not a staff member, agent or manager; an inspection places a store only).
-// Manager interviews: the per-response composite y of SPEC §3.3 over the answered catalog
-// items, for the not-voided responses naming a manager that answered at least one item.
+// unit, placing it by its latest placing event (the greatest frontlineKey, that is by
+// (occurred_at, event_id); a complaint places a store but not a staff member, agent or manager;
+// an inspection places a store only). Manager interviews: the per-response composite y of SPEC
+// §3.3 over the answered catalog items, for the not-voided responses naming a manager that
+// answered at least one item.
 func (g sqlGen) frontlineSQL(m schema.Month, v uint64) string {
 	units := func(pairs ...string) string { // "('store', t.4, toUInt8(1))", …
 		return "arrayFilter(x -> x.2 != '', [" + strings.Join(pairs, ", ") + "]) AS u"
 	}
-	env := map[string]string{"kind": "u.1", "uid": "u.2", "eb": "t.1", "at": "t.2", "eid": "t.3", "place": "u.3"}
+	// An event of a raw table's subquery: t.1 its branch, t.2 occurred_at, t.3 event_id; u.3
+	// whether it places the unit u.
+	env := map[string]string{"kind": "u.1", "uid": "u.2", "k": "if(u.3 = 1, " + frontlineKey("t.2", "t.3") + ", '')", "eb": "if(u.3 = 1, t.1, '')"}
 	with := func(extra map[string]string) map[string]string {
 		out := maps.Clone(env)
+		maps.Copy(out, extra)
+		return out
+	}
+	placing := func(extra map[string]string) map[string]string { // one unit per event, which it places
+		out := map[string]string{"k": frontlineKey("t.2", "t.3"), "eb": "t.1"}
 		maps.Copy(out, extra)
 		return out
 	}
@@ -539,7 +558,7 @@ func (g sqlGen) frontlineSQL(m schema.Month, v uint64) string {
 			"sat": "toUInt64(t.6 >= 4)", "dis": "toUInt64(t.6 <= 2)", "wait": "toUInt64(t.7)"}),
 			g.dedup(store.StoreFeedback.Name(), m, sfCols, "")+" ARRAY JOIN "+units("('store', t.4, toUInt8(1))", "('staff', t.5, toUInt8(1))")),
 		// hotline_feedback: the agent.
-		frontlineArm(with(map[string]string{"kind": "'agent'", "uid": "t.4", "place": "toUInt8(1)", "n": "toUInt64(1)",
+		frontlineArm(placing(map[string]string{"kind": "'agent'", "uid": "t.4", "n": "toUInt64(1)",
 			"sat": "toUInt64(t.5 >= 4)", "dis": "toUInt64(t.5 <= 2)", "res": "toUInt64(t.6 != 0)", "wait": "toUInt64(t.7)",
 			"sl": "toUInt64(t.7 <= 20)", "hdl": "toUInt64(t.8)"}),
 			g.dedup(store.HotlineFeedback.Name(), m, "branch_id, occurred_at, event_id, agent_id, rating, resolved, wait_seconds, handle_seconds", " AND agent_id != ''")),
@@ -553,25 +572,24 @@ func (g sqlGen) frontlineSQL(m schema.Month, v uint64) string {
 			"icn": "toUInt64(t.6 = 'city')", "ics": "if(t.6 = 'city', t.7, toFloat64(0))"}),
 			g.dedup(store.Inspections.Name(), m, "branch_id, occurred_at, event_id, store_id, staff_id, published_by, score", "")+" ARRAY JOIN "+
 				units("('store', t.4, toUInt8(1))", "('staff', t.5, toUInt8(0))")),
-		// churn: the customer manager.
-		frontlineArm(with(map[string]string{"kind": "'manager'", "uid": "t.4", "place": "toUInt8(0)", "chn": "toUInt64(1)"}),
+		// churn: the customer manager (not placed by it).
+		frontlineArm(map[string]string{"kind": "'manager'", "uid": "t.4", "k": "''", "eb": "''", "chn": "toUInt64(1)"},
 			g.dedup(store.ChurnEvents.Name(), m, "branch_id, occurred_at, event_id, manager_id", " AND manager_id != ''")),
 		// survey_response naming a manager: places them; its composite y when it answered an item.
-		frontlineArm(map[string]string{"kind": "'manager'", "uid": "mid", "eb": "eb", "at": "at", "eid": "eid", "place": "toUInt8(1)",
+		frontlineArm(map[string]string{"kind": "'manager'", "uid": "mid", "k": frontlineKey("at", "eid"), "eb": "eb",
 			"sn": "toUInt64(has)", "sw": "w * has", "sw2": "w * w * has", "swy": "w * y * has", "swy2": "w * y * y * has"},
 			"("+g.managerResponses(m)+")"),
 	}
-	return fmt.Sprintf(`SELECT toUInt32(%d) AS month, toUInt64(%d) AS version, kind, uid AS unit_id,
-  argMaxIf(eb, tuple(at, eid), place = 1) AS branch_id, maxIf(at, place = 1) AS placed_at,
-  argMaxIf(eid, tuple(at, eid), place = 1) AS placed_by, argMaxIf(sid, tuple(at, eid), place = 1) AS store_id,
-  sum(n) AS n, sum(sat) AS satisfied, sum(dis) AS dissatisfied, sum(wait) AS wait_sum, sum(res) AS resolved,
-  sum(sl) AS sl20, sum(hdl) AS handle_sum, sum(comp) AS complaints, sum(chn) AS churned,
-  sum(ipn) AS insp_province_n, sum(ips) AS insp_province_sum, sum(icn) AS insp_city_n, sum(ics) AS insp_city_sum,
-  sum(sn) AS survey_n, sum(sw) AS sw, sum(sw2) AS sw2, sum(swy) AS swy, sum(swy2) AS swy2
+	return fmt.Sprintf(`SELECT toUInt32(%d) AS month, toUInt64(%d) AS version, kind, uid AS unit_id, eb AS branch_id,
+  toDateTime(toUInt32OrZero(substring(k, 1, 10))) AS placed_at, substring(k, 11, length(k)) AS placed_by, sid AS store_id,
+  n, sat AS satisfied, dis AS dissatisfied, wait AS wait_sum, res AS resolved, sl AS sl20, hdl AS handle_sum,
+  comp AS complaints, chn AS churned, ipn AS insp_province_n, ips AS insp_province_sum, icn AS insp_city_n,
+  ics AS insp_city_sum, sn AS survey_n, sw, sw2, swy, swy2
 FROM (
   %s
-)
-GROUP BY kind, uid`, uint32(m), v, strings.Join(arms, "\n  UNION ALL\n  "))
+)`, uint32(m), v, frontlineArm(map[string]string{"kind": "kind", "uid": "uid", "k": "k", "eb": "eb", "sid": "sid", "n": "n", "sat": "sat", "dis": "dis",
+		"wait": "wait", "res": "res", "sl": "sl", "hdl": "hdl", "comp": "comp", "chn": "chn", "ipn": "ipn", "ips": "ips", "icn": "icn", "ics": "ics",
+		"sn": "sn", "sw": "sw", "sw2": "sw2", "swy": "swy", "swy2": "swy2"}, "(\n  "+strings.Join(arms, "\n  UNION ALL\n  ")+"\n)"))
 }
 
 // managerResponses is the subquery of the deduplicated, not voided survey responses of month m
