@@ -553,10 +553,15 @@ func (g sqlGen) frontlineSQL(m schema.Month, v uint64) string {
 	}
 	const sfCols = "branch_id, occurred_at, event_id, store_id, staff_id, rating, wait_seconds"
 	arms := []string{
-		// store_feedback: the store and the staff member rated; both placed by it.
-		frontlineArm(with(map[string]string{"sid": "if(u.1 = 'staff', t.4, '')", "n": "toUInt64(1)",
-			"sat": "toUInt64(t.6 >= 4)", "dis": "toUInt64(t.6 <= 2)", "wait": "toUInt64(t.7)"}),
-			g.dedup(store.StoreFeedback.Name(), m, sfCols, "")+" ARRAY JOIN "+units("('store', t.4, toUInt8(1))", "('staff', t.5, toUInt8(1))")),
+		// store_feedback: the store and the staff member rated; both placed by it. Summed per
+		// (store, staff) pair first (the pair's latest rating places both), then each pair's
+		// row goes to its store and its staff member: one ARRAY JOIN and one grouping row per
+		// pair instead of two per rating. Two pairs' keys never tie (one event_id, one pair).
+		frontlineArm(map[string]string{"kind": "u.1", "uid": "u.2", "k": "pk", "eb": "pb", "sid": "if(u.1 = 'staff', st, '')",
+			"n": "c", "sat": "cs", "dis": "cd", "wait": "cw"},
+			"(SELECT t.4 AS st, t.5 AS sf, max("+frontlineKey("t.2", "t.3")+") AS pk, argMax(t.1, "+frontlineKey("t.2", "t.3")+") AS pb, "+
+				"count() AS c, countIf(t.6 >= 4) AS cs, countIf(t.6 <= 2) AS cd, sum(toUInt64(t.7)) AS cw FROM "+
+				g.dedup(store.StoreFeedback.Name(), m, sfCols, "")+" GROUP BY st, sf) ARRAY JOIN arrayFilter(x -> x.2 != '', [('store', st), ('staff', sf)]) AS u"),
 		// hotline_feedback: the agent.
 		frontlineArm(placing(map[string]string{"kind": "'agent'", "uid": "t.4", "n": "toUInt64(1)",
 			"sat": "toUInt64(t.5 >= 4)", "dis": "toUInt64(t.5 <= 2)", "res": "toUInt64(t.6 != 0)", "wait": "toUInt64(t.7)",
