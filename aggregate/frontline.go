@@ -72,8 +72,13 @@ func (e *Engine) unitRows(ctx context.Context, months []schema.Month, cond strin
 		return nil, nil
 	}
 	t := FamilyFrontline.Table()
-	q := fmt.Sprintf(`SELECT month, %s FROM %s WHERE %s AND (kind, unit_id) IN (SELECT kind, unit_id FROM %s WHERE %s AND %s)
+	// A unit has one row per month: over one month the rows cond selects are all its rows,
+	// read in one pass instead of a second pass over the month for the IN.
+	q := fmt.Sprintf(`SELECT month, %s FROM %s WHERE %s AND %s ORDER BY kind, unit_id, month`, frontlineColumns, t, vf, cond)
+	if len(months) > 1 {
+		q = fmt.Sprintf(`SELECT month, %s FROM %s WHERE %s AND (kind, unit_id) IN (SELECT kind, unit_id FROM %s WHERE %s AND %s)
 ORDER BY kind, unit_id, month`, frontlineColumns, t, vf, t, vf, cond)
+	}
 	rows, err := e.conn.Query(ctx, q)
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", t, err)

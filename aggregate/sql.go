@@ -504,22 +504,25 @@ func frontlineAgg(c string) string {
 }
 
 // frontlineArm is one arm of frontlineSQL's union: the expressions set (by column name) over
-// from, every other column its zero, already aggregated per unit (kind, uid) with frontlineAgg
-// (an arm's rows are one per event and unit; summed first, the union carries one row per arm
-// and unit). kind, uid, k and eb must be set.
+// from, already aggregated per unit (kind, uid) with frontlineAgg (an arm's rows are one per
+// event and unit; summed first, the union carries one row per arm and unit). Only the columns
+// set are aggregated; every other column is its zero after the GROUP BY (summing constant
+// zeros cost the store ratings' arm more than half of its time). kind, uid and k must be set.
 func frontlineArm(set map[string]string, from string) string {
-	exprs := make([]string, len(frontlineCols))
+	exprs := []string{}
 	aggs := []string{"kind", "uid"}
 	outs := []string{"kind", "uid"}
-	for i, c := range frontlineCols {
+	for _, c := range frontlineCols {
 		e, ok := set[c.name]
-		if !ok {
-			e = c.zero
-		}
-		exprs[i] = e + " AS " + c.name
-		if c.name != "kind" && c.name != "uid" {
+		switch {
+		case c.name == "kind" || c.name == "uid":
+			exprs = append(exprs, e+" AS "+c.name)
+		case ok:
+			exprs = append(exprs, e+" AS "+c.name)
 			aggs = append(aggs, frontlineAgg(c.name)+" AS x_"+c.name)
 			outs = append(outs, "x_"+c.name+" AS "+c.name)
+		default:
+			outs = append(outs, c.zero+" AS "+c.name)
 		}
 	}
 	return "SELECT " + strings.Join(outs, ", ") + " FROM (SELECT " + strings.Join(aggs, ", ") + " FROM (SELECT " +
@@ -553,15 +556,12 @@ func (g sqlGen) frontlineSQL(m schema.Month, v uint64) string {
 	}
 	const sfCols = "branch_id, occurred_at, event_id, store_id, staff_id, rating, wait_seconds"
 	arms := []string{
-		// store_feedback: the store and the staff member rated; both placed by it. Summed per
-		// (store, staff) pair first (the pair's latest rating places both), then each pair's
-		// row goes to its store and its staff member: one ARRAY JOIN and one grouping row per
-		// pair instead of two per rating. Two pairs' keys never tie (one event_id, one pair).
-		frontlineArm(map[string]string{"kind": "u.1", "uid": "u.2", "k": "pk", "eb": "pb", "sid": "if(u.1 = 'staff', st, '')",
-			"n": "c", "sat": "cs", "dis": "cd", "wait": "cw"},
-			"(SELECT t.4 AS st, t.5 AS sf, max("+frontlineKey("t.2", "t.3")+") AS pk, argMax(t.1, "+frontlineKey("t.2", "t.3")+") AS pb, "+
-				"count() AS c, countIf(t.6 >= 4) AS cs, countIf(t.6 <= 2) AS cd, sum(toUInt64(t.7)) AS cw FROM "+
-				g.dedup(store.StoreFeedback.Name(), m, sfCols, "")+" GROUP BY st, sf) ARRAY JOIN arrayFilter(x -> x.2 != '', [('store', st), ('staff', sf)]) AS u"),
+		// store_feedback: the store and the staff member rated; both placed by it. (Summing per
+		// (store, staff) pair before the ARRAY JOIN cost twice as much on the ingest benchmark,
+		// where nearly every rating is a pair of its own.)
+		frontlineArm(with(map[string]string{"sid": "if(u.1 = 'staff', t.4, '')", "n": "toUInt64(1)",
+			"sat": "toUInt64(t.6 >= 4)", "dis": "toUInt64(t.6 <= 2)", "wait": "toUInt64(t.7)"}),
+			g.dedup(store.StoreFeedback.Name(), m, sfCols, "")+" ARRAY JOIN "+units("('store', t.4, toUInt8(1))", "('staff', t.5, toUInt8(1))")),
 		// hotline_feedback: the agent.
 		frontlineArm(placing(map[string]string{"kind": "'agent'", "uid": "t.4", "n": "toUInt64(1)",
 			"sat": "toUInt64(t.5 >= 4)", "dis": "toUInt64(t.5 <= 2)", "res": "toUInt64(t.6 != 0)", "wait": "toUInt64(t.7)",

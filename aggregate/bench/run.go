@@ -24,6 +24,10 @@ const (
 	targetAlerts  = 3 * time.Second
 	targetRebuild = 60 * time.Second
 	targetRSS     = 500 << 20
+	// Issue 16's front-line targets.
+	targetLeague   = 150 * time.Millisecond // the stores of a city
+	targetStaff    = 100 * time.Millisecond // the staff of a store
+	targetUnitCard = 100 * time.Millisecond
 )
 
 // result is the timing of one benchmarked operation.
@@ -48,6 +52,10 @@ func Run(ctx context.Context, engine *aggregate.Engine, cfg Config, out io.Write
 	city := schema.Parent(county)
 	province := schema.Parent(city)
 	quarter := lastFullQuarter(m)
+	// The front line's units of the first county (Load's names): its first store, that store's
+	// first staff member, its first agent.
+	storeID := "S" + county + "-00"
+	staffID, agentID := storeID+"-E0", "A"+county+"-0"
 	uncached := engine.Uncached()
 	asOf := time.Now()
 	ops := []struct {
@@ -81,6 +89,29 @@ func Run(ctx context.Context, engine *aggregate.Engine, cfg Config, out io.Write
 		{"card county as of, cached", cfg.Runs, 0, func() error { _, err := engine.AsOf(asOf).Card(ctx, county, m); return err }},
 		{"scorecard " + quarter + " all provinces", max(3, cfg.Runs/4), 0, func() error {
 			_, err := engine.ChildScorecards(ctx, schema.Root, quarter)
+			return err
+		}},
+		// The front line (issue 16), read from kpi_frontline (nothing cached): a league table's
+		// input (every store placed in the city, with smoothed values), a store's staff, and
+		// unit cards (the unit, then its peers for the smoothed values).
+		{"league: stores of city " + city, cfg.Runs, targetLeague, func() error {
+			_, err := engine.Units(ctx, "store", city, m.String())
+			return err
+		}},
+		{"league: staff of store " + storeID, cfg.Runs, targetStaff, func() error {
+			_, err := engine.Units(ctx, "staff", storeID, m.String())
+			return err
+		}},
+		{"unit card store " + storeID, cfg.Runs, targetUnitCard, func() error {
+			_, err := engine.UnitCard(ctx, "store", storeID, m.String())
+			return err
+		}},
+		{"unit card staff " + staffID, cfg.Runs, targetUnitCard, func() error {
+			_, err := engine.UnitCard(ctx, "staff", staffID, m.String())
+			return err
+		}},
+		{"unit card agent " + agentID, cfg.Runs, targetUnitCard, func() error {
+			_, err := engine.UnitCard(ctx, "agent", agentID, m.String())
 			return err
 		}},
 	}
