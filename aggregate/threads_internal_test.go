@@ -2,6 +2,7 @@ package aggregate
 
 import (
 	"context"
+	"slices"
 	"testing"
 
 	"github.com/csat-dev/csat/schema"
@@ -39,5 +40,23 @@ func TestWithThreads(t *testing.T) {
 	}
 	if serverThreads(th) != 1 {
 		t.Errorf("max_threads in the recompute's query = %q, want 1", th)
+	}
+}
+
+// TestFrontlineFirst: the first front-line recompute starts first, every other keeps its
+// order; a list without one, or with it first, is unchanged.
+func TestFrontlineFirst(t *testing.T) {
+	fm := func(f Family, m schema.Month) familyMonth { return familyMonth{f, m} }
+	in := []familyMonth{fm(FamilySurvey, 202611), fm(FamilyWindow, 202611), fm(FamilyFrontline, 202611),
+		fm(FamilySurvey, 202612), fm(FamilyFrontline, 202612)}
+	want := []familyMonth{fm(FamilyFrontline, 202611), fm(FamilySurvey, 202611), fm(FamilyWindow, 202611),
+		fm(FamilySurvey, 202612), fm(FamilyFrontline, 202612)}
+	if got := frontlineFirst(in); !slices.Equal(got, want) {
+		t.Errorf("frontlineFirst(%v) = %v, want %v", in, got, want)
+	}
+	for _, list := range [][]familyMonth{nil, in[:2], want} {
+		if got := frontlineFirst(list); !slices.Equal(got, list) {
+			t.Errorf("frontlineFirst(%v) = %v, want it unchanged", list, got)
+		}
 	}
 }
