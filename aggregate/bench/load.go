@@ -61,6 +61,9 @@ type Config struct {
 	// Projector, when set, is used by Load to rebuild and by Run to time a one-month rebuild
 	// (nil: Load builds its own over the connection; Run skips the rebuild).
 	Projector *aggregate.Projector
+	// Only, when set, makes Run time only the operations whose name contains one of its
+	// comma-separated words (e.g. "league,unit card,rebuild").
+	Only string
 }
 
 // DefaultConfig returns the full-scale configuration.

@@ -125,6 +125,9 @@ func Run(ctx context.Context, engine *aggregate.Engine, cfg Config, out io.Write
 	}
 	fmt.Fprintf(out, "%-40s %5s %10s %10s %8s\n", "operation", "runs", "p50", "p95", "target")
 	for _, op := range ops {
+		if !cfg.selects(op.name) {
+			continue
+		}
 		warm := op.runs
 		if strings.HasPrefix(op.name, "rebuild") {
 			warm = 0 // a rebuild is its own warm-up
@@ -152,6 +155,19 @@ func Run(ctx context.Context, engine *aggregate.Engine, cfg Config, out io.Write
 	}
 	fmt.Fprintf(out, "%-40s %5s %10s %10s %8s %s\n", "process RSS (now / peak)", "", mib(rss), mib(peak), "500MiB", verdict)
 	return nil
+}
+
+// selects reports whether Run times the operation called name (Config.Only).
+func (c Config) selects(name string) bool {
+	if c.Only == "" {
+		return true
+	}
+	for _, w := range strings.Split(c.Only, ",") {
+		if w = strings.TrimSpace(w); w != "" && strings.Contains(name, w) {
+			return true
+		}
+	}
+	return false
 }
 
 func (r result) String() string {
