@@ -30,7 +30,7 @@ func TestParentIsSumOfChildren(t *testing.T) {
 	ctx := context.Background()
 	cfg := bench.DefaultConfig()
 	cfg.Scale, cfg.Months, cfg.Runs, cfg.RebuildRuns = 0.001, 3, 1, 1
-	cfg.Projector = aggregate.NewProjector(conn, aggregate.ProjectorConfig{Catalog: cfg.Catalog, SLAHours: cfg.SLAHours}, nil, nil)
+	cfg.Projector = aggregate.NewProjector(conn, aggregate.ProjectorConfig{Catalog: cfg.Catalog, SLAHours: cfg.SLAHours, Frontline: true}, nil, nil)
 	var out bytes.Buffer
 	if err := bench.Load(ctx, conn, cfg, &out); err != nil {
 		t.Fatalf("Load: %v\n%s", err, out.String())
@@ -93,10 +93,21 @@ func TestParentIsSumOfChildren(t *testing.T) {
 	if err := bench.Run(ctx, e, cfg, &out); err != nil {
 		t.Fatalf("Run: %v\n%s", err, out.String())
 	}
-	for _, want := range []string{"card ALL", "compare 31 provinces", "alerts company-wide", "rebuild 2026-10", "process RSS"} {
+	for _, want := range []string{"card ALL", "compare 31 provinces", "alerts company-wide", "league: stores of city", "league: staff of store",
+		"unit card store", "unit card staff", "unit card agent", "rebuild 2026-10", "process RSS"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("Run's output lacks %q:\n%s", want, out.String())
 		}
+	}
+	// Only: just the operations named.
+	out.Reset()
+	cfg.Only = "unit card, league"
+	if err := bench.Run(ctx, e, cfg, &out); err != nil {
+		t.Fatalf("Run: %v\n%s", err, out.String())
+	}
+	if got := out.String(); !strings.Contains(got, "unit card agent") || !strings.Contains(got, "league: stores") || strings.Contains(got, "card ALL") ||
+		strings.Contains(got, "rebuild") {
+		t.Errorf("Run with Only %q:\n%s", cfg.Only, got)
 	}
 	t.Logf("\n%s", out.String())
 }

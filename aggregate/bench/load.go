@@ -130,7 +130,7 @@ func Load(ctx context.Context, conn driver.Conn, cfg Config, out io.Writer) erro
 	}
 	p := cfg.Projector
 	if p == nil {
-		p = aggregate.NewProjector(conn, aggregate.ProjectorConfig{Catalog: cfg.Catalog, SLAHours: cfg.SLAHours}, nil, nil)
+		p = aggregate.NewProjector(conn, aggregate.ProjectorConfig{Catalog: cfg.Catalog, SLAHours: cfg.SLAHours, Frontline: true}, nil, nil)
 	}
 	start := time.Now()
 	if err := p.Rebuild(ctx, 0); err != nil {
