@@ -4,7 +4,10 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
+	"os"
+	"runtime/pprof"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
@@ -84,14 +87,48 @@ func benchIngest(ctx context.Context, a *app, fs *flag.FlagSet, args []string) e
 	fs.IntVar(&cfg.Rounds, "rounds", 3, "run the phases this many times over the loaded events; the summary gives medians")
 	fs.BoolVar(&cfg.SkipEngine, "no-engine", false, "skip ClickHouse's Kafka table engine")
 	fs.BoolVar(&cfg.Keep, "keep", false, "keep the topics and databases")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of each (b) drain to this file (round n > 1: file.n)")
 	if err := fs.Parse(args); err != nil {
 		return usagef("%v", err)
+	}
+	if *cpuProfile != "" {
+		cfg.AroundIngest = profileDrains(*cpuProfile, a.stderr)
 	}
 	cfg.Projector = func(conn driver.Conn) (ingest.Projector, error) { return newProjector(a, conn, nil) }
 	if a.log.Enabled(ctx, slog.LevelDebug) { // CSAT_LOG_LEVEL=debug: ingest's batch lines too
 		cfg.Logger = a.log
 	}
 	return ingbench.Run(ctx, cfg, a.stdout)
+}
+
+// profileDrains returns an AroundIngest hook that writes a CPU profile of each drain: the first
+// to path, the n-th to path.n.
+func profileDrains(path string, errs io.Writer) func() func() {
+	n := 0
+	return func() func() {
+		n++
+		name := path
+		if n > 1 {
+			name = fmt.Sprintf("%s.%d", path, n)
+		}
+		f, err := os.Create(name)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			fmt.Fprintf(errs, "cpu profile: %v\n", err)
+			if f != nil {
+				_ = f.Close()
+			}
+			return func() {}
+		}
+		return func() {
+			pprof.StopCPUProfile()
+			if err := f.Close(); err != nil {
+				fmt.Fprintf(errs, "cpu profile: %v\n", err)
+			}
+		}
+	}
 }
 
 func benchKPI(ctx context.Context, a *app, fs *flag.FlagSet, args []string) error {
