@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"runtime"
 	"runtime/pprof"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
@@ -88,11 +89,12 @@ func benchIngest(ctx context.Context, a *app, fs *flag.FlagSet, args []string) e
 	fs.BoolVar(&cfg.SkipEngine, "no-engine", false, "skip ClickHouse's Kafka table engine")
 	fs.BoolVar(&cfg.Keep, "keep", false, "keep the topics and databases")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of each (b) drain to this file (round n > 1: file.n)")
+	memProfile := fs.String("memprofile", "", "write the allocation profiles at the start (file.before) and end of each (b) drain (round n > 1: file.n)")
 	if err := fs.Parse(args); err != nil {
 		return usagef("%v", err)
 	}
-	if *cpuProfile != "" {
-		cfg.AroundIngest = profileDrains(*cpuProfile, a.stderr)
+	if *cpuProfile != "" || *memProfile != "" {
+		cfg.AroundIngest = profileDrains(*cpuProfile, *memProfile, a.stderr)
 	}
 	cfg.Projector = func(conn driver.Conn) (ingest.Projector, error) { return newProjector(a, conn, nil) }
 	if a.log.Enabled(ctx, slog.LevelDebug) { // CSAT_LOG_LEVEL=debug: ingest's batch lines too
@@ -101,31 +103,57 @@ func benchIngest(ctx context.Context, a *app, fs *flag.FlagSet, args []string) e
 	return ingbench.Run(ctx, cfg, a.stdout)
 }
 
-// profileDrains returns an AroundIngest hook that writes a CPU profile of each drain: the first
-// to path, the n-th to path.n.
-func profileDrains(path string, errs io.Writer) func() func() {
+// profileDrains returns an AroundIngest hook that profiles each drain: the CPU profile to
+// cpuPath, the allocation profile at its start and end to memPath.before and memPath (pprof
+// -sample_index=alloc_space -base memPath.before memPath: what the drain allocated). The n-th
+// drain's files end in .n. An empty path skips that profile.
+func profileDrains(cpuPath, memPath string, errs io.Writer) func() func() {
 	n := 0
+	fail := func(err error) {
+		if err != nil {
+			fmt.Fprintf(errs, "profile: %v\n", err)
+		}
+	}
+	name := func(path string) string {
+		if n > 1 {
+			return fmt.Sprintf("%s.%d", path, n)
+		}
+		return path
+	}
+	writeAllocs := func(path string) {
+		runtime.GC() // the profile holds the allocations up to the last collection
+		f, err := os.Create(path)
+		if err != nil {
+			fail(err)
+			return
+		}
+		fail(pprof.Lookup("allocs").WriteTo(f, 0))
+		fail(f.Close())
+	}
 	return func() func() {
 		n++
-		name := path
-		if n > 1 {
-			name = fmt.Sprintf("%s.%d", path, n)
+		if memPath != "" {
+			writeAllocs(name(memPath) + ".before")
 		}
-		f, err := os.Create(name)
-		if err == nil {
-			err = pprof.StartCPUProfile(f)
-		}
-		if err != nil {
-			fmt.Fprintf(errs, "cpu profile: %v\n", err)
-			if f != nil {
-				_ = f.Close()
+		var cpu *os.File
+		if cpuPath != "" {
+			f, err := os.Create(name(cpuPath))
+			if err == nil {
+				if err = pprof.StartCPUProfile(f); err != nil {
+					_ = f.Close()
+				} else {
+					cpu = f
+				}
 			}
-			return func() {}
+			fail(err)
 		}
 		return func() {
-			pprof.StopCPUProfile()
-			if err := f.Close(); err != nil {
-				fmt.Fprintf(errs, "cpu profile: %v\n", err)
+			if cpu != nil {
+				pprof.StopCPUProfile()
+				fail(cpu.Close())
+			}
+			if memPath != "" {
+				writeAllocs(name(memPath))
 			}
 		}
 	}
