@@ -50,11 +50,16 @@ type UnitLeagueRow struct {
 	Smoothed   *float64     `json:"smoothed"`
 	RankedBy   string       `json:"ranked_by"`
 	Card       kpi.UnitCard `json:"card"`
+	// Score is the unit's scheme score (metric total only): its parts, components, flags and
+	// adjustments.
+	Score *kpi.UnitScore `json:"score,omitempty"`
 }
 
-// unitRow is what a metric reads of one unit.
+// unitRow is what a metric reads of one unit: its card, and its scheme score when the league
+// ranks by total.
 type unitRow struct {
-	card kpi.UnitCard
+	card  kpi.UnitCard
+	score *kpi.UnitScore
 }
 
 // unitMetric is a metric a unit league ranks by.
@@ -62,10 +67,18 @@ type unitMetric struct {
 	kinds         []string // the unit kinds that have it
 	lowerIsBetter bool
 	value         func(unitRow) kpi.Value
+	// scored: a scheme score, ranked by its value whatever its flags (the scheme has already
+	// scored each unreportable value by its smoothed value, SPEC §5.5).
+	scored bool
 }
 
-// unitMetrics are the metrics of a unit league: the front-line card's (SPEC §5.2).
+// metricTotal ranks by the scheme score (SPEC §5.2): the total after adjustments.
+const metricTotal = "total"
+
+// unitMetrics are the metrics of a unit league: the front-line card's (SPEC §5.2) and the
+// scheme total.
 var unitMetrics = map[string]unitMetric{
+	metricTotal: {kinds: kpi.UnitKinds(), scored: true, value: totalValue},
 	"satisfaction": {kinds: []string{kpi.UnitStore, kpi.UnitStaff, kpi.UnitAgent},
 		value: func(r unitRow) kpi.Value { return r.card.Satisfaction }},
 	"net_score": {kinds: []string{kpi.UnitStore, kpi.UnitStaff, kpi.UnitAgent},
@@ -99,6 +112,21 @@ var unitMetrics = map[string]unitMetric{
 		}},
 }
 
+// totalValue is a unit's scheme total after its adjustments: reportable when no component is
+// flagged (missing, or scored by a smoothed value); n is the unit's ratings.
+func totalValue(r unitRow) kpi.Value {
+	if r.score == nil {
+		return kpi.Value{N: r.card.Ratings}
+	}
+	v := countValue(r.score.AdjustedTotal, r.card.Ratings)
+	for _, p := range r.score.Parts {
+		for _, c := range p.Components {
+			v.Reportable = v.Reportable && !c.Flagged
+		}
+	}
+	return v
+}
+
 // countValue is a count (or an inspection mean) as a league value: it needs no sample, so it
 // is reportable; n is the unit's ratings.
 func countValue(v float64, ratings uint64) kpi.Value {
@@ -119,19 +147,38 @@ func deref(v *kpi.Value) kpi.Value {
 	return *v
 }
 
-// UnitMetrics lists the metrics a league of kind ranks by, sorted, and its default.
-func UnitMetrics(kind string) (names []string, def string) {
+// UnitMetrics lists the metrics a league of kind ranks by, sorted.
+func UnitMetrics(kind string) []string {
+	var names []string
 	for name, m := range unitMetrics {
 		if slices.Contains(m.kinds, kind) {
 			names = append(names, name)
 		}
 	}
 	sort.Strings(names)
-	return names, defaultUnitMetric(kind)
+	return names
 }
 
-// defaultUnitMetric is the metric a league of kind ranks by when none is named.
-func defaultUnitMetric(kind string) string {
+// checkScheme returns a parameter error when no front-line scheme scores kind (staff: of the
+// default role).
+func (e *Engine) checkScheme(kind string) error {
+	fs, err := e.frontline()
+	if err != nil {
+		return err
+	}
+	if _, err := fs.For(kind, ""); err != nil {
+		return &ParamError{Param: "metric", Msg: fmt.Sprintf("total: %v (CSAT_FRONTLINE_SCHEMES)", err), Err: err}
+	}
+	return nil
+}
+
+// defaultUnitMetric is the metric a league of kind under parent ranks by when none is named:
+// the scheme total when a front-line scheme scores the kind (staff: of the default role), else
+// satisfaction (managers: csi).
+func (e *Engine) defaultUnitMetric(kind string) string {
+	if e.checkScheme(kind) == nil {
+		return metricTotal
+	}
 	if kind == kpi.UnitManager {
 		return "csi"
 	}
@@ -142,8 +189,9 @@ func defaultUnitMetric(kind string) string {
 const StoreParent = "store:"
 
 // UnitLeague ranks the units of kind under parent over period (YYYY-MM, YYYY-Qn, YYYY-H1,
-// YYYY-H2 or YYYY) by metric ("" = satisfaction; managers: csi), best first, lower-is-better
-// metrics ascending (SPEC §5.2, §5.5). parent is ALL or a branch id (stores, agents and
+// YYYY-H2 or YYYY) by metric, best first, lower-is-better metrics ascending (SPEC §5.2, §5.5).
+// metric "" is the scheme total (after adjustments) when a front-line scheme scores the kind,
+// else satisfaction (managers: csi); ranked by total, each row carries its score. parent is ALL or a branch id (stores, agents and
 // managers placed in its subtree; staff of the stores placed there), or store:<id> for the
 // staff of one store. A reportable value ranks by itself, an unreportable proportion by its
 // smoothed value (RankedBy "smoothed"); ties go to the smaller unit id. Units that cannot be
@@ -153,88 +201,141 @@ func (e *Engine) UnitLeague(ctx context.Context, kind, parent, period, metric st
 		return UnitLeague{}, err
 	}
 	if metric == "" {
-		metric = defaultUnitMetric(kind)
+		metric = e.defaultUnitMetric(kind)
 	}
 	m, ok := unitMetrics[metric]
 	if !ok || !slices.Contains(m.kinds, kind) {
-		names, _ := UnitMetrics(kind)
-		return UnitLeague{}, &ParamError{Param: "metric", Msg: fmt.Sprintf("%q is not a metric of a %s (want one of %s)", metric, kind, strings.Join(names, ", "))}
+		return UnitLeague{}, &ParamError{Param: "metric", Msg: fmt.Sprintf("%q is not a metric of a %s (want one of %s)", metric, kind, strings.Join(UnitMetrics(kind), ", "))}
 	}
-	cards, err := e.leagueUnits(ctx, kind, parent, period)
+	if m.scored {
+		if err := e.checkScheme(kind); err != nil {
+			return UnitLeague{}, err
+		}
+	}
+	sel, err := e.leagueSelection(ctx, kind, parent)
 	if err != nil {
 		return UnitLeague{}, err
 	}
+	cards, err := e.leagueCards(ctx, sel, period)
+	if err != nil {
+		return UnitLeague{}, err
+	}
+	var scores map[string]*kpi.UnitScore
+	if m.scored {
+		if scores, err = e.leagueScores(ctx, sel, period); err != nil {
+			return UnitLeague{}, err
+		}
+	}
 	rows := make([]UnitLeagueRow, len(cards))
 	for i, c := range cards {
-		rows[i] = leagueRow(c, m.value(unitRow{card: c}))
+		rows[i] = leagueRow(c, m.value(unitRow{card: c, score: scores[c.Unit]}), m.scored)
+		rows[i].Score = scores[c.Unit]
 	}
 	rankUnits(rows, m.lowerIsBetter)
 	return UnitLeague{Unit: kind, Parent: parent, Period: period, Metric: metric, LowerIsBetter: m.lowerIsBetter, Units: rows}, nil
 }
 
-// leagueUnits returns the cards a league of kind under parent ranks.
-func (e *Engine) leagueUnits(ctx context.Context, kind, parent, period string) ([]kpi.UnitCard, error) {
+// leagueSel is the units a league ranks: a condition on kpi_frontline rows and the test of a
+// unit's pooled placement (unitsUnder's pair), except for the staff of a branch, whose stores
+// are resolved per period (stores set).
+type leagueSel struct {
+	kind, parent string // parent: ALL, a branch id, or a store id (store set) for staff
+	store        bool   // staff of store parent
+	staffOf      bool   // staff of the stores under branch parent
+}
+
+// leagueSelection checks parent for a league of kind.
+func (e *Engine) leagueSelection(ctx context.Context, kind, parent string) (leagueSel, error) {
 	if store, ok := strings.CutPrefix(parent, StoreParent); ok {
 		if kind != kpi.UnitStaff {
-			return nil, &ParamError{Param: "parent", Msg: fmt.Sprintf("%s: only staff have a store as parent (the parent of a %s is ALL or a branch id)", parent, kind)}
+			return leagueSel{}, &ParamError{Param: "parent", Msg: fmt.Sprintf("%s: only staff have a store as parent (the parent of a %s is ALL or a branch id)", parent, kind)}
 		}
 		if !schema.ValidUnitID(store) {
-			return nil, &ParamError{Param: "parent", Msg: fmt.Sprintf("%q is not a store id ([A-Za-z0-9_.:-]{1,64})", store)}
+			return leagueSel{}, &ParamError{Param: "parent", Msg: fmt.Sprintf("%q is not a store id ([A-Za-z0-9_.:-]{1,64})", store)}
 		}
-		return e.Units(ctx, kind, store, period)
+		return leagueSel{kind: kind, parent: store, store: true}, nil
 	}
 	if err := e.checkBranch(ctx, "parent", parent); err != nil {
 		if kind == kpi.UnitStaff && !schema.ValidBranchID(parent) {
-			return nil, &ParamError{Param: "parent", Msg: fmt.Sprintf("%q: want ALL, a branch id or store:<id> (the staff of one store)", parent)}
+			return leagueSel{}, &ParamError{Param: "parent", Msg: fmt.Sprintf("%q: want ALL, a branch id or store:<id> (the staff of one store)", parent)}
 		}
-		return nil, err
+		return leagueSel{}, err
 	}
-	if kind != kpi.UnitStaff {
-		return e.Units(ctx, kind, parent, period)
-	}
-	return e.staffUnder(ctx, parent, period)
+	return leagueSel{kind: kind, parent: parent, staffOf: kind == kpi.UnitStaff}, nil
 }
 
-// staffUnder returns the cards of the staff of the stores placed under branch (ALL: every
-// store) over period, smoothed toward their own store's staff.
-func (e *Engine) staffUnder(ctx context.Context, branch, period string) ([]kpi.UnitCard, error) {
+// where returns the selection's condition and placement test for period: for the staff of a
+// branch, the staff of the stores placed under it over period (ALL: of every store).
+func (e *Engine) where(ctx context.Context, sel leagueSel, period string) (cond string, under func(kpi.UnitStats) bool, err error) {
+	switch {
+	case sel.store:
+		return unitsUnder(kpi.UnitStaff, sel.parent)
+	case !sel.staffOf:
+		return unitsUnder(sel.kind, sel.parent)
+	case sel.parent == schema.Root:
+		return "kind = 'staff' AND store_id != ''", func(u kpi.UnitStats) bool { return u.Store != "" }, nil
+	}
+	sc, err := e.Units(ctx, kpi.UnitStore, sel.parent, period)
+	if err != nil {
+		return "", nil, err
+	}
+	stores := map[string]bool{}
+	ids := make([]string, len(sc))
+	for i, c := range sc {
+		stores[c.Unit] = true
+		ids[i] = c.Unit
+	}
+	if len(ids) == 0 {
+		return "0", func(kpi.UnitStats) bool { return false }, nil
+	}
+	// A staff member whose pooled store is elsewhere is not under the branch.
+	return "kind = 'staff' AND store_id IN (" + stringList(ids) + ")", func(u kpi.UnitStats) bool { return stores[u.Store] }, nil
+}
+
+// leagueCards returns the cards of the units of sel over period, smoothed toward their
+// parents' units, sorted by unit id.
+func (e *Engine) leagueCards(ctx context.Context, sel leagueSel, period string) ([]kpi.UnitCard, error) {
 	months, err := periodMonths(period)
 	if err != nil {
 		return nil, err
 	}
-	cond := "kind = 'staff' AND store_id != ''"
-	stores := map[string]bool{}
-	if branch != schema.Root {
-		sc, err := e.Units(ctx, kpi.UnitStore, branch, period)
-		if err != nil {
-			return nil, err
-		}
-		if len(sc) == 0 {
-			return []kpi.UnitCard{}, nil
-		}
-		ids := make([]string, len(sc))
-		for i, c := range sc {
-			stores[c.Unit] = true
-			ids[i] = quote(c.Unit)
-		}
-		cond = fmt.Sprintf("kind = 'staff' AND store_id IN (%s)", strings.Join(ids, ", "))
+	cond, under, err := e.where(ctx, sel, period)
+	if err != nil {
+		return nil, err
 	}
 	stats, err := e.units(ctx, months, cond)
 	if err != nil {
 		return nil, err
 	}
-	// A staff member whose pooled store is elsewhere is not under branch.
-	kept := stats[:0]
-	for _, u := range stats {
-		if u.Store != "" && (branch == schema.Root || stores[u.Store]) {
-			kept = append(kept, u)
-		}
-	}
-	return e.unitCards(kept, period), nil
+	// A unit placed under parent in one month of the period and elsewhere later is not under it.
+	stats = slices.DeleteFunc(stats, func(u kpi.UnitStats) bool { return !under(u) })
+	return e.unitCards(stats, period), nil
 }
 
-// leagueRow is the row of card ranked by v (before ranking).
-func leagueRow(c kpi.UnitCard, v kpi.Value) UnitLeagueRow {
+// leagueScores returns the scheme scores of the units of sel over period, by unit id.
+func (e *Engine) leagueScores(ctx context.Context, sel leagueSel, period string) (map[string]*kpi.UnitScore, error) {
+	req, err := e.scoreRequest(period)
+	if err != nil {
+		return nil, err
+	}
+	cond, under, err := e.where(ctx, sel, period)
+	if err != nil {
+		return nil, err
+	}
+	ss, err := e.scoresWhere(ctx, req, cond, under)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]*kpi.UnitScore, len(ss))
+	for i := range ss {
+		out[ss[i].Unit] = &ss[i]
+	}
+	return out, nil
+}
+
+// leagueRow is the row of card ranked by v (before ranking); a scored value (a scheme total)
+// is ranked by itself, reportable or not.
+func leagueRow(c kpi.UnitCard, v kpi.Value, scored bool) UnitLeagueRow {
 	r := UnitLeagueRow{Unit: c.Unit, Branch: c.Branch, Store: c.Store, Value: v.Value, MOE95: v.MOE95, N: v.N,
 		Reportable: v.Reportable, RankedBy: RankedByNone, Card: c}
 	if v.Smoothed != nil {
@@ -242,7 +343,7 @@ func leagueRow(c kpi.UnitCard, v kpi.Value) UnitLeagueRow {
 	}
 	switch {
 	case v.Value == nil:
-	case v.Reportable:
+	case v.Reportable || scored:
 		r.RankedBy = RankedByValue
 	case r.Smoothed != nil:
 		r.RankedBy = RankedBySmoothed

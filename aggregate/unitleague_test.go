@@ -123,7 +123,7 @@ func TestUnitLeague(t *testing.T) {
 	// GD-SZ-FT's S6 alone: 6/6 = 100 (smoothed 100: p̄ 100, no variance).
 	tau2 := 460.205078125
 	s3 := 53.125 + tau2/(tau2+53.125*46.875/2)*(0-53.125)
-	l, err := e.UnitLeague(ctx, "store", "GD-SZ", "2026-10", "")
+	l, err := e.UnitLeague(ctx, "store", "GD-SZ", "2026-10", "satisfaction")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -192,7 +192,7 @@ func TestUnitLeague(t *testing.T) {
 	// Staff of S1: E1 6/6 = 100, E2 3/4 = 75 (4 ratings: unreportable). p̄ = 90;
 	// Σn(p − p̄)²/Σn = (6·100 + 4·225)/10 = 150 < J·p̄(100 − p̄)/Σn = 2·900/10 = 180: τ² 0,
 	// both smoothed to 90: E2 ranks by 90.
-	l, err = e.UnitLeague(ctx, "staff", "store:S1", "2026-10", "")
+	l, err = e.UnitLeague(ctx, "staff", "store:S1", "2026-10", "satisfaction")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -215,7 +215,7 @@ func TestUnitLeague(t *testing.T) {
 		{"E3", 3, "value", 50, true},
 	})
 	// Staff of ALL adds E9 (5/5 = 100; ties by id: after E1).
-	l, err = e.UnitLeague(ctx, "staff", "ALL", "2026-10", "")
+	l, err = e.UnitLeague(ctx, "staff", "ALL", "2026-10", "satisfaction")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -231,7 +231,7 @@ func TestUnitLeague(t *testing.T) {
 		t.Errorf("staff of an unknown branch: %v", err)
 	}
 	// A known branch without stores: an empty table.
-	if l, err := e.UnitLeague(ctx, "agent", "GD-SZ", "2026-10", ""); err != nil || len(l.Units) != 0 || l.Units == nil {
+	if l, err := e.UnitLeague(ctx, "agent", "GD-SZ", "2026-10", "fcr"); err != nil || len(l.Units) != 0 || l.Units == nil {
 		t.Errorf("agents of GD-SZ: %+v, %v (want an empty list)", l, err)
 	}
 
@@ -266,5 +266,63 @@ func TestUnitLeague(t *testing.T) {
 	// Months after October place S1 by its October placement.
 	if tr[11].Branch != "GD-SZ-NS" {
 		t.Errorf("S1 in 2026-12 placed at %q, want GD-SZ-NS", tr[11].Branch)
+	}
+}
+
+// leagueSchemes scores a store by its satisfaction alone (100 points on a 0–100 scale), so a
+// store's total is its satisfaction, or its smoothed value when unreportable (flagged).
+const leagueSchemes = `
+schemes:
+  - name: sat
+    unit: store
+    parts:
+      - {name: service, points: 100, components: [{metric: satisfaction, weight: 1, scale: {min: 0, max: 100}}]}
+`
+
+// TestUnitLeagueTotal ranks the fixture's stores by their scheme total after adjustments (SPEC
+// §5.2): the default metric when a scheme scores the kind, each row with its score. With the
+// scheme above: S6 100, S1 90, S2 50, S4 30 + an adjustment of +10 = 40, S3 by its smoothed
+// 38.788… (flagged: unreportable), S5 without ratings 0 (flagged: missing). A kind without a
+// scheme (managers here) defaults to its own metric, and asking it for total is a parameter
+// error.
+func TestUnitLeagueTotal(t *testing.T) {
+	e, conn := loadLeagueFixture(t)
+	ctx := context.Background()
+	insert(t, conn, "adjustments", "event_id, branch_id, month, occurred_at, subject_kind, subject_id, points, reason, ref, kafka_partition, kafka_offset",
+		[]any{"a1", "GD-SZ-NS", uint32(oct), day(9), "store", "S4", 10.0, "queue system installed", "", int32(0), int64(1)})
+	fs, err := kpi.ParseFrontlineSchemes([]byte(leagueSchemes), testCatalog())
+	if err != nil {
+		t.Fatal(err)
+	}
+	es := e.WithFrontline(fs, nil)
+	l, err := es.UnitLeague(ctx, "store", "GD-SZ", "2026-10", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tau2 := 460.205078125
+	s3 := 53.125 + tau2/(tau2+53.125*46.875/2)*(0-53.125)
+	if l.Metric != "total" || l.LowerIsBetter {
+		t.Errorf("league header %+v", l)
+	}
+	checkLeague(t, "stores by total", l, []leagueLine{
+		{"S6", 1, "value", 100, true},
+		{"S1", 2, "value", 90, true},
+		{"S2", 3, "value", 50, true},
+		{"S4", 4, "value", 40, true},
+		{"S3", 5, "value", s3, false},
+		{"S5", 6, "value", 0, false},
+	})
+	if s4 := l.Units[3]; s4.Score == nil || s4.Score.Total != 30 || len(s4.Score.Adjustments) != 1 || s4.Score.Adjustments[0].Points != 10 {
+		t.Errorf("S4 score %+v", s4.Score)
+	}
+	if s3r := l.Units[4]; s3r.Score == nil || !s3r.Score.Parts[0].Components[0].Flagged {
+		t.Errorf("S3 score %+v, want its component flagged", s3r.Score)
+	}
+	if l, err := es.UnitLeague(ctx, "manager", "GD-SZ", "2026-10", ""); err != nil || l.Metric != "csi" {
+		t.Errorf("managers' default metric: %+v, %v", l, err)
+	}
+	var pe *aggregate.ParamError
+	if _, err := es.UnitLeague(ctx, "agent", "ALL", "2026-10", "total"); !errors.As(err, &pe) || pe.Param != "metric" {
+		t.Errorf("total of agents without a scheme: %v", err)
 	}
 }

@@ -121,6 +121,11 @@ func (e *Engine) UnitScores(ctx context.Context, kind, parent, period string) ([
 	if err != nil {
 		return nil, err
 	}
+	return e.scoresWhere(ctx, req, cond, under)
+}
+
+// scoresWhere scores the units whose rows cond selects and whose pooled placement passes under.
+func (e *Engine) scoresWhere(ctx context.Context, req scoreRequest, cond string, under func(kpi.UnitStats) bool) ([]kpi.UnitScore, error) {
 	rows, err := e.unitRows(ctx, req.months, cond)
 	if err != nil {
 		return nil, err

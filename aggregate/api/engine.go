@@ -10,7 +10,7 @@ import (
 )
 
 // EngineReader serves an *aggregate.Engine as a Reader (with CardLister, AsOfReader,
-// FunnelReader, LeagueReader and UnitReader): the engine's results as they are, branch names added to the hierarchy, the
+// FunnelReader, LeagueReader, UnitReader and UnitScoreReader): the engine's results as they are, branch names added to the hierarchy, the
 // gauges' cards from the engine's Warmer.
 type EngineReader struct {
 	eng   *aggregate.Engine
@@ -19,12 +19,13 @@ type EngineReader struct {
 }
 
 var (
-	_ Reader       = (*EngineReader)(nil)
-	_ CardLister   = (*EngineReader)(nil)
-	_ AsOfReader   = (*EngineReader)(nil)
-	_ FunnelReader = (*EngineReader)(nil)
-	_ LeagueReader = (*EngineReader)(nil)
-	_ UnitReader   = (*EngineReader)(nil)
+	_ Reader          = (*EngineReader)(nil)
+	_ CardLister      = (*EngineReader)(nil)
+	_ AsOfReader      = (*EngineReader)(nil)
+	_ FunnelReader    = (*EngineReader)(nil)
+	_ LeagueReader    = (*EngineReader)(nil)
+	_ UnitReader      = (*EngineReader)(nil)
+	_ UnitScoreReader = (*EngineReader)(nil)
 )
 
 // NewEngineReader returns the Reader of e. w gives the cards of the KPI gauges (nil: a Warmer
@@ -80,6 +81,11 @@ func (r *EngineReader) UnitLeague(ctx context.Context, kind, parent, period, met
 // UnitCard returns the engine's card of a front-line unit.
 func (r *EngineReader) UnitCard(ctx context.Context, kind, id, period string) (kpi.UnitCard, error) {
 	return r.eng.UnitCard(ctx, kind, id, period)
+}
+
+// UnitScore returns the engine's score of a front-line unit under its scheme.
+func (r *EngineReader) UnitScore(ctx context.Context, kind, id, period string) (kpi.UnitScore, error) {
+	return r.eng.UnitScore(ctx, kind, id, period)
 }
 
 // UnitTrend returns the engine's 12 monthly cards of a front-line unit.

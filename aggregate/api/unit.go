@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"regexp"
 	"slices"
@@ -22,12 +23,20 @@ type UnitReader interface {
 	UnitTrend(ctx context.Context, kind, id, period string) ([]kpi.UnitCard, error)
 }
 
-// UnitView is the JSON of /api/v1/unit: a unit's card for the period, its scheme score (null
-// while no scheme scores the unit), and its cards of the 12 months ending at the period's last
-// month (a month outside the token's scope is null: the unit belonged elsewhere then).
+// UnitScoreReader is optionally implemented by a UnitReader that scores units under the
+// front-line schemes (SPEC §5.2): UnitScore returns an error wrapping kpi.ErrNoScheme when no
+// scheme scores the unit. Without it /api/v1/unit answers score null.
+type UnitScoreReader interface {
+	UnitScore(ctx context.Context, kind, id, period string) (kpi.UnitScore, error)
+}
+
+// UnitView is the JSON of /api/v1/unit: a unit's card for the period, its scheme score with its
+// parts, components and adjustments (null when no scheme scores the unit), and its cards of
+// the 12 months ending at the period's last month (a month outside the token's scope is null:
+// the unit belonged elsewhere then).
 type UnitView struct {
 	Card  kpi.UnitCard    `json:"card"`
-	Score *struct{}       `json:"score"`
+	Score *kpi.UnitScore  `json:"score"`
 	Trend []*kpi.UnitCard `json:"trend"`
 }
 
@@ -233,6 +242,16 @@ func (s *Server) unit(r *http.Request) (any, error) {
 		return nil, err
 	}
 	v := UnitView{Card: card, Trend: make([]*kpi.UnitCard, len(trend))}
+	if sr, ok := ur.(UnitScoreReader); ok {
+		sc, err := sr.UnitScore(ctx, kind, id, period)
+		switch {
+		case errors.Is(err, kpi.ErrNoScheme):
+		case err != nil:
+			return nil, err
+		default:
+			v.Score = &sc
+		}
+	}
 	for i := range trend {
 		ok, err := acc.may(ctx, trend[i])
 		if err != nil {

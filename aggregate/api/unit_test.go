@@ -59,6 +59,32 @@ func (f *fakeReader) UnitCard(_ context.Context, kind, id, period string) (kpi.U
 	return kpi.ComputeUnitCard(u, period, 30), nil
 }
 
+var _ api.UnitScoreReader = (*fakeReader)(nil)
+
+// UnitScore scores stores only (staff, agents and managers have no scheme in the fixture): 100
+// points of satisfaction, an adjustment of +2 for S123.
+func (f *fakeReader) UnitScore(ctx context.Context, kind, id, period string) (kpi.UnitScore, error) {
+	if kind != kpi.UnitStore {
+		return kpi.UnitScore{}, fmt.Errorf("%w for unit kind %q", kpi.ErrNoScheme, kind)
+	}
+	c, err := f.UnitCard(ctx, kind, id, period)
+	if err != nil {
+		return kpi.UnitScore{}, err
+	}
+	var v float64
+	if c.Satisfaction.Value != nil {
+		v = *c.Satisfaction.Value
+	}
+	s := kpi.UnitScore{Kind: kind, Unit: id, Period: period, Branch: c.Branch, Scheme: "sat", Total: v, Max: 100,
+		Parts: []kpi.PartScore{{Name: "service", Weight: 100, Points: v, Components: []kpi.ComponentScore{{Component: "satisfaction", Value: c.Satisfaction.Value, Points: v, Max: 100}}}},
+		Adjustments: []kpi.Adjustment{}, AdjustedTotal: v, Warnings: []string{}}
+	if id == "S123" {
+		s.Adjustments = append(s.Adjustments, kpi.Adjustment{EventID: "a1", Period: 202610, Points: 2, Reason: "praise letter"})
+		s.AdjustedTotal += 2
+	}
+	return s, nil
+}
+
 func (f *fakeReader) UnitTrend(ctx context.Context, kind, id, period string) ([]kpi.UnitCard, error) {
 	m, err := schema.ParseMonth(period)
 	if err != nil {
@@ -226,8 +252,14 @@ func TestStoreTokenEveryRoute(t *testing.T) {
 			t.Errorf("X1 trend month %s: %+v", month, c)
 		}
 	}
-	if !strings.Contains(string(body), `"trend":[{`) || !strings.Contains(string(body), `null,{"kind":"staff"`) {
+	if !strings.Contains(string(body), `"trend":[{`) || !strings.Contains(string(body), `null,{"kind":"staff"`) || !strings.Contains(string(body), `"score":null`) {
 		t.Errorf("X1 view: %s", body)
+	}
+	// The store's view carries its score with its adjustments.
+	_, body = get(t, ts, "/api/v1/unit?kind=store&id=S123&period=2026-10", tok["store"])
+	uv = api.UnitView{}
+	if err := json.Unmarshal(body, &uv); err != nil || uv.Score == nil || len(uv.Score.Adjustments) != 1 || uv.Score.AdjustedTotal != uv.Score.Total+2 {
+		t.Errorf("S123 view (%v): %s", err, body)
 	}
 }
 
