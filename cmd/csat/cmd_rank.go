@@ -9,6 +9,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/csat-dev/csat/aggregate"
+	"github.com/csat-dev/csat/aggregate/kpi"
 	"github.com/csat-dev/csat/schema"
 )
 
@@ -25,12 +26,15 @@ unreportable: 0 points there) are listed. Ties go to the smaller branch id.
 
 With --unit (SPEC §5.2): ranks the stores, agents or managers placed under --parent, or the
 staff of the stores placed there (--store S: the staff of one store), by one metric of their
-front-line card over the period: satisfaction (default; managers: csi), net_score, avg_wait,
+front-line card over the period: total (see below), satisfaction (managers: csi), net_score, avg_wait,
 complaints, inspection.province, inspection.city, fcr, sl20, avg_handle, csi, churned. avg_wait,
 avg_handle, complaints and churned rank ascending. A unit with fewer ratings than
 CSAT_MIN_SAMPLE is ranked by its smoothed value (toward its store's or branch's units) and
 marked "~"; one that cannot be ranked (an unreportable mean, or no value) has no rank and is
-listed after the ranked ones. --unit and --level are exclusive.
+listed after the ranked ones. When a front-line scheme scores the kind (CSAT_FRONTLINE_SCHEMES;
+the shipped preset scores all four), the default metric is total: the scheme score after
+adjustments, a row whose components are missing or smoothed flagged (csat unit shows which).
+--unit and --level are exclusive.
 
 --csv and --xlsx write the table (names beside ids).`,
 		flags: func(fs *flag.FlagSet, a *app) func(context.Context) error {
@@ -166,6 +170,9 @@ func printUnitLeague(w io.Writer, l aggregate.UnitLeague, names map[string]strin
 			note = fmt.Sprintf("n %d < %d: not ranked", r.N, minSample)
 		case r.Value == nil:
 			note = "no value"
+		case r.Score != nil && !r.Reportable:
+			flagged, all := flaggedComponents(*r.Score)
+			note = fmt.Sprintf("%d of %d components flagged", flagged, all)
 		}
 		row := []string{rank, r.Unit}
 		if l.Unit == "staff" {
@@ -193,4 +200,18 @@ func printUnitLeague(w io.Writer, l aggregate.UnitLeague, names map[string]strin
 		fmt.Fprintf(w, "– too few ratings for a mean that is not smoothed: listed, not ranked\n")
 	}
 	return nil
+}
+
+// flaggedComponents counts the components of a score that are flagged (missing, or scored by
+// a smoothed value: csat unit says which), and all of them.
+func flaggedComponents(sc kpi.UnitScore) (flagged, all int) {
+	for _, p := range sc.Parts {
+		for _, c := range p.Components {
+			all++
+			if c.Flagged {
+				flagged++
+			}
+		}
+	}
+	return flagged, all
 }

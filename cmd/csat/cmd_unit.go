@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -24,6 +25,9 @@ YYYY; SPEC §5.2): its placement, ratings, satisfaction with its margin and its 
 (toward its store's or branch's units), net score (ratings ≥ 4 minus ratings ≤ 2), mean wait,
 complaints, inspections per publisher; agents add fcr, sl20 and mean handling time, managers
 enterprise CSI and churn. A value marked "*" rests on fewer ratings than CSAT_MIN_SAMPLE.
+Then the unit's score under its front-line scheme (CSAT_FRONTLINE_SCHEMES; staff by their
+role in CSAT_ROSTER): each part and component with its value, points and flag, the
+adjustments (典型事件加减分) and the total after them.
 --trend adds the unit's 12 months ending at the period's last month. --json prints what
 GET /api/v1/unit returns.`,
 		flags: func(fs *flag.FlagSet, a *app) func(context.Context) error {
@@ -56,6 +60,13 @@ GET /api/v1/unit returns.`,
 						return nil, nil, err
 					}
 					v := api.UnitView{Card: c}
+					switch sc, err := eng.UnitScore(ctx, kind, id, *period); {
+					case errors.Is(err, kpi.ErrNoScheme):
+					case err != nil:
+						return nil, nil, err
+					default:
+						v.Score = &sc
+					}
 					if *trend {
 						tr, err := eng.UnitTrend(ctx, kind, id, *period)
 						if err != nil {
@@ -121,6 +132,11 @@ func printUnit(w io.Writer, v api.UnitView, names map[string]string) error {
 	if !c.Satisfaction.Reportable && c.Satisfaction.Value != nil || c.CSI != nil && !c.CSI.Reportable && c.CSI.Value != nil {
 		fmt.Fprintln(w, "\n* fewer ratings than CSAT_MIN_SAMPLE: not reportable (the smoothed value is the better estimate)")
 	}
+	if v.Score != nil {
+		if err := printScore(w, *v.Score); err != nil {
+			return err
+		}
+	}
 	if len(v.Trend) == 0 {
 		return nil
 	}
@@ -153,4 +169,39 @@ func printUnit(w io.Writer, v api.UnitView, names map[string]string) error {
 		fmt.Fprintln(tw, strings.Join(row, "\t"))
 	}
 	return tw.Flush()
+}
+
+// printScore prints a unit's scheme score: parts and components, adjustments, warnings.
+func printScore(w io.Writer, sc kpi.UnitScore) error {
+	role := ""
+	if sc.Role != "" {
+		role = ", role " + sc.Role
+	}
+	fmt.Fprintf(w, "\nscore (scheme %s%s): %.2f of %g", sc.Scheme, role, sc.Total, sc.Max)
+	if len(sc.Adjustments) > 0 {
+		fmt.Fprintf(w, " · %.2f after adjustments", sc.AdjustedTotal)
+	}
+	fmt.Fprintln(w)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "  part / component\tvalue\tpoints\tof\tflag")
+	for _, p := range sc.Parts {
+		fmt.Fprintf(tw, "  %s\t\t%.2f\t%.2f\t\n", p.Name, p.Points, p.Weight)
+		for _, c := range p.Components {
+			fmt.Fprintf(tw, "    %s\t%s\t%.2f\t%.2f\t%s\n", c.Component, num(c.Value), c.Points, c.Max, c.Reason)
+		}
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	for _, a := range sc.Adjustments {
+		ref := ""
+		if a.Ref != "" {
+			ref = ", ref " + a.Ref
+		}
+		fmt.Fprintf(w, "  adjustment %+g (%s, %s%s): %s\n", a.Points, a.Period, a.EventID, ref, a.Reason)
+	}
+	for _, x := range sc.Warnings {
+		fmt.Fprintf(w, "  warning: %s\n", x)
+	}
+	return nil
 }

@@ -62,6 +62,16 @@ func TestUnitCommands(t *testing.T) {
 	if err := cb.Send(); err != nil {
 		t.Fatal(err)
 	}
+	ab, err := conn.PrepareBatch(ctx, "INSERT INTO adjustments (event_id, branch_id, month, occurred_at, subject_kind, subject_id, points, reason, ref, kafka_partition, kafka_offset)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ab.Append("a1", "GD-SZ-NS", uint32(202610), time.Date(2026, 10, 9, 2, 0, 0, 0, time.UTC), "store", "S4", 10.0, "queue system installed", "", int32(0), int64(1)); err != nil {
+		t.Fatal(err)
+	}
+	if err := ab.Send(); err != nil {
+		t.Fatal(err)
+	}
 	on := chEnv(cfg, "CSAT_MIN_SAMPLE=5", "CSAT_FRONTLINE=1")
 
 	// Without the projection the table is empty, and the CLI says why.
@@ -73,7 +83,7 @@ func TestUnitCommands(t *testing.T) {
 		t.Fatalf("csat rebuild: %d %s %s", code, out, stderr)
 	}
 
-	code, stdout, stderr := runCLI(t, on, "rank", "--unit", "store", "--parent", "GD-SZ", "--period", "2026-10")
+	code, stdout, stderr := runCLI(t, on, "rank", "--unit", "store", "--parent", "GD-SZ", "--period", "2026-10", "--metric", "satisfaction")
 	want := "stores of GD-SZ · 2026-10 · ranked by satisfaction (higher is better)\n\n" +
 		"rank  store  branch    satisfaction  ±moe95  n   smoothed  note                         name\n" +
 		"1     S6     GD-SZ-FT  100.0         ±0.0    6   100.0                                  \n" +
@@ -90,7 +100,7 @@ func TestUnitCommands(t *testing.T) {
 	// S4: 1.96 × 100 × √(0.21/10) = 28.40; smoothed S1 53.125 + 0.64888·36.875 = 77.05; S5
 	// without ratings: smoothed to the branch's pooled 53.125, not ranked.
 
-	code, stdout, stderr = runCLI(t, on, "rank", "--unit", "staff", "--store", "S1", "--period", "2026-10", "--json")
+	code, stdout, stderr = runCLI(t, on, "rank", "--unit", "staff", "--store", "S1", "--period", "2026-10", "--metric", "satisfaction", "--json")
 	var l struct {
 		Unit, Parent, Metric string
 		Units                []struct {
@@ -109,6 +119,18 @@ func TestUnitCommands(t *testing.T) {
 	if code != 0 || !strings.Contains(stdout, "(lower is better)") || !strings.Contains(stdout, "n 2 < 5: not ranked") ||
 		!strings.Contains(stdout, "listed, not ranked") {
 		t.Errorf("csat rank by avg_wait: %d\n%s", code, stdout)
+	}
+
+	// By the scheme total (the default: the shipped schemes score stores): S4's adjustment is
+	// listed under its score, and rows whose components are missing are flagged.
+	code, stdout, stderr = runCLI(t, on, "rank", "--unit", "store", "--parent", "GD-SZ-NS", "--period", "2026-10")
+	if code != 0 || !strings.Contains(stdout, "ranked by total (higher is better)") || !strings.Contains(stdout, "components flagged") {
+		t.Errorf("csat rank --unit store (total): exit %d %s\n%s", code, stderr, stdout)
+	}
+	code, stdout, stderr = runCLI(t, on, "unit", "--store", "S4", "--period", "2026-10")
+	if code != 0 || !strings.Contains(stdout, "score (scheme store_team): ") || !strings.Contains(stdout, "after adjustments") ||
+		!strings.Contains(stdout, "adjustment +10 (2026-10, a1): queue system installed") {
+		t.Errorf("csat unit --store S4: exit %d %s\n%s", code, stderr, stdout)
 	}
 
 	code, stdout, stderr = runCLI(t, on, "unit", "--staff", "E2", "--period", "2026-10", "--trend")
