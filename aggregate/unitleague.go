@@ -309,7 +309,13 @@ func (e *Engine) leagueCards(ctx context.Context, sel leagueSel, period string) 
 	}
 	// A unit placed under parent in one month of the period and elsewhere later is not under it.
 	stats = slices.DeleteFunc(stats, func(u kpi.UnitStats) bool { return !under(u) })
-	return e.unitCards(stats, period), nil
+	cards := make([]kpi.UnitCard, len(stats))
+	for i, u := range stats {
+		cards[i] = kpi.ComputeUnitCard(u, period, e.cfg.MinSample)
+	}
+	kpi.SmoothUnits(stats, cards)
+	sort.SliceStable(cards, func(i, j int) bool { return cards[i].Unit < cards[j].Unit })
+	return cards, nil
 }
 
 // leagueScores returns the scheme scores of the units of sel over period, by unit id.
