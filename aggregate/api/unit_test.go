@@ -76,7 +76,7 @@ func (f *fakeReader) UnitScore(ctx context.Context, kind, id, period string) (kp
 		v = *c.Satisfaction.Value
 	}
 	s := kpi.UnitScore{Kind: kind, Unit: id, Period: period, Branch: c.Branch, Scheme: "sat", Total: v, Max: 100,
-		Parts: []kpi.PartScore{{Name: "service", Weight: 100, Points: v, Components: []kpi.ComponentScore{{Component: "satisfaction", Value: c.Satisfaction.Value, Points: v, Max: 100}}}},
+		Parts:       []kpi.PartScore{{Name: "service", Weight: 100, Points: v, Components: []kpi.ComponentScore{{Component: "satisfaction", Value: c.Satisfaction.Value, Points: v, Max: 100}}}},
 		Adjustments: []kpi.Adjustment{}, AdjustedTotal: v, Warnings: []string{}}
 	if id == "S123" {
 		s.Adjustments = append(s.Adjustments, kpi.Adjustment{EventID: "a1", Period: 202610, Points: 2, Reason: "praise letter"})
