@@ -450,7 +450,10 @@ func (s *Server) funnel(r *http.Request) (any, error) {
 
 // branchList is the JSON of /api/v1/branches.
 type branchList struct {
-	Scope    string   `json:"scope"`
+	Scope string `json:"scope"` // ALL or a branch id: the token's branch
+	// Store is the store of a store-scoped token (SPEC §5.5), omitted otherwise: the token
+	// reads Scope's own aggregates and that store's cards and staff.
+	Store    string   `json:"store,omitempty"`
 	Branches []Branch `json:"branches"`
 }
 
@@ -461,7 +464,7 @@ func (s *Server) branches(r *http.Request) (any, error) {
 		return nil, err
 	}
 	p := principalOf(r.Context())
-	out := branchList{Scope: p.scope.String(), Branches: []Branch{}}
+	out := branchList{Scope: p.scope.Branch, Store: p.scope.Store, Branches: []Branch{}}
 	for _, b := range all {
 		if p.may(b.ID) {
 			out.Branches = append(out.Branches, b)

@@ -227,13 +227,13 @@ func TestStoreTokenEveryRoute(t *testing.T) {
 	// The branch's own alerts only; only its branch is listed.
 	_, body := get(t, ts, "/api/v1/branches", tok["store"])
 	var bl struct {
-		Scope    string
-		Branches []api.Branch
+		Scope, Store string
+		Branches     []api.Branch
 	}
 	if err := json.Unmarshal(body, &bl); err != nil {
 		t.Fatal(err)
 	}
-	if bl.Scope != "GD-SZ/store:S123" || len(bl.Branches) != 1 || bl.Branches[0].ID != "GD-SZ" {
+	if bl.Scope != "GD-SZ" || bl.Store != "S123" || len(bl.Branches) != 1 || bl.Branches[0].ID != "GD-SZ" {
 		t.Errorf("branches of the store token: %s", body)
 	}
 
