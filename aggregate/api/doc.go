@@ -27,8 +27,9 @@
 //   - The front line (UnitReader: /api/v1/rank?unit=, /api/v1/unit): a branch token reads the
 //     stores, agents and managers placed in its subtree over the period and the staff of the
 //     stores placed there; a token scoped to a store of a branch (GD-SZ-NS/store:S123, SPEC
-//     §5.5) reads that branch's own card, trend, alerts and scorecard, the store's card and its
-//     staff for the periods in which the store is placed at that branch, and gets 403 from
+//     §5.5) reads that branch's own card, trend, alerts (units=1: its store's and its staff's)
+//     and scorecard, the store's card and its staff for the periods in which the store is
+//     placed at that branch, and gets 403 from
 //     compare, funnel and every ranking but its own store's staff. Staff data never reaches a
 //     token whose scope does not hold the staff member's store. Every route has a recorded
 //     decision for store tokens (TestStoreTokenEveryRoute over APIPaths).

@@ -149,7 +149,9 @@ var storeRoutes = map[string][]struct {
 	},
 	"/api/v1/alerts": {
 		{"branch=GD-SZ&month=2026-10", 200},
-		{"month=2026-10", 403}, // ALL by default
+		{"branch=GD-SZ&month=2026-10&units=1", 200}, // its store's and staff's (TestStoreTokenUnitAlerts)
+		{"month=2026-10", 403},                      // ALL by default
+		{"month=2026-10&units=1", 403},
 	},
 	"/api/v1/scorecard": {
 		{"branch=GD-SZ&period=2026-Q3", 200},
@@ -367,5 +369,19 @@ func TestUnitLeagueDownload(t *testing.T) {
 		!strings.Contains(string(body), "排名 rank,单元 unit,类型 kind") || strings.Count(string(body), "\n") != 3 ||
 		!strings.Contains(resp.Header.Get("Content-Disposition"), "rank-store-GD-SZ-2026-10.csv") {
 		t.Errorf("CSV: %d %v\n%s", resp.StatusCode, resp.Header, body)
+	}
+}
+
+// TestStoreTokenUnitAlerts: with units=1 a store token sees the alerts of its own store (and
+// its staff) only: the fixture's GD-GZ-S01 streak reaches GD-GZ/store:GD-GZ-S01, not a token
+// of another store of GD-GZ.
+func TestStoreTokenUnitAlerts(t *testing.T) {
+	ts, _, tok := newServer(t, map[string]string{"own": "GD-GZ/store:GD-GZ-S01", "other": "GD-GZ/store:GD-GZ-S02"})
+	for name, want := range map[string]int{"own": 1, "other": 0} {
+		resp, body := get(t, ts, "/api/v1/alerts?branch=GD-GZ&month=2026-10&units=1", tok[name])
+		var al struct{ Alerts []struct{ Unit string } }
+		if err := json.Unmarshal(body, &al); err != nil || resp.StatusCode != 200 || len(al.Alerts) != want {
+			t.Errorf("%s store token: %d %s, want %d alerts", name, resp.StatusCode, body, want)
+		}
 	}
 }

@@ -3,8 +3,10 @@ package api
 import (
 	"context"
 	"net/http"
+	"slices"
 
 	"github.com/csat-dev/csat/aggregate"
+	"github.com/csat-dev/csat/aggregate/kpi"
 	"github.com/csat-dev/csat/schema"
 )
 
@@ -52,5 +54,16 @@ func (s *Server) unitAlerts(r *http.Request, b string, m schema.Month) (any, err
 	if !ok {
 		return nil, &httpError{status: http.StatusNotFound, msg: "front-line unit alerts are not supported by this server"}
 	}
-	return ur.UnitAlerts(r.Context(), b, m)
+	al, err := ur.UnitAlerts(r.Context(), b, m)
+	if err != nil {
+		return nil, err
+	}
+	// A store scope reads the alerts of its store and its staff, placed at its branch.
+	if p := principalOf(r.Context()); p.store() != "" {
+		al.Alerts = slices.DeleteFunc(al.Alerts, func(a kpi.UnitAlert) bool {
+			mine := a.Kind == kpi.UnitStore && a.Unit == p.store() || a.Kind == kpi.UnitStaff && a.Store == p.store()
+			return !mine || a.Branch != p.scope.Branch
+		})
+	}
+	return al, nil
 }
