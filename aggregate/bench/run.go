@@ -91,15 +91,20 @@ func Run(ctx context.Context, engine *aggregate.Engine, cfg Config, out io.Write
 			_, err := engine.ChildScorecards(ctx, schema.Root, quarter)
 			return err
 		}},
-		// The front line (issue 16), read from kpi_frontline (nothing cached): a league table's
-		// input (every store placed in the city, with smoothed values), a store's staff, and
-		// unit cards (the unit, then its peers for the smoothed values).
+		// The front line (issue 16), read from kpi_frontline (nothing cached): league tables by
+		// satisfaction (every store placed in the city with smoothed values, ranked; a store's
+		// staff), the stores of the city by their scheme total (their scores beside), and unit
+		// cards (the unit, then its peers for the smoothed values).
 		{"league: stores of city " + city, cfg.Runs, targetLeague, func() error {
-			_, err := engine.Units(ctx, "store", city, m.String())
+			_, err := engine.UnitLeague(ctx, "store", city, m.String(), "satisfaction")
 			return err
 		}},
 		{"league: staff of store " + storeID, cfg.Runs, targetStaff, func() error {
-			_, err := engine.Units(ctx, "staff", storeID, m.String())
+			_, err := engine.UnitLeague(ctx, "staff", aggregate.StoreParent+storeID, m.String(), "satisfaction")
+			return err
+		}},
+		{"league: stores of city " + city + " by total", cfg.Runs, targetLeague, func() error {
+			_, err := engine.UnitLeague(ctx, "store", city, m.String(), "total")
 			return err
 		}},
 		{"unit card store " + storeID, cfg.Runs, targetUnitCard, func() error {
