@@ -1,0 +1,262 @@
+package api_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// waitFL waits until the front-line panel has finished a load after load number after.
+func waitFL(t *testing.T, ctx context.Context, after int) int {
+	t.Helper()
+	n, err := chromedp.Run(ctx, chromedp.Poll[int](fmt.Sprintf(`Number(document.body.dataset.fl || 0) > %d ? Number(document.body.dataset.fl) : 0`, after),
+		chromedp.WithPollingTimeout(30*time.Second)))
+	if err != nil {
+		t.Fatalf("front line did not finish loading: %v", err)
+	}
+	return n
+}
+
+// panelShot saves a screenshot of the front-line panel alone to testout/name.
+func panelShot(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	png, err := chromedp.Run(ctx, chromedp.Screenshot(chromedp.CSS("#frontline-panel")))
+	if err != nil {
+		t.Fatalf("screenshot: %v", err)
+	}
+	if err := os.MkdirAll("testout", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join("testout", name)
+	if err := os.WriteFile(p, png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("screenshot %s", p)
+}
+
+// number reads a number the dashboard wrote (en: "1,234.50", "−1.50", "+2.00").
+func number(t *testing.T, s string) float64 {
+	t.Helper()
+	s = strings.NewReplacer(",", "", "−", "-", "+", "").Replace(strings.TrimSpace(s))
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		t.Fatalf("not a number: %q", s)
+	}
+	return v
+}
+
+// TestFrontlineInBrowser drives the 前台 / Front line view over the front-line fixture: the
+// stores of 天河 ranked with the unreportable ones flagged and placed by their smoothed value,
+// the first store's clerks, a unit's card, trend and score breakdown (parts summing to the
+// total, adjustments listed, warnings), a clerk chosen from the keyboard, the agents, Chinese,
+// and a phone's width.
+func TestFrontlineInBrowser(t *testing.T) {
+	ts, _ := newFrontlineServer(t)
+	ctx := browser(t, "en-US")
+	navigate(t, ctx, ts.URL+"/#/branch/GD-GZ-TH?month=2026-10&lang=en")
+	fl := eval[int](t, ctx, `Number(document.body.dataset.fl || 0)`)
+	if fl == 0 {
+		t.Fatal("the front line did not load with the page")
+	}
+	if hidden := eval[bool](t, ctx, `document.getElementById('frontline-panel').hidden`); hidden {
+		t.Fatal("the front-line panel is hidden on a server that serves it")
+	}
+
+	// The league table of the stores of GD-GZ-TH in 2026-10 by satisfaction. By hand (SPEC
+	// §5.5): p̄ = 733/830 = 88.313, τ² = Σn(p − p̄)²/Σn − 6·p̄(100 − p̄)/Σn = 49.25. S105 has 12
+	// of 12 satisfied (100.0, unreportable): B = 49.25/(49.25 + 88.313·11.687/12) = 0.364,
+	// smoothed 88.313 + 0.364·11.687 = 92.57, so it ranks 2nd behind S101 (95.0), not 1st.
+	// S106 has 3 of 8 (37.5): smoothed 74.27, last, and flagged rather than "the worst".
+	wantOrder := []string{"S101", "S105", "S102", "S103", "S104", "S106"}
+	league, _ := flLeague("store", "GD-GZ-TH", fixtureMonth, "satisfaction")
+	for i, u := range league.Units {
+		if u.Unit != wantOrder[i] {
+			t.Fatalf("fixture ranks %s at %d, want %s (by hand)", u.Unit, i+1, wantOrder[i])
+		}
+	}
+	if got := eval[[]string](t, ctx, `[...document.querySelectorAll('#fl-rank-table tbody tr')].map((r) => r.dataset.unit)`); strings.Join(got, ",") != strings.Join(wantOrder, ",") {
+		t.Errorf("stores listed %v, want %v", got, wantOrder)
+	}
+	for _, id := range []string{"S105", "S106"} {
+		row := `#fl-rank-table tr[data-unit="` + id + `"]`
+		if got := text(t, ctx, row+` .tag.flag`); got != "too few ratings: ranked by its smoothed value" {
+			t.Errorf("%s flag %q", id, got)
+		}
+		if cls := eval[string](t, ctx, `document.querySelector('`+row+`').className`); !strings.Contains(cls, "unreportable") {
+			t.Errorf("%s row class %q, want unreportable", id, cls)
+		}
+	}
+	if n := eval[int](t, ctx, `document.querySelectorAll('#fl-rank-table .tag.flag').length`); n != 2 {
+		t.Errorf("%d flagged stores, want 2 (S105, S106)", n)
+	}
+	if got := text(t, ctx, `#fl-rank-table tr[data-unit="S105"] td.smoothed`); got != "92.6" {
+		t.Errorf("S105 smoothed %q, want 92.6", got)
+	}
+	// The chart: a dot per store, top to bottom in rank order; S105 a hollow diamond at its
+	// smoothed value with its own (grey) interval, S101 a filled dot at 95.0 ± 2.8.
+	type pt struct {
+		Cat    string    `json:"cat"`
+		X      float64   `json:"x"`
+		Symbol string    `json:"symbol"`
+		Color  string    `json:"color"`
+		Lo, Hi *float64  `json:"-"`
+		Int    []float64 `json:"int"`
+	}
+	pts := eval[[]pt](t, ctx, `(() => { const o = csatCharts['fl-rank'].getOption(); const cats = o.yAxis[0].data;
+		const sc = o.series.find((s) => s.type === 'scatter').data, iv = o.series.find((s) => s.type === 'custom').data;
+		return sc.map((d, i) => ({ cat: cats[d.value[1]], x: d.value[0], symbol: d.symbol, color: d.itemStyle.color, int: iv[i].slice(1) })).reverse(); })()`)
+	if len(pts) != 6 {
+		t.Fatalf("chart points %v, want 6", pts)
+	}
+	if p := pts[1]; p.Cat != "2. S105 · n 12" || p.Symbol != "diamond" || p.Color != "#fff" || fmt.Sprintf("%.2f", p.X) != "92.57" {
+		t.Errorf("S105 drawn as %+v, want a hollow diamond at 92.57 labelled 2. S105 · n 12", p)
+	}
+	if p := pts[0]; p.Cat != "1. S101" || p.Symbol != "circle" || p.Color != "#0b6bcb" || p.X != 95 || len(p.Int) != 2 ||
+		fmt.Sprintf("%.2f–%.2f", p.Int[0], p.Int[1]) != "92.24–97.76" { // 1.96·100·√(.95·.05/240) = 2.757
+		t.Errorf("S101 drawn as %+v, want a filled dot at 95 with 92.24–97.76", p)
+	}
+
+	// The first store is chosen: its clerks ranked (C104, 9 ratings, flagged), its card, trend
+	// and score breakdown.
+	if got := eval[[]string](t, ctx, `[...document.querySelectorAll('#fl-staff-table tbody tr')].map((r) => r.dataset.unit)`); len(got) != 4 || got[0] != "C101" {
+		t.Errorf("clerks of S101: %v, want C101 … (4 clerks)", got)
+	}
+	if got := text(t, ctx, `#fl-staff-table tr[data-unit="C104"] .tag.flag`); got == "" {
+		t.Errorf("clerk C104 (9 ratings) is not flagged")
+	}
+	if got := text(t, ctx, "#fl-unit-title"); !strings.HasPrefix(got, "Store S101") || !strings.Contains(got, "2026-10") {
+		t.Errorf("unit title %q", got)
+	}
+	if got := text(t, ctx, `[data-kpi="fl-satisfaction"] .value`); got != "95.0" {
+		t.Errorf("S101 satisfaction tile %q, want 95.0 (228/240)", got)
+	}
+	if got := text(t, ctx, `[data-kpi="fl-net_score"] .value`); got != "224" {
+		t.Errorf("S101 net score %q, want 228 − 4 = 224", got)
+	}
+	if n := eval[int](t, ctx, `csatCharts['fl-trend'].getOption().series[2].data.length`); n != 12 {
+		t.Errorf("trend of %d months, want 12", n)
+	}
+	breakdown := func() (parts []float64, total, adjusted float64, adj []float64) {
+		for _, s := range eval[[]string](t, ctx, `[...document.querySelectorAll('#fl-score-table .part-points')].map((e) => e.textContent.split(' / ')[0])`) {
+			parts = append(parts, number(t, s))
+		}
+		for _, s := range eval[[]string](t, ctx, `[...document.querySelectorAll('#fl-score-table .adj-points')].map((e) => e.textContent)`) {
+			adj = append(adj, number(t, s))
+		}
+		total = number(t, strings.Split(text(t, ctx, "#fl-score-total"), " / ")[0])
+		if len(adj) > 0 {
+			adjusted = number(t, text(t, ctx, "#fl-score-adjusted"))
+		}
+		return
+	}
+	parts, total, adjusted, adj := breakdown()
+	sum := 0.0
+	for _, p := range parts {
+		sum += p
+	}
+	// 18.67 + 34 + 17 + 10 + 8 = 87.67; 87.67 + 2 − 1.5 = 88.17.
+	if len(parts) != 5 || round2(sum) != 87.67 || total != 87.67 {
+		t.Errorf("store parts %v (Σ %.2f), total %.2f: want 5 parts summing to 87.67", parts, sum, total)
+	}
+	if len(adj) != 2 || adj[0] != 2 || adj[1] != -1.5 || adjusted != round2(total+adj[0]+adj[1]) || adjusted != 88.17 {
+		t.Errorf("adjustments %v, adjusted total %.2f: want +2, −1.5 and 88.17", adj, adjusted)
+	}
+	if got := text(t, ctx, `#fl-score-table tr.adj[data-event="adj-7"]`); !strings.Contains(got, "letter of praise") || !strings.Contains(got, "GZ-2026-114") {
+		t.Errorf("adjustment adj-7 reads %q", got)
+	}
+	if got := text(t, ctx, `#fl-score-table tr[data-part="service"]`); !strings.Contains(got, "Service · weight 20") {
+		t.Errorf("service part reads %q", got)
+	}
+	if hidden := eval[bool](t, ctx, `document.getElementById('fl-warnings').hidden`); !hidden {
+		t.Errorf("warnings shown for a scheme without any")
+	}
+	panelShot(t, ctx, "frontline-en.png")
+
+	// The keyboard: Tab to clerk C104's link and press Enter; the clerk's breakdown (team 20 +
+	// personal 80, the normalised scheme's warning, the flagged components) replaces the store's.
+	if err := chromedp.Do(ctx, chromedp.Focus(chromedp.CSS(`#fl-staff-table tr[data-unit="C104"] a`)), chromedp.KeyEvent("\r")); err != nil {
+		t.Fatal(err)
+	}
+	fl = waitFL(t, ctx, fl)
+	if got := text(t, ctx, "#fl-unit-title"); !strings.HasPrefix(got, "Clerk C104") || !strings.Contains(got, "Store S101") {
+		t.Errorf("after Enter on C104 the unit is %q", got)
+	}
+	if got := eval[string](t, ctx, `location.hash`); !strings.Contains(got, "unit=staff:C104") || !strings.Contains(got, "store=S101") {
+		t.Errorf("hash %q does not keep the chosen clerk", got)
+	}
+	parts, total, _, adj = breakdown()
+	if len(parts) != 2 || parts[0] != 19 || parts[1] != 58.18 || total != round2(parts[0]+parts[1]) || len(adj) != 0 {
+		t.Errorf("clerk parts %v total %.2f adjustments %v: want 19 + 58.18 = 77.18, none", parts, total, adj)
+	}
+	if got := text(t, ctx, "#fl-warnings"); !strings.Contains(got, "sum to 110") {
+		t.Errorf("warnings %q, want the normalised weights", got)
+	}
+	if got := text(t, ctx, `#fl-score-table tr[data-component="satisfaction"] .tag.flag`); !strings.Contains(got, "9 ratings") {
+		t.Errorf("flagged component reads %q", got)
+	}
+	if got := text(t, ctx, `#fl-score-table tr[data-part="team"]`); !strings.Contains(got, "Team part") {
+		t.Errorf("team part reads %q", got)
+	}
+	// A reload of the link opens the same clerk.
+	navigate(t, ctx, ts.URL+"/"+eval[string](t, ctx, `location.hash`))
+	if got := text(t, ctx, "#fl-unit-title"); !strings.HasPrefix(got, "Clerk C104") {
+		t.Errorf("the link reopens %q, want clerk C104", got)
+	}
+	fl = eval[int](t, ctx, `Number(document.body.dataset.fl || 0)`)
+
+	// Agents: A3 (14 ratings) flagged; the agent's card has its FCR.
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(() => { const s = document.getElementById('fl-kind'); s.value = 'agent'; return s.dispatchEvent(new Event('change')); })()`)); err != nil {
+		t.Fatal(err)
+	}
+	fl = waitFL(t, ctx, fl)
+	if got := eval[[]string](t, ctx, `[...document.querySelectorAll('#fl-rank-table tbody tr')].map((r) => r.dataset.unit)`); len(got) != 4 {
+		t.Errorf("agents %v, want 4", got)
+	}
+	if got := text(t, ctx, `#fl-rank-table tr[data-unit="A3"] .tag.flag`); got == "" {
+		t.Errorf("agent A3 (14 ratings) is not flagged")
+	}
+	if hidden := eval[bool](t, ctx, `document.getElementById('fl-staff-box').hidden`); !hidden {
+		t.Errorf("clerks shown beside agents")
+	}
+	if got := text(t, ctx, `[data-kpi="fl-fcr"] .label`); got != "Problem resolution (FCR)" {
+		t.Errorf("agent FCR tile %q", got)
+	}
+	if got := text(t, ctx, "#fl-score-sub"); got != "No scheme scores this unit." {
+		t.Errorf("agent without a score: %q", got)
+	}
+
+	// Chinese, back on the stores.
+	navigate(t, ctx, ts.URL+"/#/branch/GD-GZ-TH?month=2026-10&lang=zh")
+	if got := text(t, ctx, "#frontline-panel h2"); got != "前台" {
+		t.Errorf("Chinese heading %q", got)
+	}
+	if got := text(t, ctx, `#fl-rank-table tr[data-unit="S105"] .tag.flag`); got != "评价数不足：按平滑值排名" {
+		t.Errorf("Chinese flag %q", got)
+	}
+	if got := text(t, ctx, `#fl-score-table tr[data-part="sales"]`); !strings.Contains(got, "销售") {
+		t.Errorf("Chinese sales part %q", got)
+	}
+	panelShot(t, ctx, "frontline-zh.png")
+
+	// A phone: one column, nothing wider than the screen.
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(390, 800)); err != nil {
+		t.Fatal(err)
+	}
+	for _, lang := range []string{"zh", "en"} {
+		navigate(t, ctx, ts.URL+"/#/branch/GD-GZ-TH?month=2026-10&lang="+lang)
+		if w := eval[float64](t, ctx, `document.getElementById('frontline-panel').scrollWidth`); w > 390 {
+			t.Errorf("%s: the panel is %.0f px wide on a 390 px phone", lang, w)
+		}
+		if w := eval[float64](t, ctx, `document.documentElement.scrollWidth`); w > 390 {
+			t.Errorf("%s: the page is %.0f px wide on a 390 px phone", lang, w)
+		}
+		panelShot(t, ctx, "frontline-phone-"+lang+".png")
+	}
+}
