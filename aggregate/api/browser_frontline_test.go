@@ -27,7 +27,10 @@ func waitFL(t *testing.T, ctx context.Context, after int) int {
 // panelShot saves a screenshot of the front-line panel alone to testout/name.
 func panelShot(t *testing.T, ctx context.Context, name string) {
 	t.Helper()
+	// The sticky header would cover the panel's head in the capture.
+	eval[string](t, ctx, `document.querySelector('.topbar').style.position = 'static'`)
 	png, err := chromedp.Run(ctx, chromedp.Screenshot(chromedp.CSS("#frontline-panel")))
+	eval[string](t, ctx, `document.querySelector('.topbar').style.position = ''`)
 	if err != nil {
 		t.Fatalf("screenshot: %v", err)
 	}
@@ -232,6 +235,40 @@ func TestFrontlineInBrowser(t *testing.T) {
 		t.Errorf("agent without a score: %q", got)
 	}
 
+	// Stores by average wait, lower is better: a mean has no smoothed value, so S105 (12
+	// ratings) and S106 (8) are listed after the ranked stores, unranked and flagged. By hand:
+	// S101 180 s, S102 240, S103 300, S104 420.
+	pick := func(id, v string) {
+		t.Helper()
+		if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(() => { const s = document.getElementById('`+id+`'); s.value = '`+v+`'; return s.dispatchEvent(new Event('change')); })()`)); err != nil {
+			t.Fatal(err)
+		}
+		fl = waitFL(t, ctx, fl)
+	}
+	pick("fl-kind", "store")
+	pick("fl-metric", "avg_wait")
+	rows := eval[[]string](t, ctx, `[...document.querySelectorAll('#fl-rank-table tbody tr')].map((r) => r.cells[0].textContent + ' ' + r.dataset.unit)`)
+	if strings.Join(rows, ",") != "1 S101,2 S102,3 S103,4 S104,— S105,— S106" {
+		t.Errorf("stores by wait: %v", rows)
+	}
+	if got := text(t, ctx, `#fl-rank-table tr[data-unit="S106"] .tag.flag`); got != "too few ratings: not ranked" {
+		t.Errorf("S106 by wait flagged %q", got)
+	}
+	if got := text(t, ctx, "#fl-sub"); !strings.Contains(got, "lower is better") {
+		t.Errorf("wait's polarity: %q", got)
+	}
+	// A server without schemes refuses the total: the choice falls back and leaves the list.
+	pick("fl-metric", "total")
+	if got := eval[string](t, ctx, `document.getElementById('fl-metric').value`); got != "satisfaction" {
+		t.Errorf("after a refused total the metric is %q, want satisfaction", got)
+	}
+	if n := eval[int](t, ctx, `document.querySelectorAll('#fl-metric option[value=total]').length`); n != 0 {
+		t.Errorf("total still offered after the server refused it")
+	}
+	if n := eval[int](t, ctx, `document.querySelectorAll('#frontline-panel .section-error').length`); n != 0 {
+		t.Errorf("an error is shown for the refused total")
+	}
+
 	// Chinese, back on the stores.
 	navigate(t, ctx, ts.URL+"/#/branch/GD-GZ-TH?month=2026-10&lang=zh")
 	if got := text(t, ctx, "#frontline-panel h2"); got != "前台" {
@@ -255,7 +292,8 @@ func TestFrontlineInBrowser(t *testing.T) {
 			t.Errorf("%s: the panel is %.0f px wide on a 390 px phone", lang, w)
 		}
 		if w := eval[float64](t, ctx, `document.documentElement.scrollWidth`); w > 390 {
-			t.Errorf("%s: the page is %.0f px wide on a 390 px phone", lang, w)
+			wide := eval[[]string](t, ctx, `[...document.querySelectorAll('body *')].filter((e) => e.getBoundingClientRect().right > 391).slice(0, 8).map((e) => e.tagName + '#' + e.id + '.' + e.className)`)
+			t.Errorf("%s: the page is %.0f px wide on a 390 px phone (%v)", lang, w, wide)
 		}
 		panelShot(t, ctx, "frontline-phone-"+lang+".png")
 	}

@@ -24,7 +24,7 @@ import (
 
 // flRankRow and flRank are a league table of /api/v1/rank?unit=….
 type flRankRow struct {
-	Rank       int          `json:"rank"`
+	Rank       *int         `json:"rank"` // null: not ranked (ranked_by "none")
 	Unit       string       `json:"unit"`
 	Branch     string       `json:"branch"`
 	Store      string       `json:"store"`
@@ -98,7 +98,7 @@ type flUnitResp struct {
 // ratings, agent A3 has 14.
 func flStats(kind string, m schema.Month) []kpi.UnitStats {
 	k := m.Year()*12 + m.Mon() - (fixtureMonth.Year()*12 + fixtureMonth.Mon()) // 0 in fixtureMonth, < 0 before
-	wob := func(n uint64) uint64 { return uint64(int(n) + k%3) }                    // a wobble of a few ratings
+	wob := func(n uint64) uint64 { return uint64(int(n) + k%3) }               // a wobble of a few ratings
 	var out []kpi.UnitStats
 	switch kind {
 	case kpi.UnitStore:
@@ -161,10 +161,11 @@ func flCards(kind string, m schema.Month) []kpi.UnitCard {
 	return cards
 }
 
-// flMetric reads metric of a card as the league table does: a Value, or a bare number as a
-// Value without n; ok is false for a metric the kind does not have.
+// flMetric reads metric of a card as the league table does: a Value, or a count or an
+// inspection mean as a Value that needs no sample (n: the unit's ratings); ok is false for a
+// metric the kind does not have.
 func flMetric(c kpi.UnitCard, metric string) (kpi.Value, bool) {
-	num := func(v *float64) kpi.Value { return kpi.Value{Value: v, Reportable: v != nil} }
+	num := func(v *float64) kpi.Value { return kpi.Value{Value: v, N: c.Ratings, Reportable: v != nil} }
 	switch metric {
 	case "satisfaction":
 		return c.Satisfaction, true
@@ -199,10 +200,12 @@ func flMetric(c kpi.UnitCard, metric string) (kpi.Value, bool) {
 
 var flLower = map[string]bool{"avg_wait": true, "avg_handle": true, "complaints": true, "churned": true}
 
-// flLeague ranks the units of kind under parent (a branch's subtree, or a store for staff)
-// in m by metric: a reportable unit by its value, an unreportable one by its smoothed value
-// where it has one (ranked_by "smoothed"), units without a key last.
+// flLeague ranks the units of kind under parent (a branch's subtree, or store:<id> for the
+// staff of a store) in m by metric: a reportable unit by its value, an unreportable one by its
+// smoothed value where it has one (ranked_by "smoothed"); the others follow unranked
+// (ranked_by "none", rank null).
 func flLeague(kind, parent string, m schema.Month, metric string) (flRank, bool) {
+	store := strings.TrimPrefix(parent, "store:")
 	out := flRank{Unit: kind, Parent: parent, Period: m.String(), Metric: metric, LowerIsBetter: flLower[metric], Units: []flRankRow{}}
 	type keyed struct {
 		row flRankRow
@@ -210,7 +213,7 @@ func flLeague(kind, parent string, m schema.Month, metric string) (flRank, bool)
 	}
 	var rows []keyed
 	for _, c := range flCards(kind, m) {
-		if kind == kpi.UnitStaff && c.Store != parent || kind != kpi.UnitStaff && c.Branch != parent && !strings.HasPrefix(c.Branch, parent+"-") && parent != "ALL" {
+		if kind == kpi.UnitStaff && c.Store != store || kind != kpi.UnitStaff && c.Branch != parent && !strings.HasPrefix(c.Branch, parent+"-") && parent != "ALL" {
 			continue
 		}
 		v, ok := flMetric(c, metric)
@@ -222,8 +225,11 @@ func flLeague(kind, parent string, m schema.Month, metric string) (flRank, bool)
 			r.Smoothed = v.Smoothed.Value
 		}
 		key := r.Value
-		if !r.Reportable && r.Smoothed != nil {
+		switch {
+		case !r.Reportable && r.Smoothed != nil:
 			key, r.RankedBy = r.Smoothed, "smoothed"
+		case !r.Reportable || r.Value == nil:
+			key, r.RankedBy = nil, "none"
 		}
 		rows = append(rows, keyed{r, key})
 	}
@@ -238,7 +244,10 @@ func flLeague(kind, parent string, m schema.Month, metric string) (flRank, bool)
 		return *a > *b
 	})
 	for i, r := range rows {
-		r.row.Rank = i + 1
+		if r.key != nil {
+			rank := i + 1
+			r.row.Rank = &rank
+		}
 		out.Units = append(out.Units, r.row)
 	}
 	return out, true
@@ -321,12 +330,9 @@ func fakeFrontline(next http.Handler) http.Handler {
 			if metric == "" {
 				metric = "satisfaction"
 			}
-			if metric == "total" {
-				metric = "satisfaction" // the fixture has no totals of every unit
-			}
 			res, ok := flLeague(q.Get("unit"), q.Get("parent"), m, metric)
 			if !ok {
-				bad(w, "metric", "metric "+metric+": not a metric of "+q.Get("unit"))
+				bad(w, "metric", "metric "+metric+": not a metric of "+q.Get("unit")+" (the fixture has no schemes: no total)")
 				return
 			}
 			res.Metric = q.Get("metric")

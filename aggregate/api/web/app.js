@@ -53,7 +53,7 @@
       flScore: 'Score breakdown', kind_store: 'Stores', kind_agent: 'Hotline agents', kind_manager: 'Customer managers', kind_staff: 'Clerks',
       one_store: 'Store', one_staff: 'Clerk', one_agent: 'Agent', one_manager: 'Customer manager',
       flOf: '{0} of {1} · {2}', flStaffOf: 'Clerks of store {0}', flFlagSmoothed: 'too few ratings: ranked by its smoothed value',
-      flFew: 'too few ratings', unit: 'Unit', flNone: 'No units in this period.', ratings: 'ratings', rankedBy: 'ranked by',
+      flFew: 'too few ratings', flNotRanked: 'too few ratings: not ranked', flNoValue: 'no value: not ranked', unit: 'Unit', flNone: 'No units in this period.', ratings: 'ratings', rankedBy: 'ranked by',
       flTopBottom: 'The chart shows the best {0} and the worst {0} of {1}; the table lists all.',
       weight: 'weight', adjustment: 'Adjustment', adjustedTotal: 'Total with adjustments', weightedTotal: 'Weighted total',
       noScore: 'No scheme scores this unit.', scheme: 'Scheme', flagged: 'flagged', warnings: 'Warnings',
@@ -103,7 +103,7 @@
       flScore: '得分明细', kind_store: '营业厅', kind_agent: '热线坐席', kind_manager: '客户经理', kind_staff: '营业员',
       one_store: '营业厅', one_staff: '营业员', one_agent: '坐席', one_manager: '客户经理',
       flOf: '{1}的{0} · {2}', flStaffOf: '营业厅 {0} 的营业员', flFlagSmoothed: '评价数不足：按平滑值排名',
-      flFew: '评价数不足', unit: '对象', flNone: '本期无数据。', ratings: '评价数', rankedBy: '排名依据',
+      flFew: '评价数不足', flNotRanked: '评价数不足：不参与排名', flNoValue: '无数据：不参与排名', unit: '对象', flNone: '本期无数据。', ratings: '评价数', rankedBy: '排名依据',
       flTopBottom: '图中显示 {1} 个中最好的 {0} 个和最差的 {0} 个；表格列出全部。',
       weight: '权重', adjustment: '加减分', adjustedTotal: '加减分后总分', weightedTotal: '加权总分',
       noScore: '没有适用于该对象的考核方案。', scheme: '考核方案', flagged: '已标记', warnings: '提示',
@@ -786,7 +786,7 @@
   const parseUnit = (u) => { const i = String(u || '').indexOf(':'); return i > 0 ? { kind: u.slice(0, i), id: u.slice(i + 1) } : null; };
   const flView = (change) => Object.assign({ branch: state.branch, month: state.month, metric: state.metric, cmp: state.cmpMetric, lang: state.lang,
     period: state.period, fl: state.flKind, flm: state.flMetric, store: state.flStore, unit: state.flUnit }, change);
-  let flGeneration = 0;
+  let flGeneration = 0, flNoTotal = false;
   function goFL(change) {
     Object.assign(state, change);
     writeHash();
@@ -806,9 +806,9 @@
       const x = bySm ? u.smoothed : u.value;
       const lo = isNum(u.value) && isNum(u.moe95) ? u.value - u.moe95 : null, hi = isNum(lo) ? u.value + u.moe95 : null;
       return {
-        cat: u.rank + '. ' + u.unit + (u.reportable ? '' : ' · ' + t('n') + ' ' + fmtInt(u.n)), x, lo, hi, grey: !u.reportable, hollow: bySm,
+        cat: (u.rank != null ? u.rank + '. ' : '– ') + u.unit + (u.reportable ? '' : ' · ' + t('n') + ' ' + fmtInt(u.n)), x, lo, hi, grey: !u.reportable, hollow: bySm,
         tip: u.unit + '<br>' + fmt(u.value, d) + (isNum(u.moe95) ? ' ± ' + fmt(u.moe95, d) : '') + ' · ' + t('n') + ' ' + fmtInt(u.n) +
-          (isNum(u.smoothed) ? '<br>' + t('smoothed') + ' ' + fmt(u.smoothed, d) : '') + (u.reportable ? '' : '<br>' + (bySm ? t('flFlagSmoothed') : t('flFew'))),
+          (isNum(u.smoothed) ? '<br>' + t('smoothed') + ' ' + fmt(u.smoothed, d) : '') + (flagText(u) ? '<br>' + flagText(u) : ''),
       };
     }).filter((r) => isNum(r.x));
     dotChart(chartId, rows, flName(m));
@@ -818,19 +818,25 @@
       el('thead', null, el('tr', null, el('th', { class: 'num' }, t('rank')), el('th', null, t('unit')),
         el('th', { class: 'num' }, t('value')), el('th', { class: 'num' }, t('n')), el('th', { class: 'num' }, t('smoothed')))),
       el('tbody', null, units.map((u) => {
-        const bySm = u.ranked_by === 'smoothed';
         const change = select(u);
         const chosen = sel && sel.kind === res.unit && sel.id === u.unit;
         return el('tr', { class: (u.reportable ? '' : 'unreportable') + (chosen ? ' selected' : ''), 'data-unit': u.unit, 'data-rank': u.rank },
-          el('td', { class: 'num' }, u.rank),
+          el('td', { class: 'num' }, u.rank != null ? u.rank : '—'),
           el('td', null, el('a', { class: 'unit-link', href: viewHash(flView(change)), 'aria-current': chosen ? 'true' : null,
             onclick: (e) => { e.preventDefault(); goFL(change); } }, u.unit),
           res.unit !== 'staff' && u.branch && u.branch !== res.parent ? el('span', { class: 'muted' }, ' ' + shortName(u.branch)) : null,
-          u.reportable ? null : el('span', { class: 'tag flag' }, bySm ? t('flFlagSmoothed') : t('flFew'))),
+          flagText(u) ? el('span', { class: 'tag flag' }, flagText(u)) : null),
           el('td', { class: 'num' }, fmt(u.value, d) + (isNum(u.moe95) ? ' ± ' + fmt(u.moe95, d) : '')),
           el('td', { class: 'num' }, u.n != null ? fmtInt(u.n) : '—'),
           el('td', { class: 'num smoothed' }, fmt(u.smoothed, d)));
       })));
+  }
+  // flagText says why a unit is not ranked by its own value: too few ratings, ranked by its
+  // smoothed value or not ranked at all, or no value ("" for a unit ranked by its value).
+  function flagText(u) {
+    if (u.ranked_by === 'smoothed') return t('flFlagSmoothed');
+    if (u.ranked_by === 'none' || u.rank == null) return isNum(u.value) ? t('flNotRanked') : t('flNoValue');
+    return u.reportable === false ? t('flFew') : '';
   }
   function unitTiles(c) {
     const count = (key, m, sub) => tile(flName(m), fmt(flValue(c, m).value, flDigits(m)), { key, sub });
@@ -910,15 +916,21 @@
     const panel = $('frontline-panel');
     const kind = FL_METRICS[state.flKind] && state.flKind !== 'staff' ? state.flKind : 'store';
     state.flKind = kind;
-    if (!FL_METRICS[kind].includes(state.flMetric)) state.flMetric = FL_METRICS[kind][0];
+    const metrics = FL_METRICS[kind].filter((m) => m !== 'total' || !flNoTotal);
+    if (!metrics.includes(state.flMetric)) state.flMetric = metrics[0];
     $('fl-kind').replaceChildren(...['store', 'agent', 'manager'].map((k) => el('option', { value: k, selected: k === kind }, t('kind_' + k))));
-    $('fl-metric').replaceChildren(...FL_METRICS[kind].map((m) => el('option', { value: m, selected: m === state.flMetric }, flName(m) + (lowerBetter(m) ? ' ↓' : ''))));
+    $('fl-metric').replaceChildren(...metrics.map((m) => el('option', { value: m, selected: m === state.flMetric }, flName(m) + (lowerBetter(m) ? ' ↓' : ''))));
     let res;
     try {
       res = await api('rank', { unit: kind, parent: state.branch, period: state.month, metric: state.flMetric });
     } catch (err) {
       // A server without front-line league tables: no panel.
       if (err instanceof HTTPError && (err.status === 404 || (err.status === 400 && err.body && err.body.param === 'level'))) { panel.hidden = true; return; }
+      // Totals need a scheme: without one, the metric is dropped from the list.
+      if (err instanceof HTTPError && err.status === 400 && err.body && err.body.param === 'metric' && state.flMetric === 'total' && !flNoTotal) {
+        flNoTotal = true;
+        return loadFrontline(stale);
+      }
       panel.hidden = false;
       throw err;
     }
@@ -940,7 +952,7 @@
     renderRank(res, 'fl-rank', 'fl-rank-table', (u) => (kind === 'store' ? { flStore: u.unit, flUnit: 'store:' + u.unit } : { flUnit: kind + ':' + u.unit }));
     const unit = parseUnit(state.flUnit);
     const [staff, detail] = await Promise.all([
-      kind === 'store' && state.flStore ? api('rank', { unit: 'staff', parent: state.flStore, period: state.month, metric: FL_METRICS.staff.includes(state.flMetric) ? state.flMetric : 'satisfaction' }) : null,
+      kind === 'store' && state.flStore ? api('rank', { unit: 'staff', parent: 'store:' + state.flStore, period: state.month, metric: FL_METRICS.staff.includes(state.flMetric) ? state.flMetric : 'satisfaction' }) : null,
       unit ? api('unit', { kind: unit.kind, id: unit.id, period: state.month }) : null,
     ]);
     if (stale()) return;
