@@ -71,6 +71,13 @@ func TestFrontlineInBrowser(t *testing.T) {
 	if hidden := eval[bool](t, ctx, `document.getElementById('frontline-panel').hidden`); hidden {
 		t.Fatal("the front-line panel is hidden on a server that serves it")
 	}
+	// The first load with the front line, as the browser counts it (headers and compressed
+	// bodies, the API's JSON included): the dashboard's budget is 1 MB.
+	transferred := eval[float64](t, ctx, `performance.getEntriesByType('navigation').concat(performance.getEntriesByType('resource')).reduce((s, e) => s + e.transferSize, 0)`)
+	t.Logf("first load with the front line transferred %.0f bytes", transferred)
+	if transferred == 0 || transferred > 1_000_000 {
+		t.Errorf("first load transferred %.0f bytes, want > 0 and ≤ 1 MB", transferred)
+	}
 
 	// The league table of the stores of GD-GZ-TH in 2026-10 by satisfaction. By hand (SPEC
 	// §5.5): p̄ = 733/830 = 88.313, τ² = Σn(p − p̄)²/Σn − 6·p̄(100 − p̄)/Σn = 49.25. S105 has 12
