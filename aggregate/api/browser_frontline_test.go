@@ -214,6 +214,7 @@ func TestFrontlineInBrowser(t *testing.T) {
 	if got := text(t, ctx, `#fl-score-table tr[data-part="team"]`); !strings.Contains(got, "Team part") {
 		t.Errorf("team part reads %q", got)
 	}
+	panelShot(t, ctx, "frontline-clerk-en.png")
 	// A reload of the link opens the same clerk.
 	navigate(t, ctx, ts.URL+"/"+eval[string](t, ctx, `location.hash`))
 	if got := text(t, ctx, "#fl-unit-title"); !strings.HasPrefix(got, "Clerk C104") {

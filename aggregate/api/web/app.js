@@ -907,6 +907,7 @@
     const months = u.trend || [];
     const pts = months.map((tc) => Object.assign({ month: tc.period }, flValue(tc, m)));
     const sm = months.map((tc) => { const s = flValue(tc, m).smoothed; return s && isNum(s.value) ? s.value : null; });
+    $('fl-trend-sub').textContent = t('trend') + ' · ' + flName(m) + (pts.length ? ' · ' + pts[0].month + ' – ' + pts[pts.length - 1].month : '');
     renderTrend({ metric: m, points: pts }, sm.some(isNum) ? sm : null, { chart: 'fl-trend', name: flName(m), digits: flDigits(m) });
     $('fl-trend-chart').setAttribute('aria-label', flName(m) + ': ' + pts.map((p) => p.month + ' ' + fmt(p.value, flDigits(m))).join(', '));
     renderScore(u.score);
