@@ -202,11 +202,17 @@ func (e *Engine) Units(ctx context.Context, kind, parent, period string) ([]kpi.
 	}
 	// A unit placed under parent in one month of the period and elsewhere later is not under it.
 	stats = slices.DeleteFunc(stats, func(u kpi.UnitStats) bool { return !under(u) })
+	return e.unitCards(stats, period), nil
+}
+
+// unitCards returns the cards of stats for period, smoothed toward each unit's parent among
+// stats, sorted by unit id.
+func (e *Engine) unitCards(stats []kpi.UnitStats, period string) []kpi.UnitCard {
 	cards := make([]kpi.UnitCard, len(stats))
 	for i, u := range stats {
 		cards[i] = kpi.ComputeUnitCard(u, period, e.cfg.MinSample)
 	}
 	kpi.SmoothUnits(stats, cards)
 	sort.SliceStable(cards, func(i, j int) bool { return cards[i].Unit < cards[j].Unit })
-	return cards, nil
+	return cards
 }

@@ -26,7 +26,9 @@ import (
 //	  scope: GD-SZ
 //
 // SHA256 is the lowercase hex SHA-256 of the token; Scope is the branch (ALL or a branch id)
-// whose subtree the token may read.
+// whose subtree the token may read, or a store of a branch, <branch>/store:<id> (SPEC §5.5):
+// that branch's own card, trend, alerts and scorecard, the store's card and its staff, for the
+// periods in which the store belongs to that branch; no comparison or ranking of other units.
 type TokenEntry struct {
 	Name   string `yaml:"name" json:"name"`
 	SHA256 string `yaml:"sha256" json:"sha256"`
@@ -37,7 +39,8 @@ type TokenEntry struct {
 const tokenPrefix = "csat_"
 
 // NewToken makes a random token (32 bytes from crypto/rand) and its tokens-file entry: the
-// token is shown once, only its hash is stored. scope is ALL or a branch id.
+// token is shown once, only its hash is stored. scope is ALL, a branch id or
+// <branch>/store:<id>.
 func NewToken(name, scope string) (token string, entry TokenEntry, err error) {
 	entry = TokenEntry{Name: name, Scope: scope}
 	if err := entry.validate(); err != nil && !errors.Is(err, errNoHash) {
@@ -55,7 +58,7 @@ func NewToken(name, scope string) (token string, entry TokenEntry, err error) {
 
 // YAML returns the entry as one item of the tokens file's list.
 func (e TokenEntry) YAML() string {
-	return fmt.Sprintf("- name: %q\n  sha256: %s\n  scope: %s\n", e.Name, e.SHA256, e.Scope)
+	return fmt.Sprintf("- name: %q\n  sha256: %s\n  scope: %q\n", e.Name, e.SHA256, e.Scope)
 }
 
 var errNoHash = errors.New("sha256: want 64 hex digits")
@@ -64,8 +67,8 @@ func (e TokenEntry) validate() error {
 	if strings.TrimSpace(e.Name) == "" {
 		return errors.New("name: empty")
 	}
-	if e.Scope != schema.Root && !schema.ValidBranchID(e.Scope) {
-		return fmt.Errorf("scope %q: want ALL or a branch id", e.Scope)
+	if _, err := ParseScope(e.Scope); err != nil {
+		return err
 	}
 	if b, err := hex.DecodeString(e.SHA256); err != nil || len(b) != sha256.Size {
 		return errNoHash
@@ -133,10 +136,45 @@ func (ts *tokenSet) lookup(token string) (TokenEntry, bool) {
 	return ts.entries[match], true
 }
 
+// storeScope separates the branch and the store of a store scope: GD-SZ-NS/store:S123.
+const storeScope = "/store:"
+
+// Scope is what a token may read: a branch's subtree (Store "") or one store of a branch.
+type Scope struct {
+	Branch string // ALL or a branch id
+	Store  string // a store id, or ""
+}
+
+// ParseScope parses a token scope: ALL, a branch id, or <branch>/store:<id> (a branch id and
+// a unit id, [A-Za-z0-9_.:-]{1,64}).
+func ParseScope(s string) (Scope, error) {
+	b, st, isStore := strings.Cut(s, storeScope)
+	if !isStore {
+		if s != schema.Root && !schema.ValidBranchID(s) {
+			return Scope{}, fmt.Errorf("scope %q: want ALL, a branch id (GD-SZ) or a store of a branch (GD-SZ-NS/store:S123)", s)
+		}
+		return Scope{Branch: s}, nil
+	}
+	if !schema.ValidBranchID(b) {
+		return Scope{}, fmt.Errorf("scope %q: %q is not a branch id (a store scope is <branch>/store:<id>)", s, b)
+	}
+	if !schema.ValidUnitID(st) {
+		return Scope{}, fmt.Errorf("scope %q: %q is not a store id ([A-Za-z0-9_.:-]{1,64})", s, st)
+	}
+	return Scope{Branch: b, Store: st}, nil
+}
+
+func (s Scope) String() string {
+	if s.Store != "" {
+		return s.Branch + storeScope + s.Store
+	}
+	return s.Branch
+}
+
 // principal is who is asking: the token's name and scope (ALL on an open API).
 type principal struct {
 	name  string
-	scope string
+	scope Scope
 }
 
 type principalKey struct{}
@@ -145,11 +183,23 @@ func principalOf(ctx context.Context) principal {
 	if p, ok := ctx.Value(principalKey{}).(principal); ok {
 		return p
 	}
-	return principal{scope: schema.Root}
+	return principal{scope: Scope{Branch: schema.Root}}
 }
 
-// may reports whether the principal may read branch's subtree.
-func (p principal) may(branch string) bool { return schema.InSubtree(branch, p.scope) }
+// may reports whether the principal may read branch's aggregates: a branch in its subtree, or
+// for a store scope, its branch only.
+func (p principal) may(branch string) bool {
+	if p.scope.Store != "" {
+		return branch == p.scope.Branch
+	}
+	return schema.InSubtree(branch, p.scope.Branch)
+}
+
+// all reports whether the principal reads everything (scope ALL).
+func (p principal) all() bool { return p.scope == Scope{Branch: schema.Root} }
+
+// store returns the store of a store scope, or "".
+func (p principal) store() string { return p.scope.Store }
 
 // authenticate wraps h: with tokens configured it requires a valid bearer token (else 401) and
 // puts its principal in the request context.
@@ -172,7 +222,8 @@ func (s *Server) authenticate(h http.Handler) http.Handler {
 			writeError(w, &httpError{status: http.StatusUnauthorized, msg: "invalid token"})
 			return
 		}
-		ctx := context.WithValue(r.Context(), principalKey{}, principal{name: e.Name, scope: e.Scope})
+		sc, _ := ParseScope(e.Scope) // validated by LoadTokens
+		ctx := context.WithValue(r.Context(), principalKey{}, principal{name: e.Name, scope: sc})
 		h.ServeHTTP(w, r.WithContext(ctx))
 	})
 }

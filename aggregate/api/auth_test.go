@@ -143,7 +143,23 @@ func TestNewToken(t *testing.T) {
 	if err != nil || len(got) != 1 || got[0] != e {
 		t.Errorf("LoadTokens of the printed entry = %+v, %v; want %+v", got, err, e)
 	}
-	for _, bad := range []struct{ name, scope string }{{"", "GD"}, {"x", "gd"}, {"x", ""}, {"x", "A-B-C-D-E"}} {
+	// A store of a branch (SPEC §5.5) round-trips through the file too.
+	_, se, err := api.NewToken("ns store", "GD-SZ-NS/store:S123")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(e.YAML()+se.YAML()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := api.LoadTokens(path); err != nil || len(got) != 2 || got[1] != se {
+		t.Errorf("LoadTokens with a store scope = %+v, %v; want %+v", got, err, se)
+	}
+	if sc, err := api.ParseScope("GD-SZ-NS/store:S.1:a"); err != nil || sc.Branch != "GD-SZ-NS" || sc.Store != "S.1:a" || sc.String() != "GD-SZ-NS/store:S.1:a" {
+		t.Errorf("ParseScope = %+v, %v", sc, err)
+	}
+	for _, bad := range []struct{ name, scope string }{{"", "GD"}, {"x", "gd"}, {"x", ""}, {"x", "A-B-C-D-E"},
+		{"x", "GD-SZ/store:"}, {"x", "GD-SZ/store:S 1"}, {"x", "gd-sz/store:S1"}, {"x", "ALL/store:S1"}, {"x", "GD-SZ/shop:S1"},
+		{"x", "/store:S1"}, {"x", "GD-SZ/store:" + strings.Repeat("s", 65)}} {
 		if _, _, err := api.NewToken(bad.name, bad.scope); err == nil {
 			t.Errorf("NewToken(%q, %q): no error", bad.name, bad.scope)
 		}
@@ -157,6 +173,7 @@ func TestLoadTokensRejectsBadFiles(t *testing.T) {
 		{"not yaml", "{{", "CSAT_API_TOKENS_FILE"},
 		{"short hash", "- name: a\n  sha256: abc\n  scope: GD\n", "sha256"},
 		{"bad scope", "- name: a\n  sha256: " + strings.Repeat("ab", 32) + "\n  scope: gd\n", "scope"},
+		{"bad store scope", "- name: a\n  sha256: " + strings.Repeat("ab", 32) + "\n  scope: GD/store:S 1\n", "store id"},
 		{"duplicate", good + good, "twice"},
 	}
 	for _, tt := range tests {

@@ -10,7 +10,7 @@ import (
 )
 
 // EngineReader serves an *aggregate.Engine as a Reader (with CardLister, AsOfReader,
-// FunnelReader and LeagueReader): the engine's results as they are, branch names added to the hierarchy, the
+// FunnelReader, LeagueReader and UnitReader): the engine's results as they are, branch names added to the hierarchy, the
 // gauges' cards from the engine's Warmer.
 type EngineReader struct {
 	eng   *aggregate.Engine
@@ -24,6 +24,7 @@ var (
 	_ AsOfReader   = (*EngineReader)(nil)
 	_ FunnelReader = (*EngineReader)(nil)
 	_ LeagueReader = (*EngineReader)(nil)
+	_ UnitReader   = (*EngineReader)(nil)
 )
 
 // NewEngineReader returns the Reader of e. w gives the cards of the KPI gauges (nil: a Warmer
@@ -69,6 +70,21 @@ func (r *EngineReader) Funnel(ctx context.Context, parent string, month schema.M
 // League returns the engine's league table.
 func (r *EngineReader) League(ctx context.Context, parent string, level int, period, by string) (aggregate.League, error) {
 	return r.eng.League(ctx, parent, level, period, by)
+}
+
+// UnitLeague returns the engine's league table of front-line units.
+func (r *EngineReader) UnitLeague(ctx context.Context, kind, parent, period, metric string) (aggregate.UnitLeague, error) {
+	return r.eng.UnitLeague(ctx, kind, parent, period, metric)
+}
+
+// UnitCard returns the engine's card of a front-line unit.
+func (r *EngineReader) UnitCard(ctx context.Context, kind, id, period string) (kpi.UnitCard, error) {
+	return r.eng.UnitCard(ctx, kind, id, period)
+}
+
+// UnitTrend returns the engine's 12 monthly cards of a front-line unit.
+func (r *EngineReader) UnitTrend(ctx context.Context, kind, id, period string) ([]kpi.UnitCard, error) {
+	return r.eng.UnitTrend(ctx, kind, id, period)
 }
 
 // Branches returns the engine's hierarchy with the branches' names.

@@ -9,11 +9,13 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
+	"slices"
 	"strconv"
 	"time"
 	"unicode/utf8"
 
 	"github.com/csat-dev/csat/aggregate"
+	"github.com/csat-dev/csat/aggregate/kpi"
 	"github.com/csat-dev/csat/schema"
 )
 
@@ -344,6 +346,9 @@ func (s *Server) trend(r *http.Request) (any, error) {
 }
 
 func (s *Server) compare(r *http.Request) (any, error) {
+	if pr := principalOf(r.Context()); pr.store() != "" {
+		return nil, errStoreScope(pr, "comparisons")
+	}
 	p, err := branchParam(r, "parent", "")
 	if err != nil {
 		return nil, err
@@ -373,7 +378,15 @@ func (s *Server) alerts(r *http.Request) (any, error) {
 		return nil, err
 	}
 	defer release()
-	return rd.Alerts(r.Context(), b, m)
+	al, err := rd.Alerts(r.Context(), b, m)
+	if err != nil {
+		return nil, err
+	}
+	// A store scope reads its branch's own alerts, not those of the branches below it.
+	if p := principalOf(r.Context()); p.store() != "" {
+		al.Alerts = slices.DeleteFunc(al.Alerts, func(a kpi.Alert) bool { return a.Branch != p.scope.Branch })
+	}
+	return al, nil
 }
 
 var periodRE = regexp.MustCompile(`^[0-9A-Za-z_-]{1,32}$`)
@@ -403,6 +416,9 @@ func (s *Server) funnel(r *http.Request) (any, error) {
 	fr, ok := s.reader.(FunnelReader)
 	if !ok {
 		return nil, &httpError{status: http.StatusNotFound, msg: "funnel plots are not supported by this server"}
+	}
+	if pr := principalOf(r.Context()); pr.store() != "" {
+		return nil, errStoreScope(pr, "funnel plots (a comparison of branches)")
 	}
 	p, err := branchParam(r, "parent", "")
 	if err != nil {
@@ -439,7 +455,7 @@ func (s *Server) branches(r *http.Request) (any, error) {
 		return nil, err
 	}
 	p := principalOf(r.Context())
-	out := branchList{Scope: p.scope, Branches: []Branch{}}
+	out := branchList{Scope: p.scope.String(), Branches: []Branch{}}
 	for _, b := range all {
 		if p.may(b.ID) {
 			out.Branches = append(out.Branches, b)

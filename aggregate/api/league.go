@@ -17,19 +17,35 @@ type LeagueReader interface {
 // levelNames are the accepted level parameter values.
 var levelNames = map[string]int{"province": 1, "city": 2, "county": 3, "1": 1, "2": 2, "3": 3, "4": 4}
 
-// rank serves the period league table of branches: parent (default ALL, in the token's scope),
-// level (province, city, county or 1–4), period, and metric (optional: a component of the
-// scorecard; default the total).
+// rank serves a league table: of front-line units with unit= (unitRank), else of branches:
+// parent (default ALL, in the token's scope), level (province, city, county or 1–4), period,
+// and metric (optional: a component of the scorecard; default the total). unit and level are
+// exclusive.
 func (s *Server) rank(r *http.Request) (any, error) {
+	unit, err := query(r, "unit")
+	if err != nil {
+		return nil, err
+	}
+	lv, err := query(r, "level")
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case unit != "" && lv != "":
+		return nil, badParam("unit", "unit and level are exclusive: unit ranks stores, staff, agents or managers, level ranks branches")
+	case unit != "":
+		return s.unitRank(r)
+	case lv == "":
+		return nil, badParam("level", "level or unit is required (level: province, city, county or 1–4; unit: store, staff, agent or manager)")
+	}
+	if p := principalOf(r.Context()); p.store() != "" {
+		return nil, errStoreScope(p, "rankings of branches")
+	}
 	lr, ok := s.reader.(LeagueReader)
 	if !ok {
 		return nil, &httpError{status: http.StatusNotFound, msg: "league tables are not supported by this server"}
 	}
 	p, err := branchParam(r, "parent", "ALL")
-	if err != nil {
-		return nil, err
-	}
-	lv, err := required(r, "level")
 	if err != nil {
 		return nil, err
 	}

@@ -195,15 +195,9 @@ func (s *Server) routes(reg prometheus.Registerer, gatherer prometheus.Gatherer)
 	}
 	// Every route is registered for all methods and answers any but GET and HEAD with a JSON
 	// 405 (the mux's own 405 is text/plain).
-	api("/api/v1/kpi", "kpi", s.kpi)
-	api("/api/v1/trend", "trend", s.trend)
-	api("/api/v1/compare", "compare", s.exportable(s.compare))
-	api("/api/v1/alerts", "alerts", s.exportable(s.alerts))
-	api("/api/v1/scorecard", "scorecard", s.exportable(s.scorecard))
-	api("/api/v1/metrics", "metrics_list", s.metrics)
-	api("/api/v1/branches", "branches", s.branches)
-	api("/api/v1/funnel", "funnel", s.funnel)
-	api("/api/v1/rank", "rank", s.exportable(s.rank))
+	for _, rt := range s.apiRoutes() {
+		api(rt.path, rt.name, rt.f)
+	}
 	handle("/api/v1/openapi.json", "openapi", onlyGET(http.HandlerFunc(s.openAPI)))
 	handle("/api/", "api_not_found", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, &httpError{status: http.StatusNotFound, msg: "no such endpoint: " + echo(r.URL.Path)})
@@ -222,6 +216,40 @@ func (s *Server) routes(reg prometheus.Registerer, gatherer prometheus.Gatherer)
 	}))))
 	handle("/", "static", onlyGET(s.assets))
 	return s.recoverer(mux), nil
+}
+
+// apiRoute is one data endpoint of the API.
+type apiRoute struct {
+	path, name string // the name labels its metrics
+	f          apiFunc
+}
+
+// apiRoutes are the data endpoints (authenticated, scope-checked). A new one needs a decision
+// for store-scoped tokens (SPEC §5.5), which TestStoreTokenEveryRoute asks of each of APIPaths.
+func (s *Server) apiRoutes() []apiRoute {
+	return []apiRoute{
+		{"/api/v1/kpi", "kpi", s.kpi},
+		{"/api/v1/trend", "trend", s.trend},
+		{"/api/v1/compare", "compare", s.exportable(s.compare)},
+		{"/api/v1/alerts", "alerts", s.exportable(s.alerts)},
+		{"/api/v1/scorecard", "scorecard", s.exportable(s.scorecard)},
+		{"/api/v1/metrics", "metrics_list", s.metrics},
+		{"/api/v1/branches", "branches", s.branches},
+		{"/api/v1/funnel", "funnel", s.funnel},
+		{"/api/v1/rank", "rank", s.exportable(s.rank)},
+		{"/api/v1/unit", "unit", s.unit},
+	}
+}
+
+// APIPaths lists the paths of the data endpoints (those a token's scope governs).
+func APIPaths() []string {
+	var s Server
+	rs := s.apiRoutes()
+	out := make([]string, len(rs))
+	for i, r := range rs {
+		out[i] = r.path
+	}
+	return out
 }
 
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
