@@ -3,6 +3,7 @@ package api_test
 import (
 	"context"
 	"fmt"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -11,6 +12,9 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/csat-dev/csat/aggregate"
+	"github.com/csat-dev/csat/aggregate/api"
 )
 
 // waitFL waits until the front-line panel has finished a load after load number after.
@@ -305,4 +309,88 @@ func TestFrontlineInBrowser(t *testing.T) {
 		}
 		panelShot(t, ctx, "frontline-phone-"+lang+".png")
 	}
+}
+
+// TestFrontlineInBrowserOnEngine drives the front line over the real engine and ClickHouse:
+// the national data set of engineFixture with its front-line projection computed
+// (CSAT_FRONTLINE); the stores of a city listed in the engine's order, every unreportable one
+// flagged, the first store's clerks as the engine ranks them, and its card's satisfaction.
+func TestFrontlineInBrowserOnEngine(t *testing.T) {
+	chromium(t) // skip before loading data when there is no browser
+	r, _, city, m, db := engineFixtureConn(t)
+	ctx := context.Background()
+	var marks []aggregate.DirtyMark
+	for i := range db.cfg.Months {
+		marks = append(marks, aggregate.DirtyMark{Family: aggregate.FamilyFrontline, Month: m.Add(-i)})
+	}
+	if err := aggregate.MarkDirty(ctx, db.conn, marks); err != nil {
+		t.Fatal(err)
+	}
+	pr := aggregate.NewProjector(db.conn, aggregate.ProjectorConfig{Catalog: db.cfg.Catalog, SLAHours: 48, Frontline: true}, nil, nil)
+	if err := pr.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	stores, err := r.UnitLeague(ctx, "store", city, m.String(), "satisfaction")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(stores.Units) < 2 {
+		t.Fatalf("fixture: %d stores in %s in %s, want several", len(stores.Units), city, m)
+	}
+	first := stores.Units[0].Unit
+	staff, err := r.UnitLeague(ctx, "staff", aggregate.StoreParent+first, m.String(), "satisfaction")
+	if err != nil {
+		t.Fatal(err)
+	}
+	card, err := r.UnitCard(ctx, "store", first, m.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := api.New(api.DefaultConfig(), r, nil, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(s.Handler())
+	defer ts.Close()
+	bctx := browser(t, "en-US")
+	navigate(t, bctx, ts.URL+"/#/branch/"+city+"?month="+m.String()+"&lang=en")
+	if hidden := eval[bool](t, bctx, `document.getElementById('frontline-panel').hidden`); hidden {
+		t.Fatal("the front-line panel is hidden on the engine's server")
+	}
+	list := func(sel string) []string {
+		return eval[[]string](t, bctx, `[...document.querySelectorAll('`+sel+` tbody tr')].map((r) => r.cells[0].textContent + ' ' + r.dataset.unit + (r.querySelector('.tag.flag') ? ' flagged' : ''))`)
+	}
+	want := func(l aggregate.UnitLeague) []string {
+		var out []string
+		for _, u := range l.Units {
+			rank := "—"
+			if u.Rank != nil {
+				rank = fmt.Sprint(*u.Rank)
+			}
+			line := rank + " " + u.Unit
+			if !u.Reportable || u.RankedBy != aggregate.RankedByValue {
+				line += " flagged"
+			}
+			out = append(out, line)
+		}
+		return out
+	}
+	if got, w := list("#fl-rank-table"), want(stores); strings.Join(got, ",") != strings.Join(w, ",") {
+		t.Errorf("stores of %s:\n got %v\nwant %v", city, got, w)
+	}
+	if got, w := list("#fl-staff-table"), want(staff); strings.Join(got, ",") != strings.Join(w, ",") {
+		t.Errorf("clerks of %s:\n got %v\nwant %v", first, got, w)
+	}
+	if got := text(t, bctx, "#fl-unit-title"); !strings.HasPrefix(got, "Store "+first) {
+		t.Errorf("unit title %q, want store %s", got, first)
+	}
+	if v := card.Satisfaction.Value; v != nil {
+		if got := text(t, bctx, `[data-kpi="fl-satisfaction"] .value`); got != fmt.Sprintf("%.1f", *v) {
+			t.Errorf("satisfaction tile %q, want the engine's %.1f", got, *v)
+		}
+	}
+	if n := eval[int](t, bctx, `csatCharts['fl-trend'].getOption().series[2].data.length`); n != 12 {
+		t.Errorf("trend of %d months, want 12", n)
+	}
+	panelShot(t, bctx, "frontline-engine.png")
 }

@@ -526,7 +526,8 @@
   // unreportable: such a point is not joined to its neighbours as if it were real), the
   // unreportable values as hollow grey points, and, where given, the smoothed estimates of a
   // city or county as a dashed line with their own points.
-  // opts (optional): chart, the chart's id (default trend); name and digits of the metric.
+  // opts (optional): chart, the chart's id (default trend); name and digits of the metric;
+  // bounds, the scale's [min, max] that the axis never passes.
   function renderTrend(tr, smoothed, opts) {
     opts = opts || {};
     const pts = tr.points || tr.values || [];
@@ -552,7 +553,8 @@
         },
       },
       xAxis: { type: 'category', data: months, boundaryGap: false, axisLabel: { color: '#6b7588' } },
-      yAxis: { type: 'value', scale: true, axisLabel: { color: '#6b7588' }, splitLine: { lineStyle: { color: '#eef1f5' } } },
+      yAxis: { type: 'value', scale: true, axisLabel: { color: '#6b7588' }, splitLine: { lineStyle: { color: '#eef1f5' } },
+        min: opts.bounds ? (v) => Math.max(opts.bounds[0], Math.floor(v.min - 2)) : null, max: opts.bounds ? (v) => Math.min(opts.bounds[1], Math.ceil(v.max + 2)) : null },
       series: [
         { name: 'lower', type: 'line', data: lo, stack: 'band', symbol: 'none', lineStyle: { opacity: 0 }, silent: true },
         { name: '95%', type: 'line', data: band, stack: 'band', symbol: 'none', lineStyle: { opacity: 0 }, areaStyle: { color: 'rgba(11,107,203,0.14)' }, silent: true },
@@ -579,14 +581,18 @@
   // dotChart draws rows (top to bottom: {cat, x, lo, hi, grey, hollow, tip}) as dots with their
   // 95% intervals (lo–hi; none when null) and sizes the chart to them. A grey row (too few
   // responses) has a grey dashed interval, a hollow one a hollow grey diamond.
-  function dotChart(id, rows, name) {
+  // bounds (optional): the scale's [min, max] (a percentage's 0–100), which the axis never
+  // passes.
+  function dotChart(id, rows, name, bounds) {
+    const b = bounds || [-Infinity, Infinity];
     const shown = rows.slice().reverse(); // echarts draws the first category at the bottom
     const grey = '#a9b0bc';
     chart(id).setOption({
       animation: false,
       grid: { left: 8, right: 40, top: 8, bottom: 24, containLabel: true },
       tooltip: { trigger: 'item', formatter: (p) => (shown[p.dataIndex] ? shown[p.dataIndex].tip : '') },
-      xAxis: { type: 'value', scale: true, axisLabel: { color: '#6b7588' }, splitLine: { lineStyle: { color: '#eef1f5' } } },
+      xAxis: { type: 'value', scale: true, axisLabel: { color: '#6b7588' }, splitLine: { lineStyle: { color: '#eef1f5' } },
+        min: bounds ? (v) => Math.max(b[0], Math.floor(v.min - 5)) : null, max: bounds ? (v) => Math.min(b[1], Math.ceil(v.max + 5)) : null },
       yAxis: { type: 'category', data: shown.map((r) => r.cat), axisLabel: { color: '#1d2533', rich: { grey: { color: '#8a93a3' } } } },
       series: [
         {
@@ -811,7 +817,7 @@
           (isNum(u.smoothed) ? '<br>' + t('smoothed') + ' ' + fmt(u.smoothed, d) : '') + (flagText(u) ? '<br>' + flagText(u) : ''),
       };
     }).filter((r) => isNum(r.x));
-    dotChart(chartId, rows, flName(m));
+    dotChart(chartId, rows, flName(m), ['satisfaction', 'fcr', 'sl20'].includes(m) ? [0, 100] : null);
     $(chartId + '-chart').setAttribute('aria-label', rows.slice(0, 5).map((r) => r.cat + ' ' + fmt(r.x, d)).join('; '));
     if (!units.length) { $(tableId).replaceChildren(el('caption', { class: 'empty' }, t('flNone'))); return; }
     $(tableId).replaceChildren(...(units.length > 2 * cap ? [el('caption', { class: 'muted' }, fill(t('flTopBottom'), cap, units.length))] : []),
@@ -904,11 +910,13 @@
     // The trend of the ranked metric where it is a rate or a mean of the card, else of
     // satisfaction (managers: their CSI).
     const m = FL_METRICS[kind].includes(state.flMetric) && state.flMetric !== 'total' ? state.flMetric : kind === 'manager' ? 'csi' : 'satisfaction';
+    // A month is null where the unit was outside the token's scope: a gap.
     const months = u.trend || [];
-    const pts = months.map((tc) => Object.assign({ month: tc.period }, flValue(tc, m)));
+    const last = String(c.period || state.month).slice(0, 7);
+    const pts = months.map((tc, i) => Object.assign({ month: tc ? tc.period : addMonths(last, i - months.length + 1) }, flValue(tc, m)));
     const sm = months.map((tc) => { const s = flValue(tc, m).smoothed; return s && isNum(s.value) ? s.value : null; });
     $('fl-trend-sub').textContent = t('trend') + ' · ' + flName(m) + (pts.length ? ' · ' + pts[0].month + ' – ' + pts[pts.length - 1].month : '');
-    renderTrend({ metric: m, points: pts }, sm.some(isNum) ? sm : null, { chart: 'fl-trend', name: flName(m), digits: flDigits(m) });
+    renderTrend({ metric: m, points: pts }, sm.some(isNum) ? sm : null, { chart: 'fl-trend', name: flName(m), digits: flDigits(m), bounds: ['satisfaction', 'fcr', 'sl20'].includes(m) ? [0, 100] : null });
     $('fl-trend-chart').setAttribute('aria-label', flName(m) + ': ' + pts.map((p) => p.month + ' ' + fmt(p.value, flDigits(m))).join(', '));
     renderScore(u.score);
   }
