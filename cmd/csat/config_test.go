@@ -7,23 +7,32 @@ import (
 	"testing"
 )
 
-// TestREADMEConfigTable keeps README's configuration table and the code in step: every variable
-// the configuration reads has a row with its default, and every row names a variable that exists.
-func TestREADMEConfigTable(t *testing.T) {
-	b, err := os.ReadFile("../../README.md")
+// configRows reads the rows (variable → default cell) of the table between the markers
+// <!-- begin --> and <!-- end --> of a document.
+func configRows(t *testing.T, path, begin, end string) map[string]string {
+	t.Helper()
+	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	readme := string(b)
-	begin, end := strings.Index(readme, "<!-- config:begin -->"), strings.Index(readme, "<!-- config:end -->")
-	if begin < 0 || end < begin {
-		t.Fatal("README.md has no <!-- config:begin --> … <!-- config:end --> table")
+	doc := string(b)
+	i, j := strings.Index(doc, "<!-- "+begin+" -->"), strings.Index(doc, "<!-- "+end+" -->")
+	if i < 0 || j < i {
+		t.Fatalf("%s has no <!-- %s --> … <!-- %s --> table", path, begin, end)
 	}
-	rows := map[string]string{} // variable → default cell
+	rows := map[string]string{}
 	row := regexp.MustCompile("(?m)^\\| `(CSAT_[A-Z0-9_]+)` \\| ([^|]*) \\|")
-	for _, m := range row.FindAllStringSubmatch(readme[begin:end], -1) {
+	for _, m := range row.FindAllStringSubmatch(doc[i:j], -1) {
 		rows[m[1]] = strings.TrimSpace(m[2])
 	}
+	return rows
+}
+
+// TestConfigReference keeps docs/configuration.md's table and the code in step: every variable
+// the configuration reads has a row with its default, and every row names a variable that
+// exists. The README's table of the essential settings says what the reference says.
+func TestConfigReference(t *testing.T) {
+	rows := configRows(t, "../../docs/configuration.md", "config:begin", "config:end")
 	vars := envVars()
 	if len(vars) < 40 {
 		t.Fatalf("only %d variables found in the config struct", len(vars))
@@ -33,19 +42,28 @@ func TestREADMEConfigTable(t *testing.T) {
 		code[v.Name] = true
 		cell, ok := rows[v.Name]
 		if !ok {
-			t.Errorf("README configuration table lacks %s (default %q)", v.Name, v.Default)
+			t.Errorf("docs/configuration.md lacks %s (default %q)", v.Name, v.Default)
 			continue
 		}
 		if v.Default != "" && cell != "`"+v.Default+"`" {
-			t.Errorf("README says %s defaults to %s; the code says %q", v.Name, cell, v.Default)
+			t.Errorf("docs/configuration.md says %s defaults to %s; the code says %q", v.Name, cell, v.Default)
 		}
 		if v.Default == "" && strings.HasPrefix(cell, "`") && cell != "`false`" {
-			t.Errorf("README gives %s the default %s; the code has none", v.Name, cell)
+			t.Errorf("docs/configuration.md gives %s the default %s; the code has none", v.Name, cell)
 		}
 	}
 	for name := range rows {
 		if !code[name] {
-			t.Errorf("README documents %s, which the code does not read", name)
+			t.Errorf("docs/configuration.md documents %s, which the code does not read", name)
+		}
+	}
+	essentials := configRows(t, "../../README.md", "config:essentials:begin", "config:essentials:end")
+	if len(essentials) < 10 {
+		t.Errorf("README lists %d essential settings", len(essentials))
+	}
+	for name, cell := range essentials {
+		if ref, ok := rows[name]; !ok || ref != cell {
+			t.Errorf("README gives %s the default %s; docs/configuration.md says %q", name, cell, ref)
 		}
 	}
 }

@@ -163,17 +163,17 @@ func TestKustomization(t *testing.T) {
 	}
 }
 
-// configVars reads the variables of the README's configuration table.
+// configVars reads the variables of the configuration reference (docs/configuration.md).
 func configVars(t *testing.T) map[string]bool {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	b, err := os.ReadFile(filepath.Join("..", "..", "docs", "configuration.md"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	s := string(b)
 	i, j := strings.Index(s, "<!-- config:begin -->"), strings.Index(s, "<!-- config:end -->")
 	if i < 0 || j < i {
-		t.Fatal("README.md has no configuration table")
+		t.Fatal("docs/configuration.md has no configuration table")
 	}
 	vars := map[string]bool{}
 	for _, g := range regexp.MustCompile("\\| `(CSAT_[A-Z0-9_]+)` \\|").FindAllStringSubmatch(s[i:j], -1) {
@@ -188,7 +188,7 @@ func TestManifests(t *testing.T) {
 	for name, cm := range m.configMaps {
 		for k := range cm.Data {
 			if !vars[k] {
-				t.Errorf("ConfigMap %s: %s is not a csat setting (README configuration table)", name, k)
+				t.Errorf("ConfigMap %s: %s is not a csat setting (docs/configuration.md)", name, k)
 			}
 		}
 	}
