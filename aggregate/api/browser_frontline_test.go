@@ -394,3 +394,42 @@ func TestFrontlineInBrowserOnEngine(t *testing.T) {
 	}
 	panelShot(t, bctx, "frontline-engine.png")
 }
+
+// TestFrontlineStoreToken opens the dashboard with a store's token (GD-SZ/store:S123, SPEC
+// §5.5) on the server's own front-line routes: the branch's card, the store and its clerks,
+// no league of other stores and no comparison (which the token may not read), and no error.
+func TestFrontlineStoreToken(t *testing.T) {
+	ts, _, tok := newServer(t, map[string]string{"st": "GD-SZ/store:S123"})
+	ctx := browser(t, "en-US")
+	if err := chromedp.Do(ctx, chromedp.Navigate(ts.URL+"/#/branch/GD-SZ?month=2026-10&lang=en")); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS("#token-input"))); err != nil {
+		t.Fatalf("no token prompt: %v", err)
+	}
+	if err := chromedp.Do(ctx, chromedp.SendKeys(chromedp.CSS("#token-input"), tok["st"]), chromedp.Click(chromedp.CSS("#token-ok"))); err != nil {
+		t.Fatal(err)
+	}
+	waitLoaded(t, ctx, 0)
+	if got := text(t, ctx, "#kpi-sub"); !strings.Contains(got, "GD-SZ") {
+		t.Errorf("the store's token shows the card of %q, want its branch GD-SZ", got)
+	}
+	if got := text(t, ctx, "#fl-unit-title"); !strings.HasPrefix(got, "Store S123") {
+		t.Errorf("front line shows %q, want store S123", got)
+	}
+	if got := eval[[]string](t, ctx, `[...document.querySelectorAll('#fl-staff-table tbody tr')].map((r) => r.dataset.unit)`); strings.Join(got, ",") != "X1" {
+		t.Errorf("clerks %v, want S123's X1", got)
+	}
+	for _, id := range []string{"fl-rank-box", "compare-panel"} {
+		if hidden := eval[bool](t, ctx, `document.getElementById('`+id+`').hidden`); !hidden {
+			t.Errorf("#%s shown to a store's token, which may not read it", id)
+		}
+	}
+	if errs := eval[[]string](t, ctx, `[...document.querySelectorAll('.section-error')].map((e) => e.closest('section').id + ': ' + e.textContent)`); len(errs) != 0 {
+		t.Errorf("errors on the page: %v", errs)
+	}
+	if got := eval[[]string](t, ctx, `[...document.querySelectorAll('#fl-kind option')].map((o) => o.value)`); strings.Join(got, ",") != "store" {
+		t.Errorf("a store's token is offered %v, want only its store", got)
+	}
+	panelShot(t, ctx, "frontline-store-token.png")
+}

@@ -929,6 +929,8 @@
     if (!metrics.includes(state.flMetric)) state.flMetric = metrics[0];
     $('fl-kind').replaceChildren(...['store', 'agent', 'manager'].map((k) => el('option', { value: k, selected: k === kind }, t('kind_' + k))));
     $('fl-metric').replaceChildren(...metrics.map((m) => el('option', { value: m, selected: m === state.flMetric }, flName(m) + (lowerBetter(m) ? ' ↓' : ''))));
+    $('fl-rank-box').hidden = !!state.scopeStore;
+    if (state.scopeStore) return loadOwnStore(stale);
     let res;
     try {
       res = await api('rank', { unit: kind, parent: state.branch, period: state.month, metric: state.flMetric });
@@ -959,6 +961,23 @@
     if (!ok) state.flUnit = units.length ? kind + ':' + (kind === 'store' ? state.flStore : units[0].unit) : null;
     writeHash();
     renderRank(res, 'fl-rank', 'fl-rank-table', (u) => (kind === 'store' ? { flStore: u.unit, flUnit: 'store:' + u.unit } : { flUnit: kind + ':' + u.unit }));
+    await loadStoreAndUnit(kind, stale);
+  }
+  // loadOwnStore is the front line of a store's token: its store and the store's clerks, no
+  // league of other units (which it may not read).
+  async function loadOwnStore(stale) {
+    const id = state.scopeStore;
+    $('fl-kind').replaceChildren(el('option', { value: 'store' }, t('kind_store')));
+    state.flStore = id;
+    const sel = parseUnit(state.flUnit);
+    if (!sel || !(sel.kind === 'staff' || (sel.kind === 'store' && sel.id === id))) state.flUnit = 'store:' + id;
+    $('frontline-panel').hidden = false;
+    $('fl-sub').textContent = t('one_store') + ' ' + id + ' · ' + state.month;
+    writeHash();
+    await loadStoreAndUnit('store', stale);
+  }
+  // loadStoreAndUnit loads the chosen store's clerks (kind store) and the chosen unit.
+  async function loadStoreAndUnit(kind, stale) {
     const unit = parseUnit(state.flUnit);
     const [staff, detail] = await Promise.all([
       kind === 'store' && state.flStore ? api('rank', { unit: 'staff', parent: 'store:' + state.flStore, period: state.month, metric: FL_METRICS.staff.includes(state.flMetric) ? state.flMetric : 'satisfaction' }) : null,
@@ -1091,12 +1110,13 @@
     if (m > defaultMonth()) showBanner(fill(t('futureMonth'), m), false);
     if (card) { renderCard(card); renderDrivers(card.drivers); }
     const p = scoped(cmpParent) ? cmpParent : b;
+    $('compare-panel').hidden = !!state.scopeStore; // a store's token compares nothing (403)
     exportLinks('compare-export', 'compare', { parent: p, month: m, metric: state.cmpMetric });
     exportLinks('alerts-export', 'alerts', { branch: b, month: m });
     exportLinks('scorecard-export', 'scorecard', { branch: b, period: state.period });
     // The league table of the sub-branches (排名) over the same period.
     const level = b === 'ALL' ? 0 : b.split('-').length;
-    if (children(b).length && level < 4) {
+    if (children(b).length && level < 4 && !state.scopeStore) {
       exportLinks('league-export', 'rank', { parent: b, level: level + 1, period: state.period }, t('league'));
     } else {
       $('league-export').replaceChildren();
@@ -1108,7 +1128,7 @@
         const [tr, sm] = await Promise.all([api('trend', { branch: b, metric: state.metric, from: months[0], to: m }), smoothedSeries(b, state.metric, months)]);
         if (!stale()) renderTrend(tr, sm);
       }),
-      section('compare-panel', async () => {
+      state.scopeStore ? null : section('compare-panel', async () => {
         const fm = state.cmpMetric === 'churn_rate' ? 'churn_rate' : 'complaint_rate';
         const [c, f] = await Promise.all([api('compare', { parent: p, month: m, metric: state.cmpMetric }),
           api('funnel', { parent: p, month: m, metric: fm }).catch(() => null)]);
@@ -1170,7 +1190,11 @@
   async function loadBranches(h) {
     try {
       const bl = await api('branches');
-      state.scope = bl.scope || 'ALL';
+      // A store's token (GD-SZ-NS/store:S123, SPEC §5.5) reads its branch's own aggregates, the
+      // store and its staff: the branch is the scope of the branch views, the store the front line's.
+      const sc = String(bl.scope || 'ALL'), k = sc.indexOf('/store:');
+      state.scope = k < 0 ? sc : sc.slice(0, k);
+      state.scopeStore = k < 0 ? null : sc.slice(k + '/store:'.length);
       state.branches = bl.branches || [];
       state.byId = Object.fromEntries(state.branches.map((b) => [b.id, b]));
       POLARITY = Object.fromEntries(((await api('metrics')).metrics || []).map((x) => [x.kind, x.better]));
