@@ -119,6 +119,9 @@ func printLeague(w io.Writer, l aggregate.League, names map[string]string) error
 // unitNouns are the plural nouns of the unit kinds, for headings.
 var unitNouns = map[string]string{"store": "stores", "staff": "staff", "agent": "agents", "manager": "customer managers"}
 
+// countMetrics are the front-line metrics that count (printed without decimals).
+var countMetrics = map[string]bool{"net_score": true, "complaints": true, "churned": true}
+
 // printUnitLeague prints a league table of front-line units: rank, unit, its branch (staff:
 // store and branch), the value with its margin and n, the smoothed value; a unit ranked by its
 // smoothed value is marked "~", an unranked one has rank "–", and a note says why.
@@ -130,6 +133,9 @@ func printUnitLeague(w io.Writer, l aggregate.UnitLeague, names map[string]strin
 	parent := l.Parent
 	if n := names[parent]; n != "" {
 		parent += " " + n
+	}
+	if st, ok := strings.CutPrefix(parent, aggregate.StoreParent); ok {
+		parent = "store " + st
 	}
 	fmt.Fprintf(w, "%s of %s · %s · ranked by %s (%s)\n\n", unitNouns[l.Unit], parent, l.Period, l.Metric, dir)
 	if len(l.Units) == 0 {
@@ -169,7 +175,11 @@ func printUnitLeague(w io.Writer, l aggregate.UnitLeague, names map[string]strin
 		if r.MOE95 != nil {
 			moe = fmt.Sprintf("±%.1f", *r.MOE95)
 		}
-		row = append(row, r.Branch, num(r.Value), moe, fmt.Sprint(r.N), num(r.Smoothed), note, names[r.Branch])
+		value := num(r.Value)
+		if countMetrics[l.Metric] && r.Value != nil {
+			value = fmt.Sprintf("%.0f", *r.Value)
+		}
+		row = append(row, r.Branch, value, moe, fmt.Sprint(r.N), num(r.Smoothed), note, names[r.Branch])
 		fmt.Fprintln(tw, strings.Join(row, "\t"))
 	}
 	if err := tw.Flush(); err != nil {
