@@ -3,6 +3,7 @@ package api_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net/http/httptest"
@@ -186,5 +187,100 @@ func TestAgainstEngine(t *testing.T) {
 				t.Errorf("csat_kpi_complaint_rate{branch=%s} = %v, card of %s says %v", province, got[province], gm, *v.Value)
 			}
 		})
+	}
+}
+
+// TestUnitsAgainstEngine serves the front line of a small national data set (bench.Load at
+// 1/1000 scale with the front-line projection) through the real engine: league tables of a
+// city's stores, a store's staff and a city's agents, a store's and a clerk's view, each
+// against the OpenAPI document, and a token scoped to one store of that data reading its own
+// store and staff but not a neighbour.
+func TestUnitsAgainstEngine(t *testing.T) {
+	conn, _ := chtest.New(t)
+	ctx := context.Background()
+	bcfg := bench.DefaultConfig()
+	bcfg.Scale, bcfg.Months, bcfg.LastMonth = 0.001, 2, 202610
+	bcfg.Projector = aggregate.NewProjector(conn, aggregate.ProjectorConfig{Catalog: bcfg.Catalog, SLAHours: bcfg.SLAHours, Frontline: true}, nil, nil)
+	var out bytes.Buffer
+	if err := bench.Load(ctx, conn, bcfg, &out); err != nil {
+		t.Fatalf("bench.Load: %v\n%s", err, out.String())
+	}
+	kcfg := kpi.DefaultConfig()
+	kcfg.MinSample = 5
+	r := api.NewEngineReader(aggregate.NewEngine(conn, kcfg, bcfg.Catalog, nil, nil), nil, nil)
+
+	// The city with the most stores.
+	all, err := r.UnitLeague(ctx, "store", "ALL", "2026-10", "")
+	if err != nil || len(all.Units) < 2 {
+		t.Fatalf("stores of ALL: %d, %v", len(all.Units), err)
+	}
+	perCity := map[string]int{}
+	city := ""
+	for _, u := range all.Units {
+		c := strings.Join(strings.Split(u.Branch, "-")[:2], "-")
+		if perCity[c]++; city == "" || perCity[c] > perCity[city] {
+			city = c
+		}
+	}
+	stores, err := r.UnitLeague(ctx, "store", city, "2026-10", "")
+	if err != nil || len(stores.Units) < 2 {
+		t.Fatalf("stores of %s: %+v, %v", city, stores, err)
+	}
+	st, other := stores.Units[0].Unit, stores.Units[1].Unit
+	staff, err := r.UnitLeague(ctx, "staff", "store:"+st, "2026-10", "")
+	if err != nil || len(staff.Units) == 0 {
+		t.Fatalf("staff of %s: %+v, %v", st, staff, err)
+	}
+	clerk := staff.Units[0].Unit
+
+	cfg := api.DefaultConfig()
+	tokens := writeTokens(t, &cfg, map[string]string{"store": stores.Units[0].Branch + "/store:" + st})
+	s, err := api.New(cfg, r, slog.New(slog.DiscardHandler), prometheus.NewRegistry(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(s.Handler())
+	defer ts.Close()
+	v := loadOpenAPI(t, ts)
+	cfgOpen := api.DefaultConfig()
+	so, err := api.New(cfgOpen, r, slog.New(slog.DiscardHandler), prometheus.NewRegistry(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	open := httptest.NewServer(so.Handler())
+	defer open.Close()
+	vOpen := loadOpenAPI(t, open)
+	for _, c := range []struct {
+		path          string
+		open, asStore int
+	}{
+		{"/api/v1/rank?unit=store&parent=" + city + "&period=2026-10", 200, 403},
+		{"/api/v1/rank?unit=store&parent=" + city + "&period=2026-Q4&metric=avg_wait", 200, 403},
+		{"/api/v1/rank?unit=staff&parent=store:" + st + "&period=2026-10", 200, 200},
+		{"/api/v1/rank?unit=staff&parent=store:" + other + "&period=2026-10", 200, 403},
+		{"/api/v1/rank?unit=agent&parent=" + city + "&period=2026-10&metric=fcr", 200, 403},
+		{"/api/v1/unit?kind=store&id=" + st + "&period=2026-10", 200, 200},
+		{"/api/v1/unit?kind=staff&id=" + clerk + "&period=2026-10", 200, 200},
+		{"/api/v1/unit?kind=store&id=" + other + "&period=2026-10", 200, 403},
+		{"/api/v1/rank?unit=store&parent=" + city + "&period=2026-10&metric=nps", 400, 403},
+	} {
+		for _, srv := range []struct {
+			ts     *httptest.Server
+			v      *oasValidator
+			token  string
+			status int
+		}{{open, vOpen, "", c.open}, {ts, v, tokens["store"], c.asStore}} {
+			resp, body := get(t, srv.ts, c.path, srv.token)
+			if resp.StatusCode != srv.status {
+				t.Errorf("GET %s (token %t): %d %.300s, want %d", c.path, srv.token != "", resp.StatusCode, body, srv.status)
+				continue
+			}
+			srv.v.check(t, srv.ts, c.path, srv.status != 400, resp, body)
+		}
+	}
+	_, body := get(t, open, "/api/v1/unit?kind=store&id="+st+"&period=2026-10", "")
+	var uv api.UnitView
+	if err := json.Unmarshal(body, &uv); err != nil || uv.Card.Unit != st || len(uv.Trend) != 12 || uv.Trend[11] == nil || uv.Trend[11].Ratings != uv.Card.Ratings {
+		t.Errorf("unit view of %s: %v %.500s", st, err, body)
 	}
 }

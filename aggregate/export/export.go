@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 
 	"github.com/xuri/excelize/v2"
 
@@ -146,14 +147,36 @@ func League(l aggregate.League, names Names) Table {
 	return t
 }
 
-// Of returns the table of a read-side result: a comparison, a league table, an alert list or a
-// scorecard; ok is false for any other value.
+// UnitLeague is the table of a league table of front-line units: one row per unit in table
+// order; an unranked unit has no rank, and ranked_by says whether a unit was ranked by its own
+// value or, unreportable, by its smoothed value.
+func UnitLeague(l aggregate.UnitLeague, names Names) Table {
+	t := Table{
+		Name: fmt.Sprintf("rank-%s-%s-%s", l.Unit, strings.ReplaceAll(l.Parent, ":", "-"), l.Period),
+		Header: []string{"排名 rank", "单元 unit", "类型 kind", "单位代码 branch", "单位名称 name", "营业厅 store", "考核期 period", "指标 metric",
+			"数值 value", "误差95 moe95", "样本 n", "可报告 reportable", "平滑值 smoothed", "排名依据 ranked_by"},
+	}
+	for _, r := range l.Units {
+		var rank any
+		if r.Rank != nil {
+			rank = *r.Rank
+		}
+		t.Rows = append(t.Rows, []any{rank, r.Unit, l.Unit, r.Branch, names.of(r.Branch), r.Store, l.Period, l.Metric,
+			fnum(r.Value), fnum(r.MOE95), int(r.N), yesNo(r.Reportable), fnum(r.Smoothed), r.RankedBy})
+	}
+	return t
+}
+
+// Of returns the table of a read-side result: a comparison, a league table (of branches or
+// of front-line units), an alert list or a scorecard; ok is false for any other value.
 func Of(v any, names Names) (t Table, ok bool) {
 	switch x := v.(type) {
 	case aggregate.Comparison:
 		return Compare(x, names), true
 	case aggregate.League:
 		return League(x, names), true
+	case aggregate.UnitLeague:
+		return UnitLeague(x, names), true
 	case aggregate.AlertList:
 		return Alerts(x, names), true
 	case kpi.ScorecardResult:

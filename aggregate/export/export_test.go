@@ -66,3 +66,22 @@ func TestLeagueAndXLSX(t *testing.T) {
 		t.Errorf("F3 raw %q", v)
 	}
 }
+
+func TestUnitLeagueTable(t *testing.T) {
+	r1, v1, m1, v2, s2 := 1, 90.0, 18.6, 0.0, 38.8
+	l := aggregate.UnitLeague{Unit: "staff", Parent: "store:S1", Period: "2026-10", Metric: "satisfaction", Units: []aggregate.UnitLeagueRow{
+		{Rank: &r1, Unit: "E1", Branch: "GD-SZ", Store: "S1", Value: &v1, MOE95: &m1, N: 10, Reportable: true, RankedBy: aggregate.RankedByValue},
+		{Unit: "E2", Branch: "GD-SZ", Store: "S1", Value: &v2, N: 2, Smoothed: &s2, RankedBy: aggregate.RankedByNone},
+	}}
+	var buf bytes.Buffer
+	tb := export.UnitLeague(l, names)
+	if err := tb.WriteCSV(&buf); err != nil {
+		t.Fatal(err)
+	}
+	want := "\ufeff排名 rank,单元 unit,类型 kind,单位代码 branch,单位名称 name,营业厅 store,考核期 period,指标 metric,数值 value,误差95 moe95,样本 n,可报告 reportable,平滑值 smoothed,排名依据 ranked_by\n" +
+		"1,E1,staff,GD-SZ,深圳市,S1,2026-10,satisfaction,90,18.6,10,yes,,value\n" +
+		",E2,staff,GD-SZ,深圳市,S1,2026-10,satisfaction,0,,2,no,38.8,none\n"
+	if buf.String() != want || tb.Name != "rank-staff-store-S1-2026-10" {
+		t.Errorf("unit league CSV %s:\n%s\nwant:\n%s", tb.Name, buf.String(), want)
+	}
+}

@@ -24,13 +24,14 @@ var examples = map[string]string{
 	"migrate":   "  CSAT_CLICKHOUSE_DATABASE=csat csat migrate",
 	"notify":    "  CSAT_ALERTMANAGER_URL=http://alertmanager:9093 CSAT_EXTERNAL_URL=https://csat.example.com/ csat notify\n  CSAT_ALERTMANAGER_URL=http://127.0.0.1:9093 csat notify --once\n  CSAT_DINGTALK_WEBHOOK_URL='https://oapi.dingtalk.com/robot/send?access_token=…' CSAT_DINGTALK_SECRET=SEC… csat notify --dingtalk",
 	"publish":   "  csat publish --topic csat.survey < survey.ndjson",
-	"rank":      "  csat rank --level city --parent GD --period 2026-Q3\n  csat rank --level county --parent 深圳 --period 2026-Q3 --xlsx 深圳-区县排名.xlsx\n  csat rank --level province --period 2026 --metric csi --json",
+	"rank":      "  csat rank --level city --parent GD --period 2026-Q3\n  csat rank --level county --parent 深圳 --period 2026-Q3 --xlsx 深圳-区县排名.xlsx\n  csat rank --level province --period 2026 --metric csi --json\n  csat rank --unit store --parent GD-SZ --period 2026-11\n  csat rank --unit staff --store S123 --period 2026-Q4 --metric net_score\n  csat rank --unit agent --parent 广州 --period 2026-11 --metric avg_wait",
 	"rebuild":   "  csat rebuild --month 2026-10",
 	"report":    "  csat report --branch GD-SZ --month 2026-10 > 深圳-2026-10.html\n  csat report --branch 深圳 --month 2026-10 --out 深圳.html --pdf 深圳.pdf",
 	"scorecard": "  csat scorecard --branch GD-GZ --period 2026-Q3\n  csat scorecard --branch 广州 --period 2026-Q3 --xlsx 广州-2026Q3.xlsx",
 	"serve":     "  CSAT_HTTP_ADDR=:8080 csat serve",
-	"token":     "  csat token new --name shenzhen --scope GD-SZ",
+	"token":     "  csat token new --name shenzhen --scope GD-SZ\n  csat token new --name nanshan-s123 --scope GD-SZ-NS/store:S123",
 	"trend":     "  csat trend --branch GD-SZ --metric item:network          # the last 13 months\n  csat trend --branch 深圳 --metric complaint_rate --from 2026-01 --to 2026-10",
+	"unit":      "  csat unit --store S123 --period 2026-11\n  csat unit --staff E0042 --period 2026-Q4 --trend\n  csat unit --agent A7 --period 2026-11 --json",
 	"validate":  "  csat validate --topic csat.survey < events.ndjson",
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
 	"github.com/csat-dev/csat/aggregate"
+	"github.com/csat-dev/csat/aggregate/api"
 	"github.com/csat-dev/csat/aggregate/export"
 	"github.com/csat-dev/csat/aggregate/kpi"
 	"github.com/csat-dev/csat/schema"
@@ -272,6 +273,14 @@ func (a *app) emptyReason(v any) string {
 		if len(x.Branches) == 0 {
 			return fmt.Sprintf("no branches at level %d under %s", x.Level, a.nameOf(x.Parent))
 		}
+	case aggregate.UnitLeague:
+		if len(x.Units) == 0 {
+			return fmt.Sprintf("no %s under %s in %s%s", unitNouns[x.Unit], a.nameOf(x.Parent), x.Period, a.frontlineHint())
+		}
+	case api.UnitView:
+		if c := x.Card; c.Branch == "" && c.Ratings == 0 && c.Complaints == 0 {
+			return fmt.Sprintf("no event names %s %s up to %s%s", c.Kind, c.Unit, c.Period, a.frontlineHint())
+		}
 	case aggregate.FunnelPlot:
 		if len(x.Children) == 0 {
 			return fmt.Sprintf("%s has no sub-branches with a rate in %s", a.nameOf(x.Parent), x.Month)
@@ -294,4 +303,12 @@ func lastFullMonth(a *app) schema.Month {
 		loc = time.UTC
 	}
 	return schema.MonthOf(time.Now(), loc).Prev()
+}
+
+// frontlineHint explains an empty front-line read when the projection is off.
+func (a *app) frontlineHint() string {
+	if a.cfg != nil && !a.cfg.KPI.Frontline {
+		return " (the front-line projection is computed only with CSAT_FRONTLINE=1; turn it on and run csat rebuild)"
+	}
+	return ""
 }
