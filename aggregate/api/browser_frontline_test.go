@@ -289,8 +289,11 @@ func TestFrontlineInBrowser(t *testing.T) {
 	if got := text(t, ctx, `#fl-rank-table tr[data-unit="S105"] .tag.flag`); got != "评价数不足：按平滑值排名" {
 		t.Errorf("Chinese flag %q", got)
 	}
-	if got := text(t, ctx, `#fl-score-table tr[data-part="sales"]`); !strings.Contains(got, "销售") {
-		t.Errorf("Chinese sales part %q", got)
+	if got := text(t, ctx, `#fl-score-table tr[data-part="sales"]`); !strings.Contains(got, "销售指标 · 权重 40") {
+		t.Errorf("Chinese sales part %q, want the scheme's title", got)
+	}
+	if got := text(t, ctx, `#fl-score-table tr[data-component="inspection.province"]`); !strings.Contains(got, "省公司当月公布的组巡或暗访成绩") {
+		t.Errorf("Chinese component %q, want the scheme's title", got)
 	}
 	panelShot(t, ctx, "frontline-zh.png")
 

@@ -63,6 +63,7 @@ type flScore struct {
 
 type flPart struct {
 	Name       string        `json:"name"`
+	Title      string        `json:"title,omitempty"`
 	Weight     float64       `json:"weight"`
 	Points     float64       `json:"points"`
 	Components []flComponent `json:"components"`
@@ -70,6 +71,7 @@ type flPart struct {
 
 type flComponent struct {
 	Component string   `json:"component"`
+	Title     string   `json:"title,omitempty"`
 	Value     *float64 `json:"value"`
 	Points    float64  `json:"points"`
 	Max       float64  `json:"max"`
@@ -270,12 +272,12 @@ func flScoreOf(kind, id string, m schema.Month) *flScore {
 	case "store:S101":
 		return &flScore{Kind: kind, Unit: id, Period: m.String(), Scheme: "store_team", Role: "store", Total: 87.67, Max: 100,
 			Parts: []flPart{
-				{Name: "service", Weight: 20, Points: 18.67, Components: []flComponent{
-					{Component: "inspection.province", Value: pf(92), Points: 6.13, Max: 6.67},
-					{Component: "satisfaction", Value: pf(95), Points: 6.67, Max: 6.67},
-					{Component: "inspection.city", Value: pf(88), Points: 5.87, Max: 6.67},
+				{Name: "service", Title: "服务指标", Weight: 20, Points: 18.67, Components: []flComponent{
+					{Component: "inspection.province", Title: "省公司当月公布的组巡或暗访成绩", Value: pf(92), Points: 6.13, Max: 6.67},
+					{Component: "satisfaction", Title: "满意度评价系统评价成绩", Value: pf(95), Points: 6.67, Max: 6.67},
+					{Component: "inspection.city", Title: "市公司当月公布的组巡或暗访成绩", Value: pf(88), Points: 5.87, Max: 6.67},
 				}},
-				{Name: "sales", Weight: 40, Points: 34, Components: []flComponent{{Component: "score:sales", Value: pf(85), Points: 34, Max: 40}}},
+				{Name: "sales", Title: "销售指标", Weight: 40, Points: 34, Components: []flComponent{{Component: "score:sales", Value: pf(85), Points: 34, Max: 40}}},
 				{Name: "internal", Weight: 20, Points: 17, Components: []flComponent{{Component: "score:internal", Value: pf(85), Points: 17, Max: 20}}},
 				{Name: "control", Weight: 10, Points: 10, Components: []flComponent{{Component: "score:control", Value: pf(100), Points: 10, Max: 10}}},
 				{Name: "operations", Weight: 10, Points: 8, Components: []flComponent{{Component: "score:operations", Value: pf(80), Points: 8, Max: 10}}},

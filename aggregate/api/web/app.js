@@ -58,7 +58,7 @@
       weight: 'weight', adjustment: 'Adjustment', adjustedTotal: 'Total with adjustments', weightedTotal: 'Weighted total',
       noScore: 'No scheme scores this unit.', scheme: 'Scheme', flagged: 'flagged', warnings: 'Warnings',
       part_team: 'Team part', part_personal: 'Personal part', role_shift_leader: 'shift leader', role_clerk: 'clerk',
-      role_store: 'store team', role_agent: 'agent', role_manager: 'customer manager', province: 'province', city: 'city',
+      role_store: 'store team', role_duty_manager: 'shift leader', storeScore: 'Store team score', role_agent: 'agent', role_manager: 'customer manager', province: 'province', city: 'city',
       inspection: 'Inspection (patrol / mystery)',
     },
     zh: {
@@ -108,7 +108,7 @@
       weight: '权重', adjustment: '加减分', adjustedTotal: '加减分后总分', weightedTotal: '加权总分',
       noScore: '没有适用于该对象的考核方案。', scheme: '考核方案', flagged: '已标记', warnings: '提示',
       part_team: '团队绩效', part_personal: '个人绩效', role_shift_leader: '值班长', role_clerk: '营业员',
-      role_store: '营业厅团队', role_agent: '坐席', role_manager: '客户经理', province: '省公司', city: '市公司',
+      role_store: '营业厅团队', role_duty_manager: '值班长', storeScore: '营业厅团队绩效得分', role_agent: '坐席', role_manager: '客户经理', province: '省公司', city: '市公司',
       inspection: '巡检 / 暗访',
     },
   };
@@ -855,16 +855,22 @@
       tile(t('inspection'), fmt(insp.province, 1) + ' / ' + fmt(insp.city, 1), { key: 'fl-inspection', sub: t('province') + ' / ' + t('city') })];
   }
   const roleName = (r) => (I18N.en['role_' + r] ? t('role_' + r) : r || '');
+  // A scheme's part or component is named by its title (the scheme file's words, Chinese) in
+  // Chinese; in English by our name for it, else its code in words.
+  const words = (code) => { const w = String(code).replace(/_/g, ' '); return w.charAt(0).toUpperCase() + w.slice(1); };
   function partName(p) {
+    if (state.lang === 'zh' && p.title) return p.title;
     if (I18N.en['part_' + p.name]) return t('part_' + p.name);
-    return FL_NAMES[p.name] ? FL_NAMES[p.name][li()] : p.name;
+    return FL_NAMES[p.name] ? FL_NAMES[p.name][li()] : words(p.name);
   }
   // compName names a scheme component: a front-line metric, score:<component> (assessed
-  // elsewhere) or team:<metric> (the unit's store or branch value).
+  // elsewhere) or team:<metric> (the unit's store or branch value; team:score the store's score).
   function compName(c) {
-    const [pre, rest] = String(c).includes(':') ? c.split(/:(.*)/s) : ['', c];
-    const base = flName(rest);
-    if (pre === 'team') return (state.lang === 'zh' ? '团队' : 'Team ') + base;
+    if (state.lang === 'zh' && c.title) return c.title;
+    const code = String(c.component);
+    const [pre, rest] = code.includes(':') ? code.split(/:(.*)/s) : ['', code];
+    const base = FL_NAMES[rest] ? FL_NAMES[rest][li()] : pre === 'score' ? words(rest) : flName(rest);
+    if (pre === 'team') return rest === 'score' ? t('storeScore') : (state.lang === 'zh' ? '团队' : 'Team ') + base;
     return base;
   }
   function renderScore(sc) {
@@ -881,11 +887,11 @@
     warn.replaceChildren(...ws.map((w) => el('li', null, w)));
     const body = [];
     for (const p of sc.parts || []) {
-      body.push(el('tr', { class: 'part', 'data-part': p.name }, el('td', null, partName(p) + ' · ' + t('weight') + ' ' + wfmt(p.weight)),
+      body.push(el('tr', { class: 'part', 'data-part': p.name, title: p.title || null }, el('td', null, partName(p) + ' · ' + t('weight') + ' ' + wfmt(p.weight)),
         el('td'), el('td', { class: 'num part-points' }, fmt(p.points, 2) + ' / ' + wfmt(p.weight))));
       for (const c of p.components || []) {
         body.push(el('tr', { class: c.flagged ? 'unreportable' : null, 'data-component': c.component },
-          el('td', { class: 'comp' }, compName(c.component),
+          el('td', { class: 'comp', title: c.title || null }, compName(c),
             c.flagged ? el('span', { class: 'tag flag', title: c.reason || null }, t('flagged') + (c.reason ? ': ' + c.reason : '')) : null),
           el('td', { class: 'num' }, fmt(c.value, 1)),
           el('td', { class: 'num' }, fmt(c.points, 2) + ' / ' + wfmt(c.max))));
