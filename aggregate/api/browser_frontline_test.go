@@ -281,6 +281,15 @@ func TestFrontlineInBrowser(t *testing.T) {
 		t.Errorf("an error is shown for the refused total")
 	}
 
+	// A province: no league of its thousands of stores, a hint to choose a city.
+	navigate(t, ctx, ts.URL+"/#/branch/GD?month=2026-10&lang=en")
+	if got := text(t, ctx, "#fl-sub"); !strings.HasPrefix(got, "Choose a city") {
+		t.Errorf("front line of a province: %q", got)
+	}
+	if hidden := eval[bool](t, ctx, `document.getElementById('fl-body').hidden && !document.getElementById('frontline-panel').hidden`); !hidden {
+		t.Errorf("a province's front line shows a league")
+	}
+
 	// Chinese, back on the stores.
 	navigate(t, ctx, ts.URL+"/#/branch/GD-GZ-TH?month=2026-10&lang=zh")
 	if got := text(t, ctx, "#frontline-panel h2"); got != "前台" {

@@ -53,7 +53,7 @@
       flScore: 'Score breakdown', kind_store: 'Stores', kind_agent: 'Hotline agents', kind_manager: 'Customer managers', kind_staff: 'Clerks',
       one_store: 'Store', one_staff: 'Clerk', one_agent: 'Agent', one_manager: 'Customer manager',
       flOf: '{0} of {1} · {2}', flStaffOf: 'Clerks of store {0}', flFlagSmoothed: 'too few ratings: ranked by its smoothed value',
-      flFew: 'too few ratings', flNotRanked: 'too few ratings: not ranked', flNoValue: 'no value: not ranked', unit: 'Unit', flNone: 'No units in this period.', ratings: 'ratings', rankedBy: 'ranked by',
+      flPickCity: 'Choose a city or a county to rank its stores, agents and customer managers.', flFew: 'too few ratings', flNotRanked: 'too few ratings: not ranked', flNoValue: 'no value: not ranked', unit: 'Unit', flNone: 'No units in this period.', ratings: 'ratings', rankedBy: 'ranked by',
       flTopBottom: 'The chart shows the best {0} and the worst {0} of {1}; the table lists all.',
       weight: 'weight', adjustment: 'Adjustment', adjustedTotal: 'Total with adjustments', weightedTotal: 'Weighted total',
       noScore: 'No scheme scores this unit.', scheme: 'Scheme', flagged: 'flagged', warnings: 'Warnings',
@@ -103,7 +103,7 @@
       flScore: '得分明细', kind_store: '营业厅', kind_agent: '热线坐席', kind_manager: '客户经理', kind_staff: '营业员',
       one_store: '营业厅', one_staff: '营业员', one_agent: '坐席', one_manager: '客户经理',
       flOf: '{1}的{0} · {2}', flStaffOf: '营业厅 {0} 的营业员', flFlagSmoothed: '评价数不足：按平滑值排名',
-      flFew: '评价数不足', flNotRanked: '评价数不足：不参与排名', flNoValue: '无数据：不参与排名', unit: '对象', flNone: '本期无数据。', ratings: '评价数', rankedBy: '排名依据',
+      flPickCity: '请选择一个地市或区县，查看其营业厅、坐席和客户经理排名。', flFew: '评价数不足', flNotRanked: '评价数不足：不参与排名', flNoValue: '无数据：不参与排名', unit: '对象', flNone: '本期无数据。', ratings: '评价数', rankedBy: '排名依据',
       flTopBottom: '图中显示 {1} 个中最好的 {0} 个和最差的 {0} 个；表格列出全部。',
       weight: '权重', adjustment: '加减分', adjustedTotal: '加减分后总分', weightedTotal: '加权总分',
       noScore: '没有适用于该对象的考核方案。', scheme: '考核方案', flagged: '已标记', warnings: '提示',
@@ -819,6 +819,7 @@
     }).filter((r) => isNum(r.x));
     dotChart(chartId, rows, flName(m), ['satisfaction', 'fcr', 'sl20'].includes(m) ? [0, 100] : null);
     $(chartId + '-chart').setAttribute('aria-label', rows.slice(0, 5).map((r) => r.cat + ' ' + fmt(r.x, d)).join('; '));
+    $(tableId).setAttribute('aria-label', t('kind_' + res.unit) + ' · ' + flName(m));
     if (!units.length) { $(tableId).replaceChildren(el('caption', { class: 'empty' }, t('flNone'))); return; }
     $(tableId).replaceChildren(...(units.length > 2 * cap ? [el('caption', { class: 'muted' }, fill(t('flTopBottom'), cap, units.length))] : []),
       el('thead', null, el('tr', null, el('th', { class: 'num' }, t('rank')), el('th', null, t('unit')),
@@ -937,6 +938,16 @@
     $('fl-metric').replaceChildren(...metrics.map((m) => el('option', { value: m, selected: m === state.flMetric }, flName(m) + (lowerBetter(m) ? ' ↓' : ''))));
     $('fl-rank-box').hidden = !!state.scopeStore;
     if (state.scopeStore) return loadOwnStore(stale);
+    // The whole company's or a province's stores are thousands of rows (each with its card):
+    // the league starts at a city.
+    const wide = state.branch === 'ALL' || state.branch.split('-').length < 2;
+    $('fl-body').hidden = wide;
+    if (wide) {
+      panel.hidden = false;
+      $('fl-sub').textContent = t('flPickCity');
+      document.body.dataset.fl = String(Number(document.body.dataset.fl || 0) + 1);
+      return;
+    }
     let res;
     try {
       res = await api('rank', { unit: kind, parent: state.branch, period: state.month, metric: state.flMetric });
