@@ -1,8 +1,11 @@
 package api_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"image"
+	"image/png"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -28,21 +31,35 @@ func waitFL(t *testing.T, ctx context.Context, after int) int {
 	return n
 }
 
-// panelShot saves a screenshot of the front-line panel alone to testout/name.
+// panelShot saves a screenshot of the front-line panel alone to testout/name: the full page,
+// cut to the panel's box (an element screenshot of a panel taller than the window came out
+// shifted).
 func panelShot(t *testing.T, ctx context.Context, name string) {
 	t.Helper()
-	// The sticky header would cover the panel's head in the capture.
-	eval[string](t, ctx, `document.querySelector('.topbar').style.position = 'static'`)
-	png, err := chromedp.Run(ctx, chromedp.Screenshot(chromedp.CSS("#frontline-panel")))
-	eval[string](t, ctx, `document.querySelector('.topbar').style.position = ''`)
+	full, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 	if err != nil {
 		t.Fatalf("screenshot: %v", err)
+	}
+	img, err := png.Decode(bytes.NewReader(full))
+	if err != nil {
+		t.Fatalf("screenshot: %v", err)
+	}
+	box := eval[[]float64](t, ctx, `(() => { const r = document.getElementById('frontline-panel').getBoundingClientRect(); return [r.left + scrollX, r.top + scrollY, r.right + scrollX, r.bottom + scrollY].map(Math.round); })()`)
+	sub, ok := img.(interface {
+		SubImage(image.Rectangle) image.Image
+	})
+	if !ok || len(box) != 4 {
+		t.Fatalf("screenshot: cannot cut %T to %v", img, box)
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, sub.SubImage(image.Rect(int(box[0]), int(box[1]), int(box[2]), int(box[3])))); err != nil {
+		t.Fatal(err)
 	}
 	if err := os.MkdirAll("testout", 0o755); err != nil {
 		t.Fatal(err)
 	}
 	p := filepath.Join("testout", name)
-	if err := os.WriteFile(p, png, 0o644); err != nil {
+	if err := os.WriteFile(p, buf.Bytes(), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("screenshot %s", p)
