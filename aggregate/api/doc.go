@@ -23,6 +23,14 @@
 //   - With tokens configured, every data endpoint is scoped: kpi, trend and scorecard by branch,
 //     compare by parent, alerts by branch (default ALL), branches is filtered to the token's
 //     subtree, and /metrics requires a token scoped to ALL (it carries every branch's KPIs).
+//   - The front line (UnitReader: /api/v1/rank?unit=, /api/v1/unit): a branch token reads the
+//     stores, agents and managers placed in its subtree over the period and the staff of the
+//     stores placed there; a token scoped to a store of a branch (GD-SZ-NS/store:S123, SPEC
+//     §5.5) reads that branch's own card, trend, alerts and scorecard, the store's card and its
+//     staff for the periods in which the store is placed at that branch, and gets 403 from
+//     compare, funnel and every ranking but its own store's staff. Staff data never reaches a
+//     token whose scope does not hold the staff member's store. Every route has a recorded
+//     decision for store tokens (TestStoreTokenEveryRoute over APIPaths).
 //     The dashboard's static files, /api/v1/openapi.json, /healthz and /readyz are open.
 //   - Static assets are embedded, gzip-compressed once at start, served with ETags.
 //

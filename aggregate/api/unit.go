@@ -114,7 +114,7 @@ func (s *Server) unitRank(r *http.Request) (any, error) {
 			if err != nil {
 				return nil, err
 			}
-			if !s.mayUnitBranch(p, sc.Branch) {
+			if !p.mayPlaced(sc.Branch) {
 				return nil, &httpError{status: http.StatusForbidden, param: "parent",
 					msg: "store " + store + " belongs to " + placement(sc.Branch) + " in " + period + ", outside this token's scope (" + p.scope.String() + ")"}
 			}
@@ -136,13 +136,10 @@ func placement(branch string) string {
 	return branch
 }
 
-// mayUnitBranch reports whether p may read a unit placed at branch ("" = unplaced: only a
-// token scoped to ALL).
-func (s *Server) mayUnitBranch(p principal, branch string) bool {
-	if p.all() {
-		return true
-	}
-	return branch != "" && p.may(branch)
+// mayPlaced reports whether p may read a unit placed at branch ("" = unplaced: only a token
+// scoped to ALL).
+func (p principal) mayPlaced(branch string) bool {
+	return p.all() || branch != "" && p.may(branch)
 }
 
 // unitAccess decides whether the request's principal may read cards of units: a token scoped to
@@ -173,21 +170,20 @@ func (a *unitAccess) may(ctx context.Context, c kpi.UnitCard) (bool, error) {
 	if a.p.all() {
 		return true, nil
 	}
-	mayBranch := func(b string) bool { return b != "" && a.p.may(b) }
 	switch c.Kind {
 	case kpi.UnitStore:
 		if a.p.store() != "" && c.Unit != a.p.store() {
 			return false, nil
 		}
-		return mayBranch(c.Branch), nil
+		return a.p.mayPlaced(c.Branch), nil
 	case kpi.UnitStaff:
 		if c.Store == "" || a.p.store() != "" && c.Store != a.p.store() {
 			return false, nil
 		}
 		b, err := a.storeBranch(ctx, c.Store, c.Period)
-		return mayBranch(b), err
+		return a.p.mayPlaced(b), err
 	default:
-		return a.p.store() == "" && mayBranch(c.Branch), nil
+		return a.p.store() == "" && a.p.mayPlaced(c.Branch), nil
 	}
 }
 
@@ -213,8 +209,11 @@ func (s *Server) unit(r *http.Request) (any, error) {
 		return nil, err
 	}
 	p := principalOf(r.Context())
-	if p.store() != "" && kind != kpi.UnitStore && kind != kpi.UnitStaff {
+	switch {
+	case p.store() != "" && kind != kpi.UnitStore && kind != kpi.UnitStaff:
 		return nil, errStoreScope(p, "agents or managers")
+	case p.store() != "" && kind == kpi.UnitStore && id != p.store():
+		return nil, errStoreScope(p, "another store")
 	}
 	ctx := r.Context()
 	acc := &unitAccess{ur: ur, p: p, stores: map[[2]string]string{}}

@@ -326,3 +326,14 @@ func TestUnitEndpointsBadInput(t *testing.T) {
 		v.check(t, ts, c.path, c.status == 200, resp, body)
 	}
 }
+
+// TestUnitLeagueDownload: ?format=csv gives the league of units as a table to download.
+func TestUnitLeagueDownload(t *testing.T) {
+	ts, _, _ := newServer(t, nil)
+	resp, body := get(t, ts, "/api/v1/rank?unit=store&parent=GD-SZ&period=2026-10&format=csv", "")
+	if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/csv") ||
+		!strings.Contains(string(body), "排名 rank,单元 unit,类型 kind") || strings.Count(string(body), "\n") != 3 ||
+		!strings.Contains(resp.Header.Get("Content-Disposition"), "rank-store-GD-SZ-2026-10.csv") {
+		t.Errorf("CSV: %d %v\n%s", resp.StatusCode, resp.Header, body)
+	}
+}

@@ -23,7 +23,11 @@ const (
 	targetCompare = 300 * time.Millisecond
 	targetAlerts  = 3 * time.Second
 	targetRebuild = 60 * time.Second
-	targetRSS     = 500 << 20
+	// Issue 16 (the front line, national scale).
+	targetUnitLeague = 150 * time.Millisecond // a city's stores
+	targetStaff      = 100 * time.Millisecond // a store's staff
+	targetUnitCard   = 100 * time.Millisecond
+	targetRSS        = 500 << 20
 )
 
 // result is the timing of one benchmarked operation.
@@ -48,6 +52,7 @@ func Run(ctx context.Context, engine *aggregate.Engine, cfg Config, out io.Write
 	city := schema.Parent(county)
 	province := schema.Parent(city)
 	quarter := lastFullQuarter(m)
+	store := "S" + county + "-00" // Load's store ids: S<county>-NN, staff <store>-E<n>
 	uncached := engine.Uncached()
 	asOf := time.Now()
 	ops := []struct {
@@ -79,6 +84,17 @@ func Run(ctx context.Context, engine *aggregate.Engine, cfg Config, out io.Write
 		// cache (one count of the rows ingested up to the moment).
 		{"card county as of, computed", 3, 0, func() error { _, err := uncached.AsOf(asOf).Card(ctx, county, m); return err }},
 		{"card county as of, cached", cfg.Runs, 0, func() error { _, err := engine.AsOf(asOf).Card(ctx, county, m); return err }},
+		// The front line (read from kpi_frontline: empty unless loaded with CSAT_FRONTLINE=1).
+		{"league stores of " + city, cfg.Runs, targetUnitLeague, func() error {
+			_, err := engine.UnitLeague(ctx, "store", city, m.String(), "")
+			return err
+		}},
+		{"league staff of " + store, cfg.Runs, targetStaff, func() error {
+			_, err := engine.UnitLeague(ctx, "staff", aggregate.StoreParent+store, m.String(), "")
+			return err
+		}},
+		{"unit card store " + store, cfg.Runs, targetUnitCard, func() error { _, err := engine.UnitCard(ctx, "store", store, m.String()); return err }},
+		{"unit card staff " + store + "-E0", cfg.Runs, targetUnitCard, func() error { _, err := engine.UnitCard(ctx, "staff", store+"-E0", m.String()); return err }},
 		{"scorecard " + quarter + " all provinces", max(3, cfg.Runs/4), 0, func() error {
 			_, err := engine.ChildScorecards(ctx, schema.Root, quarter)
 			return err
