@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
@@ -32,6 +33,14 @@ type oneByOne struct{ api.Reader }
 // fresh ClickHouse database and returns the engine as a Reader, a province, one of its cities
 // and the last month.
 func engineFixture(t *testing.T) (r *api.EngineReader, province, city string, last schema.Month) {
+	t.Helper()
+	r, province, city, last, _ = engineFixtureConn(t)
+	return r, province, city, last
+}
+
+// engineFixtureConn is engineFixture with the connection to its database and the data set's
+// configuration.
+func engineFixtureConn(t *testing.T) (r *api.EngineReader, province, city string, last schema.Month, d fixtureDB) {
 	t.Helper()
 	conn, _ := chtest.New(t)
 	ctx := context.Background()
@@ -66,7 +75,13 @@ func engineFixture(t *testing.T) (r *api.EngineReader, province, city string, la
 	if province == "" || city == "" {
 		t.Fatalf("no province/city among %d branches", len(branches))
 	}
-	return r, province, city, bcfg.LastMonth
+	return r, province, city, bcfg.LastMonth, fixtureDB{conn, bcfg}
+}
+
+// fixtureDB is the database of engineFixtureConn and the configuration of its data set.
+type fixtureDB struct {
+	conn driver.Conn
+	cfg  bench.Config
 }
 
 func TestAgainstEngine(t *testing.T) {

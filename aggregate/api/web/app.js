@@ -47,6 +47,19 @@
       smoothed: 'smoothed', smoothedNote: 'Dashed: smoothed estimate (borrows strength from the parent).',
       download: 'Download', league: 'League table of the sub-branches', higherBetter: 'higher is better', better: 'better', worse: 'worse',
       channelGap: 'channel gap', storeSpread: 'store spread', stores: 'stores', plankScore: 'plank score',
+      frontline: 'Front line', flUnits: 'Units', flRankBy: 'Ranked by',
+      flNote: 'Dots: 95% interval. Hollow grey diamond: too few ratings, placed and ranked by its smoothed value (dashed: its own interval).',
+      flTrendNote: 'Shaded: 95% margin of error. Hollow grey points: too few ratings to report. Dashed: smoothed toward the parent.',
+      flScore: 'Score breakdown', kind_store: 'Stores', kind_agent: 'Hotline agents', kind_manager: 'Customer managers', kind_staff: 'Clerks',
+      one_store: 'Store', one_staff: 'Clerk', one_agent: 'Agent', one_manager: 'Customer manager',
+      flOf: '{0} of {1} · {2}', flStaffOf: 'Clerks of store {0}', flFlagSmoothed: 'too few ratings: ranked by its smoothed value',
+      flPickCity: 'Choose a city or a county to rank its stores, agents and customer managers.', flFew: 'too few ratings', flNotRanked: 'too few ratings: not ranked', flNoValue: 'no value: not ranked', unit: 'Unit', flNone: 'No units in this period.', ratings: 'ratings', rankedBy: 'ranked by',
+      flTopBottom: 'The chart shows the best {0} and the worst {0} of {1}; the table lists all.',
+      weight: 'weight', adjustment: 'Adjustment', adjustedTotal: 'Total with adjustments', weightedTotal: 'Weighted total',
+      noScore: 'No scheme scores this unit.', scheme: 'Scheme', flagged: 'flagged', warnings: 'Warnings',
+      part_team: 'Team part', part_personal: 'Personal part', role_shift_leader: 'shift leader', role_clerk: 'clerk',
+      role_store: 'store team', role_duty_manager: 'shift leader', storeScore: 'Store team score', role_agent: 'agent', role_manager: 'customer manager', province: 'province', city: 'city',
+      inspection: 'Inspection (patrol / mystery)',
     },
     zh: {
       title: '客户满意度', branch: '单位', month: '月份', token: '令牌',
@@ -84,6 +97,19 @@
       smoothed: '平滑值', smoothedNote: '虚线：平滑估计（借用上级单位的信息）。',
       download: '下载', league: '下级单位排名', higherBetter: '越高越好', better: '改善', worse: '恶化',
       channelGap: '渠道差距', storeSpread: '营业厅离散度', stores: '家营业厅', plankScore: '短板得分',
+      frontline: '前台', flUnits: '对象', flRankBy: '排名指标',
+      flNote: '点：95% 置信区间。空心灰色菱形：评价数不足，按平滑值定位和排名（虚线：其自身区间）。',
+      flTrendNote: '阴影：95% 误差范围。空心灰点：评价数不足，不可报告。虚线：向上级平滑的估计。',
+      flScore: '得分明细', kind_store: '营业厅', kind_agent: '热线坐席', kind_manager: '客户经理', kind_staff: '营业员',
+      one_store: '营业厅', one_staff: '营业员', one_agent: '坐席', one_manager: '客户经理',
+      flOf: '{1}的{0} · {2}', flStaffOf: '营业厅 {0} 的营业员', flFlagSmoothed: '评价数不足：按平滑值排名',
+      flPickCity: '请选择一个地市或区县，查看其营业厅、坐席和客户经理排名。', flFew: '评价数不足', flNotRanked: '评价数不足：不参与排名', flNoValue: '无数据：不参与排名', unit: '对象', flNone: '本期无数据。', ratings: '评价数', rankedBy: '排名依据',
+      flTopBottom: '图中显示 {1} 个中最好的 {0} 个和最差的 {0} 个；表格列出全部。',
+      weight: '权重', adjustment: '加减分', adjustedTotal: '加减分后总分', weightedTotal: '加权总分',
+      noScore: '没有适用于该对象的考核方案。', scheme: '考核方案', flagged: '已标记', warnings: '提示',
+      part_team: '团队绩效', part_personal: '个人绩效', role_shift_leader: '值班长', role_clerk: '营业员',
+      role_store: '营业厅团队', role_duty_manager: '值班长', storeScore: '营业厅团队绩效得分', role_agent: '坐席', role_manager: '客户经理', province: '省公司', city: '市公司',
+      inspection: '巡检 / 暗访',
     },
   };
   const METRICS = {
@@ -107,6 +133,18 @@
     tariff: ['Tariffs', '资费套餐'], billing: ['Billing accuracy', '计费准确'], store: ['Store service', '营业厅服务'],
     hotline: ['10086 hotline', '10086热线'], online: ['Online / app', '网上/掌上营业厅'], brand: ['Brand', '品牌形象'],
     complaint: ['Complaint handling', '投诉处理'],
+  };
+  // Front-line metrics (SPEC §5.2) and the seed's scheme components (score:<component>).
+  const FL_NAMES = {
+    satisfaction: ['Satisfaction (% rating 4–5)', '满意率（4–5分）'], net_score: ['Net score (satisfied − dissatisfied)', '满意净得分（满意−不满意）'],
+    avg_wait: ['Average wait (s)', '平均等待（秒）'], complaints: ['Complaints', '投诉件数'],
+    'inspection.province': ['Province inspection', '省公司组巡/暗访'], 'inspection.city': ['City inspection', '市公司组巡/暗访'],
+    fcr: ['Problem resolution (FCR)', '问题解决率'], sl20: ['Answered ≤ 20 s', '20秒接通率'], avg_handle: ['Handling time (s)', '平均处理时长（秒）'],
+    csi: ['Enterprise CSI', '集团客户满意度'], churned: ['Churned accounts', '离网客户数'], total: ['Score total', '考核总分'],
+    service: ['Service', '服务'], sales: ['Sales', '销售'], internal: ['Internal management', '内部管理'], internal_management: ['Internal management', '内部管理'],
+    control: ['Internal control', '内控'], internal_control: ['Internal control', '内控'], operations: ['Operations', '运营'],
+    exam: ['Exams', '考试'], exams: ['Exams', '考试'], safety: ['Safety', '安全'], attendance: ['Attendance', '考勤'], reports: ['Reports', '报表'],
+    rating: ['Rating system', '评价系统'], renewal: ['Renewal', '续约'],
   };
   const CARRIERS = { cmcc: ['China Mobile', '中国移动'], ctcc: ['China Telecom', '中国电信'], cucc: ['China Unicom', '中国联通'] };
 
@@ -239,7 +277,7 @@
   // (?branch=B&…); the hash wins.
   function readURL() {
     const out = {};
-    const take = (p) => { for (const k of ['branch', 'month', 'metric', 'cmp', 'lang', 'period']) if (p.get(k) != null) out[k] = p.get(k); };
+    const take = (p) => { for (const k of ['branch', 'month', 'metric', 'cmp', 'lang', 'period', 'fl', 'flm', 'store', 'unit']) if (p.get(k) != null) out[k] = p.get(k); };
     take(new URLSearchParams(location.search));
     const h = location.hash.slice(1);
     const route = /^\/branch\/([^?]*)(?:\?(.*))?$/.exec(h);
@@ -253,12 +291,11 @@
   }
   function viewHash(v) {
     const h = new URLSearchParams();
-    for (const k of ['month', 'metric', 'cmp', 'period', 'lang']) if (v[k]) h.set(k, v[k]);
+    for (const k of ['month', 'metric', 'cmp', 'period', 'lang', 'fl', 'flm', 'store', 'unit']) if (v[k]) h.set(k, v[k]);
     return '#/branch/' + encodeURIComponent(v.branch) + '?' + h.toString().replace(/%3A/g, ':');
   }
   function writeHash() {
-    const v = { branch: state.branch, month: state.month, metric: state.metric, cmp: state.cmpMetric, lang: state.lang, period: state.period };
-    history.replaceState(null, '', location.pathname + viewHash(v));
+    history.replaceState(null, '', location.pathname + viewHash(flView({})));
   }
   function defaultMonth() {
     const d = new Date();
@@ -489,7 +526,10 @@
   // unreportable: such a point is not joined to its neighbours as if it were real), the
   // unreportable values as hollow grey points, and, where given, the smoothed estimates of a
   // city or county as a dashed line with their own points.
-  function renderTrend(tr, smoothed) {
+  // opts (optional): chart, the chart's id (default trend); name and digits of the metric;
+  // bounds, the scale's [min, max] that the axis never passes.
+  function renderTrend(tr, smoothed, opts) {
+    opts = opts || {};
     const pts = tr.points || tr.values || [];
     const months = pts.map((p) => p.month);
     const real = (p) => isNum(p.value) && p.reportable !== false;
@@ -497,10 +537,10 @@
     const lo = pts.map((p) => (real(p) && isNum(p.moe95) ? p.value - p.moe95 : null));
     const band = pts.map((p) => (real(p) && isNum(p.moe95) ? 2 * p.moe95 : null));
     const sm = smoothed || [];
-    $('trend-note-smoothed').hidden = !sm.some(isNum);
-    const d = digitsFor(tr.metric || state.metric);
-    const name = metricName(tr.metric || state.metric);
-    chart('trend').setOption({
+    if (!opts.chart) $('trend-note-smoothed').hidden = !sm.some(isNum);
+    const d = opts.digits != null ? opts.digits : digitsFor(tr.metric || state.metric);
+    const name = opts.name || metricName(tr.metric || state.metric);
+    chart(opts.chart || 'trend').setOption({
       animation: false,
       grid: { left: 48, right: 16, top: 28, bottom: 28 },
       tooltip: {
@@ -513,7 +553,8 @@
         },
       },
       xAxis: { type: 'category', data: months, boundaryGap: false, axisLabel: { color: '#6b7588' } },
-      yAxis: { type: 'value', scale: true, axisLabel: { color: '#6b7588' }, splitLine: { lineStyle: { color: '#eef1f5' } } },
+      yAxis: { type: 'value', scale: true, axisLabel: { color: '#6b7588' }, splitLine: { lineStyle: { color: '#eef1f5' } },
+        min: opts.bounds ? (v) => Math.max(opts.bounds[0], Math.floor(v.min - 2)) : null, max: opts.bounds ? (v) => Math.min(opts.bounds[1], Math.ceil(v.max + 2)) : null },
       series: [
         { name: 'lower', type: 'line', data: lo, stack: 'band', symbol: 'none', lineStyle: { opacity: 0 }, silent: true },
         { name: '95%', type: 'line', data: band, stack: 'band', symbol: 'none', lineStyle: { opacity: 0 }, areaStyle: { color: 'rgba(11,107,203,0.14)' }, silent: true },
@@ -536,6 +577,51 @@
     }, true);
   }
 
+  // ---- dots with intervals ----------------------------------------------------------------------
+  // dotChart draws rows (top to bottom: {cat, x, lo, hi, grey, hollow, tip}) as dots with their
+  // 95% intervals (lo–hi; none when null) and sizes the chart to them. A grey row (too few
+  // responses) has a grey dashed interval, a hollow one a hollow grey diamond.
+  // bounds (optional): the scale's [min, max] (a percentage's 0–100), which the axis never
+  // passes.
+  function dotChart(id, rows, name, bounds) {
+    const b = bounds || [-Infinity, Infinity];
+    const shown = rows.slice().reverse(); // echarts draws the first category at the bottom
+    const grey = '#a9b0bc';
+    chart(id).setOption({
+      animation: false,
+      grid: { left: 8, right: 40, top: 8, bottom: 24, containLabel: true },
+      tooltip: { trigger: 'item', formatter: (p) => (shown[p.dataIndex] ? shown[p.dataIndex].tip : '') },
+      xAxis: { type: 'value', scale: true, axisLabel: { color: '#6b7588' }, splitLine: { lineStyle: { color: '#eef1f5' } },
+        min: bounds ? (v) => Math.max(b[0], Math.floor(v.min - 5)) : null, max: bounds ? (v) => Math.min(b[1], Math.ceil(v.max + 5)) : null },
+      yAxis: { type: 'category', data: shown.map((r) => r.cat), axisLabel: { color: '#1d2533', rich: { grey: { color: '#8a93a3' } } } },
+      series: [
+        {
+          type: 'custom', name: '95%', silent: true, z: 2,
+          data: shown.map((r, i) => [i, isNum(r.lo) ? r.lo : null, isNum(r.hi) ? r.hi : null]),
+          renderItem: (params, api) => {
+            if (api.value(1) == null || isNaN(api.value(1))) return null;
+            const a = api.coord([api.value(1), api.value(0)]), b = api.coord([api.value(2), api.value(0)]);
+            const g = shown[params.dataIndex].grey;
+            const hh = 5, style = { stroke: g ? grey : '#1d2533', lineWidth: 1.2, lineDash: g ? [3, 3] : null };
+            return { type: 'group', children: [
+              { type: 'line', shape: { x1: a[0], y1: a[1], x2: b[0], y2: b[1] }, style },
+              { type: 'line', shape: { x1: a[0], y1: a[1] - hh, x2: a[0], y2: a[1] + hh }, style },
+              { type: 'line', shape: { x1: b[0], y1: b[1] - hh, x2: b[0], y2: b[1] + hh }, style },
+            ] };
+          },
+          encode: { x: [1, 2], y: 0 },
+        },
+        {
+          type: 'scatter', name, symbolSize: 11, z: 5,
+          data: shown.map((r, i) => ({ value: [r.x, i], symbol: r.hollow ? 'diamond' : 'circle',
+            itemStyle: r.grey || r.hollow ? { color: '#fff', borderColor: grey, borderWidth: 2 } : { color: '#0b6bcb' } })),
+        },
+      ],
+    }, true);
+    $(id + '-chart').style.height = (shown.length ? Math.max(160, 34 * shown.length + 40) : 60) + 'px';
+    chart(id).resize();
+  }
+
   // ---- compare --------------------------------------------------------------------------------
   // renderCompare draws each child as a dot with its 95% interval. No bars: a bar's length
   // from an axis that does not start at zero misstates ratios (2.76 against 4.41 looked like
@@ -547,46 +633,14 @@
     const d = digitsFor(metric);
     $('compare-sub').textContent = t('childrenOf') + ' ' + branchName(parent) + ' · ' + metricName(metric) +
       ' (' + (lowerBetter(metric) ? t('lowerBetter') : t('higherBetter')) + ')';
-    // The chart shows the children with a value (the table lists them all); echarts draws the
-    // first category at the bottom.
-    const shown = rows.filter((r) => isNum(r.value)).reverse();
-    const cats = shown.map((r) => branchName(r.branch || r.id));
-    const grey = '#a9b0bc';
-    chart('compare').setOption({
-      animation: false,
-      grid: { left: 8, right: 40, top: 8, bottom: 24, containLabel: true },
-      tooltip: {
-        trigger: 'item',
-        formatter: (p) => { const r = shown[p.dataIndex]; return r ? branchName(r.branch || r.id) + '<br>' + fmt(r.value, d) + (isNum(r.moe95) ? ' ± ' + fmt(r.moe95, d) : '') + (r.reportable === false ? '<br>' + t('unreportable') : '') : ''; },
-      },
-      xAxis: { type: 'value', scale: true, axisLabel: { color: '#6b7588' }, splitLine: { lineStyle: { color: '#eef1f5' } } },
-      yAxis: { type: 'category', data: cats, axisLabel: { color: '#1d2533' } },
-      series: [
-        {
-          type: 'custom', name: '95%', silent: true, z: 2,
-          data: shown.map((r, i) => [i, isNum(r.moe95) ? r.value - r.moe95 : null, isNum(r.moe95) ? r.value + r.moe95 : null]),
-          renderItem: (params, api) => {
-            if (api.value(1) == null || isNaN(api.value(1))) return null;
-            const a = api.coord([api.value(1), api.value(0)]), b = api.coord([api.value(2), api.value(0)]);
-            const hh = 5, style = { stroke: shown[params.dataIndex].reportable === false ? grey : '#1d2533', lineWidth: 1.2 };
-            return { type: 'group', children: [
-              { type: 'line', shape: { x1: a[0], y1: a[1], x2: b[0], y2: b[1] }, style },
-              { type: 'line', shape: { x1: a[0], y1: a[1] - hh, x2: a[0], y2: a[1] + hh }, style },
-              { type: 'line', shape: { x1: b[0], y1: b[1] - hh, x2: b[0], y2: b[1] + hh }, style },
-            ] };
-          },
-          encode: { x: [1, 2], y: 0 },
-        },
-        {
-          type: 'scatter', name: metricName(metric), symbolSize: 11, z: 5,
-          data: shown.map((r, i) => ({ value: [r.value, i], itemStyle: r.reportable === false ? { color: '#fff', borderColor: grey, borderWidth: 2 } : { color: '#0b6bcb' } })),
-        },
-      ],
-    }, true);
-    const h = shown.length ? Math.max(160, 34 * shown.length + 40) : 60;
+    // The chart shows the children with a value (the table lists them all).
+    const shown = rows.filter((r) => isNum(r.value));
+    dotChart('compare', shown.map((r) => ({
+      cat: branchName(r.branch || r.id), x: r.value, grey: r.reportable === false,
+      lo: isNum(r.moe95) ? r.value - r.moe95 : null, hi: isNum(r.moe95) ? r.value + r.moe95 : null,
+      tip: branchName(r.branch || r.id) + '<br>' + fmt(r.value, d) + (isNum(r.moe95) ? ' ± ' + fmt(r.moe95, d) : '') + (r.reportable === false ? '<br>' + t('unreportable') : ''),
+    })), metricName(metric));
     if (!rows.length) $('compare-sub').textContent = t('childrenOf') + ' ' + branchName(parent) + ' · ' + t('noChildren');
-    $('compare-chart').style.height = h + 'px';
-    chart('compare').resize();
     $('compare-table').replaceChildren(
       el('thead', null, el('tr', null, el('th', { class: 'num' }, t('rank')), el('th', null, t('branch')),
         el('th', { class: 'num' }, t('value')), smoothed ? el('th', { class: 'num' }, t('smoothed')) : null,
@@ -711,6 +765,252 @@
         el('td', { class: 'num', id: 'score-total' }, fmt(sc.total, 2) + (isNum(sc.max) ? ' / ' + fmt(sc.max, 0) : '')), el('td'))));
   }
 
+  // ---- front line (前台, SPEC §5.2) ---------------------------------------------------------------
+  // The stores (or agents, or customer managers) of the branch ranked for the month by one
+  // metric, as dots with their 95% intervals; a unit with too few ratings is ranked by its
+  // smoothed value, drawn as a hollow grey diamond there and flagged in words, never shown as
+  // simply the worst. Choosing a store lists its clerks ranked the same way; choosing any unit
+  // shows its card, its 12-month trend and its score breakdown (team and personal parts, their
+  // components, the adjustments listed, the scheme's warnings).
+  const FL_METRICS = {
+    store: ['satisfaction', 'net_score', 'avg_wait', 'complaints', 'inspection.province', 'inspection.city', 'total'],
+    agent: ['satisfaction', 'fcr', 'sl20', 'avg_wait', 'avg_handle', 'complaints', 'total'],
+    manager: ['csi', 'complaints', 'churned', 'total'],
+  };
+  FL_METRICS.staff = FL_METRICS.store;
+  const flName = (m) => (FL_NAMES[m] ? FL_NAMES[m][li()] : metricName(m));
+  const flDigits = (m) => (['net_score', 'complaints', 'churned'].includes(m) ? 0 : m === 'total' ? 2 : 1);
+  const wfmt = (v) => fmt(v, Number.isInteger(v) ? 0 : 2);
+  // flValue reads metric m off a unit card as a Value ({value, moe95, n, reportable,
+  // smoothed}); counts and inspection scores are bare numbers.
+  function flValue(card, m) {
+    if (!card) return {};
+    if (m.startsWith('inspection.')) return { value: (card.inspection || {})[m.slice('inspection.'.length)] };
+    const v = card[m];
+    return v && typeof v === 'object' ? v : { value: isNum(v) ? v : null };
+  }
+  const parseUnit = (u) => { const i = String(u || '').indexOf(':'); return i > 0 ? { kind: u.slice(0, i), id: u.slice(i + 1) } : null; };
+  const flView = (change) => Object.assign({ branch: state.branch, month: state.month, metric: state.metric, cmp: state.cmpMetric, lang: state.lang,
+    period: state.period, fl: state.flKind, flm: state.flMetric, store: state.flStore, unit: state.flUnit }, change);
+  let flGeneration = 0, flNoTotal = false;
+  function goFL(change) {
+    Object.assign(state, change);
+    writeHash();
+    const gen = ++flGeneration;
+    section('frontline-panel', () => loadFrontline(() => gen !== flGeneration));
+  }
+  // renderRank lists a league table: rank, the unit (a link that selects it), value ± margin, n,
+  // smoothed value, the flag in words; the chart above it draws the same rows (at most the best
+  // and the worst 15).
+  function renderRank(res, chartId, tableId, select) {
+    const m = res.metric, d = flDigits(m), units = res.units || [];
+    const sel = parseUnit(state.flUnit);
+    const cap = 15;
+    const drawn = units.length > 2 * cap ? units.slice(0, cap).concat(units.slice(-cap)) : units;
+    const rows = drawn.map((u) => {
+      const bySm = u.ranked_by === 'smoothed';
+      const x = bySm ? u.smoothed : u.value;
+      const lo = isNum(u.value) && isNum(u.moe95) ? u.value - u.moe95 : null, hi = isNum(lo) ? u.value + u.moe95 : null;
+      return {
+        cat: (u.rank != null ? u.rank + '. ' : '– ') + u.unit + (u.reportable ? '' : ' · ' + t('n') + ' ' + fmtInt(u.n)), x, lo, hi, grey: !u.reportable, hollow: bySm,
+        tip: u.unit + '<br>' + fmt(u.value, d) + (isNum(u.moe95) ? ' ± ' + fmt(u.moe95, d) : '') + ' · ' + t('n') + ' ' + fmtInt(u.n) +
+          (isNum(u.smoothed) ? '<br>' + t('smoothed') + ' ' + fmt(u.smoothed, d) : '') + (flagText(u) ? '<br>' + flagText(u) : ''),
+      };
+    }).filter((r) => isNum(r.x));
+    dotChart(chartId, rows, flName(m), ['satisfaction', 'fcr', 'sl20'].includes(m) ? [0, 100] : null);
+    $(chartId + '-chart').setAttribute('aria-label', rows.slice(0, 5).map((r) => r.cat + ' ' + fmt(r.x, d)).join('; '));
+    $(tableId).setAttribute('aria-label', t('kind_' + res.unit) + ' · ' + flName(m));
+    if (!units.length) { $(tableId).replaceChildren(el('caption', { class: 'empty' }, t('flNone'))); return; }
+    $(tableId).replaceChildren(...(units.length > 2 * cap ? [el('caption', { class: 'muted' }, fill(t('flTopBottom'), cap, units.length))] : []),
+      el('thead', null, el('tr', null, el('th', { class: 'num' }, t('rank')), el('th', null, t('unit')),
+        el('th', { class: 'num' }, t('value')), el('th', { class: 'num' }, t('n')), el('th', { class: 'num' }, t('smoothed')))),
+      el('tbody', null, units.map((u) => {
+        const change = select(u);
+        const chosen = sel && sel.kind === res.unit && sel.id === u.unit;
+        return el('tr', { class: (u.reportable ? '' : 'unreportable') + (chosen ? ' selected' : ''), 'data-unit': u.unit, 'data-rank': u.rank },
+          el('td', { class: 'num' }, u.rank != null ? u.rank : '—'),
+          el('td', null, el('a', { class: 'unit-link', href: viewHash(flView(change)), 'aria-current': chosen ? 'true' : null,
+            onclick: (e) => { e.preventDefault(); goFL(change); } }, u.unit),
+          res.unit !== 'staff' && u.branch && u.branch !== res.parent ? el('span', { class: 'muted' }, ' ' + shortName(u.branch)) : null,
+          flagText(u) ? el('span', { class: 'tag flag' }, flagText(u)) : null),
+          el('td', { class: 'num' }, fmt(u.value, d) + (isNum(u.moe95) ? ' ± ' + fmt(u.moe95, d) : '')),
+          el('td', { class: 'num' }, u.n != null ? fmtInt(u.n) : '—'),
+          el('td', { class: 'num smoothed' }, fmt(u.smoothed, d)));
+      })));
+  }
+  // flagText says why a unit is not ranked by its own value: too few ratings, ranked by its
+  // smoothed value or not ranked at all, or no value ("" for a unit ranked by its value).
+  function flagText(u) {
+    if (u.ranked_by === 'smoothed') return t('flFlagSmoothed');
+    if (u.ranked_by === 'none' || u.rank == null) return isNum(u.value) ? t('flNotRanked') : t('flNoValue');
+    return u.reportable === false ? t('flFew') : '';
+  }
+  function unitTiles(c) {
+    const count = (key, m, sub) => tile(flName(m), fmt(flValue(c, m).value, flDigits(m)), { key, sub });
+    const v = (m) => valueTile('fl-' + m, flName(m), flValue(c, m));
+    const ratings = t('ratings') + ' ' + fmtInt(c.ratings);
+    const insp = c.inspection || {};
+    if (c.kind === 'agent') return [v('satisfaction'), v('fcr'), v('sl20'), v('avg_wait'), v('avg_handle'), count('fl-complaints', 'complaints', ratings)];
+    if (c.kind === 'manager') return [v('csi'), count('fl-complaints', 'complaints'), count('fl-churned', 'churned')];
+    return [v('satisfaction'), count('fl-net_score', 'net_score', ratings), v('avg_wait'), count('fl-complaints', 'complaints'),
+      tile(t('inspection'), fmt(insp.province, 1) + ' / ' + fmt(insp.city, 1), { key: 'fl-inspection', sub: t('province') + ' / ' + t('city') })];
+  }
+  const roleName = (r) => (I18N.en['role_' + r] ? t('role_' + r) : r || '');
+  // A scheme's part or component is named by its title (the scheme file's words, Chinese) in
+  // Chinese; in English by our name for it, else its code in words.
+  const words = (code) => { const w = String(code).replace(/_/g, ' '); return w.charAt(0).toUpperCase() + w.slice(1); };
+  function partName(p) {
+    if (state.lang === 'zh' && p.title) return p.title;
+    if (I18N.en['part_' + p.name]) return t('part_' + p.name);
+    return FL_NAMES[p.name] ? FL_NAMES[p.name][li()] : words(p.name);
+  }
+  // compName names a scheme component: a front-line metric, score:<component> (assessed
+  // elsewhere) or team:<metric> (the unit's store or branch value; team:score the store's score).
+  function compName(c) {
+    if (state.lang === 'zh' && c.title) return c.title;
+    const code = String(c.component);
+    const [pre, rest] = code.includes(':') ? code.split(/:(.*)/s) : ['', code];
+    const base = FL_NAMES[rest] ? FL_NAMES[rest][li()] : pre === 'score' ? words(rest) : flName(rest);
+    if (pre === 'team') return rest === 'score' ? t('storeScore') : (state.lang === 'zh' ? '团队' : 'Team ') + base;
+    return base;
+  }
+  function renderScore(sc) {
+    const table = $('fl-score-table'), warn = $('fl-warnings');
+    if (!sc) {
+      $('fl-score-sub').textContent = t('noScore');
+      table.replaceChildren();
+      warn.hidden = true;
+      return;
+    }
+    $('fl-score-sub').textContent = t('scheme') + ' ' + sc.scheme + (sc.role ? ' · ' + roleName(sc.role) : '') + ' · ' + sc.period;
+    const ws = sc.warnings || [];
+    warn.hidden = !ws.length;
+    warn.replaceChildren(...ws.map((w) => el('li', null, w)));
+    const body = [];
+    for (const p of sc.parts || []) {
+      body.push(el('tr', { class: 'part', 'data-part': p.name, title: p.title || null }, el('td', null, partName(p) + ' · ' + t('weight') + ' ' + wfmt(p.weight)),
+        el('td'), el('td', { class: 'num part-points' }, fmt(p.points, 2) + ' / ' + wfmt(p.weight))));
+      for (const c of p.components || []) {
+        body.push(el('tr', { class: c.flagged ? 'unreportable' : null, 'data-component': c.component },
+          el('td', { class: 'comp', title: c.title || null }, compName(c),
+            c.flagged ? el('span', { class: 'tag flag', title: c.reason || null }, t('flagged') + (c.reason ? ': ' + c.reason : '')) : null),
+          el('td', { class: 'num' }, fmt(c.value, 1)),
+          el('td', { class: 'num' }, fmt(c.points, 2) + ' / ' + wfmt(c.max))));
+      }
+    }
+    const adj = (sc.adjustments || []).map((a) => el('tr', { class: 'adj', 'data-event': a.event_id },
+      el('td', null, t('adjustment') + ' ' + a.period + ': ' + a.reason + (a.ref ? ' (' + a.ref + ')' : '')), el('td'),
+      el('td', { class: 'num adj-points' }, signed(a.points, 2))));
+    table.replaceChildren(
+      el('thead', null, el('tr', null, el('th', null, t('component')), el('th', { class: 'num' }, t('value')), el('th', { class: 'num' }, t('points')))),
+      el('tbody', null, body),
+      el('tfoot', null,
+        el('tr', null, el('td', null, t('weightedTotal')), el('td'), el('td', { class: 'num', id: 'fl-score-total' }, fmt(sc.total, 2) + ' / ' + wfmt(sc.max))),
+        adj,
+        adj.length ? el('tr', null, el('td', null, t('adjustedTotal')), el('td'), el('td', { class: 'num', id: 'fl-score-adjusted' }, fmt(sc.adjusted_total, 2))) : null));
+  }
+  function renderUnit(u, kind, id) {
+    const c = u.card || {};
+    $('fl-unit-title').textContent = t('one_' + kind) + ' ' + id + (c.branch ? ' · ' + branchName(c.branch) : '') +
+      (c.store ? ' · ' + t('one_store') + ' ' + c.store : '') + ' · ' + (c.period || state.month);
+    $('fl-unit-tiles').replaceChildren(...unitTiles(Object.assign({ kind }, c)));
+    // The trend of the ranked metric where it is a rate or a mean of the card, else of
+    // satisfaction (managers: their CSI).
+    const m = FL_METRICS[kind].includes(state.flMetric) && state.flMetric !== 'total' ? state.flMetric : kind === 'manager' ? 'csi' : 'satisfaction';
+    // A month is null where the unit was outside the token's scope: a gap.
+    const months = u.trend || [];
+    const last = String(c.period || state.month).slice(0, 7);
+    const pts = months.map((tc, i) => Object.assign({ month: tc ? tc.period : addMonths(last, i - months.length + 1) }, flValue(tc, m)));
+    const sm = months.map((tc) => { const s = flValue(tc, m).smoothed; return s && isNum(s.value) ? s.value : null; });
+    $('fl-trend-sub').textContent = t('trend') + ' · ' + flName(m) + (pts.length ? ' · ' + pts[0].month + ' – ' + pts[pts.length - 1].month : '');
+    renderTrend({ metric: m, points: pts }, sm.some(isNum) ? sm : null, { chart: 'fl-trend', name: flName(m), digits: flDigits(m), bounds: ['satisfaction', 'fcr', 'sl20'].includes(m) ? [0, 100] : null });
+    $('fl-trend-chart').setAttribute('aria-label', flName(m) + ': ' + pts.map((p) => p.month + ' ' + fmt(p.value, flDigits(m))).join(', '));
+    renderScore(u.score);
+  }
+  // loadFrontline loads the league table, the selected store's clerks and the selected unit.
+  async function loadFrontline(stale) {
+    const panel = $('frontline-panel');
+    const kind = FL_METRICS[state.flKind] && state.flKind !== 'staff' ? state.flKind : 'store';
+    state.flKind = kind;
+    const metrics = FL_METRICS[kind].filter((m) => m !== 'total' || !flNoTotal);
+    if (!metrics.includes(state.flMetric)) state.flMetric = metrics[0];
+    $('fl-kind').replaceChildren(...['store', 'agent', 'manager'].map((k) => el('option', { value: k, selected: k === kind }, t('kind_' + k))));
+    $('fl-metric').replaceChildren(...metrics.map((m) => el('option', { value: m, selected: m === state.flMetric }, flName(m) + (lowerBetter(m) ? ' ↓' : ''))));
+    $('fl-rank-box').hidden = !!state.scopeStore;
+    if (state.scopeStore) return loadOwnStore(stale);
+    // The whole company's or a province's stores are thousands of rows (each with its card):
+    // the league starts at a city.
+    const wide = state.branch === 'ALL' || state.branch.split('-').length < 2;
+    $('fl-body').hidden = wide;
+    if (wide) {
+      panel.hidden = false;
+      $('fl-sub').textContent = t('flPickCity');
+      document.body.dataset.fl = String(Number(document.body.dataset.fl || 0) + 1);
+      return;
+    }
+    let res;
+    try {
+      res = await api('rank', { unit: kind, parent: state.branch, period: state.month, metric: state.flMetric });
+    } catch (err) {
+      // A server without front-line league tables: no panel.
+      if (err instanceof HTTPError && (err.status === 404 || (err.status === 400 && err.body && err.body.param === 'level'))) { panel.hidden = true; return; }
+      // Totals need a scheme: without one, the metric is dropped from the list.
+      if (err instanceof HTTPError && err.status === 400 && err.body && err.body.param === 'metric' && state.flMetric === 'total' && !flNoTotal) {
+        flNoTotal = true;
+        return loadFrontline(stale);
+      }
+      panel.hidden = false;
+      throw err;
+    }
+    if (stale()) return;
+    panel.hidden = false;
+    $('fl-sub').textContent = fill(t('flOf'), t('kind_' + kind), branchName(res.parent || state.branch), res.period || state.month) + ' · ' +
+      flName(res.metric) + ' (' + (res.lower_is_better ? t('lowerBetter') : t('higherBetter')) + ')';
+    const units = res.units || [];
+    const has = (id) => units.some((u) => u.unit === id);
+    if (kind === 'store') {
+      if (!state.flStore || !has(state.flStore)) state.flStore = units.length ? units[0].unit : null;
+    } else {
+      state.flStore = null;
+    }
+    const sel = parseUnit(state.flUnit);
+    const ok = sel && (sel.kind === kind ? has(sel.id) : kind === 'store' && sel.kind === 'staff');
+    if (!ok) state.flUnit = units.length ? kind + ':' + (kind === 'store' ? state.flStore : units[0].unit) : null;
+    writeHash();
+    renderRank(res, 'fl-rank', 'fl-rank-table', (u) => (kind === 'store' ? { flStore: u.unit, flUnit: 'store:' + u.unit } : { flUnit: kind + ':' + u.unit }));
+    await loadStoreAndUnit(kind, stale);
+  }
+  // loadOwnStore is the front line of a store's token: its store and the store's clerks, no
+  // league of other units (which it may not read).
+  async function loadOwnStore(stale) {
+    const id = state.scopeStore;
+    $('fl-kind').replaceChildren(el('option', { value: 'store' }, t('kind_store')));
+    state.flStore = id;
+    const sel = parseUnit(state.flUnit);
+    if (!sel || !(sel.kind === 'staff' || (sel.kind === 'store' && sel.id === id))) state.flUnit = 'store:' + id;
+    $('frontline-panel').hidden = false;
+    $('fl-sub').textContent = t('one_store') + ' ' + id + ' · ' + state.month;
+    writeHash();
+    await loadStoreAndUnit('store', stale);
+  }
+  // loadStoreAndUnit loads the chosen store's clerks (kind store) and the chosen unit.
+  async function loadStoreAndUnit(kind, stale) {
+    const unit = parseUnit(state.flUnit);
+    const [staff, detail] = await Promise.all([
+      kind === 'store' && state.flStore ? api('rank', { unit: 'staff', parent: 'store:' + state.flStore, period: state.month, metric: FL_METRICS.staff.includes(state.flMetric) ? state.flMetric : 'satisfaction' }) : null,
+      unit ? api('unit', { kind: unit.kind, id: unit.id, period: state.month }) : null,
+    ]);
+    if (stale()) return;
+    $('fl-staff-box').hidden = !staff;
+    if (staff) {
+      $('fl-staff-title').textContent = fill(t('flStaffOf'), state.flStore) + ' · ' + flName(staff.metric);
+      renderRank(staff, 'fl-staff', 'fl-staff-table', (u) => ({ flUnit: 'staff:' + u.unit }));
+    }
+    $('fl-unit').hidden = !detail;
+    if (detail) renderUnit(detail, unit.kind, unit.id);
+    document.body.dataset.fl = String(Number(document.body.dataset.fl || 0) + 1); // tests wait for this
+  }
+
   // ---- loading --------------------------------------------------------------------------------
   let generation = 0;
   async function section(panelId, load) {
@@ -827,12 +1127,13 @@
     if (m > defaultMonth()) showBanner(fill(t('futureMonth'), m), false);
     if (card) { renderCard(card); renderDrivers(card.drivers); }
     const p = scoped(cmpParent) ? cmpParent : b;
+    $('compare-panel').hidden = !!state.scopeStore; // a store's token compares nothing (403)
     exportLinks('compare-export', 'compare', { parent: p, month: m, metric: state.cmpMetric });
     exportLinks('alerts-export', 'alerts', { branch: b, month: m });
     exportLinks('scorecard-export', 'scorecard', { branch: b, period: state.period });
     // The league table of the sub-branches (排名) over the same period.
     const level = b === 'ALL' ? 0 : b.split('-').length;
-    if (children(b).length && level < 4) {
+    if (children(b).length && level < 4 && !state.scopeStore) {
       exportLinks('league-export', 'rank', { parent: b, level: level + 1, period: state.period }, t('league'));
     } else {
       $('league-export').replaceChildren();
@@ -844,7 +1145,7 @@
         const [tr, sm] = await Promise.all([api('trend', { branch: b, metric: state.metric, from: months[0], to: m }), smoothedSeries(b, state.metric, months)]);
         if (!stale()) renderTrend(tr, sm);
       }),
-      section('compare-panel', async () => {
+      state.scopeStore ? null : section('compare-panel', async () => {
         const fm = state.cmpMetric === 'churn_rate' ? 'churn_rate' : 'complaint_rate';
         const [c, f] = await Promise.all([api('compare', { parent: p, month: m, metric: state.cmpMetric }),
           api('funnel', { parent: p, month: m, metric: fm }).catch(() => null)]);
@@ -856,12 +1157,14 @@
         if (!stale()) renderAlerts(a, b, prev ? new Set((prev.alerts || []).map(alertKey)) : null);
       }),
       section('scorecard-panel', async () => { const s = await api('scorecard', { branch: b, period: state.period }); if (!stale()) renderScorecard(s); }),
+      section('frontline-panel', () => { const g = ++flGeneration; return loadFrontline(() => stale() || g !== flGeneration); }),
     ]);
     done();
   }
   function go(change) {
     if ('branch' in change || 'month' in change) state.problem = null;
     if ('branch' in change || 'month' in change) state.alertFilter = { rule: '', severity: '', metric: '', age: '' };
+    if ('branch' in change && change.branch !== state.branch) Object.assign(state, { flStore: null, flUnit: null });
     Object.assign(state, change);
     refresh();
   }
@@ -873,7 +1176,10 @@
     state.cmpMetric = h.cmp || 'csi';
     state.period = h.period;
     state.alertFilter = { rule: '', severity: '', metric: '', age: '' };
+    Object.assign(state, { flKind: h.fl || 'store', flMetric: h.flm || null, flStore: h.store || null, flUnit: h.unit || null });
     applyLang();
+    $('fl-kind').addEventListener('change', (e) => goFL({ flKind: e.target.value, flMetric: null, flStore: null, flUnit: null }));
+    $('fl-metric').addEventListener('change', (e) => goFL({ flMetric: e.target.value }));
     $('month').addEventListener('change', (e) => { if (e.target.value) go({ month: e.target.value }); });
     $('child-select').addEventListener('change', (e) => { if (e.target.value) go({ branch: e.target.value }); });
     $('trend-metric').addEventListener('change', (e) => go({ metric: e.target.value }));
@@ -901,7 +1207,11 @@
   async function loadBranches(h) {
     try {
       const bl = await api('branches');
-      state.scope = bl.scope || 'ALL';
+      // A store's token (GD-SZ-NS/store:S123, SPEC §5.5) reads its branch's own aggregates, the
+      // store and its staff: the branch is the scope of the branch views, the store the front line's.
+      const sc = String(bl.scope || 'ALL'), k = sc.indexOf('/store:');
+      state.scope = k < 0 ? sc : sc.slice(0, k);
+      state.scopeStore = k < 0 ? null : sc.slice(k + '/store:'.length);
       state.branches = bl.branches || [];
       state.byId = Object.fromEntries(state.branches.map((b) => [b.id, b]));
       POLARITY = Object.fromEntries(((await api('metrics')).metrics || []).map((x) => [x.kind, x.better]));
