@@ -1208,10 +1208,10 @@
     try {
       const bl = await api('branches');
       // A store's token (GD-SZ-NS/store:S123, SPEC §5.5) reads its branch's own aggregates, the
-      // store and its staff: the branch is the scope of the branch views, the store the front line's.
-      const sc = String(bl.scope || 'ALL'), k = sc.indexOf('/store:');
-      state.scope = k < 0 ? sc : sc.slice(0, k);
-      state.scopeStore = k < 0 ? null : sc.slice(k + '/store:'.length);
+      // store and its staff: the server answers its branch as scope and its store as store; the
+      // branch is the scope of the branch views, the store the front line's.
+      state.scope = String(bl.scope || 'ALL');
+      state.scopeStore = bl.store ? String(bl.store) : null;
       state.branches = bl.branches || [];
       state.byId = Object.fromEntries(state.branches.map((b) => [b.id, b]));
       POLARITY = Object.fromEntries(((await api('metrics')).metrics || []).map((x) => [x.kind, x.better]));
