@@ -25,8 +25,8 @@ import (
 //     effect of ±2; a mystery visit names the clerk served (70 %).
 //   - score_reported for the store team's components assessed elsewhere (StoreComponents) and
 //     for each staff member (StaffComponents), reported on the last evening of the month; about 3 %
-//     of the store sales figures are restated two hours later (the later one wins). Each customer
-//     manager's renewal rate (ManagerComponents).
+//     of the stores' new-customer sales figures are restated two hours later (the later one wins).
+//     Each customer manager's business result (ManagerComponents).
 //   - adjustment (典型事件加减分): a store about 4 % of its months (a letter of praise +2, a failed
 //     safety check −3), a staff member about 1 % (+1 / −2); two entered in error and retracted by
 //     an adjustment_void, one void after its adjustment, one before.
@@ -38,19 +38,23 @@ import (
 // staffPerStore is the number of staff of every store.
 const staffPerStore = 8
 
-// Component codes of score_reported (SPEC §5.1: [a-z0-9_]{1,32}): the store team's scheme parts
-// the seed assesses outside the rating system (销售指标 40, 内部管理 20, 内控管理 10, 运营管理 10),
-// a staff member's personal parts, and a customer manager's renewal rate (续约).
+// Component codes of score_reported (SPEC §5.1: [a-z0-9_]{1,32}), those of the shipped front-line
+// schemes (aggregate/kpi/presets/frontline/default.yaml): the store team's parts the seed
+// assesses outside the rating system (销售指标 40: awareness, new customers, devices, campaigns;
+// 内部管理 20: safety, reports, exam; 内控管理 10; 运营管理 10), a staff member's personal parts
+// (sales, exam, attendance) and a customer manager's business results.
 var (
-	StoreComponents   = []string{"sales", "internal_management", "internal_control", "operations"}
-	StaffComponents   = []string{"sales", "exams", "attendance"}
-	ManagerComponents = []string{"renewal"}
+	StoreComponents = []string{"sales_awareness", "sales_new_customers", "sales_devices", "sales_campaigns",
+		"safety", "reports", "exam", "internal_control", "operations"}
+	StaffComponents   = []string{"sales", "exam", "attendance"}
+	ManagerComponents = []string{"business"}
 )
 
 // componentModel is a component's mean and standard deviation (0–100).
 var componentModel = map[string][2]float64{
-	"sales": {78, 8}, "internal_management": {86, 5}, "internal_control": {92, 4}, "operations": {85, 6},
-	"exams": {85, 8}, "attendance": {97, 2.5}, "renewal": {92, 4},
+	"sales_awareness": {80, 7}, "sales_new_customers": {76, 9}, "sales_devices": {74, 9}, "sales_campaigns": {79, 8},
+	"safety": {93, 4}, "reports": {88, 5}, "exam": {85, 8}, "internal_control": {92, 4}, "operations": {85, 6},
+	"sales": {78, 8}, "attendance": {97, 2.5}, "business": {90, 5},
 }
 
 func storeID(county string, n int) string { return fmt.Sprintf("%s-S%02d", county, n) }
@@ -374,7 +378,7 @@ func (g *gen) storeMonth(county, store string, m schema.Month) error {
 	}
 
 	rs := g.rng("store-scores", store, monthKey(m))
-	if err := g.score(rs, county, "store:"+store, StoreComponents, m, "sales"); err != nil {
+	if err := g.score(rs, county, "store:"+store, StoreComponents, m, "sales_new_customers"); err != nil {
 		return err
 	}
 	for i := 1; i <= staffPerStore; i++ {

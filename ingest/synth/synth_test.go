@@ -714,8 +714,13 @@ func TestFrontlineStories(t *testing.T) {
 			voided[e.TargetEventID] = true
 		}
 	}
-	for _, k := range []string{"store/sales", "store/internal_management", "store/internal_control", "store/operations",
-		"staff/sales", "staff/exams", "staff/attendance", "manager/renewal"} {
+	var want []string
+	for kind, cs := range map[string][]string{"store": synth.StoreComponents, "staff": synth.StaffComponents, "manager": synth.ManagerComponents} {
+		for _, c := range cs {
+			want = append(want, kind+"/"+c)
+		}
+	}
+	for _, k := range want {
 		if scores[k] == 0 {
 			t.Errorf("no score_reported %s", k)
 		}
