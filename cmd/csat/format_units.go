@@ -31,7 +31,7 @@ func printUnitAlerts(w io.Writer, alerts []kpi.UnitAlert, names map[string]strin
 				vals[j] = fmt.Sprintf("%.1f", v)
 			}
 			verb := "fell"
-			change := fmt.Sprintf("%.1f", -al.Change)
+			change := fmt.Sprintf("drop %.1f", -al.Change)
 			if al.Rise != nil {
 				verb, change = "rose", fmt.Sprintf("+%.0f %%", 100**al.Rise)
 			}
