@@ -62,11 +62,22 @@ type unitMonth struct {
 // unitRows reads the kpi_frontline rows of the months at their committed versions of the
 // units cond selects in any of them, sorted by kind, unit id and month.
 func (e *Engine) unitRows(ctx context.Context, months []schema.Month, cond string) ([]unitMonth, error) {
+	return e.unitRowsSelected(ctx, months, months, cond)
+}
+
+// unitRowsSelected reads the kpi_frontline rows of the months at their committed versions of
+// the units cond selects in any of the months sel (a subset of months), sorted by kind, unit id
+// and month.
+func (e *Engine) unitRowsSelected(ctx context.Context, months, sel []schema.Month, cond string) ([]unitMonth, error) {
 	vers, err := e.committed(ctx, months)
 	if err != nil {
 		return nil, err
 	}
 	vf, ok := versionFilter(vers, FamilyFrontline, months)
+	if !ok {
+		return nil, nil
+	}
+	vs, ok := versionFilter(vers, FamilyFrontline, sel)
 	if !ok {
 		return nil, nil
 	}
@@ -79,7 +90,7 @@ func (e *Engine) unitRows(ctx context.Context, months []schema.Month, cond strin
 	q := fmt.Sprintf(`SELECT month, %s FROM %s PREWHERE %s WHERE %s ORDER BY kind, unit_id, month`, frontlineColumns, t, cond, vf)
 	if len(months) > 1 {
 		q = fmt.Sprintf(`SELECT month, %s FROM %s PREWHERE (kind, unit_id) IN (SELECT kind, unit_id FROM %s PREWHERE %s WHERE %s) WHERE %s
-ORDER BY kind, unit_id, month`, frontlineColumns, t, t, cond, vf, vf)
+ORDER BY kind, unit_id, month`, frontlineColumns, t, t, cond, vs, vf)
 	}
 	rows, err := e.conn.Query(ctx, q)
 	if err != nil {

@@ -81,46 +81,16 @@ func (e *Engine) UnitAlerts(ctx context.Context, parent string, m schema.Month) 
 // whose row of month m matches cond (a condition on kind, unit_id, branch_id, store_id), each
 // unit's rows by month, units in (kind, unit id) order. A unit is listed only with a row in m.
 func (e *Engine) unitMonths(ctx context.Context, months []schema.Month, m schema.Month, cond string) ([]map[schema.Month]kpi.UnitStats, error) {
-	vers, err := e.committed(ctx, months)
+	rows, err := e.unitRowsSelected(ctx, months, []schema.Month{m}, cond)
 	if err != nil {
 		return nil, err
 	}
-	vf, ok := versionFilter(vers, FamilyFrontline, months)
-	if !ok {
-		return nil, nil
-	}
-	vm, ok := versionFilter(vers, FamilyFrontline, []schema.Month{m})
-	if !ok {
-		return nil, nil
-	}
-	t := FamilyFrontline.Table()
-	q := fmt.Sprintf(`SELECT month, %s FROM %s WHERE %s AND (kind, unit_id) IN (SELECT kind, unit_id FROM %s WHERE %s AND %s)
-ORDER BY kind, unit_id, month`, frontlineColumns, t, vf, t, vm, cond)
-	rows, err := e.conn.Query(ctx, q)
-	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", t, err)
-	}
-	defer rows.Close()
 	var out []map[schema.Month]kpi.UnitStats
-	var lastKind, lastID string
-	for rows.Next() {
-		var (
-			u  kpi.UnitStats
-			mo uint32
-		)
-		if err := rows.Scan(&mo, &u.Kind, &u.ID, &u.Branch, &u.PlacedAt, &u.PlacedBy, &u.Store, &u.N, &u.Satisfied, &u.Dissatisfied,
-			&u.WaitSum, &u.Resolved, &u.SL20, &u.HandleSum, &u.Complaints, &u.Churned, &u.InspProvinceN, &u.InspProvinceSum,
-			&u.InspCityN, &u.InspCitySum, &u.Survey.N, &u.Survey.SW, &u.Survey.SW2, &u.Survey.SWX, &u.Survey.SWX2); err != nil {
-			return nil, fmt.Errorf("read %s: %w", t, err)
-		}
-		if len(out) == 0 || u.Kind != lastKind || u.ID != lastID {
+	for i, r := range rows {
+		if i == 0 || r.stats.Kind != rows[i-1].stats.Kind || r.stats.ID != rows[i-1].stats.ID {
 			out = append(out, map[schema.Month]kpi.UnitStats{})
-			lastKind, lastID = u.Kind, u.ID
 		}
-		out[len(out)-1][schema.Month(mo)] = u
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("read %s: %w", t, err)
+		out[len(out)-1][r.month] = r.stats
 	}
 	// A unit whose row of m does not match cond (placed under parent only in another month)
 	// cannot occur: the subquery selects by m's row. Drop units without a row of m anyway.

@@ -46,50 +46,9 @@ type flRank struct {
 	Units         []flRankRow `json:"units"`
 }
 
-// flScore is a unit's score breakdown (UnitScore).
-type flScore struct {
-	Kind          string         `json:"kind"`
-	Unit          string         `json:"unit"`
-	Period        string         `json:"period"`
-	Scheme        string         `json:"scheme"`
-	Role          string         `json:"role"`
-	Total         float64        `json:"total"`
-	Max           float64        `json:"max"`
-	Parts         []flPart       `json:"parts"`
-	Adjustments   []flAdjustment `json:"adjustments"`
-	AdjustedTotal float64        `json:"adjusted_total"`
-	Warnings      []string       `json:"warnings"`
-}
-
-type flPart struct {
-	Name       string        `json:"name"`
-	Title      string        `json:"title,omitempty"`
-	Weight     float64       `json:"weight"`
-	Points     float64       `json:"points"`
-	Components []flComponent `json:"components"`
-}
-
-type flComponent struct {
-	Component string   `json:"component"`
-	Title     string   `json:"title,omitempty"`
-	Value     *float64 `json:"value"`
-	Points    float64  `json:"points"`
-	Max       float64  `json:"max"`
-	Flagged   bool     `json:"flagged"`
-	Reason    string   `json:"reason,omitempty"`
-}
-
-type flAdjustment struct {
-	EventID string  `json:"event_id"`
-	Period  string  `json:"period"`
-	Points  float64 `json:"points"`
-	Reason  string  `json:"reason"`
-	Ref     string  `json:"ref,omitempty"`
-}
-
 type flUnitResp struct {
 	Card  kpi.UnitCard   `json:"card"`
-	Score *flScore       `json:"score"`
+	Score *kpi.UnitScore `json:"score"`
 	Trend []kpi.UnitCard `json:"trend"`
 }
 
@@ -264,41 +223,41 @@ func flLeague(kind, parent string, m schema.Month, metric string) (flRank, bool)
 // 19.00; personal 80 split 30/40/30/10 × 80/110 = 21.82/29.09/21.82/7.27: satisfaction (9
 // ratings: scored by its smoothed value and flagged) 21.82, exam 29.09, sales 0 (not reported,
 // flagged), attendance 7.27 → 58.18; total 19 + 58.18 = 77.18, no adjustments.
-func flScoreOf(kind, id string, m schema.Month) *flScore {
+func flScoreOf(kind, id string, m schema.Month) *kpi.UnitScore {
 	if m != fixtureMonth {
 		return nil
 	}
 	switch kind + ":" + id {
 	case "store:S101":
-		return &flScore{Kind: kind, Unit: id, Period: m.String(), Scheme: "store_team", Role: "store", Total: 87.67, Max: 100,
-			Parts: []flPart{
-				{Name: "service", Title: "服务指标", Weight: 20, Points: 18.67, Components: []flComponent{
+		return &kpi.UnitScore{Kind: kind, Unit: id, Period: m.String(), Scheme: "store_team", Role: "store", Total: 87.67, Max: 100,
+			Parts: []kpi.PartScore{
+				{Name: "service", Title: "服务指标", Weight: 20, Points: 18.67, Components: []kpi.ComponentScore{
 					{Component: "inspection.province", Title: "省公司当月公布的组巡或暗访成绩", Value: pf(92), Points: 6.13, Max: 6.67},
 					{Component: "satisfaction", Title: "满意度评价系统评价成绩", Value: pf(95), Points: 6.67, Max: 6.67},
 					{Component: "inspection.city", Title: "市公司当月公布的组巡或暗访成绩", Value: pf(88), Points: 5.87, Max: 6.67},
 				}},
-				{Name: "sales", Title: "销售指标", Weight: 40, Points: 34, Components: []flComponent{{Component: "score:sales", Value: pf(85), Points: 34, Max: 40}}},
-				{Name: "internal", Weight: 20, Points: 17, Components: []flComponent{{Component: "score:internal", Value: pf(85), Points: 17, Max: 20}}},
-				{Name: "control", Weight: 10, Points: 10, Components: []flComponent{{Component: "score:control", Value: pf(100), Points: 10, Max: 10}}},
-				{Name: "operations", Weight: 10, Points: 8, Components: []flComponent{{Component: "score:operations", Value: pf(80), Points: 8, Max: 10}}},
+				{Name: "sales", Title: "销售指标", Weight: 40, Points: 34, Components: []kpi.ComponentScore{{Component: "score:sales", Value: pf(85), Points: 34, Max: 40}}},
+				{Name: "internal", Weight: 20, Points: 17, Components: []kpi.ComponentScore{{Component: "score:internal", Value: pf(85), Points: 17, Max: 20}}},
+				{Name: "control", Weight: 10, Points: 10, Components: []kpi.ComponentScore{{Component: "score:control", Value: pf(100), Points: 10, Max: 10}}},
+				{Name: "operations", Weight: 10, Points: 8, Components: []kpi.ComponentScore{{Component: "score:operations", Value: pf(80), Points: 8, Max: 10}}},
 			},
-			Adjustments: []flAdjustment{
-				{EventID: "adj-7", Period: "2026-10", Points: 2, Reason: "表扬信 letter of praise", Ref: "GZ-2026-114"},
-				{EventID: "adj-9", Period: "2026-10", Points: -1.5, Reason: "服务规范抽查不合格 failed spot check"},
+			Adjustments: []kpi.Adjustment{
+				{EventID: "adj-7", Period: fixtureMonth, Points: 2, Reason: "表扬信 letter of praise", Ref: "GZ-2026-114"},
+				{EventID: "adj-9", Period: fixtureMonth, Points: -1.5, Reason: "服务规范抽查不合格 failed spot check"},
 			},
 			AdjustedTotal: 88.17, Warnings: []string{}}
 	case "staff:C104":
-		return &flScore{Kind: kind, Unit: id, Period: m.String(), Scheme: "clerk_2007", Role: "clerk", Total: 77.18, Max: 100,
-			Parts: []flPart{
-				{Name: "team", Weight: 20, Points: 19, Components: []flComponent{{Component: "team:satisfaction", Value: pf(95), Points: 19, Max: 20}}},
-				{Name: "personal", Weight: 80, Points: 58.18, Components: []flComponent{
+		return &kpi.UnitScore{Kind: kind, Unit: id, Period: m.String(), Scheme: "clerk_2007", Role: "clerk", Total: 77.18, Max: 100,
+			Parts: []kpi.PartScore{
+				{Name: "team", Weight: 20, Points: 19, Components: []kpi.ComponentScore{{Component: "team:satisfaction", Value: pf(95), Points: 19, Max: 20}}},
+				{Name: "personal", Weight: 80, Points: 58.18, Components: []kpi.ComponentScore{
 					{Component: "satisfaction", Value: pf(93.1), Points: 21.82, Max: 21.82, Flagged: true, Reason: "9 ratings < 30: scored by the smoothed value"},
 					{Component: "score:exam", Value: pf(100), Points: 29.09, Max: 29.09},
 					{Component: "score:attendance", Value: pf(100), Points: 7.27, Max: 7.27},
 					{Component: "score:sales", Value: nil, Points: 0, Max: 21.82, Flagged: true, Reason: "no score_reported for 2026-10"},
 				}},
 			},
-			Adjustments: []flAdjustment{}, AdjustedTotal: 77.18,
+			Adjustments: []kpi.Adjustment{}, AdjustedTotal: 77.18,
 			Warnings: []string{"scheme clerk_2007: personal weights sum to 110, not 100; scaled by 100/110"}}
 	}
 	return nil
