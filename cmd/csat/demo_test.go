@@ -21,7 +21,7 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 // gives the same summary on every server. -update rewrites the file.
 func TestDemoSummary(t *testing.T) {
 	if testing.Short() {
-		t.Skip("the demo ingests 316k events")
+		t.Skip("the demo ingests ~350k events")
 	}
 	_, cfg := chtest.New(t) // a fresh database, dropped at the end; the demo migrates it again
 	environ := []string{
