@@ -29,21 +29,67 @@ func (e *Engine) AsOf(t time.Time) *Engine {
 	return &v
 }
 
+// AsOfReference is AsOf computing every read from the raw rows, never from a kept base: the
+// path fast as-of reads are checked against (and the one they took before bases existed).
+func (e *Engine) AsOfReference(t time.Time) *Engine {
+	v := e.AsOf(t)
+	if v == e {
+		return e
+	}
+	v.asOfRef = true
+	return v
+}
+
 // AsOfTime returns the moment of an AsOf view (zero for the live engine).
 func (e *Engine) AsOfTime() time.Time { return e.asOf }
 
-// fetchAsOf reads the statistics of the selected branches for months from the raw tables as of
-// e.asOf: per family, the union over months of the projector's SELECT for that month.
+// fetchAsOf reads the statistics of the selected branches for months as of e.asOf: the
+// corrected families from the kept base nearest to the moment plus an exact correction
+// (asoffast.go), the bases of the branches from the raw rows. A base that is a recent version
+// is checked to be still there after the read; when a recompute dropped it meanwhile the read
+// starts again (at most loadAttempts times).
 func (l *loader) fetchAsOf(ctx context.Context, sel selector, months []schema.Month) (monthData, error) {
 	g := newSQLGen("", l.cat, l.cfg.ComplaintSLAHours, l.asOf)
-	src := func(f Family) (string, string, bool) {
-		from, err := g.unionSQL(f, months)
-		if err != nil || from == "" {
-			return "", "", false
-		}
-		return from, "", true
+	root := sel.id
+	if sel.kind == selList {
+		root = schema.Root
 	}
-	return l.fetchFrom(ctx, sel, months, src)
+	for range loadAttempts {
+		bases, err := l.asOfBases(ctx, correctedFamilies, months)
+		if err != nil {
+			return nil, err
+		}
+		var serr error
+		src := func(f Family) (string, string, bool) {
+			var from string
+			var err error
+			if corrected(f) {
+				from, err = l.asOfSource(f, months, bases, sel.where(), root)
+			} else {
+				from, err = g.unionSQL(f, months)
+			}
+			if err != nil {
+				serr = err
+				return "", "", false
+			}
+			return from, "", from != ""
+		}
+		md, err := l.fetchFrom(ctx, sel, months, src)
+		if err != nil {
+			return nil, err
+		}
+		if serr != nil {
+			return nil, serr
+		}
+		ok, err := l.stillThere(ctx, bases)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			return md, nil
+		}
+	}
+	return nil, errVersionsChanged
 }
 
 // unionSQL is a subquery of family f's statistics for every month of months ("" for none).

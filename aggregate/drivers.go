@@ -24,9 +24,9 @@ func driverBranch(branch string, level int) string {
 // that the sum is the same float as allDriverMoments'), at the committed versions vers (or as of
 // e.asOf). Rows computed with another item catalog (their items differ
 // from the configured codes) are skipped: `csat rebuild` recomputes them.
-func (l *loader) driverMoments(ctx context.Context, branch string, months []schema.Month, vers map[familyMonth]uint64) (stat.CrossMoments, error) {
+func (l *loader) driverMoments(ctx context.Context, branch string, months []schema.Month, vers map[familyMonth]uint64) (sum stat.CrossMoments, err error) {
 	codes := l.cat.Codes()
-	sum := stat.NewCrossMoments(len(codes))
+	sum = stat.NewCrossMoments(len(codes))
 	var src, where string
 	if l.asOf.IsZero() {
 		vf, ok := versionFilter(vers, FamilyDrivers, months)
@@ -35,11 +35,26 @@ func (l *loader) driverMoments(ctx context.Context, branch string, months []sche
 		}
 		src, where = FamilyDrivers.Table(), vf+" AND "
 	} else {
-		u, err := newSQLGen("", l.cat, l.cfg.ComplaintSLAHours, l.asOf).unionSQL(FamilyDrivers, months)
+		bases, err := l.asOfBases(ctx, []Family{FamilyDrivers}, months)
 		if err != nil {
 			return sum, err
 		}
+		u, err := l.asOfSource(FamilyDrivers, months, bases, "branch_id = "+quote(branch), branch)
+		if err != nil {
+			return sum, err
+		}
+		if u == "" {
+			return sum, nil
+		}
 		src = u
+		defer func() {
+			if ok, cerr := l.stillThere(ctx, bases); err == nil && (cerr != nil || !ok) {
+				err = errVersionsChanged
+				if cerr != nil {
+					err = cerr
+				}
+			}
+		}()
 	}
 	q := fmt.Sprintf("SELECT items, n, sw, swx, swxx, swy, swxy, swy2 FROM %s WHERE %sbranch_id = %s AND carrier = %s ORDER BY month",
 		src, where, quote(branch), quote(l.cfg.OwnCarrier))

@@ -34,6 +34,9 @@ type loader struct {
 	// asOf, when not zero, makes every read compute from the raw events ingested up to it
 	// instead of the projections (see Engine.AsOf).
 	asOf time.Time
+	// asOfRef makes an as-of read compute every family from the raw rows (the reference path),
+	// never from a base (asoffast.go).
+	asOfRef bool
 
 	ls *loaderState
 }

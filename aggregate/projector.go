@@ -466,6 +466,9 @@ func (p *Projector) recompute(ctx context.Context, f Family, m schema.Month, pre
 	if err != nil {
 		return err
 	}
+	if err := p.writeBase(ctx, f, m, v, time.Time{}, views); err != nil {
+		return err
+	}
 	if err := p.commit(ctx, f, m, v, src); err != nil {
 		return err
 	}
@@ -515,7 +518,38 @@ func (p *Projector) views(ctx context.Context, f Family, m schema.Month) (map[st
 		}
 		views[t] = v
 	}
+	if f == FamilySurvey || f == FamilyDrivers {
+		// The voids too are read as they are when the view is taken (a void inserted later
+		// marks its response's month dirty again): the version's rows are then exactly known,
+		// which a fast as-of read that starts from it needs (kpi_bases).
+		v := &rawView{bounds: map[string][]int64{}}
+		if err := p.scanRows(ctx, p.gen.voidsBoundsSQL(), v.addBound); err != nil {
+			return nil, fmt.Errorf("recompute %s %s: view of %s: %w", f, m, store.SurveyVoids.Name(), err)
+		}
+		views[store.SurveyVoids.Name()] = v
+	}
 	return views, nil
+}
+
+// addBound adds a row (topic, partition, highest offset, rows) of boundsSQL to v.
+func (v *rawView) addBound(rows driver.Rows) error {
+	var (
+		topic     string
+		partition int32
+		offset    int64
+		n         uint64
+	)
+	if err := rows.Scan(&topic, &partition, &offset, &n); err != nil {
+		return err
+	}
+	v.rows += n
+	b := v.bounds[topic]
+	for len(b) <= int(partition) {
+		b = append(b, -1)
+	}
+	b[partition] = offset
+	v.bounds[topic] = b
+	return nil
 }
 
 // view is two small queries: the highest offsets of table's rows of month m, then the repeated
@@ -526,30 +560,11 @@ func (p *Projector) views(ctx context.Context, f Family, m schema.Month) (map[st
 // benchmark's 450,000 hotline ratings).
 func (p *Projector) view(ctx context.Context, table string, m schema.Month) (*rawView, error) {
 	v := &rawView{bounds: map[string][]int64{}}
-	err := p.scanRows(ctx, p.gen.boundsSQL(table, m), func(rows driver.Rows) error {
-		var (
-			topic     string
-			partition int32
-			offset    int64
-			n         uint64
-		)
-		if err := rows.Scan(&topic, &partition, &offset, &n); err != nil {
-			return err
-		}
-		v.rows += n
-		b := v.bounds[topic]
-		for len(b) <= int(partition) {
-			b = append(b, -1)
-		}
-		b[partition] = offset
-		v.bounds[topic] = b
-		return nil
-	})
-	if err != nil {
+	if err := p.scanRows(ctx, p.gen.boundsSQL(table, m), v.addBound); err != nil {
 		return nil, fmt.Errorf("offsets: %w", err)
 	}
 	q := p.gen.withViews(nil).repeatedSQL(table, m) + fmt.Sprintf(" ORDER BY h LIMIT %d", maxListedDups+1)
-	err = p.scanRows(ctx, q, func(rows driver.Rows) error {
+	err := p.scanRows(ctx, q, func(rows driver.Rows) error {
 		var h uint64
 		if err := rows.Scan(&h); err != nil {
 			return err
@@ -653,7 +668,7 @@ func (p *Projector) commitOnce(ctx context.Context, f Family, m schema.Month, v,
 }
 
 // dropOlder drops the partitions of every version of (f, m) older than v, committed or not
-// (nothing when v is 0).
+// (nothing when v is 0), except the bases of as-of reads that are kept (retainedVersions).
 func (p *Projector) dropOlder(ctx context.Context, f Family, m schema.Month, v uint64) error {
 	t := p.table(f.Table())
 	rows, err := p.conn.Query(ctx, fmt.Sprintf("SELECT DISTINCT version FROM %s WHERE month = %d AND version < %d", t, uint32(m), v))
@@ -673,7 +688,14 @@ func (p *Projector) dropOlder(ctx context.Context, f Family, m schema.Month, v u
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("list old versions of %s %s: %w", t, m, err)
 	}
+	keep, err := p.retainedVersions(ctx, f, m)
+	if err != nil {
+		return err
+	}
 	for _, ov := range old {
+		if keep[ov] {
+			continue // a base of as-of reads (bases.go)
+		}
 		// chdb.DropPartition: on a cluster, the drop goes to every shard's local table.
 		if err := chdb.DropPartition(ctx, p.conn, t, fmt.Sprintf("tuple(%d, %d)", uint32(m), ov)); err != nil {
 			return fmt.Errorf("drop %s partition (%d, %d): %w", t, uint32(m), ov, err)

@@ -63,6 +63,21 @@ type sqlGen struct {
 	// views fixes, per raw table, the rows a recompute reads (see rawView); a table without
 	// one is read whole, its repeated hashes found by a subquery.
 	views map[string]*rawView
+	// only, per raw table, restricts every scan of it to some events (" AND …": a fast as-of
+	// read's correction, asoffast.go); a table without an entry is not restricted.
+	only map[string]string
+}
+
+// withOnly returns g with every scan of the tables of only restricted by their conditions.
+func (g sqlGen) withOnly(only map[string]string) sqlGen {
+	g.only = only
+	return g
+}
+
+// rows is the condition (" AND …") that keeps a scan of table to g's rows: those ingested up to
+// asOf, those of its view, those of only ("" when g reads the table whole).
+func (g sqlGen) rows(table string) string {
+	return g.cut() + g.views[table].cond() + g.only[table]
 }
 
 // withViews returns g reading the raw tables through views.
@@ -159,7 +174,7 @@ const dedupKey = "bitOr(bitShiftLeft(toUInt64(kafka_partition), 43), toUInt64(ka
 // event_id at the same partition and offset of two topics would tie; they are the same event.
 // For tables whose rows carry arrays use dedupSemi.
 func (g sqlGen) dedup(table string, m schema.Month, cols string, extraWhere string) string {
-	where := fmt.Sprintf("month = %d%s%s%s", uint32(m), g.cut(), g.views[table].cond(), extraWhere)
+	where := fmt.Sprintf("month = %d%s%s", uint32(m), g.rows(table), extraWhere)
 	single := fmt.Sprintf("SELECT tuple(%s) AS t FROM %s WHERE %s", cols, g.table(table), where)
 	notIn, in, some := g.repeated(table, m)
 	if !some {
@@ -186,7 +201,7 @@ func (g sqlGen) dedup(table string, m schema.Month, cols string, extraWhere stri
 // query run remotely, where an unqualified table is looked up in the wrong database. The rows
 // of one message are on one shard (sharding is by partition), so each shard's LIMIT BY suffices.
 func (g sqlGen) dedupSemi(table string, m schema.Month, cols string, extraWhere string) string {
-	where := fmt.Sprintf("month = %d%s%s", uint32(m), g.cut(), g.views[table].cond())
+	where := fmt.Sprintf("month = %d%s", uint32(m), g.rows(table))
 	single := fmt.Sprintf("SELECT tuple(%s) AS t FROM %s WHERE %s%s", cols, g.table(table), where, extraWhere)
 	notIn, in, some := g.repeated(table, m)
 	if !some {
@@ -230,8 +245,8 @@ func (g sqlGen) repeated(table string, m schema.Month) (notIn, in string, some b
 // row, which needs no deduplication. Grouping 64-bit hashes is several times cheaper than
 // grouping the event_id strings with a state per column.
 func (g sqlGen) repeatedSQL(table string, m schema.Month) string {
-	return fmt.Sprintf(`SELECT cityHash64(event_id) AS h FROM %s WHERE month = %d%s%s GROUP BY h HAVING count() > 1`,
-		g.table(table), uint32(m), g.cut(), g.views[table].cond())
+	return fmt.Sprintf(`SELECT cityHash64(event_id) AS h FROM %s WHERE month = %d%s GROUP BY h HAVING count() > 1`,
+		g.table(table), uint32(m), g.rows(table))
 }
 
 // boundsSQL selects the highest offset of each (topic, partition) among table's rows of month m,
@@ -239,6 +254,12 @@ func (g sqlGen) repeatedSQL(table string, m schema.Month) string {
 func (g sqlGen) boundsSQL(table string, m schema.Month) string {
 	return fmt.Sprintf(`SELECT kafka_topic, kafka_partition, max(kafka_offset), count() FROM %s WHERE month = %d%s GROUP BY kafka_topic, kafka_partition`,
 		g.table(table), uint32(m), g.cut())
+}
+
+// voidsBoundsSQL is boundsSQL for survey_voids, whose rows apply to every month: all of them.
+func (g sqlGen) voidsBoundsSQL() string {
+	return fmt.Sprintf(`SELECT kafka_topic, kafka_partition, max(kafka_offset), count() FROM %s WHERE 1%s GROUP BY kafka_topic, kafka_partition`,
+		g.table(store.SurveyVoids.Name()), g.cut())
 }
 
 // rawView fixes the rows of one raw table that one recompute of a month reads, and which of
@@ -312,7 +333,8 @@ func (g sqlGen) responses(m schema.Month) string {
     arrayMap(s -> (toFloat64(s) - 1) * 100 / 9, scores) AS xs
   FROM %[3]s`, stringArray(g.codes), floatArray(g.weights),
 		g.dedupSemi(store.SurveyResponses.Name(), m, "branch_id, carrier, weight, overall, item_codes, item_scores, customer_type",
-			fmt.Sprintf(" AND event_id GLOBAL NOT IN (SELECT target_event_id FROM %s WHERE 1%s)", g.table(store.SurveyVoids.Name()), g.cut())))
+			fmt.Sprintf(" AND event_id GLOBAL NOT IN (SELECT target_event_id FROM %s WHERE 1%s%s)", g.table(store.SurveyVoids.Name()),
+				g.cut(), g.views[store.SurveyVoids.Name()].cond())))
 }
 
 // surveySQL is kpi_survey for month m. Per response (deduplicated, not voided): x' = (x−1)·100/9

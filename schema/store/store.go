@@ -245,6 +245,9 @@ const (
 	// VersionsTable holds the committed versions of the projections: (family, month, version,
 	// computed_at, source_rows).
 	VersionsTable = "kpi_versions"
+	// BasesTable holds the bases of fast as-of reads (0006_asof_bases.sql): (family, month,
+	// version, as_of, bounds, created_at).
+	BasesTable = "kpi_bases"
 	// RejectedTable holds the dead letters (SPEC §2.3).
 	RejectedTable = "rejected_events"
 )

@@ -1,0 +1,399 @@
+package aggregate
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/csat-dev/csat/schema"
+	"github.com/csat-dev/csat/schema/store"
+)
+
+// Fast as-of reads (aggregate/DESIGN.md "As of a moment: bases and corrections"). The statistics
+// of (family f, month m) as of t are P(R_t), P the projector's SELECT and R_t the raw rows
+// ingested up to t. A base B is a kept projection version whose rows are exactly known (bases.go):
+// P(B) is stored. Every statistic is a sum over events, each event contributing what its first
+// copy (and, for a response, the absence of a void) gives in the rows at hand, so
+//
+//	P(R_t) = P(B) + P_E(R_t) − P_E(B)
+//
+// where E is every event whose raw rows (or voids) differ between B and R_t, and P_E is P over
+// the rows of E's events only: the events of E are re-evaluated whole on both sides (their first
+// copy, their voids), the others are equal on both. The read sums the base's rows and the two
+// corrections per key and keeps the keys with a count (a key exists in P exactly when one of
+// its counts is above 0). The counts are exact integers; a sum of floats is the same sum
+// regrouped, equal to the reference to the last bits of a float.
+
+// asOfBase is the base an as-of read of one (family, month) starts from.
+type asOfBase struct {
+	version uint64
+	asOf    time.Time           // a checkpoint's moment; zero for a live version
+	views   map[string]*rawView // a live version's views (its offsets)
+	current bool                // the committed version, which a recompute may drop meanwhile
+}
+
+// valKind is the type of a projection column summed by a corrected read.
+type valKind int
+
+const (
+	valCount valKind = iota // UInt64
+	valFloat                // Float64
+	valArray                // Array(Float64), summed element-wise
+)
+
+type valSpec struct {
+	name string
+	kind valKind
+}
+
+// famSpec describes a corrected family's projection: its key columns, its summed columns, and
+// the counts whose sum is above 0 exactly for the keys P produces.
+type famSpec struct {
+	keys    []string
+	vals    []valSpec
+	present []string
+}
+
+func counts(names ...string) []valSpec {
+	out := make([]valSpec, len(names))
+	for i, n := range names {
+		out[i] = valSpec{n, valCount}
+	}
+	return out
+}
+
+var famSpecs = map[Family]famSpec{
+	FamilySurvey: {keys: []string{"month", "branch_id", "parent_id", "level", "carrier", "item"},
+		vals:    []valSpec{{"n", valCount}, {"sw", valFloat}, {"sw2", valFloat}, {"swx", valFloat}, {"swx2", valFloat}},
+		present: []string{"n"}},
+	FamilyDrivers: {keys: []string{"month", "branch_id", "parent_id", "level", "carrier", "items"},
+		vals: []valSpec{{"n", valCount}, {"sw", valFloat}, {"swx", valArray}, {"swxx", valArray}, {"swy", valFloat},
+			{"swxy", valArray}, {"swy2", valFloat}},
+		present: []string{"n"}},
+	FamilyWindow: {keys: []string{"month", "branch_id", "parent_id", "level", "store_id"},
+		vals: counts("hotline_n", "hotline_satisfied", "hotline_resolved", "hotline_wait_sum", "hotline_sl20",
+			"store_n", "store_satisfied", "store_wait_sum", "hotline_handle_sum"),
+		present: []string{"hotline_n", "store_n"}},
+	FamilyComplaints: {keys: []string{"month", "branch_id", "parent_id", "level"},
+		vals: append(counts("opened", "escalated", "closed", "closed_within_sla"), valSpec{"resolution_hours_sum", valFloat},
+			valSpec{"callback_n", valCount}, valSpec{"callback_satisfied", valCount}),
+		present: []string{"opened", "closed"}},
+	FamilyChurn: {keys: []string{"month", "branch_id", "parent_id", "level"},
+		vals:    counts("churned", "churned_high", "churned_mid", "churned_low"),
+		present: []string{"churned"}},
+}
+
+// signed is the columns of one arm of a corrected read: keys, then each summed column as d_<name>,
+// negated when neg.
+func (s famSpec) signed(neg bool) string {
+	cols := append([]string(nil), s.keys...)
+	for _, v := range s.vals {
+		var e string
+		switch v.kind {
+		case valCount:
+			e = "toInt64(" + v.name + ")"
+			if neg {
+				e = "-" + e
+			}
+		case valFloat:
+			e = v.name
+			if neg {
+				e = "-" + e
+			}
+		case valArray:
+			e = v.name
+			if neg {
+				e = "arrayMap(x -> -x, " + v.name + ")"
+			}
+		}
+		cols = append(cols, e+" AS d_"+v.name)
+	}
+	return strings.Join(cols, ", ")
+}
+
+// sums is the outer SELECT list of a corrected read: keys, then each summed column under its name.
+func (s famSpec) sums() string {
+	cols := append([]string(nil), s.keys...)
+	for _, v := range s.vals {
+		switch v.kind {
+		case valCount:
+			cols = append(cols, fmt.Sprintf("toUInt64(sum(d_%[1]s)) AS %[1]s", v.name))
+		case valFloat:
+			cols = append(cols, fmt.Sprintf("sum(d_%[1]s) AS %[1]s", v.name))
+		case valArray:
+			cols = append(cols, fmt.Sprintf("sumForEach(d_%[1]s) AS %[1]s", v.name))
+		}
+	}
+	return strings.Join(cols, ", ")
+}
+
+func (s famSpec) plain() string {
+	cols := append([]string(nil), s.keys...)
+	for _, v := range s.vals {
+		cols = append(cols, v.name)
+	}
+	return strings.Join(cols, ", ")
+}
+
+func (s famSpec) having() string {
+	ps := make([]string, len(s.present))
+	for i, p := range s.present {
+		ps[i] = "sum(d_" + p + ")"
+	}
+	return strings.Join(ps, " + ") + " > 0"
+}
+
+// correctedSQL is family f's statistics of month m as of target.asOf from base b, for the rows
+// of the projection that where selects (a condition on branch_id and parent_id), all of whose
+// events are in root's subtree: the events re-evaluated are those of root's subtree only.
+// (Copies of an event are the same event: they name the same branch.)
+func (g sqlGen) correctedSQL(f Family, m schema.Month, b asOfBase, where, root string) (string, error) {
+	spec := famSpecs[f]
+	target := g
+	base := newSQLGenFrom(g, b.asOf)
+	if b.asOf.IsZero() {
+		base = base.withViews(b.views)
+	}
+	scope := ""
+	if root != schema.Root {
+		scope = " AND " + subtreeCond(root)
+	}
+	only := map[string]string{}
+	for _, t := range sourceTables(f) {
+		diff := fmt.Sprintf("SELECT event_id FROM %s WHERE month = %d%s AND (1%s) != (1%s)",
+			g.table(t), uint32(m), scope, base.rows(t), target.rows(t))
+		if t == store.SurveyResponses.Name() {
+			v := store.SurveyVoids.Name()
+			diff += fmt.Sprintf("\n    UNION ALL SELECT target_event_id FROM %s WHERE (1%s) != (1%s)", g.table(v), base.rows(v), target.rows(v))
+		}
+		only[t] = fmt.Sprintf("%s AND event_id GLOBAL IN (%s)", scope, diff)
+	}
+	plus, err := target.withOnly(only).selectSQL(f, m, 0)
+	if err != nil {
+		return "", err
+	}
+	minus, err := base.withOnly(only).selectSQL(f, m, 0)
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf(`SELECT %[1]s FROM (
+  SELECT %[2]s FROM %[4]s WHERE month = %[5]d AND version = %[6]d AND %[7]s
+  UNION ALL
+  SELECT %[2]s FROM (%[8]s) WHERE %[7]s
+  UNION ALL
+  SELECT %[3]s FROM (%[9]s) WHERE %[7]s
+) GROUP BY %[10]s HAVING %[11]s`, spec.sums(), spec.signed(false), spec.signed(true), g.table(f.Table()), uint32(m), b.version,
+		where, plus, minus, strings.Join(spec.keys, ", "), spec.having()), nil
+}
+
+// newSQLGenFrom returns g reading the raw rows ingested up to asOf (zero: all), without views
+// or restrictions.
+func newSQLGenFrom(g sqlGen, asOf time.Time) sqlGen {
+	g.asOf, g.views, g.only = asOf, nil, nil
+	return g
+}
+
+// asOfSource is family f's statistics for months as of l.asOf: per month corrected from its
+// base, or computed from the raw rows where it has none.
+func (l *loader) asOfSource(f Family, months []schema.Month, bases map[familyMonth]asOfBase, where, root string) (string, error) {
+	g := newSQLGen("", l.cat, l.cfg.ComplaintSLAHours, l.asOf)
+	spec, ok := famSpecs[f]
+	parts := make([]string, 0, len(months))
+	for _, m := range months {
+		b, has := bases[familyMonth{f, m}]
+		if !ok || !has || l.asOfRef {
+			q, err := g.selectSQL(f, m, 0)
+			if err != nil {
+				return "", err
+			}
+			if ok {
+				q = "SELECT " + spec.plain() + " FROM (" + q + ")"
+			}
+			parts = append(parts, q)
+			continue
+		}
+		q, err := g.correctedSQL(f, m, b, where, root)
+		if err != nil {
+			return "", err
+		}
+		parts = append(parts, q)
+	}
+	if len(parts) == 0 {
+		return "", nil
+	}
+	return "(" + strings.Join(parts, "\nUNION ALL\n") + ")", nil
+}
+
+// asOfBases chooses, for every (family, month) of fams × months, the kept base nearest to
+// l.asOf: a checkpoint, the last committed version of a past day, or the committed version.
+// (family, month) pairs without one are absent (their reads compute from the raw rows).
+func (l *loader) asOfBases(ctx context.Context, fams []Family, months []schema.Month) (map[familyMonth]asOfBase, error) {
+	if l.asOfRef || len(months) == 0 {
+		return nil, nil
+	}
+	fs := make([]string, len(fams))
+	for i, f := range fams {
+		fs[i] = string(f)
+	}
+	ms := make([]string, len(months))
+	for i, m := range months {
+		ms[i] = fmt.Sprint(uint32(m))
+	}
+	in := fmt.Sprintf("family IN (%s) AND month IN (%s)", store.QuoteStrings(fs), strings.Join(ms, ", "))
+	type cand struct {
+		asOfBase
+		at time.Time
+	}
+	cands := map[familyMonth][]cand{}
+	// The last version of a day is kept once the day is over by the projector's clock; an hour's
+	// margin here covers clocks that disagree around midnight.
+	today := l.now().Add(-time.Hour).UTC().Truncate(24 * time.Hour).UnixNano()
+	// The committed versions per (family, month) and day: the last of every past day is kept,
+	// the greatest is the committed one.
+	q := fmt.Sprintf(`SELECT family, month, max(version) FROM %s WHERE %s GROUP BY family, month, intDiv(version, %d)`,
+		store.VersionsTable, in, int64(24*time.Hour))
+	latest := map[familyMonth]uint64{}
+	var live []struct {
+		fm familyMonth
+		v  uint64
+	}
+	if err := l.scan(ctx, q, func(f string, m uint32, v uint64, _ string) {
+		fm := familyMonth{Family(f), schema.Month(m)}
+		live = append(live, struct {
+			fm familyMonth
+			v  uint64
+		}{fm, v})
+		latest[fm] = max(latest[fm], v)
+	}); err != nil {
+		return nil, fmt.Errorf("as-of bases: %w", err)
+	}
+	var keys []string
+	for _, c := range live {
+		keys = append(keys, fmt.Sprintf("(%s, %d, %d)", quote(string(c.fm.family)), uint32(c.fm.month), c.v))
+	}
+	bounds := map[familyMonth]map[uint64]string{}
+	if len(keys) > 0 {
+		q = fmt.Sprintf(`SELECT family, month, version, bounds FROM %s WHERE %s AND as_of = toDateTime(0) AND (family, month, version) IN (%s)`,
+			store.BasesTable, in, strings.Join(keys, ", "))
+		if err := l.scan(ctx, q, func(f string, m uint32, v uint64, b string) {
+			fm := familyMonth{Family(f), schema.Month(m)}
+			if bounds[fm] == nil {
+				bounds[fm] = map[uint64]string{}
+			}
+			bounds[fm][v] = b
+		}); err != nil {
+			return nil, fmt.Errorf("as-of bases: %w", err)
+		}
+	}
+	for _, c := range live {
+		b, ok := bounds[c.fm][c.v]
+		if !ok {
+			continue // a version from before bases were recorded
+		}
+		current := c.v == latest[c.fm]
+		if c.v >= uint64(today) && !current {
+			continue // not kept: today's versions are dropped as newer ones are committed
+		}
+		var vb viewBounds
+		if err := json.Unmarshal([]byte(b), &vb); err != nil {
+			return nil, fmt.Errorf("as-of bases: bounds of %s %s version %d: %w", c.fm.family, c.fm.month, c.v, err)
+		}
+		// The committed version is checked to be still there after the read (stillThere): a
+		// recompute drops it once a second newer one is committed.
+		cands[c.fm] = append(cands[c.fm], cand{asOfBase{version: c.v, views: vb.views(), current: current},
+			time.Unix(0, int64(c.v))})
+	}
+	q = fmt.Sprintf(`SELECT family, month, version, toString(toUInt32(as_of)) FROM %s WHERE %s AND as_of > toDateTime(0)`, store.BasesTable, in)
+	var perr error
+	if err := l.scan(ctx, q, func(f string, m uint32, v uint64, at string) {
+		var sec int64
+		if _, err := fmt.Sscan(at, &sec); err != nil {
+			perr = err
+			return
+		}
+		fm := familyMonth{Family(f), schema.Month(m)}
+		cands[fm] = append(cands[fm], cand{asOfBase{version: v, asOf: time.Unix(sec, 0).UTC()}, time.Unix(sec, 0)})
+	}); err != nil {
+		return nil, fmt.Errorf("as-of bases: %w", err)
+	}
+	if perr != nil {
+		return nil, fmt.Errorf("as-of bases: %w", perr)
+	}
+	out := map[familyMonth]asOfBase{}
+	for fm, cs := range cands {
+		sort.Slice(cs, func(i, j int) bool {
+			di, dj := absDur(cs[i].at.Sub(l.asOf)), absDur(cs[j].at.Sub(l.asOf))
+			if di != dj {
+				return di < dj
+			}
+			return cs[i].version > cs[j].version
+		})
+		out[fm] = cs[0].asOfBase
+	}
+	return out, nil
+}
+
+func absDur(d time.Duration) time.Duration {
+	if d < 0 {
+		return -d
+	}
+	return d
+}
+
+// scan runs q, whose rows are (family, month, version[, a string]), and calls each per row.
+func (l *loader) scan(ctx context.Context, q string, each func(f string, m uint32, v uint64, s string)) error {
+	rows, err := l.conn.Query(ctx, q)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	n := len(rows.Columns())
+	for rows.Next() {
+		var (
+			f string
+			m uint32
+			v uint64
+			s string
+		)
+		dest := []any{&f, &m, &v, &s}[:n]
+		if err := rows.Scan(dest...); err != nil {
+			return err
+		}
+		each(f, m, v, s)
+	}
+	return rows.Err()
+}
+
+// stillThere reports whether the committed versions among bases are still readable: a
+// recompute drops a version once a second newer one is committed (loader.readable).
+func (l *loader) stillThere(ctx context.Context, bases map[familyMonth]asOfBase) (bool, error) {
+	vers := map[familyMonth]uint64{}
+	var months []schema.Month
+	seen := map[schema.Month]bool{}
+	for fm, b := range bases {
+		if !b.current {
+			continue
+		}
+		vers[fm] = b.version
+		if !seen[fm.month] {
+			seen[fm.month] = true
+			months = append(months, fm.month)
+		}
+	}
+	if len(vers) == 0 {
+		return true, nil
+	}
+	after, err := l.committed(ctx, months)
+	if err != nil {
+		return false, err
+	}
+	for fm := range after {
+		if _, ok := vers[fm]; !ok {
+			delete(after, fm)
+		}
+	}
+	return l.readable(ctx, vers, after)
+}
