@@ -31,7 +31,7 @@ import (
 type asOfBase struct {
 	version uint64
 	asOf    time.Time           // a checkpoint's moment; zero for a live version
-	views   map[string]*rawView // a live version's views (its offsets)
+	views   map[string]*rawView // the version's views (the offsets of the rows it read)
 	current bool                // the committed version, which a recompute may drop meanwhile
 }
 
@@ -153,10 +153,7 @@ func (s famSpec) having() string {
 func (g sqlGen) correctedSQL(f Family, m schema.Month, b asOfBase, where, root string) (string, error) {
 	spec := famSpecs[f]
 	target := g
-	base := newSQLGenFrom(g, b.asOf)
-	if b.asOf.IsZero() {
-		base = base.withViews(b.views)
-	}
+	base := newSQLGenFrom(g, b.asOf).withViews(b.views)
 	scope := ""
 	if root != schema.Root {
 		scope = " AND " + subtreeCond(root)
@@ -306,16 +303,24 @@ func (l *loader) asOfBases(ctx context.Context, fams []Family, months []schema.M
 		cands[c.fm] = append(cands[c.fm], cand{asOfBase{version: c.v, views: vb.views(), current: current},
 			time.Unix(0, int64(c.v))})
 	}
-	q = fmt.Sprintf(`SELECT family, month, version, toString(toUInt32(as_of)) FROM %s WHERE %s AND as_of > toDateTime(0)`, store.BasesTable, in)
+	q = fmt.Sprintf(`SELECT family, month, version, concat(toString(toUInt32(as_of)), ' ', bounds) FROM %s WHERE %s AND as_of > toDateTime(0)`, store.BasesTable, in)
 	var perr error
-	if err := l.scan(ctx, q, func(f string, m uint32, v uint64, at string) {
-		var sec int64
+	if err := l.scan(ctx, q, func(f string, m uint32, v uint64, s string) {
+		at, b, _ := strings.Cut(s, " ")
+		var (
+			sec int64
+			vb  viewBounds
+		)
 		if _, err := fmt.Sscan(at, &sec); err != nil {
 			perr = err
 			return
 		}
+		if err := json.Unmarshal([]byte(b), &vb); err != nil {
+			perr = fmt.Errorf("bounds of checkpoint %s %d version %d: %w", f, m, v, err)
+			return
+		}
 		fm := familyMonth{Family(f), schema.Month(m)}
-		cands[fm] = append(cands[fm], cand{asOfBase{version: v, asOf: time.Unix(sec, 0).UTC()}, time.Unix(sec, 0)})
+		cands[fm] = append(cands[fm], cand{asOfBase{version: v, asOf: time.Unix(sec, 0).UTC(), views: vb.views()}, time.Unix(sec, 0)})
 	}); err != nil {
 		return nil, fmt.Errorf("as-of bases: %w", err)
 	}

@@ -12,7 +12,7 @@ import (
 
 // Bases of fast as-of reads (kpi_bases, aggregate/DESIGN.md "As of a moment"). A base is a
 // projection version whose raw rows are exactly known: a live version (the rows up to its
-// views' offsets, bounds) or a checkpoint (the rows ingested up to as_of). The projector keeps,
+// views' offsets, bounds) or a checkpoint (of those, the rows ingested up to as_of). The projector keeps,
 // besides the committed version and the one before it, every checkpoint and the last committed
 // version of every past UTC day (retainedVersions): an as-of read at t starts from the kept base
 // nearest to t.
@@ -60,13 +60,12 @@ func (p *Projector) writeBase(ctx context.Context, f Family, m schema.Month, v u
 	if !corrected(f) {
 		return nil
 	}
-	bounds := ""
+	bb, err := json.Marshal(boundsOf(views))
+	if err != nil {
+		return fmt.Errorf("base %s %s version %d: %w", f, m, v, err)
+	}
+	bounds := string(bb)
 	if asOf.IsZero() {
-		b, err := json.Marshal(boundsOf(views))
-		if err != nil {
-			return fmt.Errorf("base %s %s version %d: %w", f, m, v, err)
-		}
-		bounds = string(b)
 		asOf = time.Unix(0, 0)
 	}
 	b, err := p.conn.PrepareBatch(ctx, fmt.Sprintf("INSERT INTO %s (family, month, version, as_of, bounds, created_at)", p.table(store.BasesTable)))
@@ -98,9 +97,16 @@ func (p *Projector) Checkpoint(ctx context.Context, m schema.Month, at time.Time
 	at = at.Truncate(time.Second)
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	gen := p.gen
-	gen.asOf = at
 	for _, f := range correctedFamilies {
+		// The rows ingested up to at that are there now: a batch stamped before at can land
+		// later (ingest keeps a batch's stamp across its retries), so the checkpoint's rows are
+		// also bounded by views, like a live version's, and a read corrects for the rest.
+		views, err := p.views(ctx, f, m)
+		if err != nil {
+			return fmt.Errorf("checkpoint: %w", err)
+		}
+		gen := p.gen.withViews(views)
+		gen.asOf = at
 		v := uint64(p.now().UnixNano())
 		q, err := gen.insertSQL(f, m, v)
 		if err != nil {
@@ -109,7 +115,7 @@ func (p *Projector) Checkpoint(ctx context.Context, m schema.Month, at time.Time
 		if err := p.conn.Exec(recomputeSettings(ctx), q); err != nil {
 			return fmt.Errorf("checkpoint %s %s as of %s: %w", f, m, at.UTC().Format(time.RFC3339), err)
 		}
-		if err := p.writeBase(ctx, f, m, v, at, nil); err != nil {
+		if err := p.writeBase(ctx, f, m, v, at, views); err != nil {
 			return err
 		}
 	}

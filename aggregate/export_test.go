@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/csat-dev/csat/aggregate/stat"
 	"github.com/csat-dev/csat/schema"
 )
 
@@ -49,4 +50,20 @@ func (p *Projector) FrontlineSelects(ctx context.Context, m schema.Month) (cur, 
 	}
 	g := p.gen.withViews(views)
 	return g.frontlineSQL(m, 1), g.frontlineSQLRef(m, 1), nil
+}
+
+// SetClock sets the clock of p (its versions, its "today" for the bases it keeps).
+func (p *Projector) SetClock(now func() time.Time) { p.now = now }
+
+// DriverMomentsOf returns the driver moments e's loader reads for branch over months (at the
+// committed versions, or as of e's moment).
+func (e *Engine) DriverMomentsOf(ctx context.Context, branch string, months []schema.Month) (stat.CrossMoments, error) {
+	var vers map[familyMonth]uint64
+	if e.asOf.IsZero() {
+		var err error
+		if vers, err = e.committed(ctx, months); err != nil {
+			return stat.CrossMoments{}, err
+		}
+	}
+	return e.driverMoments(ctx, branch, months, vers)
 }
