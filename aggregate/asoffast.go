@@ -154,6 +154,14 @@ func (g sqlGen) correctedSQL(f Family, m schema.Month, b asOfBase, where, root s
 	spec := famSpecs[f]
 	target := g
 	base := newSQLGenFrom(g, b.asOf).withViews(b.views)
+	return correctionSQL(f, m, spec, base, target, b.version, where, root)
+}
+
+// correctionSQL is family f's statistics of month m over target's rows, from the projection
+// version baseVersion over base's rows: its rows that where selects plus P_E(target) − P_E(base)
+// for the events E of root's subtree whose raw rows differ between base and target.
+func correctionSQL(f Family, m schema.Month, spec famSpec, base, target sqlGen, baseVersion uint64, where, root string) (string, error) {
+	g := target
 	scope := ""
 	if root != schema.Root {
 		scope = " AND " + subtreeCond(root)
@@ -182,8 +190,32 @@ func (g sqlGen) correctedSQL(f Family, m schema.Month, b asOfBase, where, root s
   SELECT %[2]s FROM (%[8]s) WHERE %[7]s
   UNION ALL
   SELECT %[3]s FROM (%[9]s) WHERE %[7]s
-) GROUP BY %[10]s HAVING %[11]s`, spec.sums(), spec.signed(false), spec.signed(true), g.table(f.Table()), uint32(m), b.version,
+) GROUP BY %[10]s HAVING %[11]s`, spec.sums(), spec.signed(false), spec.signed(true), g.table(f.Table()), uint32(m), baseVersion,
 		where, plus, minus, strings.Join(spec.keys, ", "), spec.having()), nil
+}
+
+// incrementalInsertSQL is the INSERT of version v of (f, m) over the rows of g's views, from the
+// committed version prev over the rows of prevViews: prev's rows corrected by the events the rows
+// added since changed (a refresh that folds in what the batches added instead of rescanning the
+// month).
+func (g sqlGen) incrementalInsertSQL(f Family, m schema.Month, v, prev uint64, prevViews map[string]*rawView) (string, error) {
+	spec := famSpecs[f]
+	base := newSQLGenFrom(g, time.Time{}).withViews(prevViews)
+	sel, err := correctionSQL(f, m, spec, base, g, prev, "1", schema.Root)
+	if err != nil {
+		return "", err
+	}
+	cols := spec.keys[1:] // month first, then version
+	for _, c := range spec.vals {
+		cols = append(cols, c.name)
+	}
+	extraCols, extraVals := "", ""
+	if f == FamilyComplaints {
+		extraCols, extraVals = ", sla_hours", ", "+floatLit(g.sla)
+	}
+	list := strings.Join(cols, ", ")
+	return fmt.Sprintf("INSERT INTO %s (month, version, %s%s)\nSELECT month, toUInt64(%d), %s%s FROM (%s)",
+		g.table(f.Table()), list, extraCols, v, list, extraVals, sel), nil
 }
 
 // newSQLGenFrom returns g reading the raw rows ingested up to asOf (zero: all), without views

@@ -50,7 +50,9 @@ func fastAsOfProperty(t *testing.T, ctx context.Context, conn driver.Conn, cfg c
 		clock     time.Time
 		stamps    []time.Time
 	)
-	p := newProjector(conn)
+	// Refreshes fold the rows added into the committed version for the whole run (the bases
+	// are then incremental versions; the rebuilds are full ones).
+	p := aggregate.NewProjector(conn, aggregate.ProjectorConfig{Catalog: testCatalog(), SLAHours: 48, FullEvery: 365 * 24 * time.Hour}, nil, nil)
 	p.SetClock(func() time.Time { return clock })
 	off := func(table string, part int32) int64 {
 		k := fmt.Sprint(table, part)

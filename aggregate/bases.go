@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"time"
 
 	"github.com/csat-dev/csat/schema"
@@ -56,7 +57,7 @@ func (b viewBounds) views() map[string]*rawView {
 // writeBase records version v of (f, m) as a base: a live version's views (asOf zero) or a
 // checkpoint as of asOf. Written before the version is committed (a live one) or once its rows
 // are in (a checkpoint): a base row names only complete versions.
-func (p *Projector) writeBase(ctx context.Context, f Family, m schema.Month, v uint64, asOf time.Time, views map[string]*rawView) error {
+func (p *Projector) writeBase(ctx context.Context, f Family, m schema.Month, v, full uint64, asOf time.Time, views map[string]*rawView) error {
 	if !corrected(f) {
 		return nil
 	}
@@ -68,11 +69,11 @@ func (p *Projector) writeBase(ctx context.Context, f Family, m schema.Month, v u
 	if asOf.IsZero() {
 		asOf = time.Unix(0, 0)
 	}
-	b, err := p.conn.PrepareBatch(ctx, fmt.Sprintf("INSERT INTO %s (family, month, version, as_of, bounds, created_at)", p.table(store.BasesTable)))
+	b, err := p.conn.PrepareBatch(ctx, fmt.Sprintf("INSERT INTO %s (family, month, version, as_of, bounds, full, created_at)", p.table(store.BasesTable)))
 	if err != nil {
 		return fmt.Errorf("base %s %s version %d: %w", f, m, v, err)
 	}
-	if err := b.Append(string(f), uint32(m), v, asOf, bounds, p.now()); err != nil {
+	if err := b.Append(string(f), uint32(m), v, asOf, bounds, full, p.now()); err != nil {
 		_ = b.Abort() // the Append error is the one that matters
 		return fmt.Errorf("base %s %s version %d: %w", f, m, v, err)
 	}
@@ -115,7 +116,7 @@ func (p *Projector) Checkpoint(ctx context.Context, m schema.Month, at time.Time
 		if err := p.conn.Exec(recomputeSettings(ctx), q); err != nil {
 			return fmt.Errorf("checkpoint %s %s as of %s: %w", f, m, at.UTC().Format(time.RFC3339), err)
 		}
-		if err := p.writeBase(ctx, f, m, v, at, views); err != nil {
+		if err := p.writeBase(ctx, f, m, v, v, at, views); err != nil {
 			return err
 		}
 	}
@@ -154,4 +155,85 @@ SELECT max(version) FROM %[2]s WHERE family = %[3]s AND month = %[4]d AND versio
 	return keep, nil
 }
 
+// fullRecompute is the context key that makes every recompute a full one (Rebuild).
+type fullRecompute struct{}
 
+// incrementalBase returns the views of version prev of (f, m), and the version of the last full
+// recompute in its chain, when a recompute of (f, m) can fold the rows added since into prev
+// (nil: recompute the month from the raw rows): f is corrected, prev is committed with its views
+// recorded, and that full recompute started less than FullEvery ago.
+func (p *Projector) incrementalBase(ctx context.Context, f Family, m schema.Month, prev uint64) (map[string]*rawView, uint64) {
+	if prev == 0 || p.cfg.FullEvery <= 0 || !corrected(f) || ctx.Value(fullRecompute{}) != nil {
+		return nil, 0
+	}
+	var (
+		bounds string
+		full   uint64
+	)
+	q := fmt.Sprintf("SELECT bounds, full FROM %s WHERE family = %s AND month = %d AND version = %d AND as_of = toDateTime(0) LIMIT 1",
+		p.table(store.BasesTable), quote(string(f)), uint32(m), prev)
+	if err := p.conn.QueryRow(ctx, q).Scan(&bounds, &full); err != nil {
+		return nil, 0 // none recorded (a version from before bases), or unreadable: a full recompute
+	}
+	if full == 0 || p.now().Sub(time.Unix(0, int64(full))) >= p.cfg.FullEvery {
+		return nil, 0
+	}
+	var vb viewBounds
+	if err := json.Unmarshal([]byte(bounds), &vb); err != nil {
+		return nil, 0
+	}
+	return vb.views(), full
+}
+
+// CheckpointDays makes a checkpoint of month m (0: every month) at every midnight (UTC) between
+// the first and the last ingestion of its rows that has none yet, and returns how many it made:
+// the history a deployment that ran through those days keeps (the last version of each day),
+// for data loaded at once or projected before bases were recorded.
+func (p *Projector) CheckpointDays(ctx context.Context, m schema.Month) (int, error) {
+	months := []schema.Month{m}
+	if m == 0 {
+		var err error
+		if months, err = p.allMonths(ctx); err != nil {
+			return 0, err
+		}
+	}
+	made := 0
+	for _, mo := range months {
+		var parts []string
+		for _, f := range correctedFamilies {
+			for _, t := range sourceTables(f) {
+				parts = append(parts, fmt.Sprintf("SELECT min(ingested_at) AS lo, max(ingested_at) AS hi FROM %s WHERE month = %d", p.table(t), uint32(mo)))
+			}
+		}
+		var lo, hi time.Time
+		q := "SELECT min(lo), max(hi) FROM (" + joinUnion(parts) + ") WHERE hi > toDateTime(0)"
+		if err := p.conn.QueryRow(ctx, q).Scan(&lo, &hi); err != nil {
+			return made, fmt.Errorf("checkpoint days of %s: %w", mo, err)
+		}
+		have := map[int64]bool{}
+		q = fmt.Sprintf("SELECT DISTINCT toUInt32(as_of) FROM %s WHERE month = %d AND as_of > toDateTime(0)", p.table(store.BasesTable), uint32(mo))
+		if err := p.scanRows(ctx, q, func(rows driver.Rows) error {
+			var s uint32
+			if err := rows.Scan(&s); err != nil {
+				return err
+			}
+			have[int64(s)] = true
+			return nil
+		}); err != nil {
+			return made, fmt.Errorf("checkpoint days of %s: %w", mo, err)
+		}
+		if lo.Unix() <= 0 {
+			continue // no rows ingested with a time
+		}
+		for d := lo.UTC().Truncate(24 * time.Hour).Add(24 * time.Hour); !d.After(hi) && !d.After(p.now()); d = d.Add(24 * time.Hour) {
+			if have[d.Unix()] {
+				continue
+			}
+			if err := p.Checkpoint(ctx, mo, d); err != nil {
+				return made, err
+			}
+			made++
+		}
+	}
+	return made, nil
+}

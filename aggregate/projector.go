@@ -71,6 +71,11 @@ type ProjectorConfig struct {
 	// costly family (a refresh of the ingest benchmark's month 0.4 s without it, 2.6 s with it)
 	// and nothing reads it yet but Engine.UnitCard and Engine.Units.
 	Frontline bool
+	// FullEvery is CSAT_PROJECT_FULL_EVERY: a refresh folds into the committed version what the
+	// rows added since changed (an incremental recompute, bases.go) while the last recompute of
+	// the month from the raw rows in that version's chain started less than FullEvery ago; then
+	// it recomputes the month from the raw rows again. 0: every recompute is a full one.
+	FullEvery time.Duration
 }
 
 // computes reports whether the projector recomputes family f.
@@ -109,9 +114,10 @@ type Projector struct {
 	threads  int        // the server's max_threads once read (guarded by mu; 0: not yet)
 	commitMu sync.Mutex // serialises commits (see commit)
 
-	recomputes *prometheus.CounterVec
-	duration   *prometheus.HistogramVec
-	stale      prometheus.Gauge
+	recomputes  *prometheus.CounterVec
+	incremental *prometheus.CounterVec
+	duration    *prometheus.HistogramVec
+	stale       prometheus.Gauge
 }
 
 // NewProjector returns a projector over conn. A nil logger discards, a nil registerer registers
@@ -131,6 +137,10 @@ func NewProjector(conn driver.Conn, cfg ProjectorConfig, logger *slog.Logger, re
 			Name: "csat_aggregate_recomputes_total",
 			Help: "Recomputes of one (family, month) projection, by family and result (ok, error).",
 		}, []string{"family", "result"}),
+		incremental: f.NewCounterVec(prometheus.CounterOpts{
+			Name: "csat_aggregate_incremental_recomputes_total",
+			Help: "Recomputes that folded the rows added since the committed version into it instead of rescanning the month, by family.",
+		}, []string{"family"}),
 		duration: f.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "csat_aggregate_recompute_duration_seconds",
 			Help:    "Duration of one (family, month) recompute, by family.",
@@ -241,7 +251,7 @@ func (p *Projector) Rebuild(ctx context.Context, m schema.Month) error {
 			}
 		}
 	}
-	if err := p.recomputeAll(ctx, frontlineFirst(all), committed); err != nil {
+	if err := p.recomputeAll(context.WithValue(ctx, fullRecompute{}, true), frontlineFirst(all), committed); err != nil {
 		return err
 	}
 	p.log.Info("projections rebuilt", "months", len(months))
@@ -458,6 +468,14 @@ func (p *Projector) recompute(ctx context.Context, f Family, m schema.Month, pre
 	if err != nil {
 		return fmt.Errorf("recompute: %w", err)
 	}
+	full := v // the version of the last full recompute in this version's chain
+	if prevViews, prevFull := p.incrementalBase(ctx, f, m, prev); prevViews != nil {
+		if q, err = gen.incrementalInsertSQL(f, m, v, prev, prevViews); err != nil {
+			return fmt.Errorf("recompute: %w", err)
+		}
+		full = prevFull
+		p.incremental.WithLabelValues(string(f)).Inc()
+	}
 	qctx := recomputeSettings(ctx)
 	if err := p.conn.Exec(qctx, q); err != nil {
 		return fmt.Errorf("recompute %s %s into %s: %w", f, m, f.Table(), err)
@@ -466,7 +484,7 @@ func (p *Projector) recompute(ctx context.Context, f Family, m schema.Month, pre
 	if err != nil {
 		return err
 	}
-	if err := p.writeBase(ctx, f, m, v, time.Time{}, views); err != nil {
+	if err := p.writeBase(ctx, f, m, v, full, time.Time{}, views); err != nil {
 		return err
 	}
 	if err := p.commit(ctx, f, m, v, src); err != nil {

@@ -69,6 +69,11 @@ type Config struct {
 	// refreshes; the batches written meanwhile join that refresh. 0 leaves ProjectInterval the
 	// only trigger. Default 200ms.
 	ProjectDebounce time.Duration `env:"CSAT_PROJECT_DEBOUNCE" envDefault:"200ms"`
+	// ProjectFullEvery is how long a refresh may fold what the rows added since changed into the
+	// committed projections (an incremental recompute, exact: aggregate/DESIGN.md) before it
+	// recomputes a month from its raw rows again. 0 makes every recompute a full one.
+	// Default 10m.
+	ProjectFullEvery time.Duration `env:"CSAT_PROJECT_FULL_EVERY" envDefault:"10m"`
 	// DLQMaxPayload caps the payload bytes kept in one dead letter (topic and table); a longer
 	// payload is cut and the dead letter says so (payload_truncated). Default 900000, under
 	// Kafka's default 1 MB message limit.
@@ -101,6 +106,7 @@ func DefaultConfig() Config {
 		ShutdownGrace:    30 * time.Second,
 		ProjectInterval:  5 * time.Second,
 		ProjectDebounce:  200 * time.Millisecond,
+		ProjectFullEvery: 10 * time.Minute,
 		DLQMaxPayload:    900000,
 		MemoryLimit:      240 << 20,
 	}
@@ -167,6 +173,9 @@ func (c Config) Validate() error {
 	if c.ProjectInterval <= 0 {
 		errs = append(errs, fmt.Errorf("CSAT_PROJECT_INTERVAL: %s is not positive", c.ProjectInterval))
 	}
+	if c.ProjectFullEvery < 0 {
+		errs = append(errs, fmt.Errorf("CSAT_PROJECT_FULL_EVERY: %s is negative (0 makes every recompute a full one)", c.ProjectFullEvery))
+	}
 	if c.ProjectDebounce < 0 {
 		errs = append(errs, fmt.Errorf("CSAT_PROJECT_DEBOUNCE: %s is negative (0 turns the refresh after a batch off)", c.ProjectDebounce))
 	}
@@ -206,6 +215,7 @@ func (c Config) LogValue() slog.Value {
 		slog.Duration("shutdown_grace", c.ShutdownGrace),
 		slog.Duration("project_interval", c.ProjectInterval),
 		slog.Duration("project_debounce", c.ProjectDebounce),
+		slog.Duration("project_full_every", c.ProjectFullEvery),
 		slog.Int("dlq_max_payload", c.DLQMaxPayload),
 		slog.Int64("memory_limit", c.MemoryLimit),
 	)

@@ -43,6 +43,7 @@ func newProjector(a *app, conn driver.Conn, reg prometheus.Registerer) (*aggrega
 		Catalog:   cat,
 		SLAHours:  a.cfg.KPI.ComplaintSLAHours,
 		Frontline: a.cfg.KPI.Frontline,
+		FullEvery: a.cfg.Ingest.ProjectFullEvery,
 	}, a.log, reg), nil
 }
 
