@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/csat-dev/csat/aggregate/kpi"
 	"github.com/csat-dev/csat/schema"
 	"github.com/csat-dev/csat/schema/store"
@@ -59,27 +61,34 @@ func (l *loader) fetchAsOf(ctx context.Context, sel selector, months []schema.Mo
 		if err != nil {
 			return nil, err
 		}
-		var serr error
+		// Each family's SQL first asks which events differ from its bases: concurrently.
+		fams := []Family{FamilySurvey, FamilyWindow, FamilyComplaints, FamilyChurn, FamilyBase}
+		froms := make([]string, len(fams))
+		eg, ectx := errgroup.WithContext(ctx)
+		for i, f := range fams {
+			eg.Go(func() (err error) {
+				if corrected(f) {
+					froms[i], err = l.asOfSource(ectx, f, months, bases, sel.where(), root)
+				} else {
+					froms[i], err = g.unionSQL(f, months)
+				}
+				return err
+			})
+		}
+		if err := eg.Wait(); err != nil {
+			return nil, err
+		}
 		src := func(f Family) (string, string, bool) {
-			var from string
-			var err error
-			if corrected(f) {
-				from, err = l.asOfSource(f, months, bases, sel.where(), root)
-			} else {
-				from, err = g.unionSQL(f, months)
+			for i, ff := range fams {
+				if ff == f {
+					return froms[i], "", froms[i] != ""
+				}
 			}
-			if err != nil {
-				serr = err
-				return "", "", false
-			}
-			return from, "", from != ""
+			return "", "", false
 		}
 		md, err := l.fetchFrom(ctx, sel, months, src)
 		if err != nil {
 			return nil, err
-		}
-		if serr != nil {
-			return nil, serr
 		}
 		ok, err := l.stillThere(ctx, bases)
 		if err != nil {

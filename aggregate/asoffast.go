@@ -2,8 +2,10 @@ package aggregate
 
 import (
 	"context"
+
 	"encoding/json"
 	"fmt"
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"sort"
 	"strings"
 	"time"
@@ -150,31 +152,81 @@ func (s famSpec) having() string {
 // of the projection that where selects (a condition on branch_id and parent_id), all of whose
 // events are in root's subtree: the events re-evaluated are those of root's subtree only.
 // (Copies of an event are the same event: they name the same branch.)
-func (g sqlGen) correctedSQL(f Family, m schema.Month, b asOfBase, where, root string) (string, error) {
-	spec := famSpecs[f]
-	target := g
-	base := newSQLGenFrom(g, b.asOf).withViews(b.views)
-	return correctionSQL(f, m, spec, base, target, b.version, where, root)
+func (l *loader) correctedSQL(ctx context.Context, f Family, m schema.Month, b asOfBase, where, root string) (string, error) {
+	target := newSQLGen("", l.cat, l.cfg.ComplaintSLAHours, l.asOf)
+	base := newSQLGenFrom(target, b.asOf).withViews(b.views)
+	only, err := eventsToCorrect(ctx, l.conn, f, m, base, target, root)
+	if err != nil {
+		return "", err
+	}
+	return correctionSQL(f, m, famSpecs[f], base, target, b.version, where, only)
 }
 
-// correctionSQL is family f's statistics of month m over target's rows, from the projection
-// version baseVersion over base's rows: its rows that where selects plus P_E(target) − P_E(base)
-// for the events E of root's subtree whose raw rows differ between base and target.
-func correctionSQL(f Family, m schema.Month, spec famSpec, base, target sqlGen, baseVersion uint64, where, root string) (string, error) {
-	g := target
+// maxInlineEvents bounds the event ids of one raw table a correction lists in its SQL (as the
+// repeated hashes are: one array literal); beyond it, the correction selects them by a subquery
+// in each of its scans.
+var maxInlineEvents = 100000
+
+// eventsToCorrect finds, per raw table of family f, the events of month m (in root's subtree)
+// whose rows differ between base's rows and target's — for survey_responses also the responses
+// whose voids differ — and returns the condition that restricts a scan of the table to them
+// (only); nil when no event differs (the base is the answer as it is).
+func eventsToCorrect(ctx context.Context, conn driver.Conn, f Family, m schema.Month, base, target sqlGen, root string) (map[string]string, error) {
 	scope := ""
 	if root != schema.Root {
 		scope = " AND " + subtreeCond(root)
 	}
 	only := map[string]string{}
+	some := false
 	for _, t := range sourceTables(f) {
-		diff := fmt.Sprintf("SELECT event_id FROM %s WHERE month = %d%s AND (1%s) != (1%s)",
-			g.table(t), uint32(m), scope, base.rows(t), target.rows(t))
+		diff := fmt.Sprintf("SELECT event_id AS e FROM %s WHERE month = %d%s AND (1%s) != (1%s)",
+			target.table(t), uint32(m), scope, base.rows(t), target.rows(t))
 		if t == store.SurveyResponses.Name() {
 			v := store.SurveyVoids.Name()
-			diff += fmt.Sprintf("\n    UNION ALL SELECT target_event_id FROM %s WHERE (1%s) != (1%s)", g.table(v), base.rows(v), target.rows(v))
+			diff += fmt.Sprintf("\n    UNION ALL SELECT target_event_id AS e FROM %s WHERE (1%s) != (1%s)", target.table(v), base.rows(v), target.rows(v))
 		}
-		only[t] = fmt.Sprintf("%s AND event_id GLOBAL IN (%s)", scope, diff)
+		var ids []string
+		rows, err := conn.Query(ctx, fmt.Sprintf("SELECT DISTINCT e FROM (%s) LIMIT %d", diff, maxInlineEvents+1))
+		if err != nil {
+			return nil, fmt.Errorf("events to correct in %s %s: %w", t, m, err)
+		}
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("events to correct in %s %s: %w", t, m, err)
+			}
+			ids = append(ids, id)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("events to correct in %s %s: %w", t, m, err)
+		}
+		switch {
+		case len(ids) == 0:
+			only[t] = " AND 0"
+		case len(ids) > maxInlineEvents:
+			some = true
+			only[t] = fmt.Sprintf("%s AND event_id GLOBAL IN (%s)", scope, diff)
+		default:
+			some = true
+			only[t] = fmt.Sprintf("%s AND event_id IN (SELECT arrayJoin(CAST([%s] AS Array(String))))", scope, store.QuoteStrings(ids))
+		}
+	}
+	if !some {
+		return nil, nil
+	}
+	return only, nil
+}
+
+// correctionSQL is family f's statistics of month m over target's rows, from the projection
+// version baseVersion over base's rows: its rows that where selects, plus P_E(target) − P_E(base)
+// for the events E that only selects (none when only is nil).
+func correctionSQL(f Family, m schema.Month, spec famSpec, base, target sqlGen, baseVersion uint64, where string, only map[string]string) (string, error) {
+	baseRows := fmt.Sprintf("SELECT %s FROM %s WHERE month = %d AND version = %d AND %s",
+		spec.plain(), target.table(f.Table()), uint32(m), baseVersion, where)
+	if only == nil {
+		return baseRows, nil
 	}
 	plus, err := target.withOnly(only).selectSQL(f, m, 0)
 	if err != nil {
@@ -190,7 +242,7 @@ func correctionSQL(f Family, m schema.Month, spec famSpec, base, target sqlGen, 
   SELECT %[2]s FROM (%[8]s) WHERE %[7]s
   UNION ALL
   SELECT %[3]s FROM (%[9]s) WHERE %[7]s
-) GROUP BY %[10]s HAVING %[11]s`, spec.sums(), spec.signed(false), spec.signed(true), g.table(f.Table()), uint32(m), baseVersion,
+) GROUP BY %[10]s HAVING %[11]s`, spec.sums(), spec.signed(false), spec.signed(true), target.table(f.Table()), uint32(m), baseVersion,
 		where, plus, minus, strings.Join(spec.keys, ", "), spec.having()), nil
 }
 
@@ -198,10 +250,14 @@ func correctionSQL(f Family, m schema.Month, spec famSpec, base, target sqlGen, 
 // committed version prev over the rows of prevViews: prev's rows corrected by the events the rows
 // added since changed (a refresh that folds in what the batches added instead of rescanning the
 // month).
-func (g sqlGen) incrementalInsertSQL(f Family, m schema.Month, v, prev uint64, prevViews map[string]*rawView) (string, error) {
+func (p *Projector) incrementalInsertSQL(ctx context.Context, g sqlGen, f Family, m schema.Month, v, prev uint64, prevViews map[string]*rawView) (string, error) {
 	spec := famSpecs[f]
 	base := newSQLGenFrom(g, time.Time{}).withViews(prevViews)
-	sel, err := correctionSQL(f, m, spec, base, g, prev, "1", schema.Root)
+	only, err := eventsToCorrect(ctx, p.conn, f, m, base, g, schema.Root)
+	if err != nil {
+		return "", err
+	}
+	sel, err := correctionSQL(f, m, spec, base, g, prev, "1", only)
 	if err != nil {
 		return "", err
 	}
@@ -227,7 +283,7 @@ func newSQLGenFrom(g sqlGen, asOf time.Time) sqlGen {
 
 // asOfSource is family f's statistics for months as of l.asOf: per month corrected from its
 // base, or computed from the raw rows where it has none.
-func (l *loader) asOfSource(f Family, months []schema.Month, bases map[familyMonth]asOfBase, where, root string) (string, error) {
+func (l *loader) asOfSource(ctx context.Context, f Family, months []schema.Month, bases map[familyMonth]asOfBase, where, root string) (string, error) {
 	g := newSQLGen("", l.cat, l.cfg.ComplaintSLAHours, l.asOf)
 	spec, ok := famSpecs[f]
 	parts := make([]string, 0, len(months))
@@ -244,7 +300,7 @@ func (l *loader) asOfSource(f Family, months []schema.Month, bases map[familyMon
 			parts = append(parts, q)
 			continue
 		}
-		q, err := g.correctedSQL(f, m, b, where, root)
+		q, err := l.correctedSQL(ctx, f, m, b, where, root)
 		if err != nil {
 			return "", err
 		}

@@ -69,15 +69,9 @@ func (p *Projector) writeBase(ctx context.Context, f Family, m schema.Month, v, 
 	if asOf.IsZero() {
 		asOf = time.Unix(0, 0)
 	}
-	b, err := p.conn.PrepareBatch(ctx, fmt.Sprintf("INSERT INTO %s (family, month, version, as_of, bounds, full, created_at)", p.table(store.BasesTable)))
+	err = p.insertRow(ctx, fmt.Sprintf("INSERT INTO %s (family, month, version, as_of, bounds, full, created_at)", p.table(store.BasesTable)),
+		string(f), uint32(m), v, asOf, bounds, full, p.now())
 	if err != nil {
-		return fmt.Errorf("base %s %s version %d: %w", f, m, v, err)
-	}
-	if err := b.Append(string(f), uint32(m), v, asOf, bounds, full, p.now()); err != nil {
-		_ = b.Abort() // the Append error is the one that matters
-		return fmt.Errorf("base %s %s version %d: %w", f, m, v, err)
-	}
-	if err := b.Send(); err != nil {
 		return fmt.Errorf("base %s %s version %d: %w", f, m, v, err)
 	}
 	return nil
@@ -102,7 +96,7 @@ func (p *Projector) Checkpoint(ctx context.Context, m schema.Month, at time.Time
 		// The rows ingested up to at that are there now: a batch stamped before at can land
 		// later (ingest keeps a batch's stamp across its retries), so the checkpoint's rows are
 		// also bounded by views, like a live version's, and a read corrects for the rest.
-		views, err := p.views(ctx, f, m)
+		views, err := p.views(ctx, f, m, true)
 		if err != nil {
 			return fmt.Errorf("checkpoint: %w", err)
 		}

@@ -39,7 +39,7 @@ func (l *loader) driverMoments(ctx context.Context, branch string, months []sche
 		if err != nil {
 			return sum, err
 		}
-		u, err := l.asOfSource(FamilyDrivers, months, bases, "branch_id = "+quote(branch), branch)
+		u, err := l.asOfSource(ctx, FamilyDrivers, months, bases, "branch_id = "+quote(branch), branch)
 		if err != nil {
 			return sum, err
 		}

@@ -30,7 +30,7 @@ func SetAwaitWarmMax(d time.Duration) (restore func()) {
 // ViewSelect takes family f's views of month m now and returns its SELECT (version 1) through
 // those views, to be run later.
 func (p *Projector) ViewSelect(ctx context.Context, f Family, m schema.Month) (string, error) {
-	views, err := p.views(ctx, f, m)
+	views, err := p.views(ctx, f, m, true)
 	if err != nil {
 		return "", err
 	}
@@ -44,7 +44,7 @@ func AsOfComputations(e *Engine) uint64 { return e.st.asOf.computed.Load() }
 // FrontlineSelects takes the frontline family's views of month m now and returns its SELECT
 // (version 1) and the reference SELECT it replaced (frontlineSQLRef), both through those views.
 func (p *Projector) FrontlineSelects(ctx context.Context, m schema.Month) (cur, ref string, err error) {
-	views, err := p.views(ctx, FamilyFrontline, m)
+	views, err := p.views(ctx, FamilyFrontline, m, true)
 	if err != nil {
 		return "", "", err
 	}

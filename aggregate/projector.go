@@ -112,7 +112,7 @@ type Projector struct {
 
 	mu       sync.Mutex // serialises Refresh and Rebuild
 	threads  int        // the server's max_threads once read (guarded by mu; 0: not yet)
-	commitMu sync.Mutex // serialises commits (see commit)
+	commitMu sync.Mutex // serialises the bookkeeping inserts (see insertRow)
 
 	recomputes  *prometheus.CounterVec
 	incremental *prometheus.CounterVec
@@ -458,23 +458,25 @@ func (p *Projector) recompute(ctx context.Context, f Family, m schema.Month, pre
 		p.recomputes.WithLabelValues(string(f), result).Inc()
 		p.duration.WithLabelValues(string(f)).Observe(time.Since(start).Seconds())
 	}()
+	prevViews, prevFull := p.incrementalBase(ctx, f, m, prev)
 	if views == nil {
-		if views, err = p.views(ctx, f, m); err != nil {
+		// An incremental recompute scans only the rows of the events it corrects: their
+		// repeated hashes are found among those, not listed from the whole month.
+		if views, err = p.views(ctx, f, m, prevViews == nil); err != nil {
 			return err
 		}
 	}
 	gen := p.gen.withViews(views)
-	q, err := gen.insertSQL(f, m, v)
-	if err != nil {
-		return fmt.Errorf("recompute: %w", err)
-	}
+	var q string
 	full := v // the version of the last full recompute in this version's chain
-	if prevViews, prevFull := p.incrementalBase(ctx, f, m, prev); prevViews != nil {
-		if q, err = gen.incrementalInsertSQL(f, m, v, prev, prevViews); err != nil {
+	if prevViews != nil {
+		if q, err = p.incrementalInsertSQL(ctx, gen, f, m, v, prev, prevViews); err != nil {
 			return fmt.Errorf("recompute: %w", err)
 		}
 		full = prevFull
 		p.incremental.WithLabelValues(string(f)).Inc()
+	} else if q, err = gen.insertSQL(f, m, v); err != nil {
+		return fmt.Errorf("recompute: %w", err)
 	}
 	qctx := recomputeSettings(ctx)
 	if err := p.conn.Exec(qctx, q); err != nil {
@@ -524,13 +526,13 @@ func (p *Projector) committedVersion(ctx context.Context, f Family, m schema.Mon
 
 // views takes, after the recompute's version, the rawView of each raw table of family f that
 // its SELECT deduplicates, for month m.
-func (p *Projector) views(ctx context.Context, f Family, m schema.Month) (map[string]*rawView, error) {
+func (p *Projector) views(ctx context.Context, f Family, m schema.Month, dups bool) (map[string]*rawView, error) {
 	if f == FamilyBase { // a snapshot is its own deduplication (baseSQL)
 		return nil, nil
 	}
 	views := map[string]*rawView{}
 	for _, t := range sourceTables(f) {
-		v, err := p.view(ctx, t, m)
+		v, err := p.view(ctx, t, m, dups)
 		if err != nil {
 			return nil, fmt.Errorf("recompute %s %s: view of %s: %w", f, m, t, err)
 		}
@@ -576,10 +578,14 @@ func (v *rawView) addBound(rows driver.Rows) error {
 // repeated hashes, whose extra rows the exact path handles the same), and the bound costs a
 // third of the scan (a string and an array lookup per row: 15–25 ms of 60–85 for the
 // benchmark's 450,000 hotline ratings).
-func (p *Projector) view(ctx context.Context, table string, m schema.Month) (*rawView, error) {
+func (p *Projector) view(ctx context.Context, table string, m schema.Month, dups bool) (*rawView, error) {
 	v := &rawView{bounds: map[string][]int64{}}
 	if err := p.scanRows(ctx, p.gen.boundsSQL(table, m), v.addBound); err != nil {
 		return nil, fmt.Errorf("offsets: %w", err)
+	}
+	if !dups {
+		v.manyDups = true // repeated() finds them by a subquery over the rows a query reads
+		return v, nil
 	}
 	q := p.gen.withViews(nil).repeatedSQL(table, m) + fmt.Sprintf(" ORDER BY h LIMIT %d", maxListedDups+1)
 	err := p.scanRows(ctx, q, func(rows driver.Rows) error {
@@ -642,25 +648,36 @@ func (p *Projector) sourceRows(ctx context.Context, f Family, m schema.Month, vi
 	return n, nil
 }
 
-// commitAttempts bounds the retries of a commit that failed with a retryable server error.
+// commitAttempts bounds the retries of a bookkeeping insert that failed with a retryable server error.
 const commitAttempts = 20
 
-// commit records version v of (f, m) in kpi_versions. Commits of one projector are serialised:
-// concurrent recomputes finish at the same moments, and on a cluster two quorum inserts into one
-// replicated table at once fail ("Another quorum insert has been already started", code 286).
-// A commit failing with a retryable error (that one included, when another process commits) is
-// retried with backoff: it either wrote its row or nothing, and a row written twice is harmless
-// (readers take max(version)).
+// commit records version v of (f, m) in kpi_versions (insertRow: serialised, retried).
 func (p *Projector) commit(ctx context.Context, f Family, m schema.Month, v, src uint64) error {
+	err := p.insertRow(ctx, fmt.Sprintf("INSERT INTO %s (family, month, version, computed_at, source_rows)", p.table(store.VersionsTable)),
+		string(f), uint32(m), v, p.now(), src)
+	if err != nil {
+		return fmt.Errorf("commit %s %s version %d: %w", f, m, v, err)
+	}
+	return nil
+}
+
+// insertRow inserts one row into a bookkeeping table (kpi_versions, kpi_bases). The inserts of
+// one projector are serialised: concurrent recomputes finish at the same moments, and on a
+// cluster two quorum inserts into one replicated table at once fail ("Another quorum insert has
+// been already started", code 286). An insert failing with a retryable error (that one
+// included, when another process inserts, and "Quorum for previous write has not been satisfied
+// yet" while a replica is down) is retried with backoff: it either wrote its row or nothing, and
+// a row written twice is harmless (readers take max(version), or key by version).
+func (p *Projector) insertRow(ctx context.Context, insert string, row ...any) error {
 	p.commitMu.Lock()
 	defer p.commitMu.Unlock()
 	wait := 50 * time.Millisecond
 	for attempt := 1; ; attempt++ {
-		err := p.commitOnce(ctx, f, m, v, src)
+		err := p.insertRowOnce(ctx, insert, row...)
 		if err == nil || !chdb.IsRetryable(err) || attempt == commitAttempts {
 			return err
 		}
-		p.log.Debug("commit retried", "family", string(f), "month", m.String(), "attempt", attempt, "err", err)
+		p.log.Debug("insert retried", "insert", insert, "attempt", attempt, "err", err)
 		select {
 		case <-ctx.Done():
 			return err
@@ -670,19 +687,16 @@ func (p *Projector) commit(ctx context.Context, f Family, m schema.Month, v, src
 	}
 }
 
-func (p *Projector) commitOnce(ctx context.Context, f Family, m schema.Month, v, src uint64) error {
-	b, err := p.conn.PrepareBatch(ctx, fmt.Sprintf("INSERT INTO %s (family, month, version, computed_at, source_rows)", p.table(store.VersionsTable)))
+func (p *Projector) insertRowOnce(ctx context.Context, insert string, row ...any) error {
+	b, err := p.conn.PrepareBatch(ctx, insert)
 	if err != nil {
-		return fmt.Errorf("commit %s %s version %d: %w", f, m, v, err)
+		return err
 	}
-	if err := b.Append(string(f), uint32(m), v, p.now(), src); err != nil {
+	if err := b.Append(row...); err != nil {
 		_ = b.Abort() // the Append error is the one that matters
-		return fmt.Errorf("commit %s %s version %d: %w", f, m, v, err)
+		return err
 	}
-	if err := b.Send(); err != nil {
-		return fmt.Errorf("commit %s %s version %d: %w", f, m, v, err)
-	}
-	return nil
+	return b.Send()
 }
 
 // dropOlder drops the partitions of every version of (f, m) older than v, committed or not

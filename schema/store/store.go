@@ -246,11 +246,14 @@ const (
 	// computed_at, source_rows).
 	VersionsTable = "kpi_versions"
 	// BasesTable holds the bases of fast as-of reads (0006_asof_bases.sql): (family, month,
-	// version, as_of, bounds, created_at).
+	// version, as_of, bounds, full, created_at).
 	BasesTable = "kpi_bases"
 	// RejectedTable holds the dead letters (SPEC §2.3).
 	RejectedTable = "rejected_events"
 )
+
+// BasesInsert is the INSERT of a base into BasesTable.
+const BasesInsert = "INSERT INTO " + BasesTable + " (family, month, version, as_of, bounds, full, created_at)"
 
 // RejectedInsert is the INSERT of dead letters into RejectedTable.
 const RejectedInsert = "INSERT INTO " + RejectedTable + " (reason, detail, kafka_topic, kafka_partition, kafka_offset, " +

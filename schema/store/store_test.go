@@ -192,6 +192,7 @@ func TestMigrations(t *testing.T) {
 	}
 	need(store.DirtyTable, insertColumns(store.DirtyInsert))
 	need(store.VersionsTable, nil)
+	need(store.BasesTable, insertColumns(store.BasesInsert))
 	need(store.RejectedTable, insertColumns(store.RejectedInsert))
 	for table := range ddl {
 		if !known[table] {
