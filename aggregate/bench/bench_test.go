@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"cmp"
 	"context"
+	"fmt"
 	"math"
 	"os"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
@@ -89,16 +91,46 @@ func TestParentIsSumOfChildren(t *testing.T) {
 			}
 		}
 	}
+	// As of the moment Run's as-of reads ask for (about half of the last month ingested): the
+	// fast path (a checkpoint plus a correction) equals the reference path over the raw rows,
+	// and the moment cuts the month (it is not the live data).
+	at := cfg.AsOfMoment()
+	fast, err := e.Uncached().AsOf(at).AllData(ctx, cfg.LastMonth)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref, err := e.Uncached().AsOfReference(at).AllData(ctx, cfg.LastMonth)
+	if err != nil {
+		t.Fatal(err)
+	}
+	live, err := e.AllData(ctx, cfg.LastMonth)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(fast) != len(ref) {
+		t.Errorf("as of %s: fast has %d branches, reference %d", at, len(fast), len(ref))
+	}
+	for b, r := range ref {
+		if d := monthDataDiff(fast[b], r); d != "" {
+			t.Errorf("as of %s, %s: fast differs from reference: %s", at, b, d)
+		}
+	}
+	if n, l := ref[schema.Root].Window.HotlineN, live[schema.Root].Window.HotlineN; !(n > 0 && n < l) {
+		t.Errorf("as of %s: %d hotline ratings of %d live: want some, not all", at, n, l)
+	}
 	out.Reset()
 	if err := bench.Run(ctx, e, cfg, &out); err != nil {
 		t.Fatalf("Run: %v\n%s", err, out.String())
 	}
 	for _, want := range []string{"card ALL", "compare 31 provinces", "alerts company-wide", "league: stores of city", "league: staff of store",
-		"unit card store", "unit card staff", "unit card agent", "rebuild 2026-10", "process RSS"} {
+		"unit card store", "unit card staff", "unit card agent", "rebuild 2026-10", "card county as of, fast", "card county as of, reference",
+		"alerts company-wide as of, cold", "all provinces as of, cold", "as-of card p95 / current card p95", "under 50 as-of clients",
+		"current card p95 loaded / unloaded", "process RSS"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("Run's output lacks %q:\n%s", want, out.String())
 		}
 	}
+	t.Logf("\n%s", out.String())
 	// Only: just the operations named.
 	out.Reset()
 	cfg.Only = "unit card, league"
@@ -110,6 +142,32 @@ func TestParentIsSumOfChildren(t *testing.T) {
 		t.Errorf("Run with Only %q:\n%s", cfg.Only, got)
 	}
 	t.Logf("\n%s", out.String())
+}
+
+// monthDataDiff describes how a differs from b ("" when equal; float sums to 1e-9 relative).
+func monthDataDiff(a, b kpi.MonthData) string {
+	var d []string
+	if a.Window != b.Window || a.Churn != b.Churn || a.Complaints.Opened != b.Complaints.Opened || a.Complaints.Closed != b.Complaints.Closed ||
+		a.Complaints.ClosedWithinSLA != b.Complaints.ClosedWithinSLA || !approx(a.Complaints.ResolutionHoursSum, b.Complaints.ResolutionHoursSum) {
+		d = append(d, fmt.Sprintf("counts %+v %+v %+v, want %+v %+v %+v", a.Window, a.Churn, a.Complaints, b.Window, b.Churn, b.Complaints))
+	}
+	if (a.Base == nil) != (b.Base == nil) || a.Base != nil && (a.Base.Subscribers != b.Base.Subscribers || !reflect.DeepEqual(a.Base.Tiers, b.Base.Tiers)) {
+		d = append(d, fmt.Sprintf("base %+v, want %+v", a.Base, b.Base))
+	}
+	for _, pair := range [][2]kpi.SurveyStats{{a.Survey, b.Survey}, {b.Survey, a.Survey}} {
+		for c, items := range pair[1] {
+			for i, w := range items {
+				g := pair[0][c][i]
+				if g.N != w.N || !approx(g.SW, w.SW) || !approx(g.SW2, w.SW2) || !approx(g.SWX, w.SWX) || !approx(g.SWX2, w.SWX2) {
+					d = append(d, fmt.Sprintf("survey %s %s %+v against %+v", c, i, g, w))
+				}
+			}
+		}
+	}
+	if !reflect.DeepEqual(a.Stores, b.Stores) {
+		d = append(d, "store ratings differ")
+	}
+	return strings.Join(d, "; ")
 }
 
 // TestNationalBench runs the benchmark against a persistent database when CSAT_BENCH_SCALE is

@@ -99,7 +99,8 @@ func (c Config) Validate() error {
 func (c Config) count(full int) int { return int(math.Round(float64(full) * c.Scale)) }
 
 // Load fills the raw tables of conn's database, which must hold no raw events, with the data
-// set of cfg, then rebuilds every month's projections. It prints progress to out.
+// set of cfg, then rebuilds every month's projections and checkpoints the last month at each
+// midnight (the bases of fast as-of reads). It prints progress to out.
 func Load(ctx context.Context, conn driver.Conn, cfg Config, out io.Writer) error {
 	if err := cfg.Validate(); err != nil {
 		return fmt.Errorf("bench config: %w", err)
@@ -111,7 +112,7 @@ func Load(ctx context.Context, conn driver.Conn, cfg Config, out io.Writer) erro
 	if n > 0 {
 		return fmt.Errorf("survey_responses already holds %d rows: load into an empty database", n)
 	}
-	l := &loader{conn: conn, cfg: cfg, out: out, h: newHierarchy(rand.New(rand.NewPCG(cfg.Seed, 0)))}
+	l := &loader{conn: conn, cfg: cfg, out: out, h: newHierarchy(rand.New(rand.NewPCG(cfg.Seed, 0))), now: time.Now().UTC().Truncate(time.Second)}
 	fmt.Fprintf(out, "hierarchy: %d provinces, %d cities, %d counties; %d months to %s; scale %g\n",
 		len(l.h.provinces), len(l.h.cities), len(l.h.counties), cfg.Months, cfg.LastMonth, cfg.Scale)
 	steps := []struct {
@@ -137,7 +138,21 @@ func Load(ctx context.Context, conn driver.Conn, cfg Config, out io.Writer) erro
 		return fmt.Errorf("rebuild: %w", err)
 	}
 	fmt.Fprintf(out, "rebuilt %d months in %v\n", cfg.Months, time.Since(start).Round(time.Millisecond))
+	// The bases of as-of reads that a deployment which ran through the last month keeps (its
+	// last version of each day): a checkpoint at every midnight of the month's ingestion.
+	start = time.Now()
+	days, err := p.CheckpointDays(ctx, cfg.LastMonth)
+	if err != nil {
+		return fmt.Errorf("checkpoints of %s: %w", cfg.LastMonth, err)
+	}
+	fmt.Fprintf(out, "checkpointed %s at %d midnights in %v\n", cfg.LastMonth, days, time.Since(start).Round(time.Millisecond))
 	return nil
+}
+
+// AsOfMoment is the moment Run's as-of reads ask for: 10:00 UTC on the 15th of the last month,
+// when about half of its rows had been ingested.
+func (c Config) AsOfMoment() time.Time {
+	return time.Date(c.LastMonth.Year(), time.Month(c.LastMonth.Mon()), 15, 10, 0, 0, 0, time.UTC)
 }
 
 type loader struct {
@@ -145,6 +160,29 @@ type loader struct {
 	cfg  Config
 	out  io.Writer
 	h    *hierarchy
+	now  time.Time // when the load started: no row is ingested after it
+}
+
+// ingestedAt is when copy c (0 the first, 1 a producer's resend) of the row of event i that
+// occurred at t reached ClickHouse: 5 s to 10 min after it occurred, a resend an hour later,
+// never after the load started. As-of reads at a moment inside a month see part of it, as they
+// would on a deployment that ran through the month. It is derived from i alone, so the random
+// streams, and with them every other value of the data set, are what they were.
+func (l *loader) ingestedAt(t time.Time, i, c int) time.Time {
+	h := (uint64(i)*2 + uint64(c) + 1) * 0x9e3779b97f4a7c15
+	at := t.Add(time.Duration(5+(h>>32)%596)*time.Second + time.Duration(c)*time.Hour)
+	if at.After(l.now) {
+		return l.now
+	}
+	return at
+}
+
+// momentIn is when event i of a table without occurred_at (stream tells the tables apart)
+// happened: a moment inside month index mi derived from i alone (see ingestedAt).
+func (l *loader) momentIn(mi, i int, stream uint64) time.Time {
+	m := l.cfg.month(mi)
+	h := (uint64(i) + stream<<48) * 0xbf58476d1ce4e5b9
+	return time.Date(m.Year(), time.Month(m.Mon()), 1, 0, 0, 0, 0, time.UTC).Add(time.Duration((h>>24)%(28*86400)) * time.Second)
 }
 
 func (l *loader) rng(stream uint64) *rand.Rand {
@@ -213,19 +251,21 @@ func (l *loader) survey(ctx context.Context) error {
 		customerTypes             []string
 		parts                     []int32
 		offsets                   []int64
+		ingested                  []time.Time
 		voidIDs, voidTargets      []string
 		voidBranches              []string
 		voidMonths                []uint32
+		voidIngested              []time.Time
 	)
 	flush := func() error {
 		if len(ids) == 0 {
 			return nil
 		}
 		err := l.send(ctx, columns{store.SurveyResponses.Name(),
-			[]string{"event_id", "branch_id", "month", "occurred_at", "carrier", "weight", "overall", "item_codes", "item_scores", "customer_type", "kafka_partition", "kafka_offset"},
-			[]any{ids, branches, months, occurred, carrierCol, weights, overall, codes, scores, customerTypes, parts, offsets}})
-		ids, branches, months, occurred, carrierCol, weights, overall, codes, scores, customerTypes, parts, offsets =
-			ids[:0], branches[:0], months[:0], occurred[:0], carrierCol[:0], weights[:0], overall[:0], codes[:0], scores[:0], customerTypes[:0], parts[:0], offsets[:0]
+			[]string{"event_id", "branch_id", "month", "occurred_at", "carrier", "weight", "overall", "item_codes", "item_scores", "customer_type", "kafka_partition", "kafka_offset", "ingested_at"},
+			[]any{ids, branches, months, occurred, carrierCol, weights, overall, codes, scores, customerTypes, parts, offsets, ingested}})
+		ids, branches, months, occurred, carrierCol, weights, overall, codes, scores, customerTypes, parts, offsets, ingested =
+			ids[:0], branches[:0], months[:0], occurred[:0], carrierCol[:0], weights[:0], overall[:0], codes[:0], scores[:0], customerTypes[:0], parts[:0], offsets[:0], ingested[:0]
 		return err
 	}
 	for i := range total {
@@ -257,8 +297,9 @@ func (l *loader) survey(ctx context.Context) error {
 		}
 		w := 0.5 + r.Float64()*1.5
 		t := l.when(r, mi)
-		for range copies {
+		for cp := range copies {
 			off++
+			ingested = append(ingested, l.ingestedAt(t, i, cp))
 			ids, branches, months, occurred = append(ids, id), append(branches, l.h.counties[cty]), append(months, uint32(l.cfg.month(mi))), append(occurred, t)
 			carrierCol, weights, overall = append(carrierCol, carriers[c].name), append(weights, w), append(overall, ov)
 			codes, scores, parts, offsets = append(codes, cs), append(scores, ss), append(parts, int32(off%6)), append(offsets, off)
@@ -269,6 +310,7 @@ func (l *loader) survey(ctx context.Context) error {
 			voidTargets = append(voidTargets, id)
 			voidBranches = append(voidBranches, l.h.counties[cty])
 			voidMonths = append(voidMonths, uint32(l.cfg.month(mi)))
+			voidIngested = append(voidIngested, l.ingestedAt(t.Add(48*time.Hour), i, 0)) // voided two days on
 		}
 		if len(ids) >= l.cfg.BatchRows {
 			if err := flush(); err != nil {
@@ -287,8 +329,8 @@ func (l *loader) survey(ctx context.Context) error {
 		vo[i] = off + int64(i) + 1
 	}
 	return l.send(ctx, columns{store.SurveyVoids.Name(),
-		[]string{"event_id", "branch_id", "month", "target_event_id", "kafka_partition", "kafka_offset"},
-		[]any{voidIDs, voidBranches, voidMonths, voidTargets, vp, vo}})
+		[]string{"event_id", "branch_id", "month", "target_event_id", "kafka_partition", "kafka_offset", "ingested_at"},
+		[]any{voidIDs, voidBranches, voidMonths, voidTargets, vp, vo, voidIngested}})
 }
 
 // ratings loads hotline (inStore = false) or store ratings.
@@ -313,6 +355,7 @@ func (l *loader) ratings(ctx context.Context, inStore bool) error {
 		waits         []uint32
 		parts         []int32
 		offsets       []int64
+		ingested      []time.Time
 		units, staff  []string
 	)
 	flush := func() error {
@@ -321,15 +364,15 @@ func (l *loader) ratings(ctx context.Context, inStore bool) error {
 		}
 		var c columns
 		if inStore {
-			c = columns{table, []string{"event_id", "branch_id", "month", "occurred_at", "rating", "wait_seconds", "kafka_partition", "kafka_offset", "store_id", "staff_id"},
-				[]any{ids, branches, months, occurred, ratings, waits, parts, offsets, units, staff}}
+			c = columns{table, []string{"event_id", "branch_id", "month", "occurred_at", "rating", "wait_seconds", "kafka_partition", "kafka_offset", "store_id", "staff_id", "ingested_at"},
+				[]any{ids, branches, months, occurred, ratings, waits, parts, offsets, units, staff, ingested}}
 		} else {
-			c = columns{table, []string{"event_id", "branch_id", "month", "occurred_at", "rating", "resolved", "wait_seconds", "kafka_partition", "kafka_offset", "agent_id"},
-				[]any{ids, branches, months, occurred, ratings, resolved, waits, parts, offsets, units}}
+			c = columns{table, []string{"event_id", "branch_id", "month", "occurred_at", "rating", "resolved", "wait_seconds", "kafka_partition", "kafka_offset", "agent_id", "ingested_at"},
+				[]any{ids, branches, months, occurred, ratings, resolved, waits, parts, offsets, units, ingested}}
 		}
 		err := l.send(ctx, c)
-		ids, branches, months, occurred, ratings, resolved, waits, parts, offsets, units, staff =
-			ids[:0], branches[:0], months[:0], occurred[:0], ratings[:0], resolved[:0], waits[:0], parts[:0], offsets[:0], units[:0], staff[:0]
+		ids, branches, months, occurred, ratings, resolved, waits, parts, offsets, units, staff, ingested =
+			ids[:0], branches[:0], months[:0], occurred[:0], ratings[:0], resolved[:0], waits[:0], parts[:0], offsets[:0], units[:0], staff[:0], ingested[:0]
 		return err
 	}
 	meanWait := 25.0
@@ -357,7 +400,8 @@ func (l *loader) ratings(ctx context.Context, inStore bool) error {
 		} else {
 			unit = fmt.Sprintf("A%s-%d", l.h.counties[cty], ur.IntN(7))
 		}
-		for range copies {
+		for cp := range copies {
+			ingested = append(ingested, l.ingestedAt(t, i, cp))
 			units = append(units, unit)
 			if inStore {
 				staff = append(staff, clerk)
@@ -386,29 +430,31 @@ func (l *loader) complaints(ctx context.Context) error {
 		oMonths                []uint32
 		oEsc                   []uint8
 		oOff                   []int64
+		oIng                   []time.Time
 		cIDs, cBranches, cCIDs []string
 		cMonths                []uint32
 		cHours                 []float64
 		cSat                   []int8
 		cOff                   []int64
+		cIng                   []time.Time
 	)
 	flush := func() error {
 		if len(oIDs) > 0 {
 			if err := l.send(ctx, columns{store.ComplaintsOpened.Name(),
-				[]string{"event_id", "branch_id", "month", "complaint_id", "escalated", "kafka_offset"},
-				[]any{oIDs, oBranches, oMonths, oCIDs, oEsc, oOff}}); err != nil {
+				[]string{"event_id", "branch_id", "month", "complaint_id", "escalated", "kafka_offset", "ingested_at"},
+				[]any{oIDs, oBranches, oMonths, oCIDs, oEsc, oOff, oIng}}); err != nil {
 				return err
 			}
 		}
 		if len(cIDs) > 0 {
 			if err := l.send(ctx, columns{store.ComplaintsClosed.Name(),
-				[]string{"event_id", "branch_id", "month", "complaint_id", "resolution_hours", "satisfied", "kafka_offset"},
-				[]any{cIDs, cBranches, cMonths, cCIDs, cHours, cSat, cOff}}); err != nil {
+				[]string{"event_id", "branch_id", "month", "complaint_id", "resolution_hours", "satisfied", "kafka_offset", "ingested_at"},
+				[]any{cIDs, cBranches, cMonths, cCIDs, cHours, cSat, cOff, cIng}}); err != nil {
 				return err
 			}
 		}
-		oIDs, oBranches, oCIDs, oMonths, oEsc, oOff = oIDs[:0], oBranches[:0], oCIDs[:0], oMonths[:0], oEsc[:0], oOff[:0]
-		cIDs, cBranches, cCIDs, cMonths, cHours, cSat, cOff = cIDs[:0], cBranches[:0], cCIDs[:0], cMonths[:0], cHours[:0], cSat[:0], cOff[:0]
+		oIDs, oBranches, oCIDs, oMonths, oEsc, oOff, oIng = oIDs[:0], oBranches[:0], oCIDs[:0], oMonths[:0], oEsc[:0], oOff[:0], oIng[:0]
+		cIDs, cBranches, cCIDs, cMonths, cHours, cSat, cOff, cIng = cIDs[:0], cBranches[:0], cCIDs[:0], cMonths[:0], cHours[:0], cSat[:0], cOff[:0], cIng[:0]
 		return nil
 	}
 	for i := range total {
@@ -420,6 +466,7 @@ func (l *loader) complaints(ctx context.Context) error {
 		}
 		oIDs, oBranches, oCIDs, oMonths, oEsc, oOff = append(oIDs, "o"+cid), append(oBranches, l.h.counties[cty]), append(oCIDs, cid),
 			append(oMonths, uint32(l.cfg.month(mi))), append(oEsc, esc), append(oOff, int64(i))
+		oIng = append(oIng, l.ingestedAt(l.momentIn(mi, i, 4), i, 0))
 		if r.Float64() < 0.9 {
 			cmi := mi
 			if r.Float64() < 0.3 && mi+1 < l.cfg.Months {
@@ -434,6 +481,7 @@ func (l *loader) complaints(ctx context.Context) error {
 			}
 			cIDs, cBranches, cCIDs, cMonths = append(cIDs, "k"+cid), append(cBranches, l.h.counties[cty]), append(cCIDs, cid), append(cMonths, uint32(l.cfg.month(cmi)))
 			cHours, cSat, cOff = append(cHours, r.ExpFloat64()*30), append(cSat, sat), append(cOff, int64(i))
+			cIng = append(cIng, l.ingestedAt(l.momentIn(cmi, i, 7), i, 0))
 		}
 		if len(oIDs) >= l.cfg.BatchRows {
 			if err := flush(); err != nil {
@@ -453,14 +501,15 @@ func (l *loader) churn(ctx context.Context) error {
 		ids, branches, tierCol []string
 		months                 []uint32
 		offsets                []int64
+		ingested               []time.Time
 	)
 	flush := func() error {
 		if len(ids) == 0 {
 			return nil
 		}
-		err := l.send(ctx, columns{store.ChurnEvents.Name(), []string{"event_id", "branch_id", "month", "tier", "kafka_offset"},
-			[]any{ids, branches, months, tierCol, offsets}})
-		ids, branches, tierCol, months, offsets = ids[:0], branches[:0], tierCol[:0], months[:0], offsets[:0]
+		err := l.send(ctx, columns{store.ChurnEvents.Name(), []string{"event_id", "branch_id", "month", "tier", "kafka_offset", "ingested_at"},
+			[]any{ids, branches, months, tierCol, offsets, ingested}})
+		ids, branches, tierCol, months, offsets, ingested = ids[:0], branches[:0], tierCol[:0], months[:0], offsets[:0], ingested[:0]
 		return err
 	}
 	for i := range total {
@@ -474,6 +523,7 @@ func (l *loader) churn(ctx context.Context) error {
 		}
 		ids, branches, tierCol = append(ids, fmt.Sprintf("x%09d", i)), append(branches, l.h.counties[cty]), append(tierCol, tiers[t])
 		months, offsets = append(months, uint32(l.cfg.month(mi))), append(offsets, int64(i))
+		ingested = append(ingested, l.ingestedAt(l.momentIn(mi, i, 5), i, 0))
 		if len(ids) >= l.cfg.BatchRows {
 			if err := flush(); err != nil {
 				return err
@@ -493,11 +543,13 @@ func (l *loader) bases(ctx context.Context) error {
 		subs, h, m, o []uint64
 		hasTiers      []uint8
 		offsets       []int64
+		ingested      []time.Time
 	)
 	add := func(id string, cty, mi int, t time.Time, s uint64) {
 		ids, branches, months, occurred = append(ids, id), append(branches, l.h.counties[cty]), append(months, uint32(l.cfg.month(mi))), append(occurred, t)
 		hi, mid := s/10, s*3/10
 		subs, h, m, o, hasTiers = append(subs, s), append(h, hi), append(m, mid), append(o, s-hi-mid), append(hasTiers, 1)
+		ingested = append(ingested, l.ingestedAt(t, len(offsets), 0))
 		offsets = append(offsets, int64(len(offsets)))
 	}
 	for mi := range l.cfg.Months {
@@ -511,6 +563,6 @@ func (l *loader) bases(ctx context.Context) error {
 		}
 	}
 	return l.send(ctx, columns{store.SubscriberBases.Name(),
-		[]string{"event_id", "branch_id", "month", "occurred_at", "subscribers", "has_tiers", "tier_high", "tier_mid", "tier_low", "kafka_offset"},
-		[]any{ids, branches, months, occurred, subs, hasTiers, h, m, o, offsets}})
+		[]string{"event_id", "branch_id", "month", "occurred_at", "subscribers", "has_tiers", "tier_high", "tier_mid", "tier_low", "kafka_offset", "ingested_at"},
+		[]any{ids, branches, months, occurred, subs, hasTiers, h, m, o, offsets, ingested}})
 }

@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/csat-dev/csat/aggregate"
@@ -28,6 +29,13 @@ const (
 	targetLeague   = 150 * time.Millisecond // the stores of a city
 	targetStaff    = 100 * time.Millisecond // the staff of a store
 	targetUnitCard = 100 * time.Millisecond
+	// Issue 20's as-of targets: an as-of card within 2× of a current one (and targetCard),
+	// company-wide alerts as of a moment within targetAlerts cold, a quarter's scorecards of the
+	// 31 provinces as of a moment within a second, and 50 concurrent as-of clients leaving the
+	// current card's p95 within 2× of its value without them.
+	targetAsOfScorecard = time.Second
+	asOfClients         = 50
+	targetRatio         = 2.0
 )
 
 // result is the timing of one benchmarked operation.
@@ -57,7 +65,7 @@ func Run(ctx context.Context, engine *aggregate.Engine, cfg Config, out io.Write
 	storeID := "S" + county + "-00"
 	staffID, agentID := storeID+"-E0", "A"+county+"-0"
 	uncached := engine.Uncached()
-	asOf := time.Now()
+	asOf := cfg.AsOfMoment()
 	ops := []struct {
 		name   string
 		runs   int
@@ -83,12 +91,24 @@ func Run(ctx context.Context, engine *aggregate.Engine, cfg Config, out io.Write
 			return err
 		}},
 		{"alerts company-wide, cached", max(3, cfg.Runs/4), targetAlerts, func() error { _, err := engine.Alerts(ctx, schema.Root, m); return err }},
-		// As of a moment (after the load): computed from the raw rows, and again from the as-of
-		// cache (one count of the rows ingested up to the moment).
-		{"card county as of, computed", 3, 0, func() error { _, err := uncached.AsOf(asOf).Card(ctx, county, m); return err }},
-		{"card county as of, cached", cfg.Runs, 0, func() error { _, err := engine.AsOf(asOf).Card(ctx, county, m); return err }},
 		{"scorecard " + quarter + " all provinces", max(3, cfg.Runs/4), 0, func() error {
 			_, err := engine.ChildScorecards(ctx, schema.Root, quarter)
+			return err
+		}},
+		// As of a moment inside the last month (Config.AsOfMoment, about half of it ingested):
+		// "what did we report on the 15th". Fast: a kept base plus an exact correction; the
+		// reference path it is checked against reads the raw rows; cached: the as-of cache (one
+		// count of the rows ingested up to the moment). Alerts and scorecards on a cold engine.
+		{"card county as of, fast", cfg.Runs, targetCard, func() error { _, err := uncached.AsOf(asOf).Card(ctx, county, m); return err }},
+		{"card ALL as of, fast", cfg.Runs, targetCard, func() error { _, err := uncached.AsOf(asOf).Card(ctx, schema.Root, m); return err }},
+		{"card county as of, reference", 3, 0, func() error { _, err := uncached.AsOfReference(asOf).Card(ctx, county, m); return err }},
+		{"card county as of, cached", cfg.Runs, 0, func() error { _, err := engine.AsOf(asOf).Card(ctx, county, m); return err }},
+		{"alerts company-wide as of, cold", max(3, cfg.Runs/4), targetAlerts, func() error {
+			_, err := engine.Cold().AsOf(asOf).Alerts(ctx, schema.Root, m)
+			return err
+		}},
+		{"scorecard " + quarter + " all provinces as of, cold", max(3, cfg.Runs/4), targetAsOfScorecard, func() error {
+			_, err := engine.Cold().AsOf(asOf).ChildScorecards(ctx, schema.Root, quarter)
 			return err
 		}},
 		// The front line (issue 16), read from kpi_frontline (nothing cached): league tables by
@@ -129,6 +149,7 @@ func Run(ctx context.Context, engine *aggregate.Engine, cfg Config, out io.Write
 		}{"rebuild " + m.String(), cfg.RebuildRuns, targetRebuild, func() error { return cfg.Projector.Rebuild(ctx, m) }})
 	}
 	fmt.Fprintf(out, "%-40s %5s %10s %10s %8s\n", "operation", "runs", "p50", "p95", "target")
+	results := map[string]result{}
 	for _, op := range ops {
 		if !cfg.selects(op.name) {
 			continue
@@ -151,7 +172,17 @@ func Run(ctx context.Context, engine *aggregate.Engine, cfg Config, out io.Write
 			ds = append(ds, time.Since(start))
 		}
 		r := summarize(op.name, op.target, ds)
+		results[op.name] = r
 		fmt.Fprintln(out, r)
+	}
+	current, fast := results["card county "+county], results["card county as of, fast"]
+	if current.Runs > 0 && fast.Runs > 0 {
+		fmt.Fprintln(out, ratio("as-of card p95 / current card p95", fast.P95, current.P95))
+	}
+	if cfg.selects("under as-of clients") {
+		if err := underAsOfLoad(ctx, engine, cfg, h, m, county, current, out); err != nil {
+			return err
+		}
 	}
 	rss, peak := memory()
 	verdict := "ok"
@@ -160,6 +191,89 @@ func Run(ctx context.Context, engine *aggregate.Engine, cfg Config, out io.Write
 	}
 	fmt.Fprintf(out, "%-40s %5s %10s %10s %8s %s\n", "process RSS (now / peak)", "", mib(rss), mib(peak), "500MiB", verdict)
 	return nil
+}
+
+// underAsOfLoad times the uncached current card of county while asOfClients clients loop as-of
+// cards of random counties at random moments of month m (each a different base and
+// correction), and prints its p95 against the card's without them (unloaded; measured here when
+// Run did not) and the clients' own figures.
+func underAsOfLoad(ctx context.Context, engine *aggregate.Engine, cfg Config, h *hierarchy, m schema.Month, county string, unloaded result, out io.Writer) error {
+	uncached := engine.Uncached()
+	card := func() error { _, err := uncached.Card(ctx, county, m); return err }
+	if unloaded.Runs == 0 {
+		ds, err := timeRuns(cfg.Runs, card)
+		if err != nil {
+			return fmt.Errorf("card county %s: %w", county, err)
+		}
+		unloaded = summarize("card county "+county, targetCard, ds)
+	}
+	first := time.Date(m.Year(), time.Month(m.Mon()), 2, 0, 0, 0, 0, time.UTC)
+	span := time.Date(m.Year(), time.Month(m.Mon()), 28, 0, 0, 0, 0, time.UTC).Sub(first)
+	lctx, stop := context.WithCancel(ctx)
+	var (
+		mu      sync.Mutex
+		clients []time.Duration
+		cerr    error
+		wg      sync.WaitGroup
+	)
+	for c := range asOfClients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r := rand.New(rand.NewPCG(cfg.Seed, uint64(100+c)))
+			for lctx.Err() == nil {
+				at := first.Add(time.Duration(r.Int64N(int64(span))))
+				start := time.Now()
+				_, err := uncached.AsOf(at).Card(lctx, h.counties[r.IntN(len(h.counties))], m)
+				d := time.Since(start)
+				mu.Lock()
+				if err != nil && lctx.Err() == nil && cerr == nil {
+					cerr = err
+				}
+				if err == nil {
+					clients = append(clients, d)
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	time.Sleep(2 * time.Second) // let the clients fill the server
+	ds, err := timeRuns(cfg.Runs, card)
+	stop()
+	wg.Wait()
+	if err != nil {
+		return fmt.Errorf("card county %s under as-of clients: %w", county, err)
+	}
+	if cerr != nil {
+		return fmt.Errorf("as-of clients: %w", cerr)
+	}
+	loaded := summarize(fmt.Sprintf("card county, under %d as-of clients", asOfClients), targetCard, ds)
+	fmt.Fprintln(out, loaded)
+	fmt.Fprintln(out, summarize(fmt.Sprintf("… the %d as-of clients' cards", asOfClients), 0, clients))
+	fmt.Fprintln(out, ratio("current card p95 loaded / unloaded", loaded.P95, unloaded.P95))
+	return nil
+}
+
+func timeRuns(n int, fn func() error) ([]time.Duration, error) {
+	ds := make([]time.Duration, 0, n)
+	for range n {
+		start := time.Now()
+		if err := fn(); err != nil {
+			return nil, err
+		}
+		ds = append(ds, time.Since(start))
+	}
+	return ds, nil
+}
+
+// ratio prints a/b against targetRatio.
+func ratio(name string, a, b time.Duration) string {
+	verdict := "ok"
+	r := float64(a) / float64(max(b, 1))
+	if r > targetRatio {
+		verdict = "MISSED"
+	}
+	return fmt.Sprintf("%-40s %5s %10s %10.2f %8s %s", name, "", "", r, fmt.Sprintf("%g×", targetRatio), verdict)
 }
 
 // selects reports whether Run times the operation called name (Config.Only).

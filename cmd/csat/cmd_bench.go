@@ -34,10 +34,13 @@ csat bench kpi [--load] [--scale X] [--runs N] [--database csat_bench] [--only W
     With --load, fills the database (default csat_bench) with the national data set (31
     provinces, ~3,000 counties, 24 months, 2M survey responses, 50M ratings at scale 1; the
     front line's ~39,000 stores, ~310,000 staff and ~21,000 agents at every scale) and
-    rebuilds the projections; then prints p50/p95 of the KPI card at every level, compare,
-    company-wide alerts, a quarter's scorecard for all provinces, the front line's reads (a
-    city's stores, a store's staff, unit cards; with CSAT_FRONTLINE on), a one-month rebuild,
-    and RSS. --only times just the operations whose name contains one of the words.
+    rebuilds the projections (rows ingested seconds to minutes after they occurred; the last
+    month checkpointed at each midnight); then prints p50/p95 of the KPI card at every level,
+    compare, company-wide alerts, a quarter's scorecard for all provinces, the same as of the
+    15th of the last month (fast, and the reference path for the card), a current card under 50
+    concurrent as-of clients, the front line's reads (a city's stores, a store's staff, unit
+    cards; with CSAT_FRONTLINE on), a one-month rebuild, and RSS. --only times just the
+    operations whose name contains one of the words.
 
 csat bench api --month M [--url U] [--clients 100] [--duration 20s] [--token T]
     Loads a running csat serve with concurrent clients (KPI cards of random known branches,
