@@ -111,10 +111,15 @@ func (g sqlGen) unionSQL(f Family, months []schema.Month) (string, error) {
 		}
 		parts = append(parts, q)
 	}
+	return unionSubquery(parts), nil
+}
+
+// unionSubquery is the parenthesised UNION ALL of parts ("" for none).
+func unionSubquery(parts []string) string {
 	if len(parts) == 0 {
-		return "", nil
+		return ""
 	}
-	return "(" + strings.Join(parts, "\nUNION ALL\n") + ")", nil
+	return "(" + strings.Join(parts, "\nUNION ALL\n") + ")"
 }
 
 // diffEventLimit caps the events listed by ScorecardDiff (the counts cover them all).

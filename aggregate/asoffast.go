@@ -306,10 +306,7 @@ func (l *loader) asOfSource(ctx context.Context, f Family, months []schema.Month
 		}
 		parts = append(parts, q)
 	}
-	if len(parts) == 0 {
-		return "", nil
-	}
-	return "(" + strings.Join(parts, "\nUNION ALL\n") + ")", nil
+	return unionSubquery(parts), nil
 }
 
 // asOfBases chooses, for every (family, month) of fams × months, the kept base nearest to
