@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ClickHouse/clickhouse-go/v2"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/csat-dev/csat/aggregate/kpi"
@@ -54,7 +55,7 @@ func (l *loader) fetchAsOf(ctx context.Context, sel selector, months []schema.Mo
 	g := newSQLGen("", l.cat, l.cfg.ComplaintSLAHours, l.asOf)
 	root := sel.id
 	if sel.kind == selList {
-		root = schema.Root
+		root = commonAncestor(sel.list)
 	}
 	for range loadAttempts {
 		bases, err := l.asOfBases(ctx, correctedFamilies, months)
@@ -86,7 +87,10 @@ func (l *loader) fetchAsOf(ctx context.Context, sel selector, months []schema.Mo
 			}
 			return "", "", false
 		}
-		md, err := l.fetchFrom(ctx, sel, months, src)
+		// The corrections list the events they re-evaluate (up to maxInlineEvents per raw
+		// table, in each scan of it): a company-wide read can exceed the server's default
+		// max_query_size (256 KiB), a parser limit only (asOfQueryContext).
+		md, err := l.fetchFrom(asOfQueryContext(ctx), sel, months, src)
 		if err != nil {
 			return nil, err
 		}
@@ -112,6 +116,30 @@ func (g sqlGen) unionSQL(f Family, months []schema.Month) (string, error) {
 		parts = append(parts, q)
 	}
 	return unionSubquery(parts), nil
+}
+
+// asOfQueryContext is ctx for the queries of fast as-of reads: max_query_size 64 MiB.
+func asOfQueryContext(ctx context.Context) context.Context {
+	return clickhouse.Context(ctx, clickhouse.WithSettings(clickhouse.Settings{"max_query_size": 64 << 20}))
+}
+
+// commonAncestor is the deepest branch whose subtree holds every branch of list (ALL for an
+// empty list): the events a read of list's branches sums are all in its subtree.
+func commonAncestor(list map[string]bool) string {
+	a := ""
+	for b := range list {
+		if a == "" {
+			a = b
+			continue
+		}
+		for a != schema.Root && b != a && !strings.HasPrefix(b, a+"-") {
+			a = schema.Parent(a)
+		}
+	}
+	if a == "" {
+		return schema.Root
+	}
+	return a
 }
 
 // unionSubquery is the parenthesised UNION ALL of parts ("" for none).

@@ -165,7 +165,7 @@ func (l *loader) correctedSQL(ctx context.Context, f Family, m schema.Month, b a
 // maxInlineEvents bounds the event ids of one raw table a correction lists in its SQL (as the
 // repeated hashes are: one array literal); beyond it, the correction selects them by a subquery
 // in each of its scans.
-var maxInlineEvents = 100000
+var maxInlineEvents = 20000
 
 // eventsToCorrect finds, per raw table of family f, the events of month m (in root's subtree)
 // whose rows differ between base's rows and target's — for survey_responses also the responses
@@ -182,8 +182,12 @@ func eventsToCorrect(ctx context.Context, conn driver.Conn, f Family, m schema.M
 		diff := fmt.Sprintf("SELECT event_id AS e FROM %s WHERE month = %d%s AND (1%s) != (1%s)",
 			target.table(t), uint32(m), scope, base.rows(t), target.rows(t))
 		if t == store.SurveyResponses.Name() {
+			// The voids that differ, of the month's responses only (a void names no month of its
+			// target): every other month's correction would otherwise list them all, and scan
+			// its month for them in vain.
 			v := store.SurveyVoids.Name()
-			diff += fmt.Sprintf("\n    UNION ALL SELECT target_event_id AS e FROM %s WHERE (1%s) != (1%s)", target.table(v), base.rows(v), target.rows(v))
+			diff += fmt.Sprintf("\n    UNION ALL SELECT target_event_id AS e FROM %s WHERE (1%s) != (1%s) AND target_event_id IN (SELECT event_id FROM %s WHERE month = %d%s)",
+				target.table(v), base.rows(v), target.rows(v), target.table(t), uint32(m), scope)
 		}
 		var ids []string
 		rows, err := conn.Query(ctx, fmt.Sprintf("SELECT DISTINCT e FROM (%s) LIMIT %d", diff, maxInlineEvents+1))

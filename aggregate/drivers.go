@@ -58,7 +58,11 @@ func (l *loader) driverMoments(ctx context.Context, branch string, months []sche
 	}
 	q := fmt.Sprintf("SELECT items, n, sw, swx, swxx, swy, swxy, swy2 FROM %s WHERE %sbranch_id = %s AND carrier = %s ORDER BY month",
 		src, where, quote(branch), quote(l.cfg.OwnCarrier))
-	rows, err := l.conn.Query(ctx, q)
+	qctx := ctx
+	if !l.asOf.IsZero() {
+		qctx = asOfQueryContext(ctx)
+	}
+	rows, err := l.conn.Query(qctx, q)
 	if err != nil {
 		return sum, fmt.Errorf("load kpi_drivers: %w", err)
 	}

@@ -35,6 +35,10 @@ const (
 	// current card's p95 within 2× of its value without them.
 	targetAsOfScorecard = time.Second
 	asOfClients         = 50
+	// asOfSlots is the API's default CSAT_API_ASOF_CONCURRENCY: the as-of reads of all callers
+	// in flight at once, the others waiting for a slot (aggregate/api). The clients of
+	// underAsOfLoad go through the same gate, as they would through csat serve.
+	asOfSlots = 2
 	targetRatio         = 2.0
 )
 
@@ -195,8 +199,9 @@ func Run(ctx context.Context, engine *aggregate.Engine, cfg Config, out io.Write
 
 // underAsOfLoad times the uncached current card of county while asOfClients clients loop as-of
 // cards of random counties at random moments of month m (each a different base and
-// correction), and prints its p95 against the card's without them (unloaded; measured here when
-// Run did not) and the clients' own figures.
+// correction), asOfSlots of them in flight at once as csat serve admits them, and prints its
+// p95 against the card's without them (unloaded; measured here when Run did not) and the
+// clients' own figures (their wait for a slot included).
 func underAsOfLoad(ctx context.Context, engine *aggregate.Engine, cfg Config, h *hierarchy, m schema.Month, county string, unloaded result, out io.Writer) error {
 	uncached := engine.Uncached()
 	card := func() error { _, err := uncached.Card(ctx, county, m); return err }
@@ -210,6 +215,7 @@ func underAsOfLoad(ctx context.Context, engine *aggregate.Engine, cfg Config, h 
 	first := time.Date(m.Year(), time.Month(m.Mon()), 2, 0, 0, 0, 0, time.UTC)
 	span := time.Date(m.Year(), time.Month(m.Mon()), 28, 0, 0, 0, 0, time.UTC).Sub(first)
 	lctx, stop := context.WithCancel(ctx)
+	slots := make(chan struct{}, asOfSlots)
 	var (
 		mu      sync.Mutex
 		clients []time.Duration
@@ -224,7 +230,13 @@ func underAsOfLoad(ctx context.Context, engine *aggregate.Engine, cfg Config, h 
 			for lctx.Err() == nil {
 				at := first.Add(time.Duration(r.Int64N(int64(span))))
 				start := time.Now()
+				select {
+				case slots <- struct{}{}:
+				case <-lctx.Done():
+					return
+				}
 				_, err := uncached.AsOf(at).Card(lctx, h.counties[r.IntN(len(h.counties))], m)
+				<-slots
 				d := time.Since(start)
 				mu.Lock()
 				if err != nil && lctx.Err() == nil && cerr == nil {
