@@ -38,8 +38,8 @@ const (
 	// asOfSlots is the API's default CSAT_API_ASOF_CONCURRENCY: the as-of reads of all callers
 	// in flight at once, the others waiting for a slot (aggregate/api). The clients of
 	// underAsOfLoad go through the same gate, as they would through csat serve.
-	asOfSlots = 2
-	targetRatio         = 2.0
+	asOfSlots   = 2
+	targetRatio = 2.0
 )
 
 // result is the timing of one benchmarked operation.
