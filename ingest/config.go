@@ -71,9 +71,10 @@ type Config struct {
 	ProjectDebounce time.Duration `env:"CSAT_PROJECT_DEBOUNCE" envDefault:"200ms"`
 	// ProjectFullEvery is how long a refresh may fold what the rows added since changed into the
 	// committed projections (an incremental recompute, exact: aggregate/DESIGN.md) before it
-	// recomputes a month from its raw rows again. 0 makes every recompute a full one.
-	// Default 10m.
-	ProjectFullEvery time.Duration `env:"CSAT_PROJECT_FULL_EVERY" envDefault:"10m"`
+	// recomputes a month from its raw rows again. 0 makes every recompute a full one. Default 0:
+	// the incremental recompute measured 2.5× slower than a full one (aggregate/bench
+	// BenchmarkRefresh, docs/performance.md).
+	ProjectFullEvery time.Duration `env:"CSAT_PROJECT_FULL_EVERY" envDefault:"0s"`
 	// DLQMaxPayload caps the payload bytes kept in one dead letter (topic and table); a longer
 	// payload is cut and the dead letter says so (payload_truncated). Default 900000, under
 	// Kafka's default 1 MB message limit.
@@ -106,7 +107,7 @@ func DefaultConfig() Config {
 		ShutdownGrace:    30 * time.Second,
 		ProjectInterval:  5 * time.Second,
 		ProjectDebounce:  200 * time.Millisecond,
-		ProjectFullEvery: 10 * time.Minute,
+		ProjectFullEvery: 0,
 		DLQMaxPayload:    900000,
 		MemoryLimit:      240 << 20,
 	}
