@@ -177,8 +177,8 @@ func benchFreshness(ctx context.Context, a *app, fs *flag.FlagSet, args []string
 
 	p("csat freshness benchmark: database %s, month %s, topics %s.*, %d partitions; load %d events/s, %d API clients, a marker every %s, polled every %s",
 		chcfg.Database, mon, strings.TrimSuffix(tp.Survey, ".survey"), *partitions, *rate, *clients, *every, *poll)
-	p("settings: CSAT_PROJECT_INTERVAL=%s CSAT_PROJECT_DEBOUNCE=%s CSAT_BATCH_ROWS=%d CSAT_BATCH_INTERVAL=%s CSAT_API_WARM_MONTHS=%d CSAT_API_WARM_INTERVAL=%s",
-		icfg.ProjectInterval, icfg.ProjectDebounce, icfg.BatchRows, icfg.BatchInterval, scfg.API.WarmMonths, scfg.API.WarmInterval)
+	p("settings: CSAT_PROJECT_INTERVAL=%s CSAT_PROJECT_DEBOUNCE=%s CSAT_PROJECT_FULL_EVERY=%s CSAT_BATCH_ROWS=%d CSAT_BATCH_INTERVAL=%s CSAT_API_WARM_MONTHS=%d CSAT_API_WARM_INTERVAL=%s",
+		icfg.ProjectInterval, icfg.ProjectDebounce, icfg.ProjectFullEvery, icfg.BatchRows, icfg.BatchInterval, scfg.API.WarmMonths, scfg.API.WarmInterval)
 
 	var res freshResult
 	err = runFreshness(gctx, freshRun{
