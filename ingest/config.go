@@ -72,7 +72,7 @@ type Config struct {
 	// ProjectFullEvery is how long a refresh may fold what the rows added since changed into the
 	// committed projections (an incremental recompute, exact: aggregate/DESIGN.md) before it
 	// recomputes a month from its raw rows again. 0 makes every recompute a full one. Default 0:
-	// the incremental recompute measured 2.5× slower than a full one (aggregate/bench
+	// the incremental recompute measured slower than a full one (aggregate/bench
 	// BenchmarkRefresh, docs/performance.md).
 	ProjectFullEvery time.Duration `env:"CSAT_PROJECT_FULL_EVERY" envDefault:"0s"`
 	// DLQMaxPayload caps the payload bytes kept in one dead letter (topic and table); a longer
