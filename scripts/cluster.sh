@@ -38,10 +38,14 @@ zk_install() {
 }
 
 zk_ready() {
-	# ZooKeeper's "ruok" four-letter word (whitelisted in our zoo.cfg) over bash's /dev/tcp.
+	# ZooKeeper's "srvr" four-letter word (whitelisted in our zoo.cfg) over bash's /dev/tcp: it
+	# names the server's mode only once the server serves requests. ("ruok" answers imok
+	# earlier, while sessions are still refused: ClickHouse 18.16 started then crashed in its
+	# ZooKeeper client.)
 	local ans
-	ans=$(timeout 2 bash -c "exec 3<>/dev/tcp/127.0.0.1/$zkport && printf ruok >&3 && cat <&3" 2>/dev/null || true)
-	[ "$ans" = imok ]
+	ans=$(timeout 2 bash -c "exec 3<>/dev/tcp/127.0.0.1/$zkport && printf srvr >&3 && cat <&3" 2>/dev/null || true)
+	case $ans in *"Mode: "*) return 0 ;; esac
+	return 1
 }
 
 zk_start() {
