@@ -2,13 +2,13 @@ package aggregate
 
 import (
 	"context"
-
 	"encoding/json"
 	"fmt"
-	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
 	"github.com/csat-dev/csat/schema"
 	"github.com/csat-dev/csat/schema/store"
@@ -190,20 +190,13 @@ func eventsToCorrect(ctx context.Context, conn driver.Conn, f Family, m schema.M
 				target.table(v), base.rows(v), target.rows(v), target.table(t), uint32(m), scope)
 		}
 		var ids []string
-		rows, err := conn.Query(ctx, fmt.Sprintf("SELECT DISTINCT e FROM (%s) LIMIT %d", diff, maxInlineEvents+1))
-		if err != nil {
-			return nil, fmt.Errorf("events to correct in %s %s: %w", t, m, err)
-		}
-		for rows.Next() {
+		err := scanRows(ctx, conn, fmt.Sprintf("SELECT DISTINCT e FROM (%s) LIMIT %d", diff, maxInlineEvents+1), func(rows driver.Rows) error {
 			var id string
-			if err := rows.Scan(&id); err != nil {
-				rows.Close()
-				return nil, fmt.Errorf("events to correct in %s %s: %w", t, m, err)
-			}
+			err := rows.Scan(&id)
 			ids = append(ids, id)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
+			return err
+		})
+		if err != nil {
 			return nil, fmt.Errorf("events to correct in %s %s: %w", t, m, err)
 		}
 		switch {

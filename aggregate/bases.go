@@ -69,7 +69,7 @@ func (p *Projector) writeBase(ctx context.Context, f Family, m schema.Month, v, 
 	if asOf.IsZero() {
 		asOf = time.Unix(0, 0)
 	}
-	err = p.insertRow(ctx, fmt.Sprintf("INSERT INTO %s (family, month, version, as_of, bounds, full, created_at)", p.table(store.BasesTable)),
+	err = p.insertRow(ctx, fmt.Sprintf("INSERT INTO %s (%s)", p.table(store.BasesTable), store.BasesColumns),
 		string(f), uint32(m), v, asOf, bounds, full, p.now())
 	if err != nil {
 		return fmt.Errorf("base %s %s version %d: %w", f, m, v, err)

@@ -607,7 +607,12 @@ func (p *Projector) view(ctx context.Context, table string, m schema.Month, dups
 
 // scanRows runs q and calls each for every row.
 func (p *Projector) scanRows(ctx context.Context, q string, each func(driver.Rows) error) error {
-	rows, err := p.conn.Query(ctx, q)
+	return scanRows(ctx, p.conn, q, each)
+}
+
+// scanRows runs q on conn and calls each for every row.
+func scanRows(ctx context.Context, conn driver.Conn, q string, each func(driver.Rows) error) error {
+	rows, err := conn.Query(ctx, q)
 	if err != nil {
 		return err
 	}

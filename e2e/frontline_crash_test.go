@@ -2,11 +2,8 @@ package e2e
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
 	"math"
 	"math/rand/v2"
-	"reflect"
 	"testing"
 	"time"
 
@@ -15,6 +12,7 @@ import (
 
 	"github.com/csat-dev/csat/aggregate"
 	"github.com/csat-dev/csat/aggregate/kpi"
+	"github.com/csat-dev/csat/e2e/approx"
 	"github.com/csat-dev/csat/ingest"
 	"github.com/csat-dev/csat/ingest/ingesttest"
 	"github.com/csat-dev/csat/ingest/kafkatest"
@@ -240,81 +238,8 @@ func TestFrontlineCrashResend(t *testing.T) {
 		}
 		// Sums of floats (a manager's survey moments) are summed by ClickHouse in an order that
 		// depends on the parts and threads: equal to 1e-9 relative, not to the last bit.
-		if d := jsonDiff(cards, after[kind], ""); d != "" {
+		if d := approx.Diff(cards, after[kind]); d != "" {
 			t.Errorf("%s cards of %v differ from a rebuild: %s", kind, last, d)
-		}
-	}
-}
-
-// jsonDiff describes where a and b differ as JSON ("" when they do not), numbers compared to
-// 1e-9 relative.
-func jsonDiff(a, b any, path string) string {
-	if path == "" {
-		var ja, jb any
-		for _, c := range []struct {
-			v   any
-			dst *any
-		}{{a, &ja}, {b, &jb}} {
-			raw, err := json.Marshal(c.v)
-			if err != nil {
-				return err.Error()
-			}
-			if err := json.Unmarshal(raw, c.dst); err != nil {
-				return err.Error()
-			}
-		}
-		a, b, path = ja, jb, "$"
-	}
-	switch x := a.(type) {
-	case map[string]any:
-		y, ok := b.(map[string]any)
-		if !ok || len(x) != len(y) {
-			return fmt.Sprintf("%s: %v against %v", path, a, b)
-		}
-		for k, v := range x {
-			if d := jsonDiff(v, y[k], path+"."+k); d != "" {
-				return d
-			}
-		}
-		return ""
-	case []any:
-		y, ok := b.([]any)
-		if !ok || len(x) != len(y) {
-			return fmt.Sprintf("%s: %v against %v", path, a, b)
-		}
-		for i := range x {
-			if d := jsonDiff(x[i], y[i], fmt.Sprintf("%s[%d]", path, i)); d != "" {
-				return d
-			}
-		}
-		return ""
-	case float64:
-		y, ok := b.(float64)
-		if !ok || math.Abs(x-y) > 1e-9*math.Max(1, math.Max(math.Abs(x), math.Abs(y))) {
-			return fmt.Sprintf("%s: %v against %v", path, a, b)
-		}
-		return ""
-	default:
-		if !reflect.DeepEqual(a, b) {
-			return fmt.Sprintf("%s: %v against %v", path, a, b)
-		}
-		return ""
-	}
-}
-
-func TestJSONDiff(t *testing.T) {
-	type card struct {
-		Unit string
-		CSI  *float64
-	}
-	f := func(v float64) *float64 { return &v }
-	a := []card{{"M1", f(77.77777777777777)}, {"M2", nil}}
-	if d := jsonDiff(a, []card{{"M1", f(77.77777777777779)}, {"M2", nil}}, ""); d != "" {
-		t.Errorf("floats a last bit apart: %s", d)
-	}
-	for _, b := range [][]card{{{"M1", f(77.8)}, {"M2", nil}}, {{"M1", f(77.77777777777777)}, {"M2", f(0)}}, {{"M1", f(77.77777777777777)}}} {
-		if jsonDiff(a, b, "") == "" {
-			t.Errorf("%+v and %+v: no difference found", a, b)
 		}
 	}
 }

@@ -252,8 +252,11 @@ const (
 	RejectedTable = "rejected_events"
 )
 
+// BasesColumns are the columns of BasesInsert, in its order.
+const BasesColumns = "family, month, version, as_of, bounds, full, created_at"
+
 // BasesInsert is the INSERT of a base into BasesTable.
-const BasesInsert = "INSERT INTO " + BasesTable + " (family, month, version, as_of, bounds, full, created_at)"
+const BasesInsert = "INSERT INTO " + BasesTable + " (" + BasesColumns + ")"
 
 // RejectedInsert is the INSERT of dead letters into RejectedTable.
 const RejectedInsert = "INSERT INTO " + RejectedTable + " (reason, detail, kafka_topic, kafka_partition, kafka_offset, " +
