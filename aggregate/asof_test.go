@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
 	"slices"
 	"testing"
@@ -283,6 +284,105 @@ func TestAsOfRefusesAndCaches(t *testing.T) {
 	if n := aggregate.AsOfComputations(e); n != 2 {
 		t.Errorf("%d computations after a late row stamped before the moment, want 2", n)
 	}
+}
+
+// TestAsOfCacheGuard: a fast as-of read takes a month with no dirty mark newer than its
+// committed version to hold no row beyond that version's views, and bounds its scans by their
+// stamps. A row that lands before its mark (ingest marks after the rows; a crash between them
+// leaves the mark to the row's next copy) is missed by a read in between; once marked, a cached
+// result that relied on the month is not served again, although the count of rows up to the
+// moment is unchanged.
+func TestAsOfCacheGuard(t *testing.T) {
+	conn, _ := chtest.New(t)
+	ctx := context.Background()
+	t1 := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	cols := colsSurvey + ", ingested_at"
+	row := func(id string, x uint8, at time.Time, off int64) []any {
+		return append(resp(id, "GD-GZ-TH", oct, "cmcc", 1, x, both, []uint8{x, x}, 0, off), at)
+	}
+	insert(t, conn, "survey_responses", cols, row("g1", 10, t1, 1))
+	mark(t, conn, aggregate.DirtyMark{Family: aggregate.FamilySurvey, Month: oct})
+	if err := newProjector(conn).Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	cfg := kpi.DefaultConfig()
+	cfg.MinSample = 1
+	e := aggregate.NewEngine(conn, cfg, testCatalog(), nil, nil)
+	at := e.AsOf(t1.Add(time.Hour))
+	csiN := func() uint64 {
+		t.Helper()
+		c, err := at.Card(ctx, "GD", oct)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c.Survey.Own.CSI.N
+	}
+	pruned0, _ := aggregate.AsOfPruneCounts()
+	if n := csiN(); n != 1 {
+		t.Fatalf("csi n %d, want 1", n)
+	}
+	if pruned, _ := aggregate.AsOfPruneCounts(); pruned == pruned0 {
+		t.Fatal("the read of a clean month was not bounded by its stamps")
+	}
+	// A late row stamped before the moment lands; its mark has not been written yet.
+	insert(t, conn, "survey_responses", cols, row("g2", 1, t1.Add(time.Minute), 2))
+	csiN() // computed again (the count changed), without the unmarked row
+	before := aggregate.AsOfComputations(e)
+	mark(t, conn, aggregate.DirtyMark{Family: aggregate.FamilySurvey, Month: oct})
+	if n := csiN(); n != 2 {
+		t.Errorf("csi n %d once the late row is marked, want 2", n)
+	}
+	if n := aggregate.AsOfComputations(e); n != before+1 {
+		t.Errorf("%d computations after the mark, want %d: the cached result relied on the month being clean", n, before+1)
+	}
+	ref, err := e.AsOfReference(t1.Add(time.Hour)).Card(ctx, "GD", oct)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ref.Survey.Own.CSI.N != 2 {
+		t.Errorf("reference csi n %d, want 2", ref.Survey.Own.CSI.N)
+	}
+}
+
+// TestRowsIngestedBy: the count that keys the as-of cache, which sums the partitions before the
+// moment's month from system.parts, equals a count of the rows, for moments inside, between and
+// around partitions, also after late rows land in an earlier month's partition and after merges.
+func TestRowsIngestedBy(t *testing.T) {
+	conn, _ := chtest.New(t)
+	ctx := context.Background()
+	cols := colsSurvey + ", ingested_at"
+	off := int64(0)
+	add := func(at time.Time) {
+		off++
+		insert(t, conn, "survey_responses", cols, append(resp(fmt.Sprint("r", off), "GD-GZ-TH", oct, "cmcc", 1, 5, both, []uint8{5, 5}, 0, off), at))
+	}
+	base := time.Date(2026, 9, 30, 23, 0, 0, 0, time.UTC)
+	for i := range 6 {
+		add(base.Add(time.Duration(i) * 17 * 24 * time.Hour / 2)) // September to November
+	}
+	e := newEngine(t, conn)
+	check := func(when string) {
+		t.Helper()
+		for _, at := range []time.Time{base.Add(-time.Hour), base, base.Add(time.Hour), time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC),
+			time.Date(2026, 11, 15, 0, 0, 0, 0, time.UTC), time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)} {
+			got, err := aggregate.RowsIngestedBy(ctx, e, at)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var want uint64
+			if err := conn.QueryRow(ctx, fmt.Sprintf("SELECT count() FROM survey_responses WHERE ingested_at <= toDateTime(%d)", at.Unix())).Scan(&want); err != nil {
+				t.Fatal(err)
+			}
+			if got != want {
+				t.Errorf("%s: %d rows ingested by %s, want %d", when, got, at.Format(time.RFC3339), want)
+			}
+		}
+	}
+	check("as loaded")
+	add(base.Add(-48 * time.Hour)) // late, in September's partition
+	check("after a late row of an earlier month")
+	exec(t, conn, "OPTIMIZE TABLE survey_responses FINAL")
+	check("after merges")
 }
 
 func timeNow() time.Time { return time.Now() }

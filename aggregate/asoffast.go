@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
@@ -35,6 +37,11 @@ type asOfBase struct {
 	asOf    time.Time           // a checkpoint's moment; zero for a live version
 	views   map[string]*rawView // the version's views (the offsets of the rows it read)
 	current bool                // the committed version, which a recompute may drop meanwhile
+	// all, when not nil, are the views of the committed version of (family, month) while no
+	// dirty mark is as new as it: every raw row of the month is then in them (pruning), and
+	// committed is that version.
+	all       map[string]*rawView
+	committed uint64
 }
 
 // valKind is the type of a projection column summed by a corrected read.
@@ -155,7 +162,10 @@ func (s famSpec) having() string {
 func (l *loader) correctedSQL(ctx context.Context, f Family, m schema.Month, b asOfBase, where, root string) (string, error) {
 	target := newSQLGen("", l.cat, l.cfg.ComplaintSLAHours, l.asOf)
 	base := newSQLGenFrom(target, b.asOf).withViews(b.views)
-	only, err := eventsToCorrect(ctx, l.conn, f, m, base, target, root)
+	if b.all != nil {
+		guardAsOf(ctx, familyMonth{f, m}, b.committed)
+	}
+	only, err := eventsToCorrect(ctx, l.conn, f, m, base, target, root, b.all)
 	if err != nil {
 		return "", err
 	}
@@ -170,8 +180,11 @@ var maxInlineEvents = 20000
 // eventsToCorrect finds, per raw table of family f, the events of month m (in root's subtree)
 // whose rows differ between base's rows and target's — for survey_responses also the responses
 // whose voids differ — and returns the condition that restricts a scan of the table to them
-// (only); nil when no event differs (the base is the answer as it is).
-func eventsToCorrect(ctx context.Context, conn driver.Conn, f Family, m schema.Month, base, target sqlGen, root string) (map[string]string, error) {
+// (only); nil when no event differs (the base is the answer as it is). all, when not nil, holds
+// every raw row of the month (asOfBase.all): its stamps bound the ingested_at of the rows that
+// can differ, so a table none of whose rows can is not scanned, and the scans read only the
+// partitions and parts of those stamps (stampPrune).
+func eventsToCorrect(ctx context.Context, conn driver.Conn, f Family, m schema.Month, base, target sqlGen, root string, all map[string]*rawView) (map[string]string, error) {
 	scope := ""
 	if root != schema.Root {
 		scope = " AND " + subtreeCond(root)
@@ -179,16 +192,38 @@ func eventsToCorrect(ctx context.Context, conn driver.Conn, f Family, m schema.M
 	only := map[string]string{}
 	some := false
 	for _, t := range sourceTables(f) {
-		diff := fmt.Sprintf("SELECT event_id AS e FROM %s WHERE month = %d%s AND (1%s) != (1%s)",
-			target.table(t), uint32(m), scope, base.rows(t), target.rows(t))
+		// monthRange bounds every row of the month (all of them are in all[t]); diffRange the
+		// rows that differ.
+		monthRange, diffRange, differ := "", "", true
+		if p, ok := stampPrune(base.views[t], base.asOf, all[t], target.asOf); ok {
+			monthRange, diffRange, differ = p.month, p.diff, p.differ
+			asOfPruned.Add(1)
+		}
+		var arms []string
+		if differ {
+			arms = append(arms, fmt.Sprintf("SELECT event_id AS e FROM %s WHERE month = %d%s%s AND (1%s) != (1%s)",
+				target.table(t), uint32(m), scope, diffRange, base.rows(t), target.rows(t)))
+		}
 		if t == store.SurveyResponses.Name() {
 			// The voids that differ, of the month's responses only (a void names no month of its
 			// target): every other month's correction would otherwise list them all, and scan
 			// its month for them in vain.
 			v := store.SurveyVoids.Name()
-			diff += fmt.Sprintf("\n    UNION ALL SELECT target_event_id AS e FROM %s WHERE (1%s) != (1%s) AND target_event_id IN (SELECT event_id FROM %s WHERE month = %d%s)",
-				target.table(v), base.rows(v), target.rows(v), target.table(t), uint32(m), scope)
+			voidRange, voidsDiffer := "", true
+			if p, ok := stampPrune(base.views[v], base.asOf, all[v], target.asOf); ok {
+				voidRange, voidsDiffer = p.diff, p.differ
+			}
+			if voidsDiffer {
+				arms = append(arms, fmt.Sprintf("SELECT target_event_id AS e FROM %s WHERE (1%s) != (1%s)%s AND target_event_id IN (SELECT event_id FROM %s WHERE month = %d%s%s)",
+					target.table(v), base.rows(v), target.rows(v), voidRange, target.table(t), uint32(m), scope, monthRange))
+			}
 		}
+		if len(arms) == 0 {
+			asOfSkipped.Add(1)
+			only[t] = " AND 0"
+			continue
+		}
+		diff := strings.Join(arms, "\n    UNION ALL ")
 		var ids []string
 		err := scanRows(ctx, conn, fmt.Sprintf("SELECT DISTINCT e FROM (%s) LIMIT %d", diff, maxInlineEvents+1), func(rows driver.Rows) error {
 			var id string
@@ -204,16 +239,97 @@ func eventsToCorrect(ctx context.Context, conn driver.Conn, f Family, m schema.M
 			only[t] = " AND 0"
 		case len(ids) > maxInlineEvents:
 			some = true
-			only[t] = fmt.Sprintf("%s AND event_id GLOBAL IN (%s)", scope, diff)
+			only[t] = fmt.Sprintf("%s%s AND event_id GLOBAL IN (%s)", scope, monthRange, diff)
 		default:
 			some = true
-			only[t] = fmt.Sprintf("%s AND event_id IN (SELECT arrayJoin(CAST([%s] AS Array(String))))", scope, store.QuoteStrings(ids))
+			only[t] = fmt.Sprintf("%s%s AND event_id IN (SELECT arrayJoin(CAST([%s] AS Array(String))))", scope, monthRange, store.QuoteStrings(ids))
 		}
 	}
 	if !some {
 		return nil, nil
 	}
 	return only, nil
+}
+
+// asOfPruned and asOfSkipped count the raw tables of (family, month) corrections whose scans
+// stampPrune bounded, and those it found nothing could differ in (not scanned): for tests.
+var asOfPruned, asOfSkipped atomic.Uint64
+
+// pruning is what stampPrune found for one raw table: conditions (" AND …") on ingested_at that
+// keep every row of the month (month) and every row that differs between the base and the
+// target (diff), and whether any row can differ at all.
+type pruning struct {
+	month, diff string
+	differ      bool
+}
+
+// stampPrune bounds, from the stamps of all (the view of the committed version, which holds
+// every row of the month: asOfBase.all), the ingested_at of the rows that differ between a base
+// (the rows of view base, and when baseAsOf is not zero only those ingested up to it) and the
+// rows ingested up to t. Per partition p of all, whose rows were ingested from s0 to s1:
+//
+//   - rows not in the base's view (its offset below all's) differ when ingested up to t:
+//     [s0, min(s1, t)];
+//   - rows in the base ingested after t differ: [max(s0, t+1), s1], or up to baseAsOf;
+//   - a checkpoint's rows in its view ingested after baseAsOf differ when ingested up to t:
+//     [max(s0, baseAsOf+1), min(s1, t)].
+//
+// ok is false when all or a stamp is unknown (no pruning: every partition is read).
+func stampPrune(base *rawView, baseAsOf time.Time, all *rawView, t time.Time) (pruning, bool) {
+	if all == nil || all.stamps == nil {
+		return pruning{}, false
+	}
+	T := t.Unix()
+	var (
+		lo, hi      int64 = math.MaxInt64, math.MinInt64
+		first, last int64 = math.MaxInt64, math.MinInt64
+		add               = func(a, b int64) {
+			if a <= b {
+				lo, hi = min(lo, a), max(hi, b)
+			}
+		}
+	)
+	for topic, offs := range all.bounds {
+		stamps := all.stamps[topic]
+		for p, off := range offs {
+			if off < 0 {
+				continue // no row of the month there
+			}
+			if 2*p+1 >= len(stamps) || stamps[2*p] < 0 || stamps[2*p+1] < stamps[2*p] {
+				return pruning{}, false
+			}
+			s0, s1 := stamps[2*p], stamps[2*p+1]
+			first, last = min(first, s0), max(last, s1)
+			baseOff := int64(-1)
+			if base != nil && p < len(base.bounds[topic]) {
+				baseOff = base.bounds[topic][p]
+			}
+			if baseOff < off {
+				add(s0, min(s1, T))
+			}
+			if baseAsOf.IsZero() {
+				add(max(s0, T+1), s1)
+			} else {
+				A := baseAsOf.Unix()
+				add(max(s0, T+1), min(s1, A))
+				add(max(s0, A+1), min(s1, T))
+			}
+		}
+	}
+	if first > last {
+		// No row of the month at all: nothing can differ.
+		return pruning{month: " AND 0", diff: " AND 0"}, true
+	}
+	out := pruning{month: stampCond(first, last)}
+	if lo <= hi {
+		out.diff, out.differ = stampCond(lo, hi), true
+	}
+	return out, true
+}
+
+// stampCond is the condition (" AND …") that ingested_at is from lo to hi (Unix seconds).
+func stampCond(lo, hi int64) string {
+	return fmt.Sprintf(" AND ingested_at >= toDateTime(%d) AND ingested_at <= toDateTime(%d)", lo, hi)
 }
 
 // correctionSQL is family f's statistics of month m over target's rows, from the projection
@@ -250,7 +366,7 @@ func correctionSQL(f Family, m schema.Month, spec famSpec, base, target sqlGen, 
 func (p *Projector) incrementalInsertSQL(ctx context.Context, g sqlGen, f Family, m schema.Month, v, prev uint64, prevViews map[string]*rawView) (string, error) {
 	spec := famSpecs[f]
 	base := newSQLGenFrom(g, time.Time{}).withViews(prevViews)
-	only, err := eventsToCorrect(ctx, p.conn, f, m, base, g, schema.Root)
+	only, err := eventsToCorrect(ctx, p.conn, f, m, base, g, schema.Root, nil)
 	if err != nil {
 		return "", err
 	}
@@ -354,6 +470,7 @@ func (l *loader) asOfBases(ctx context.Context, fams []Family, months []schema.M
 		keys = append(keys, fmt.Sprintf("(%s, %d, %d)", quote(string(c.fm.family)), uint32(c.fm.month), c.v))
 	}
 	bounds := map[familyMonth]map[uint64]string{}
+	committedViews := map[familyMonth]map[string]*rawView{}
 	if len(keys) > 0 {
 		q = fmt.Sprintf(`SELECT family, month, version, bounds FROM %s WHERE %s AND as_of = toDateTime(0) AND (family, month, version) IN (%s)`,
 			store.BasesTable, in, strings.Join(keys, ", "))
@@ -382,8 +499,19 @@ func (l *loader) asOfBases(ctx context.Context, fams []Family, months []schema.M
 		}
 		// The committed version is checked to be still there after the read (stillThere): a
 		// recompute drops it once a second newer one is committed.
-		cands[c.fm] = append(cands[c.fm], cand{asOfBase{version: c.v, views: vb.views(), current: current},
+		views := vb.views()
+		cands[c.fm] = append(cands[c.fm], cand{asOfBase{version: c.v, views: views, current: current},
 			time.Unix(0, int64(c.v))})
+		if current {
+			committedViews[c.fm] = views
+		}
+	}
+	// Every raw row of (family, month) is in its committed version's views while no dirty mark
+	// is as new as that version (ingest marks after the rows land; a recompute's views are
+	// taken after its version): the reads prune by those views' stamps (stampPrune).
+	marks, err := maxPerFamilyMonth(ctx, l.conn, store.DirtyTable, "marked_at")
+	if err != nil {
+		return nil, fmt.Errorf("as-of bases: %w", err)
 	}
 	q = fmt.Sprintf(`SELECT family, month, version, concat(toString(toUInt32(as_of)), ' ', bounds) FROM %s WHERE %s AND as_of > toDateTime(0)`, store.BasesTable, in)
 	var perr error
@@ -418,7 +546,11 @@ func (l *loader) asOfBases(ctx context.Context, fams []Family, months []schema.M
 			}
 			return cs[i].version > cs[j].version
 		})
-		out[fm] = cs[0].asOfBase
+		b := cs[0].asOfBase
+		if v := latest[fm]; committedViews[fm] != nil && marks[markedAs(fm)] < v {
+			b.all, b.committed = committedViews[fm], v
+		}
+		out[fm] = b
 	}
 	return out, nil
 }

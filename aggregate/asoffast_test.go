@@ -17,6 +17,7 @@ import (
 	"github.com/csat-dev/csat/schema"
 	"github.com/csat-dev/csat/schema/chdb"
 	"github.com/csat-dev/csat/schema/chdb/chtest"
+	"github.com/csat-dev/csat/schema/store"
 )
 
 // TestFastAsOfProperty is issue 20's exactness property: at random moments t, the fast as-of
@@ -147,7 +148,7 @@ func fastAsOfProperty(t *testing.T, ctx context.Context, conn driver.Conn, cfg c
 			}
 			slow = nil
 		}
-		markAll(t, conn, months)
+		markAll(t, conn, months, ts)
 		clock = ts.Add(time.Duration(1+r.IntN(3)) * time.Hour)
 		if r.IntN(4) > 0 {
 			if err := p.Refresh(ctx); err != nil {
@@ -166,11 +167,21 @@ func fastAsOfProperty(t *testing.T, ctx context.Context, conn driver.Conn, cfg c
 	for _, s := range slow {
 		row(s[0].(ev), 2, s[1].(time.Time))
 	}
-	markAll(t, conn, months)
+	markAll(t, conn, months, clock)
 	clock = clock.Add(time.Hour)
 	if err := p.Refresh(ctx); err != nil {
 		t.Fatal(err)
 	}
+	// A last batch of October that no refresh has seen: October is dirty (its reads scan every
+	// partition), September clean (its reads are bounded by its committed version's stamps).
+	clock = clock.Add(time.Hour)
+	stamps = append(stamps, clock)
+	for range 3 {
+		tb := tables[r.IntN(len(tables))]
+		row(ev{tb, fmt.Sprintf("%s-late-%d", tb[:3], len(events)), branches[r.IntN(len(branches))], oct}, int32(r.IntN(2)), clock)
+	}
+	markAll(t, conn, []schema.Month{oct}, clock)
+	pruned0, skipped0 := aggregate.AsOfPruneCounts()
 	var kept uint64
 	if err := conn.QueryRow(ctx, "SELECT toUInt64(uniqExact(version)) FROM kpi_window").Scan(&kept); err != nil {
 		t.Fatal(err)
@@ -218,17 +229,37 @@ func fastAsOfProperty(t *testing.T, ctx context.Context, conn driver.Conn, cfg c
 			}
 		}
 	}
+	// September's reads were bounded by its stamps, and after its last rows nothing of it
+	// differed from its committed version (the tests do not run in parallel: the counts are
+	// this test's).
+	pruned, skipped := aggregate.AsOfPruneCounts()
+	if pruned == pruned0 || skipped == skipped0 {
+		t.Errorf("seed %d: the reads bounded %d raw tables by their stamps and skipped %d: want some of each", seed, pruned-pruned0, skipped-skipped0)
+	}
 }
 
-// markAll marks every family of months dirty.
-func markAll(t *testing.T, conn driver.Conn, months []schema.Month) {
+// markAll marks every family of months dirty at the moment at (the test's projector clock: a
+// mark newer than a version makes its month dirty, as ingest's marks after the rows do).
+func markAll(t *testing.T, conn driver.Conn, months []schema.Month, at time.Time) {
+	t.Helper()
 	var marks []aggregate.DirtyMark
 	for _, m := range months {
 		for _, f := range aggregate.Families() {
 			marks = append(marks, aggregate.DirtyMark{Family: f, Month: m})
 		}
 	}
-	mark(t, conn, marks...)
+	b, err := conn.PrepareBatch(context.Background(), store.DirtyInsert)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, col := range store.MarkColumns(marks, at) {
+		if err := b.Column(i).Append(col); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := b.Send(); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // rebuildAsOf copies the raw rows ingested up to ts into a new database, rebuilds its

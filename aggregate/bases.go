@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+	"strings"
 	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
 	"github.com/csat-dev/csat/schema"
 	"github.com/csat-dev/csat/schema/store"
@@ -32,24 +34,36 @@ func corrected(f Family) bool {
 	return false
 }
 
-// viewBounds is the JSON of a live version's views: table → topic → highest offset per partition.
+// viewBounds is the JSON of a live version's views: table → topic → highest offset per
+// partition; and, under the key table+stampsSuffix, topic → the first and last ingested_at of
+// the view's rows per partition (rawView.stamps; absent in bases recorded before them).
 type viewBounds map[string]map[string][]int64
+
+// stampsSuffix marks the entries of viewBounds that hold a table's stamps ('#' is in no table's
+// name).
+const stampsSuffix = "#stamps"
 
 func boundsOf(views map[string]*rawView) viewBounds {
 	out := viewBounds{}
 	for t, v := range views {
 		if v != nil {
 			out[t] = v.bounds
+			if v.stamps != nil {
+				out[t+stampsSuffix] = v.stamps
+			}
 		}
 	}
 	return out
 }
 
-// views returns the rawViews of b: its offsets, with the repeated hashes left to a subquery.
+// views returns the rawViews of b: its offsets and stamps, with the repeated hashes left to a
+// subquery.
 func (b viewBounds) views() map[string]*rawView {
 	out := map[string]*rawView{}
 	for t, tb := range b {
-		out[t] = &rawView{bounds: tb, manyDups: true}
+		if !strings.HasSuffix(t, stampsSuffix) {
+			out[t] = &rawView{bounds: tb, stamps: b[t+stampsSuffix], manyDups: true}
+		}
 	}
 	return out
 }

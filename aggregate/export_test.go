@@ -67,3 +67,12 @@ func (e *Engine) DriverMomentsOf(ctx context.Context, branch string, months []sc
 	}
 	return e.driverMoments(ctx, branch, months, vers)
 }
+
+// AsOfPruneCounts returns how many raw tables of fast as-of corrections were bounded by their
+// committed version's stamps, and how many of those were not scanned at all.
+func AsOfPruneCounts() (pruned, skipped uint64) { return asOfPruned.Load(), asOfSkipped.Load() }
+
+// RowsIngestedBy is the count of raw rows ingested up to t that keys e's as-of cache.
+func RowsIngestedBy(ctx context.Context, e *Engine, t time.Time) (uint64, error) {
+	return e.rowsIngestedBy(ctx, t)
+}

@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
@@ -48,6 +49,11 @@ type loaderState struct {
 	bmu     sync.Mutex
 	known   map[string]bool // branches in the projections (see knownSet)
 	knownAt time.Time
+
+	// partsLocal is 1 when every raw table is a MergeTree table of the connection's
+	// database (its parts are in system.parts), 2 when not (cluster mode: Distributed
+	// tables), 0 before rowsIngestedBy has looked.
+	partsLocal atomic.Int32
 }
 
 func newLoader(conn driver.Conn, cfg kpi.Config, cat schema.Catalog, logger *slog.Logger) loader {

@@ -551,16 +551,21 @@ func (p *Projector) views(ctx context.Context, f Family, m schema.Month, dups bo
 	return views, nil
 }
 
-// addBound adds a row (topic, partition, highest offset, rows) of boundsSQL to v.
+// addBound adds a row (topic, partition, highest offset, rows, first and last ingested_at) of
+// boundsSQL to v.
 func (v *rawView) addBound(rows driver.Rows) error {
 	var (
-		topic     string
-		partition int32
-		offset    int64
-		n         uint64
+		topic       string
+		partition   int32
+		offset      int64
+		n           uint64
+		first, last int64
 	)
-	if err := rows.Scan(&topic, &partition, &offset, &n); err != nil {
+	if err := rows.Scan(&topic, &partition, &offset, &n, &first, &last); err != nil {
 		return err
+	}
+	if partition < 0 {
+		return fmt.Errorf("kafka_partition %d of topic %q: want ≥ 0", partition, topic)
 	}
 	v.rows += n
 	b := v.bounds[topic]
@@ -569,6 +574,15 @@ func (v *rawView) addBound(rows driver.Rows) error {
 	}
 	b[partition] = offset
 	v.bounds[topic] = b
+	if v.stamps == nil {
+		v.stamps = map[string][]int64{}
+	}
+	s := v.stamps[topic]
+	for len(s) <= 2*int(partition)+1 {
+		s = append(s, -1)
+	}
+	s[2*partition], s[2*partition+1] = first, last
+	v.stamps[topic] = s
 	return nil
 }
 

@@ -263,17 +263,20 @@ func (g sqlGen) repeatedSQL(table string, m schema.Month) string {
 }
 
 // boundsSQL selects the highest offset of each (topic, partition) among table's rows of month m,
-// and how many rows it has there.
+// how many rows it has there, and the first and last ingested_at among them (Unix seconds).
 func (g sqlGen) boundsSQL(table string, m schema.Month) string {
-	return fmt.Sprintf(`SELECT kafka_topic, kafka_partition, max(kafka_offset), count() FROM %s WHERE month = %d%s GROUP BY kafka_topic, kafka_partition`,
-		g.table(table), uint32(m), g.cut())
+	return fmt.Sprintf(`SELECT kafka_topic, kafka_partition, max(kafka_offset), count(), %s FROM %s WHERE month = %d%s GROUP BY kafka_topic, kafka_partition`,
+		stampRange, g.table(table), uint32(m), g.cut())
 }
 
 // voidsBoundsSQL is boundsSQL for survey_voids, whose rows apply to every month: all of them.
 func (g sqlGen) voidsBoundsSQL() string {
-	return fmt.Sprintf(`SELECT kafka_topic, kafka_partition, max(kafka_offset), count() FROM %s WHERE 1%s GROUP BY kafka_topic, kafka_partition`,
-		g.table(store.SurveyVoids.Name()), g.cut())
+	return fmt.Sprintf(`SELECT kafka_topic, kafka_partition, max(kafka_offset), count(), %s FROM %s WHERE 1%s GROUP BY kafka_topic, kafka_partition`,
+		stampRange, g.table(store.SurveyVoids.Name()), g.cut())
 }
+
+// stampRange is the first and last ingested_at of a group of raw rows, as Unix seconds.
+const stampRange = "toInt64(toUInt32(min(ingested_at))), toInt64(toUInt32(max(ingested_at)))"
 
 // rawView fixes the rows of one raw table that one recompute of a month reads, and which of
 // their event_id hashes repeat. A recompute's SELECT scans a table several times (the repeated
@@ -286,10 +289,13 @@ func (g sqlGen) voidsBoundsSQL() string {
 // recompute, which their dirty marks (written after the rows, so after this recompute's
 // version) cause.
 type rawView struct {
-	bounds   map[string][]int64 // topic → per partition (the index): highest offset; -1 = no row
-	rows     uint64             // the view's rows (kpi_versions.source_rows)
-	dups     []uint64           // the repeated hashes among the month's rows (⊇ the view's), ascending
-	manyDups bool               // more than maxListedDups: repeated() uses repeatedSQL instead
+	bounds map[string][]int64 // topic → per partition (the index): highest offset; -1 = no row
+	// stamps: topic → per partition p, [2p] and [2p+1] the first and last ingested_at (Unix
+	// seconds) of the view's rows there; nil when not recorded (a base from before they were).
+	stamps   map[string][]int64
+	rows     uint64   // the view's rows (kpi_versions.source_rows)
+	dups     []uint64 // the repeated hashes among the month's rows (⊇ the view's), ascending
+	manyDups bool     // more than maxListedDups: repeated() uses repeatedSQL instead
 }
 
 // maxListedDups bounds the repeated hashes a view lists in the SQL text. A month of the
