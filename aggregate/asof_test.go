@@ -361,6 +361,9 @@ func TestRowsIngestedBy(t *testing.T) {
 		add(base.Add(time.Duration(i) * 17 * 24 * time.Hour / 2)) // September to November
 	}
 	e := newEngine(t, conn)
+	if local, err := aggregate.RawPartsLocal(ctx, e); err != nil || !local {
+		t.Fatalf("a single server's raw tables: counted from system.parts %v (%v), want true", local, err)
+	}
 	check := func(when string) {
 		t.Helper()
 		for _, at := range []time.Time{base.Add(-time.Hour), base, base.Add(time.Hour), time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC),

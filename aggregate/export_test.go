@@ -76,3 +76,6 @@ func AsOfPruneCounts() (pruned, skipped uint64) { return asOfPruned.Load(), asOf
 func RowsIngestedBy(ctx context.Context, e *Engine, t time.Time) (uint64, error) {
 	return e.rowsIngestedBy(ctx, t)
 }
+
+// RawPartsLocal reports whether e counts rows from system.parts (a single server).
+func RawPartsLocal(ctx context.Context, e *Engine) (bool, error) { return e.rawPartsLocal(ctx) }
