@@ -274,7 +274,9 @@ type pruning struct {
 //   - a checkpoint's rows in its view ingested after baseAsOf differ when ingested up to t:
 //     [max(s0, baseAsOf+1), min(s1, t)].
 //
-// ok is false when all or a stamp is unknown (no pruning: every partition is read).
+// A partition whose stamps are empty (s0 > s1: voids, none of which targets the month's
+// responses) is skipped. ok is false when all or a stamp is unknown (no pruning: every
+// partition is read).
 func stampPrune(base *rawView, baseAsOf time.Time, all *rawView, t time.Time) (pruning, bool) {
 	if all == nil || all.stamps == nil {
 		return pruning{}, false
@@ -295,10 +297,13 @@ func stampPrune(base *rawView, baseAsOf time.Time, all *rawView, t time.Time) (p
 			if off < 0 {
 				continue // no row of the month there
 			}
-			if 2*p+1 >= len(stamps) || stamps[2*p] < 0 || stamps[2*p+1] < stamps[2*p] {
+			if 2*p+1 >= len(stamps) || stamps[2*p] < 0 || stamps[2*p+1] < 0 {
 				return pruning{}, false
 			}
 			s0, s1 := stamps[2*p], stamps[2*p+1]
+			if s0 > s1 {
+				continue // none of the rows there concerns the month (voidStamps)
+			}
 			first, last = min(first, s0), max(last, s1)
 			baseOff := int64(-1)
 			if base != nil && p < len(base.bounds[topic]) {

@@ -546,9 +546,48 @@ func (p *Projector) views(ctx context.Context, f Family, m schema.Month, dups bo
 		if err := p.scanRows(ctx, p.gen.voidsBoundsSQL(), v.addBound); err != nil {
 			return nil, fmt.Errorf("recompute %s %s: view of %s: %w", f, m, store.SurveyVoids.Name(), err)
 		}
+		if err := p.voidStamps(ctx, v, m); err != nil {
+			return nil, fmt.Errorf("recompute %s %s: view of %s: %w", f, m, store.SurveyVoids.Name(), err)
+		}
 		views[store.SurveyVoids.Name()] = v
 	}
 	return views, nil
+}
+
+// voidStamps narrows the stamps of v, a view of survey_voids, to the voids of month m's
+// responses: per partition the first and last ingested_at of the voids whose target is a
+// response of m now, and an empty range (1, 0) where there is none. A void of m's responses
+// that lands later marks m dirty (ingest), so while m is clean these are the stamps of every
+// void that can change m's statistics, and an as-of read of m need not search the voids
+// ingested at other times (stampPrune). The voids present now may be more than the view's: a
+// wider range, which only prunes less.
+func (p *Projector) voidStamps(ctx context.Context, v *rawView, m schema.Month) error {
+	v.stamps = map[string][]int64{}
+	for topic, offs := range v.bounds {
+		s := make([]int64, 2*len(offs))
+		for i := range offs {
+			s[2*i], s[2*i+1] = 1, 0
+		}
+		v.stamps[topic] = s
+	}
+	q := fmt.Sprintf("SELECT kafka_topic, kafka_partition, %s FROM %s WHERE target_event_id IN (SELECT event_id FROM %s WHERE month = %d) GROUP BY kafka_topic, kafka_partition",
+		stampRange, p.table(store.SurveyVoids.Name()), p.table(store.SurveyResponses.Name()), uint32(m))
+	return p.scanRows(ctx, q, func(rows driver.Rows) error {
+		var (
+			topic       string
+			partition   int32
+			first, last int64
+		)
+		if err := rows.Scan(&topic, &partition, &first, &last); err != nil {
+			return err
+		}
+		s := v.stamps[topic]
+		if partition < 0 || 2*int(partition)+1 >= len(s) {
+			return nil // a void that landed after the view: beyond it, found by its offset
+		}
+		s[2*partition], s[2*partition+1] = first, last
+		return nil
+	})
 }
 
 // addBound adds a row (topic, partition, highest offset, rows, first and last ingested_at) of

@@ -73,6 +73,15 @@ func TestStampPrune(t *testing.T) {
 			t.Errorf("%s: got diff %q (differ %v), want %q (differ %v)", c.name, p.diff, p.differ, want.diff, want.differ)
 		}
 	}
+	// Voids none of which concern the month in one partition (an empty range, voidStamps): only
+	// the other partition bounds the read.
+	vs := view([]int64{10, 20}, []int64{1, 0, 150, 300})
+	if p, ok := stampPrune(vs, time.Time{}, vs, sec(250)); !ok || p.diff != stampCond(251, 300) || p.month != stampCond(150, 300) {
+		t.Errorf("voids of the month in one partition: %+v, %v", p, ok)
+	}
+	if p, ok := stampPrune(vs, time.Time{}, view([]int64{10, 20}, []int64{1, 0, 1, 0}), sec(250)); !ok || p.differ || p.month != " AND 0" {
+		t.Errorf("no void of the month: %+v, %v", p, ok)
+	}
 	// A month without a row: nothing to read, nothing differs.
 	p, ok := stampPrune(one, time.Time{}, view([]int64{-1}, []int64{-1, -1}), sec(150))
 	if !ok || p.differ || p.month != " AND 0" {
