@@ -243,10 +243,7 @@ func TestAsOfRefusesAndCaches(t *testing.T) {
 	ctx := context.Background()
 	t1 := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
 	cols := colsSurvey + ", ingested_at"
-	row := func(id string, x uint8, at time.Time, off int64) []any {
-		return append(resp(id, "GD-GZ-TH", oct, "cmcc", 1, x, both, []uint8{x, x}, 0, off), at)
-	}
-	insert(t, conn, "survey_responses", cols, row("a1", 10, t1, 1))
+	insert(t, conn, "survey_responses", cols, respAt("a1", 10, t1, 1))
 	cfg := kpi.DefaultConfig()
 	cfg.MinSample = 1
 	e := aggregate.NewEngine(conn, cfg, testCatalog(), nil, nil)
@@ -274,12 +271,12 @@ func TestAsOfRefusesAndCaches(t *testing.T) {
 	if n := aggregate.AsOfComputations(e); n != 1 {
 		t.Errorf("%d computations for two requests, want 1 (the second from the cache)", n)
 	}
-	insert(t, conn, "survey_responses", cols, row("a2", 1, t1.Add(2*time.Hour), 2)) // after the moment
+	insert(t, conn, "survey_responses", cols, respAt("a2", 1, t1.Add(2*time.Hour), 2)) // after the moment
 	card(1)
 	if n := aggregate.AsOfComputations(e); n != 1 {
 		t.Errorf("%d computations after a row ingested after the moment, want 1", n)
 	}
-	insert(t, conn, "survey_responses", cols, row("a3", 1, t1.Add(time.Minute), 3)) // late, stamped before it
+	insert(t, conn, "survey_responses", cols, respAt("a3", 1, t1.Add(time.Minute), 3)) // late, stamped before it
 	card(2)
 	if n := aggregate.AsOfComputations(e); n != 2 {
 		t.Errorf("%d computations after a late row stamped before the moment, want 2", n)
@@ -297,10 +294,7 @@ func TestAsOfCacheGuard(t *testing.T) {
 	ctx := context.Background()
 	t1 := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
 	cols := colsSurvey + ", ingested_at"
-	row := func(id string, x uint8, at time.Time, off int64) []any {
-		return append(resp(id, "GD-GZ-TH", oct, "cmcc", 1, x, both, []uint8{x, x}, 0, off), at)
-	}
-	insert(t, conn, "survey_responses", cols, row("g1", 10, t1, 1))
+	insert(t, conn, "survey_responses", cols, respAt("g1", 10, t1, 1))
 	mark(t, conn, aggregate.DirtyMark{Family: aggregate.FamilySurvey, Month: oct})
 	if err := newProjector(conn).Refresh(ctx); err != nil {
 		t.Fatal(err)
@@ -325,7 +319,7 @@ func TestAsOfCacheGuard(t *testing.T) {
 		t.Fatal("the read of a clean month was not bounded by its stamps")
 	}
 	// A late row stamped before the moment lands; its mark has not been written yet.
-	insert(t, conn, "survey_responses", cols, row("g2", 1, t1.Add(time.Minute), 2))
+	insert(t, conn, "survey_responses", cols, respAt("g2", 1, t1.Add(time.Minute), 2))
 	csiN() // computed again (the count changed), without the unmarked row
 	before := aggregate.AsOfComputations(e)
 	mark(t, conn, aggregate.DirtyMark{Family: aggregate.FamilySurvey, Month: oct})
@@ -354,7 +348,7 @@ func TestRowsIngestedBy(t *testing.T) {
 	off := int64(0)
 	add := func(at time.Time) {
 		off++
-		insert(t, conn, "survey_responses", cols, append(resp(fmt.Sprint("r", off), "GD-GZ-TH", oct, "cmcc", 1, 5, both, []uint8{5, 5}, 0, off), at))
+		insert(t, conn, "survey_responses", cols, respAt(fmt.Sprint("r", off), 5, at, off))
 	}
 	base := time.Date(2026, 9, 30, 23, 0, 0, 0, time.UTC)
 	for i := range 6 {
@@ -386,6 +380,11 @@ func TestRowsIngestedBy(t *testing.T) {
 	check("after a late row of an earlier month")
 	exec(t, conn, "OPTIMIZE TABLE survey_responses FINAL")
 	check("after merges")
+}
+
+// respAt is an October response of GD-GZ-TH with overall and both items x, ingested at at.
+func respAt(id string, x uint8, at time.Time, off int64) []any {
+	return append(resp(id, "GD-GZ-TH", oct, "cmcc", 1, x, both, []uint8{x, x}, 0, off), at)
 }
 
 func timeNow() time.Time { return time.Now() }

@@ -86,19 +86,11 @@ func (l *loader) guardHolds(ctx context.Context, guard map[familyMonth]uint64) (
 	if len(guard) == 0 {
 		return true, nil
 	}
-	var months []schema.Month
-	seen := map[schema.Month]bool{}
-	for fm := range guard {
-		if !seen[fm.month] {
-			seen[fm.month] = true
-			months = append(months, fm.month)
-		}
-	}
-	vers, err := l.committed(ctx, months)
+	vers, err := l.committed(ctx, monthsOf(guard))
 	if err != nil {
 		return false, err
 	}
-	marks, err := maxPerFamilyMonth(ctx, l.conn, store.DirtyTable, "marked_at")
+	marks, err := l.dirtyMarks(ctx)
 	if err != nil {
 		return false, err
 	}
@@ -108,6 +100,27 @@ func (l *loader) guardHolds(ctx context.Context, guard map[familyMonth]uint64) (
 		}
 	}
 	return true, nil
+}
+
+// dirtyMarks returns the newest dirty mark of every (family, month). Concurrent readers share one
+// query (the reads of one card ask together), as committed's do.
+func (l *loader) dirtyMarks(ctx context.Context) (map[familyMonth]uint64, error) {
+	return sharedDo(ctx, &l.ls.flight, "dirty marks", func(ctx context.Context) (map[familyMonth]uint64, error) {
+		return maxPerFamilyMonth(ctx, l.conn, store.DirtyTable, "marked_at")
+	})
+}
+
+// monthsOf returns the months of m's keys, each once.
+func monthsOf[V any](m map[familyMonth]V) []schema.Month {
+	var months []schema.Month
+	seen := map[schema.Month]bool{}
+	for fm := range m {
+		if !seen[fm.month] {
+			seen[fm.month] = true
+			months = append(months, fm.month)
+		}
+	}
+	return months
 }
 
 // markedAs is the (family, month) whose dirty marks stand for fm's: FamilyDrivers is recomputed

@@ -514,7 +514,7 @@ func (l *loader) asOfBases(ctx context.Context, fams []Family, months []schema.M
 	// Every raw row of (family, month) is in its committed version's views while no dirty mark
 	// is as new as that version (ingest marks after the rows land; a recompute's views are
 	// taken after its version): the reads prune by those views' stamps (stampPrune).
-	marks, err := maxPerFamilyMonth(ctx, l.conn, store.DirtyTable, "marked_at")
+	marks, err := l.dirtyMarks(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("as-of bases: %w", err)
 	}
@@ -595,22 +595,15 @@ func (l *loader) scan(ctx context.Context, q string, each func(f string, m uint3
 // recompute drops a version once a second newer one is committed (loader.readable).
 func (l *loader) stillThere(ctx context.Context, bases map[familyMonth]asOfBase) (bool, error) {
 	vers := map[familyMonth]uint64{}
-	var months []schema.Month
-	seen := map[schema.Month]bool{}
 	for fm, b := range bases {
-		if !b.current {
-			continue
-		}
-		vers[fm] = b.version
-		if !seen[fm.month] {
-			seen[fm.month] = true
-			months = append(months, fm.month)
+		if b.current {
+			vers[fm] = b.version
 		}
 	}
 	if len(vers) == 0 {
 		return true, nil
 	}
-	after, err := l.committed(ctx, months)
+	after, err := l.committed(ctx, monthsOf(vers))
 	if err != nil {
 		return false, err
 	}
