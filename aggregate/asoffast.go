@@ -341,33 +341,41 @@ func stampCond(lo, hi int64) string {
 // version baseVersion over base's rows: its rows that where selects, plus P_E(target) − P_E(base)
 // for the events E that only selects (none when only is nil).
 func correctionSQL(f Family, m schema.Month, spec famSpec, base, target sqlGen, baseVersion uint64, where string, only map[string]string) (string, error) {
-	baseRows := fmt.Sprintf("SELECT %s FROM %s WHERE month = %d AND version = %d AND %s",
-		spec.plain(), target.table(f.Table()), uint32(m), baseVersion, where)
 	if only == nil {
-		return baseRows, nil
+		return fmt.Sprintf("SELECT %s FROM %s WHERE month = %d AND version = %d AND %s",
+			spec.plain(), target.table(f.Table()), uint32(m), baseVersion, where), nil
 	}
-	plus, err := target.withOnly(only).selectSQL(f, m, 0)
-	if err != nil {
-		return "", err
+	return correctionArms(f, m, spec, target, baseVersion, where, []corrArm{{target.withOnly(only), false}, {base.withOnly(only), true}})
+}
+
+// corrArm is one term of a correction: P over g's rows (g.only restricting them to some
+// events), subtracted when neg.
+type corrArm struct {
+	g   sqlGen
+	neg bool
+}
+
+// correctionArms is the rows of version baseVersion of family f's projection of month m that
+// where selects, plus (or minus) each arm's statistics, summed per key; a key is kept when one
+// of its counts is above 0.
+func correctionArms(f Family, m schema.Month, spec famSpec, g sqlGen, baseVersion uint64, where string, arms []corrArm) (string, error) {
+	parts := []string{fmt.Sprintf("SELECT %s FROM %s WHERE month = %d AND version = %d AND %s",
+		spec.signed(false), g.table(f.Table()), uint32(m), baseVersion, where)}
+	for _, a := range arms {
+		sel, err := a.g.selectSQL(f, m, 0)
+		if err != nil {
+			return "", err
+		}
+		parts = append(parts, fmt.Sprintf("SELECT %s FROM (%s) WHERE %s", spec.signed(a.neg), sel, where))
 	}
-	minus, err := base.withOnly(only).selectSQL(f, m, 0)
-	if err != nil {
-		return "", err
-	}
-	return fmt.Sprintf(`SELECT %[1]s FROM (
-  SELECT %[2]s FROM %[4]s WHERE month = %[5]d AND version = %[6]d AND %[7]s
-  UNION ALL
-  SELECT %[2]s FROM (%[8]s) WHERE %[7]s
-  UNION ALL
-  SELECT %[3]s FROM (%[9]s) WHERE %[7]s
-) GROUP BY %[10]s HAVING %[11]s`, spec.sums(), spec.signed(false), spec.signed(true), target.table(f.Table()), uint32(m), baseVersion,
-		where, plus, minus, strings.Join(spec.keys, ", "), spec.having()), nil
+	return fmt.Sprintf(`SELECT %s FROM (
+  %s
+) GROUP BY %s HAVING %s`, spec.sums(), strings.Join(parts, "\n  UNION ALL\n  "), strings.Join(spec.keys, ", "), spec.having()), nil
 }
 
 // incrementalInsertSQL is the INSERT of version v of (f, m) over the rows of g's views, from the
 // committed version prev over the rows of prevViews: prev's rows corrected by the events the rows
-// added since changed (a refresh that folds in what the batches added instead of rescanning the
-// month).
+// added since changed, every one of them both ways (freshInsertSQL tells the new events apart).
 func (p *Projector) incrementalInsertSQL(ctx context.Context, g sqlGen, f Family, m schema.Month, v, prev uint64, prevViews map[string]*rawView) (string, error) {
 	spec := famSpecs[f]
 	base := newSQLGenFrom(g, time.Time{}).withViews(prevViews)
@@ -379,17 +387,7 @@ func (p *Projector) incrementalInsertSQL(ctx context.Context, g sqlGen, f Family
 	if err != nil {
 		return "", err
 	}
-	cols := spec.keys[1:] // month first, then version
-	for _, c := range spec.vals {
-		cols = append(cols, c.name)
-	}
-	extraCols, extraVals := "", ""
-	if f == FamilyComplaints {
-		extraCols, extraVals = ", sla_hours", ", "+floatLit(g.sla)
-	}
-	list := strings.Join(cols, ", ")
-	return fmt.Sprintf("INSERT INTO %s (month, version, %s%s)\nSELECT month, toUInt64(%d), %s%s FROM (%s)",
-		g.table(f.Table()), list, extraCols, v, list, extraVals, sel), nil
+	return projectionInsert(g, f, v, spec, sel), nil
 }
 
 // newSQLGenFrom returns g reading the raw rows ingested up to asOf (zero: all), without views

@@ -2,6 +2,7 @@ package aggregate
 
 import (
 	"context"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"time"
 
 	"github.com/csat-dev/csat/aggregate/stat"
@@ -79,3 +80,18 @@ func RowsIngestedBy(ctx context.Context, e *Engine, t time.Time) (uint64, error)
 
 // RawPartsLocal reports whether e counts rows from system.parts (a single server).
 func RawPartsLocal(ctx context.Context, e *Engine) (bool, error) { return e.rawPartsLocal(ctx) }
+
+// FreshCounts returns how many raw tables incremental refreshes folded in apart and how many
+// events they corrected both ways (fresh.go).
+func FreshCounts() (tables, again uint64) { return freshTables.Load(), againEvents.Load() }
+
+// SetSeenAlways makes every seen filter answer "seen" (every event corrected both ways) and
+// returns the function that restores it.
+func SetSeenAlways(on bool) (restore func()) {
+	old := seenAlways
+	seenAlways = on
+	return func() { seenAlways = old }
+}
+
+// SeenBuilds returns how many seen filters p built from a month's rows.
+func SeenBuilds(p *Projector) float64 { return testutil.ToFloat64(p.seenBuilds) }

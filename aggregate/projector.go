@@ -110,12 +110,14 @@ type Projector struct {
 	log  *slog.Logger
 	now  func() time.Time
 
-	mu       sync.Mutex // serialises Refresh and Rebuild
-	threads  int        // the server's max_threads once read (guarded by mu; 0: not yet)
-	commitMu sync.Mutex // serialises the bookkeeping inserts (see insertRow)
+	mu       sync.Mutex  // serialises Refresh and Rebuild
+	seen     seenFilters // the event ids seen per raw table and month, of incremental refreshes (fresh.go)
+	threads  int         // the server's max_threads once read (guarded by mu; 0: not yet)
+	commitMu sync.Mutex  // serialises the bookkeeping inserts (see insertRow)
 
 	recomputes  *prometheus.CounterVec
 	incremental *prometheus.CounterVec
+	seenBuilds  prometheus.Counter
 	duration    *prometheus.HistogramVec
 	stale       prometheus.Gauge
 }
@@ -141,6 +143,10 @@ func NewProjector(conn driver.Conn, cfg ProjectorConfig, logger *slog.Logger, re
 			Name: "csat_aggregate_incremental_recomputes_total",
 			Help: "Recomputes that folded the rows added since the committed version into it instead of rescanning the month, by family.",
 		}, []string{"family"}),
+		seenBuilds: f.NewCounter(prometheus.CounterOpts{
+			Name: "csat_aggregate_seen_filter_builds_total",
+			Help: "Filters of the event ids of a raw table's month built from its rows by incremental refreshes (once per month and family, again after another process committed or the month outgrew it).",
+		}),
 		duration: f.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "csat_aggregate_recompute_duration_seconds",
 			Help:    "Duration of one (family, month) recompute, by family.",
@@ -470,7 +476,24 @@ func (p *Projector) recompute(ctx context.Context, f Family, m schema.Month, pre
 	var q string
 	full := v // the version of the last full recompute in this version's chain
 	if prevViews != nil {
-		if q, err = p.incrementalInsertSQL(ctx, gen, f, m, v, prev, prevViews); err != nil {
+		base := newSQLGenFrom(gen, time.Time{}).withViews(prevViews)
+		var ff *freshFold
+		if ff, err = p.freshEvents(ctx, f, m, base, gen, prev); err != nil {
+			return fmt.Errorf("recompute: %w", err)
+		}
+		if ff != nil {
+			written := uint64(0) // the seen sets advance to v once v is committed
+			defer func() { ff.release(written) }()
+			defer func() {
+				if err == nil {
+					written = v
+				}
+			}()
+			q, err = freshInsertSQL(gen, base, f, m, v, prev, ff)
+		} else {
+			q, err = p.incrementalInsertSQL(ctx, gen, f, m, v, prev, prevViews)
+		}
+		if err != nil {
 			return fmt.Errorf("recompute: %w", err)
 		}
 		full = prevFull

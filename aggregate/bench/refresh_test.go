@@ -45,8 +45,9 @@ func BenchmarkRefresh(b *testing.B) {
 	b.Logf("month %s: %d raw rows", m, rows)
 	batch := 0
 	// addBatch inserts 20,000 ratings: 12,000 hotline and 8,000 store, copies of rows of the
-	// month under new event ids and offsets (every 200th keeps its event id: a resend), and marks
-	// the window family dirty.
+	// month spread over every branch (as a batch of a live stream is), under new event ids and
+	// offsets (every 200th keeps its event id: a resend of an earlier rating), and marks the
+	// window family dirty.
 	addBatch := func() {
 		batch++
 		for _, t := range []struct {
@@ -58,7 +59,7 @@ func BenchmarkRefresh(b *testing.B) {
 			q := fmt.Sprintf(`INSERT INTO %[1]s (event_id, %[2]s, kafka_topic, kafka_partition, kafka_offset, kafka_time, ingested_at)
 SELECT if(n %% 200 = 0, event_id, concat(event_id, '-b%[3]d')), %[2]s, kafka_topic, kafka_partition,
   kafka_offset + %[3]d * 100000000, kafka_time, now()
-FROM (SELECT *, rowNumberInAllBlocks() AS n FROM %[1]s WHERE month = %[4]d LIMIT %[5]d)`, t.table, t.cols, batch, uint32(m), t.n)
+FROM (SELECT *, rowNumberInAllBlocks() AS n FROM %[1]s WHERE month = %[4]d AND cityHash64(event_id, %[3]d) %% 100 = 0 LIMIT %[5]d)`, t.table, t.cols, batch, uint32(m), t.n)
 			if err := conn.Exec(ctx, q); err != nil {
 				b.Fatal(err)
 			}
