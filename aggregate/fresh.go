@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -104,26 +105,34 @@ func (s *seenFilters) get(k seenKey, now time.Time) *seenSet {
 	return set
 }
 
-// filter returns the seen set of (f, table, m), locked (the caller unlocks it), holding the ids
-// of every row of prev's view: built from the month's rows when it holds another version's.
-// The rows present now are a superset of prev's (raw tables are only appended to), which
-// only adds false positives.
-func (p *Projector) seenFilter(ctx context.Context, f Family, table string, m schema.Month, prev uint64) (*seenSet, error) {
+// seenFilter returns the seen set of (f, table, m), locked (the caller unlocks it), holding the
+// ids of every row of prev's view (prevView: its rows of table): built from those rows when it
+// holds another version's. Built from the rows present now it would also hold the rows added
+// since, every one of which would then be taken for a resend.
+func (p *Projector) seenFilter(ctx context.Context, f Family, table string, m schema.Month, prev uint64, prevView *rawView) (*seenSet, error) {
 	set := p.seen.get(seenKey{f, table, m}, p.now())
 	set.mu.Lock()
 	if set.version == prev && set.filter != nil && set.n <= set.limit {
 		return set, nil
 	}
-	var rows uint64
-	if err := p.conn.QueryRow(ctx, fmt.Sprintf("SELECT count() FROM %s WHERE month = %d", p.table(table), uint32(m))).Scan(&rows); err != nil {
+	if prevView == nil {
 		set.mu.Unlock()
-		return nil, fmt.Errorf("seen ids of %s %s: %w", table, m, err)
+		return nil, fmt.Errorf("seen ids of %s %s: version %d has no view of it", table, m, prev)
+	}
+	var rows uint64
+	rows = prevView.rows
+	if rows == 0 {
+		// A view recorded without its count: count the month's rows (an upper bound).
+		if err := p.conn.QueryRow(ctx, fmt.Sprintf("SELECT count() FROM %s WHERE month = %d", p.table(table), uint32(m))).Scan(&rows); err != nil {
+			set.mu.Unlock()
+			return nil, fmt.Errorf("seen ids of %s %s: %w", table, m, err)
+		}
 	}
 	// Room for the month to double (or grow by a million ids) before it is rebuilt.
 	limit := uint(max(2*rows, rows+1000000))
 	filter := bloom.NewWithEstimates(limit, seenFP)
 	var n uint
-	err := p.scanRows(ctx, fmt.Sprintf("SELECT cityHash64(event_id) FROM %s WHERE month = %d", p.table(table), uint32(m)), func(r driver.Rows) error {
+	err := p.scanRows(ctx, fmt.Sprintf("SELECT cityHash64(event_id) FROM %s WHERE month = %d%s", p.table(table), uint32(m), prevView.cond()), func(r driver.Rows) error {
 		var h uint64
 		if err := r.Scan(&h); err != nil {
 			return err
@@ -181,7 +190,7 @@ func (p *Projector) freshEvents(ctx context.Context, f Family, m schema.Month, b
 		}
 	}()
 	for _, t := range sourceTables(f) {
-		set, err := p.seenFilter(ctx, f, t, m, prev)
+		set, err := p.seenFilter(ctx, f, t, m, prev, base.views[t])
 		if err != nil {
 			return ff, err
 		}
@@ -225,9 +234,8 @@ FROM %s WHERE month = %d AND (1%s) != (1%s) GROUP BY event_id LIMIT %d`,
 		}
 		ff.added = append(ff.added, added)
 		freshTables.Add(1)
-		if t == store.SurveyResponses.Name() {
+		if v := store.SurveyVoids.Name(); t == store.SurveyResponses.Name() && !sameBounds(base.views[v], target.views[v]) {
 			// The responses whose voids changed (a void names no branch: any branch).
-			v := store.SurveyVoids.Name()
 			q := fmt.Sprintf("SELECT DISTINCT target_event_id FROM %s WHERE (1%s) != (1%s) AND target_event_id IN (SELECT event_id FROM %s WHERE month = %d%s)",
 				target.table(v), base.rows(v), target.rows(v), target.table(t), uint32(m), target.rows(t))
 			voided := false
@@ -311,4 +319,19 @@ func projectionInsert(g sqlGen, f Family, v uint64, spec famSpec, sel string) st
 	list := strings.Join(cols, ", ")
 	return fmt.Sprintf("INSERT INTO %s (month, version, %s%s)\nSELECT month, toUInt64(%d), %s%s FROM (%s)",
 		g.table(f.Table()), list, extraCols, v, list, extraVals, sel)
+}
+
+// sameBounds reports whether two views read the same rows (the same offsets everywhere): no row
+// can differ between them.
+func sameBounds(a, b *rawView) bool {
+	if a == nil || b == nil || len(a.bounds) != len(b.bounds) {
+		return false
+	}
+	for topic, as := range a.bounds {
+		bs, ok := b.bounds[topic]
+		if !ok || !slices.Equal(as, bs) {
+			return false
+		}
+	}
+	return true
 }

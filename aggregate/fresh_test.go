@@ -24,12 +24,12 @@ func TestFreshFold(t *testing.T) {
 		}
 		t.Run(name, func(t *testing.T) {
 			defer aggregate.SetSeenAlways(always)()
-			freshFold(t)
+			freshFold(t, always)
 		})
 	}
 }
 
-func freshFold(t *testing.T) {
+func freshFold(t *testing.T, always bool) {
 	conn, _ := chtest.New(t)
 	ctx := context.Background()
 	p, other := newProjector(conn), newProjector(conn)
@@ -45,7 +45,7 @@ func freshFold(t *testing.T) {
 	tables0, again0 := aggregate.FreshCounts()
 	phase2(t, conn)
 	insert(t, conn, "hotline_feedback", colsHot,
-		hot("h2", "GD-GZ-TH", oct, 3, 0, 25, 10), // a resend of a projected rating
+		hot("h2", "GD-GZ-TH", oct, 3, 0, 25, 10),                                   // a resend of a projected rating
 		hot("h4", "GD-GZ", oct, 5, 1, 5, 11), hot("h4", "GD-GZ", oct, 5, 1, 5, 12), // a new one, twice
 		hot("h5", "GD-GZ-TH", oct, 1, 0, 90, 13))
 	insert(t, conn, "store_feedback", colsStore, []any{"s2", "GD-GZ-TH", uint32(oct), uint8(2), uint32(300), int32(0), int64(2)})
@@ -63,9 +63,10 @@ func freshFold(t *testing.T) {
 	if tables1-tables0 < 7 {
 		t.Errorf("incremental refresh folded %d raw tables apart, want ≥ 7", tables1-tables0)
 	}
-	// Resent: h2 and k2; voided since: r6 (survey and drivers).
-	if again1-again0 < 4 {
-		t.Errorf("incremental refresh corrected %d events both ways, want ≥ 4 (h2, k2, r6 twice)", again1-again0)
+	// Resent: h2 and k2; voided since: r6 (survey and drivers). Every other new event is new for
+	// a filter of the committed version's rows (not of the rows present when it is built).
+	if got := again1 - again0; !always && got != 4 || always && got < 4 {
+		t.Errorf("incremental refresh corrected %d events both ways, want 4 (h2, k2, r6 twice)", got)
 	}
 
 	// Another projector commits the next batch; p's filters then hold an older version's ids and

@@ -71,10 +71,10 @@ type Config struct {
 	ProjectDebounce time.Duration `env:"CSAT_PROJECT_DEBOUNCE" envDefault:"200ms"`
 	// ProjectFullEvery is how long a refresh may fold what the rows added since changed into the
 	// committed projections (an incremental recompute, exact: aggregate/DESIGN.md) before it
-	// recomputes a month from its raw rows again. 0 makes every recompute a full one. Default 0:
-	// the incremental recompute measured slower than a full one (aggregate/bench
+	// recomputes a month from its raw rows again. 0 makes every recompute a full one. Default
+	// 1h: a fold reads the new rows, where a full recompute reads the month (aggregate/bench
 	// BenchmarkRefresh, docs/performance.md).
-	ProjectFullEvery time.Duration `env:"CSAT_PROJECT_FULL_EVERY" envDefault:"0s"`
+	ProjectFullEvery time.Duration `env:"CSAT_PROJECT_FULL_EVERY" envDefault:"1h"`
 	// DLQMaxPayload caps the payload bytes kept in one dead letter (topic and table); a longer
 	// payload is cut and the dead letter says so (payload_truncated). Default 900000, under
 	// Kafka's default 1 MB message limit.
@@ -107,7 +107,7 @@ func DefaultConfig() Config {
 		ShutdownGrace:    30 * time.Second,
 		ProjectInterval:  5 * time.Second,
 		ProjectDebounce:  200 * time.Millisecond,
-		ProjectFullEvery: 0,
+		ProjectFullEvery: time.Hour,
 		DLQMaxPayload:    900000,
 		MemoryLimit:      240 << 20,
 	}
