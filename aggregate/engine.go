@@ -196,8 +196,13 @@ func (l *loader) knownSet(ctx context.Context) (map[string]bool, error) {
 	return known, nil
 }
 
+// maxRawSeen bounds loaderState.rawSeen (branches found in the raw tables before the known set
+// listed them); it starts again when full.
+const maxRawSeen = 100000
+
 // rawKnows reports whether a raw table has a row of branch id or of a branch below it.
 func (l *loader) rawKnows(ctx context.Context, id string) (bool, error) {
+	l.ls.rawLookups.Add(1)
 	parts := make([]string, len(rawBranchTables))
 	for i, t := range rawBranchTables {
 		parts[i] = fmt.Sprintf("SELECT toUInt8(1) AS x FROM %s WHERE %s LIMIT 1", t, subtreeCond(id))
@@ -222,9 +227,27 @@ func (l *loader) checkBranch(ctx context.Context, param, id string) error {
 	if known[id] {
 		return nil
 	}
-	ok, err := l.rawKnows(ctx, id)
+	l.ls.bmu.Lock()
+	seen := l.ls.rawSeen[id]
+	l.ls.bmu.Unlock()
+	if seen {
+		return nil
+	}
+	// A branch whose first events are not projected yet (a new store, a marker) is asked of the
+	// raw tables — a scan of each — once, however many requests name it meanwhile.
+	ok, err := sharedDo(ctx, &l.ls.flight, "raw-knows|"+id, func(ctx context.Context) (bool, error) {
+		return l.rawKnows(ctx, id)
+	})
 	if err != nil {
 		return err
+	}
+	if ok {
+		l.ls.bmu.Lock()
+		if l.ls.rawSeen == nil || len(l.ls.rawSeen) >= maxRawSeen {
+			l.ls.rawSeen = map[string]bool{}
+		}
+		l.ls.rawSeen[id] = true
+		l.ls.bmu.Unlock()
 	}
 	if !ok {
 		return &ParamError{Param: param, Msg: fmt.Sprintf("%q: no event names it or a branch below it", id), Err: ErrUnknownBranch}

@@ -95,3 +95,6 @@ func SetSeenAlways(on bool) (restore func()) {
 
 // SeenBuilds returns how many seen filters p built from a month's rows.
 func SeenBuilds(p *Projector) float64 { return testutil.ToFloat64(p.seenBuilds) }
+
+// RawBranchLookups returns how many times e asked the raw tables whether a branch exists.
+func RawBranchLookups(e *Engine) uint64 { return e.ls.rawLookups.Load() }

@@ -2,6 +2,7 @@ package aggregate_test
 
 import (
 	"context"
+	"errors"
 	"testing"
 
 	"github.com/csat-dev/csat/aggregate"
@@ -118,5 +119,40 @@ func freshFold(t *testing.T, always bool) {
 	// h4 and h6, each once however often resent.
 	if n := folded[oct]["GD-GZ"].Window.HotlineN; n != 5 {
 		t.Errorf("GD-GZ October hotline ratings = %d, want 5", n)
+	}
+}
+
+// TestNewBranchAskedOnce checks that a branch named by raw rows not projected yet (a new store's
+// first ratings, a benchmark's marker branch) is looked up in the raw tables once, not on every
+// request until the known hierarchy is read again; and that an unknown one stays unknown.
+func TestNewBranchAskedOnce(t *testing.T) {
+	conn, _ := chtest.New(t)
+	ctx := context.Background()
+	e := newEngine(t, conn)
+	phase1(t, conn)
+	if err := newProjector(conn).Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Card(ctx, "GD-GZ-TH", oct); err != nil { // reads the known hierarchy
+		t.Fatal(err)
+	}
+	insert(t, conn, "hotline_feedback", colsHot, hot("n1", "GD-GZ-NEW", oct, 5, 1, 10, 20))
+	before := aggregate.RawBranchLookups(e)
+	for i := range 5 {
+		c, err := e.Card(ctx, "GD-GZ-NEW", oct)
+		if err != nil {
+			t.Fatalf("Card(GD-GZ-NEW) #%d: %v", i+1, err)
+		}
+		if c.Window.Hotline.N != 0 {
+			t.Errorf("Card(GD-GZ-NEW) hotline n = %d before any refresh, want 0", c.Window.Hotline.N)
+		}
+	}
+	if got := aggregate.RawBranchLookups(e) - before; got != 1 {
+		t.Errorf("5 cards of a branch not projected yet asked the raw tables %d times, want 1", got)
+	}
+	for range 2 {
+		if _, err := e.Card(ctx, "GD-GZ-NONE", oct); !errors.Is(err, aggregate.ErrUnknownBranch) {
+			t.Errorf("Card(GD-GZ-NONE) = %v, want ErrUnknownBranch", err)
+		}
 	}
 }

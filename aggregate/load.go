@@ -49,6 +49,10 @@ type loaderState struct {
 	bmu     sync.Mutex
 	known   map[string]bool // branches in the projections (see knownSet)
 	knownAt time.Time
+	// rawSeen holds the branches rawKnows found in the raw tables, not yet in known: a branch
+	// never stops being named (raw tables are only appended to), so it is asked once.
+	rawSeen    map[string]bool
+	rawLookups atomic.Uint64 // rawKnows queries run (tests)
 
 	// partsLocal is 1 when every raw table is a MergeTree table of the connection's
 	// database (its parts are in system.parts), 2 when not (cluster mode: Distributed
