@@ -11,7 +11,9 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"os"
 	"regexp"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"sync"
@@ -49,6 +51,7 @@ func benchFreshness(ctx context.Context, a *app, fs *flag.FlagSet, args []string
 	db := fs.String("database", "", "an existing database to ingest into, e.g. csat_bench after csat bench kpi --load (the national data set; the run adds its events to it); empty: a throwaway one")
 	month := fs.String("month", "", "the month the load and the markers occur in, YYYY-MM (default: now's month; with --database, its latest month)")
 	keep := fs.Bool("keep", false, "keep the topics and the throwaway database")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the measured window (the whole process: load, ingest, serve, clients) to this file")
 	if err := fs.Parse(args); err != nil {
 		return usagef("%v", err)
 	}
@@ -185,7 +188,7 @@ func benchFreshness(ctx context.Context, a *app, fs *flag.FlagSet, args []string
 		brokers: brokers, tp: tp, at: at, mon: mon, base: base,
 		rate: *rate, clients: *clients, dur: *dur, warmup: *warmup, every: *every, poll: *poll,
 		consumed: func() float64 { return counterSum(ireg, "csat_ingest_messages_consumed_total") },
-		log:      p,
+		log:      p, cpuProfile: *cpuProfile,
 	}, &res)
 	stop()
 	if werr := g.Wait(); werr != nil && !errors.Is(werr, context.Canceled) && err == nil {
@@ -220,6 +223,7 @@ type freshRun struct {
 	dur, warmup, every, poll time.Duration
 	consumed                 func() float64
 	log                      func(string, ...any)
+	cpuProfile               string
 }
 
 type freshResult struct {
@@ -379,6 +383,17 @@ func runFreshness(ctx context.Context, r freshRun, res *freshResult) error {
 		ids = append(ids, b.ID)
 	}
 	r.log("measuring for %s (%d branches known)", r.dur, len(ids))
+	if r.cpuProfile != "" {
+		f, err := os.Create(r.cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 
 	// The clients.
 	var mu sync.Mutex
