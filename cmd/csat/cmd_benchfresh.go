@@ -199,7 +199,8 @@ func benchFreshness(ctx context.Context, a *app, fs *flag.FlagSet, args []string
 	}
 	res.print(out)
 	if n, sum, ok := histogramCountSum(ireg, "csat_aggregate_recompute_duration_seconds"); ok {
-		p("projector over the whole run: %d (family, month) recomputes, %.2f s each on average (a survey recompute includes its drivers one)", n, sum/float64(n))
+		p("projector over the whole run: %d (family, month) recomputes, %.2f s each on average (a survey recompute includes its drivers one), %.0f of them folds; %.0f seen filters built",
+			n, sum/float64(n), counterSum(ireg, "csat_aggregate_incremental_recomputes_total"), counterSum(ireg, "csat_aggregate_seen_filter_builds_total"))
 	}
 	if q, ok := histogramQuantiles(ireg, "csat_ingest_projection_freshness_seconds"); ok {
 		p("ingest's csat_ingest_projection_freshness_seconds over the run (bucket upper bounds): %s", q)
