@@ -256,6 +256,20 @@ func Migrate(ctx context.Context, conn driver.Conn, cfg Config, logger *slog.Log
 					err = alterEveryHost(ctx, conn, cfg, st)
 				} else {
 					err = execTolerant(ctx, ddl, st, proto.ErrTableAlreadyExists)
+					// Current releases can fail an ADD COLUMN … DEFAULT that races another
+					// runner's ALTER of the same table (code 179, "Different expressions with
+					// the same alias …_tmp"); run again, it finds the column added.
+					for attempt := 1; err != nil && !columnExists(err) && addsColumn(st) && attempt < alterAttempts; attempt++ {
+						select {
+						case <-ctx.Done():
+							return names, errors.Join(ctx.Err(), release())
+						case <-time.After(time.Duration(attempt) * 50 * time.Millisecond):
+						}
+						if _, ok := ErrorCode(err); !ok {
+							break // not the server's refusal: a connection error is not retried here
+						}
+						err = execTolerant(ctx, ddl, st, proto.ErrTableAlreadyExists)
+					}
 				}
 				if columnExists(err) {
 					err = nil
@@ -476,6 +490,15 @@ func alterEveryHost(ctx context.Context, conn driver.Conn, cfg Config, stmt stri
 		}
 	}
 	return nil
+}
+
+// alterAttempts bounds the runs of an ADD COLUMN that the server refused while another runner
+// altered the same table.
+const alterAttempts = 5
+
+// addsColumn reports whether stmt is an ALTER TABLE … ADD COLUMN.
+func addsColumn(stmt string) bool {
+	return strings.HasPrefix(stmt, "ALTER TABLE ") && strings.Contains(stmt, " ADD COLUMN ")
 }
 
 // columnExists reports whether err is the server's refusal to add a column that exists: code
