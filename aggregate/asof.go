@@ -62,8 +62,15 @@ func (l *loader) fetchAsOf(ctx context.Context, sel selector, months []schema.Mo
 		if err != nil {
 			return nil, err
 		}
-		// Each family's SQL first asks which events differ from its bases: concurrently.
-		fams := []Family{FamilySurvey, FamilyWindow, FamilyComplaints, FamilyChurn, FamilyBase}
+		// Each family's SQL first asks which events differ from its bases: concurrently, and only
+		// for the families fetchFrom reads for sel (a small-area read needs the survey only).
+		fams := []Family{FamilySurvey}
+		if !sel.surveyOnly {
+			fams = append(fams, FamilyWindow, FamilyComplaints, FamilyChurn)
+			if sel.kind != selList {
+				fams = append(fams, FamilyBase)
+			}
+		}
 		froms := make([]string, len(fams))
 		eg, ectx := errgroup.WithContext(ctx)
 		for i, f := range fams {

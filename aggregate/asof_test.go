@@ -458,3 +458,48 @@ components:
 		t.Errorf("diff before the restatement: %+v", c)
 	}
 }
+
+// TestAsOfSurveyOnlySearches: an as-of read of the survey only (the parent and siblings a card's
+// small-area estimates need) searches the survey's raw rows for the events that differ from its
+// base, not every family's; and the card that makes such a read equals the reference path's.
+func TestAsOfSurveyOnlySearches(t *testing.T) {
+	conn, _ := chtest.New(t)
+	ctx := context.Background()
+	phase1(t, conn)
+	if err := newProjector(conn).Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// Rows of every family after the committed versions, marked and not projected: every family's
+	// correction must search (no stamp pruning for a dirty month).
+	phase2(t, conn)
+	insert(t, conn, "hotline_feedback", colsHot, hot("h9", "GD-GZ-TH", oct, 2, 0, 30, 20))
+	insert(t, conn, "complaints_opened", colsOpen, []any{"o9", "GD-GZ-TH", uint32(oct), uint8(0), int32(0), int64(9)})
+	insert(t, conn, "churn_events", colsChurn, []any{"ch9", "GD-GZ-TH", uint32(oct), "low", int32(0), int64(9)})
+	mark(t, conn, aggregate.DirtyMark{Family: aggregate.FamilyWindow, Month: oct},
+		aggregate.DirtyMark{Family: aggregate.FamilyComplaints, Month: oct}, aggregate.DirtyMark{Family: aggregate.FamilyChurn, Month: oct})
+	e := newEngine(t, conn)
+	at := time.Now().Add(time.Second)
+	before := aggregate.AsOfSearches()
+	if err := e.AsOf(at).LoadSurveyOnly(ctx, "GD-GZ", []schema.Month{oct}); err != nil {
+		t.Fatal(err)
+	}
+	if got := aggregate.AsOfSearches() - before; got != 1 {
+		t.Errorf("a survey-only as-of read searched %d raw tables, want 1 (survey_responses)", got)
+	}
+	fast, err := e.AsOf(at).Card(ctx, "GD-GZ-TH", oct)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref, err := e.AsOfReference(at).Card(ctx, "GD-GZ-TH", oct)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fj, _ := json.Marshal(fast)
+	rj, _ := json.Marshal(ref)
+	if string(fj) != string(rj) {
+		t.Errorf("as-of card differs from the reference path's:\nfast %s\nref  %s", fj, rj)
+	}
+	if fast.Window.Hotline.N != 3 {
+		t.Errorf("as-of card hotline n = %d, want 3 (h1, h2, h9)", fast.Window.Hotline.N)
+	}
+}

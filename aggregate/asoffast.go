@@ -223,6 +223,7 @@ func eventsToCorrect(ctx context.Context, conn driver.Conn, f Family, m schema.M
 			only[t] = " AND 0"
 			continue
 		}
+		asOfSearches.Add(1)
 		diff := strings.Join(arms, "\n    UNION ALL ")
 		var ids []string
 		err := scanRows(ctx, conn, fmt.Sprintf("SELECT DISTINCT e FROM (%s) LIMIT %d", diff, maxInlineEvents+1), func(rows driver.Rows) error {
@@ -254,6 +255,10 @@ func eventsToCorrect(ctx context.Context, conn driver.Conn, f Family, m schema.M
 // asOfPruned and asOfSkipped count the raw tables of (family, month) corrections whose scans
 // stampPrune bounded, and those it found nothing could differ in (not scanned): for tests.
 var asOfPruned, asOfSkipped atomic.Uint64
+
+// asOfSearches counts the searches for the events that differ (one query per raw table of a
+// (family, month) correction that was not skipped): for tests.
+var asOfSearches atomic.Uint64
 
 // pruning is what stampPrune found for one raw table: conditions (" AND …") on ingested_at that
 // keep every row of the month (month) and every row that differs between the base and the

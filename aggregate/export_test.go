@@ -98,3 +98,13 @@ func SeenBuilds(p *Projector) float64 { return testutil.ToFloat64(p.seenBuilds) 
 
 // RawBranchLookups returns how many times e asked the raw tables whether a branch exists.
 func RawBranchLookups(e *Engine) uint64 { return e.ls.rawLookups.Load() }
+
+// AsOfSearches returns how many searches for the events that differ as-of reads made.
+func AsOfSearches() uint64 { return asOfSearches.Load() }
+
+// LoadSurveyOnly reads, as the small-area estimates of a card do, the survey statistics of
+// parent and its children for months.
+func (e *Engine) LoadSurveyOnly(ctx context.Context, parent string, months []schema.Month) error {
+	_, err := e.load(ctx, selector{kind: selFamily, id: parent, surveyOnly: true}, months)
+	return err
+}
