@@ -203,21 +203,7 @@ func (p *Projector) Refresh(ctx context.Context) error {
 			stale = append(stale, fm)
 		}
 	}
-	// By month, then in Families() order: the costly survey (with drivers) and window first, so
-	// that the concurrent recomputes end together.
-	rank := map[Family]int{}
-	for i, f := range Families() {
-		rank[f] = i + 1
-	}
-	sort.Slice(stale, func(i, j int) bool {
-		if stale[i].month != stale[j].month {
-			return stale[i].month < stale[j].month
-		}
-		if a, b := rank[stale[i].family], rank[stale[j].family]; a != b {
-			return a < b
-		}
-		return stale[i].family < stale[j].family
-	})
+	refreshOrder(stale)
 	p.stale.Set(float64(len(stale)))
 	if err := p.recomputeAll(ctx, frontlineFirst(stale), committed); err != nil {
 		return err
@@ -343,6 +329,26 @@ func maxPerFamilyMonth(ctx context.Context, conn driver.Conn, table, col string)
 // months: its first month beside the rest, its second after the first, rather than both after
 // the rest). Its other months stay where they were: started early, they would hold a
 // concurrency slot while they wait for the first.
+// refreshOrder sorts the stale (family, month) pairs of a refresh: the newest month first — the
+// live month managers watch; a past month's late events wait for it — then in Families() order:
+// the costly survey (with drivers) and window first, so that the concurrent recomputes end
+// together.
+func refreshOrder(stale []familyMonth) {
+	rank := map[Family]int{}
+	for i, f := range Families() {
+		rank[f] = i + 1
+	}
+	sort.Slice(stale, func(i, j int) bool {
+		if stale[i].month != stale[j].month {
+			return stale[i].month > stale[j].month
+		}
+		if a, b := rank[stale[i].family], rank[stale[j].family]; a != b {
+			return a < b
+		}
+		return stale[i].family < stale[j].family
+	})
+}
+
 func frontlineFirst(list []familyMonth) []familyMonth {
 	i := slices.IndexFunc(list, func(fm familyMonth) bool { return fm.family == FamilyFrontline })
 	if i <= 0 {
