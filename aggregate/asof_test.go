@@ -494,9 +494,7 @@ func TestAsOfSurveyOnlySearches(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fj, _ := json.Marshal(fast)
-	rj, _ := json.Marshal(ref)
-	if string(fj) != string(rj) {
+	if fj, rj := dump(fast), dump(ref); fj != rj {
 		t.Errorf("as-of card differs from the reference path's:\nfast %s\nref  %s", fj, rj)
 	}
 	if fast.Window.Hotline.N != 3 {

@@ -243,7 +243,7 @@ func eventsToCorrect(ctx context.Context, conn driver.Conn, f Family, m schema.M
 			only[t] = fmt.Sprintf("%s%s AND event_id GLOBAL IN (%s)", scope, monthRange, diff)
 		default:
 			some = true
-			only[t] = fmt.Sprintf("%s%s AND event_id IN (SELECT arrayJoin(CAST([%s] AS Array(String))))", scope, monthRange, store.QuoteStrings(ids))
+			only[t] = fmt.Sprintf("%s%s AND event_id IN (%s)", scope, monthRange, stringSet(ids))
 		}
 	}
 	if !some {

@@ -241,17 +241,15 @@ func (l *loader) checkBranch(ctx context.Context, param, id string) error {
 	if err != nil {
 		return err
 	}
-	if ok {
-		l.ls.bmu.Lock()
-		if l.ls.rawSeen == nil || len(l.ls.rawSeen) >= maxRawSeen {
-			l.ls.rawSeen = map[string]bool{}
-		}
-		l.ls.rawSeen[id] = true
-		l.ls.bmu.Unlock()
-	}
 	if !ok {
 		return &ParamError{Param: param, Msg: fmt.Sprintf("%q: no event names it or a branch below it", id), Err: ErrUnknownBranch}
 	}
+	l.ls.bmu.Lock()
+	if l.ls.rawSeen == nil || len(l.ls.rawSeen) >= maxRawSeen {
+		l.ls.rawSeen = map[string]bool{}
+	}
+	l.ls.rawSeen[id] = true
+	l.ls.bmu.Unlock()
 	return nil
 }
 

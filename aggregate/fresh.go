@@ -115,17 +115,24 @@ func (p *Projector) seenFilter(ctx context.Context, f Family, table string, m sc
 	if set.version == prev && set.filter != nil && set.n <= set.limit {
 		return set, nil
 	}
-	if prevView == nil {
+	if err := p.buildSeen(ctx, set, table, m, prev, prevView); err != nil {
 		set.mu.Unlock()
-		return nil, fmt.Errorf("seen ids of %s %s: version %d has no view of it", table, m, prev)
+		return nil, fmt.Errorf("seen ids of %s %s: %w", table, m, err)
 	}
-	var rows uint64
-	rows = prevView.rows
+	p.seenBuilds.Inc()
+	return set, nil
+}
+
+// buildSeen fills set, locked, with the ids of prevView's rows of table in month m (version prev).
+func (p *Projector) buildSeen(ctx context.Context, set *seenSet, table string, m schema.Month, prev uint64, prevView *rawView) error {
+	if prevView == nil {
+		return fmt.Errorf("version %d has no view of it", prev)
+	}
+	rows := prevView.rows
 	if rows == 0 {
 		// A view recorded without its count: count the month's rows (an upper bound).
 		if err := p.conn.QueryRow(ctx, fmt.Sprintf("SELECT count() FROM %s WHERE month = %d", p.table(table), uint32(m))).Scan(&rows); err != nil {
-			set.mu.Unlock()
-			return nil, fmt.Errorf("seen ids of %s %s: %w", table, m, err)
+			return err
 		}
 	}
 	// Room for the month to double (or grow by a million ids) before it is rebuilt.
@@ -142,12 +149,10 @@ func (p *Projector) seenFilter(ctx context.Context, f Family, table string, m sc
 		return nil
 	})
 	if err != nil {
-		set.mu.Unlock()
-		return nil, fmt.Errorf("seen ids of %s %s: %w", table, m, err)
+		return err
 	}
 	set.filter, set.version, set.n, set.limit = filter, prev, n, limit
-	p.seenBuilds.Inc()
-	return set, nil
+	return nil
 }
 
 // freshFold is what an incremental refresh of one family found: per raw table the condition
@@ -155,10 +160,19 @@ func (p *Projector) seenFilter(ctx context.Context, f Family, table string, m sc
 // rows of the events corrected both ways (again); and the seen sets to advance once the new
 // version is written.
 type freshFold struct {
-	fresh, again map[string]string
-	someAgain    bool
+	fresh, again map[string]string // again: " AND 0" for a table with no such event
 	sets         []*seenSet
 	added        [][]uint64 // per set, the hashes of the new rows' events
+}
+
+// hasAgain reports whether some table has events to correct both ways.
+func (ff *freshFold) hasAgain() bool {
+	for _, c := range ff.again {
+		if c != " AND 0" {
+			return true
+		}
+	}
+	return false
 }
 
 // release unlocks the fold's seen sets, advancing them to version v when v is not 0 (the fold's
@@ -257,15 +271,12 @@ FROM %s WHERE month = %d AND (1%s) != (1%s) GROUP BY event_id LIMIT %d`,
 		// The fresh arm: the new rows of the events not in again. lo bounds their stamps, which
 		// keeps the scan to the parts ingested since (every part records its range of
 		// ingested_at).
-		switch {
-		case n == 0:
-			ff.fresh[t] = " AND 0"
-		default:
-			cond := fmt.Sprintf(" AND NOT (1%s) AND ingested_at >= toDateTime(%d)", base.views[t].cond(), lo)
+		ff.fresh[t] = " AND 0"
+		if n > 0 {
+			ff.fresh[t] = fmt.Sprintf(" AND NOT (1%s) AND ingested_at >= toDateTime(%d)", base.views[t].cond(), lo)
 			if len(again) > 0 {
-				cond += " AND event_id NOT IN (SELECT arrayJoin(CAST([" + store.QuoteStrings(again) + "] AS Array(String))))"
+				ff.fresh[t] += " AND event_id NOT IN (" + stringSet(again) + ")"
 			}
-			ff.fresh[t] = cond
 		}
 		// The again arm: every row of those events, on both sides; their branches keep the scans
 		// to those branches' granules (the sort key is month, branch_id, event_id).
@@ -273,7 +284,6 @@ FROM %s WHERE month = %d AND (1%s) != (1%s) GROUP BY event_id LIMIT %d`,
 			ff.again[t] = " AND 0"
 			continue
 		}
-		ff.someAgain = true
 		againEvents.Add(uint64(len(again)))
 		cond := ""
 		if branches != nil {
@@ -281,9 +291,9 @@ FROM %s WHERE month = %d AND (1%s) != (1%s) GROUP BY event_id LIMIT %d`,
 			for b := range branches {
 				bs = append(bs, b)
 			}
-			cond = " AND branch_id IN (SELECT arrayJoin(CAST([" + store.QuoteStrings(bs) + "] AS Array(String))))"
+			cond = " AND branch_id IN (" + stringSet(bs) + ")"
 		}
-		ff.again[t] = cond + " AND event_id IN (SELECT arrayJoin(CAST([" + store.QuoteStrings(again) + "] AS Array(String))))"
+		ff.again[t] = cond + " AND event_id IN (" + stringSet(again) + ")"
 	}
 	done = true
 	return ff, nil
@@ -295,7 +305,7 @@ FROM %s WHERE month = %d AND (1%s) != (1%s) GROUP BY event_id LIMIT %d`,
 func freshInsertSQL(g sqlGen, base sqlGen, f Family, m schema.Month, v, prev uint64, ff *freshFold) (string, error) {
 	spec := famSpecs[f]
 	arms := []corrArm{{g.withOnly(ff.fresh), false}}
-	if ff.someAgain {
+	if ff.hasAgain() {
 		arms = append(arms, corrArm{g.withOnly(ff.again), false}, corrArm{base.withOnly(ff.again), true})
 	}
 	sel, err := correctionArms(f, m, spec, g, prev, "1", arms)

@@ -6,8 +6,6 @@ import (
 	"testing"
 
 	"github.com/csat-dev/csat/aggregate"
-	"github.com/csat-dev/csat/aggregate/kpi"
-	"github.com/csat-dev/csat/schema"
 	"github.com/csat-dev/csat/schema/chdb/chtest"
 )
 
@@ -86,35 +84,7 @@ func freshFold(t *testing.T, always bool) {
 		t.Errorf("after another projector's commit p built %v filters again, want ≥ 3 (window's two tables, survey's)", got)
 	}
 
-	snapshot := func() map[schema.Month]map[string]kpi.MonthData {
-		out := map[schema.Month]map[string]kpi.MonthData{}
-		for _, m := range []schema.Month{sep, oct} {
-			all, err := e.AllData(ctx, m)
-			if err != nil {
-				t.Fatal(err)
-			}
-			out[m] = all
-		}
-		return out
-	}
-	folded := snapshot()
-	for _, tbl := range []string{"kpi_survey", "kpi_window", "kpi_complaints", "kpi_churn", "kpi_base", "kpi_drivers", "kpi_versions", "kpi_dirty"} {
-		exec(t, conn, "TRUNCATE TABLE "+tbl)
-	}
-	if err := p.Rebuild(ctx, 0); err != nil {
-		t.Fatalf("Rebuild: %v", err)
-	}
-	rebuilt := snapshot()
-	for m, bs := range rebuilt {
-		if len(folded[m]) != len(bs) {
-			t.Errorf("%s: folded has %d branches, rebuilt %d", m, len(folded[m]), len(bs))
-		}
-		for b, d := range bs {
-			if diff := diffMonthData(folded[m][b], d); diff != "" {
-				t.Errorf("%s %s: folded differs from rebuilt: %s", m, b, diff)
-			}
-		}
-	}
+	folded := matchesRebuild(t, conn, e, p)
 	// Hand-counted: GD-GZ's October hotline ratings are h1, h2 and h5 of its county and its own
 	// h4 and h6, each once however often resent.
 	if n := folded[oct]["GD-GZ"].Window.HotlineN; n != 5 {

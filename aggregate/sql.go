@@ -31,6 +31,13 @@ func stringArray(ss []string) string {
 	return "[" + store.QuoteStrings(ss) + "]"
 }
 
+// stringSet returns ss as a subquery of one String row each, for an IN: an array literal is one
+// element of the query's AST where a tuple literal is one per string (18.16 refuses more than
+// 50,000).
+func stringSet(ss []string) string {
+	return "SELECT arrayJoin(CAST(" + stringArray(ss) + " AS Array(String)))"
+}
+
 // floatArray returns fs as a ClickHouse Array(Float64) literal.
 func floatArray(fs []float64) string {
 	q := make([]string, len(fs))
