@@ -64,11 +64,10 @@ func (l *loader) fetchAsOf(ctx context.Context, sel selector, months []schema.Mo
 		}
 		// Each family's SQL first asks which events differ from its bases: concurrently, and only
 		// for the families fetchFrom reads for sel (a small-area read needs the survey only).
-		fams := []Family{FamilySurvey}
-		if !sel.surveyOnly {
-			fams = append(fams, FamilyWindow, FamilyComplaints, FamilyChurn)
-			if sel.kind != selList {
-				fams = append(fams, FamilyBase)
+		var fams []Family
+		for _, f := range []Family{FamilySurvey, FamilyWindow, FamilyComplaints, FamilyChurn, FamilyBase} {
+			if sel.reads(f) {
+				fams = append(fams, f)
 			}
 		}
 		froms := make([]string, len(fams))

@@ -5,6 +5,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"time"
 
+	"github.com/csat-dev/csat/aggregate/kpi"
 	"github.com/csat-dev/csat/aggregate/stat"
 	"github.com/csat-dev/csat/schema"
 )
@@ -107,4 +108,27 @@ func AsOfSearches() uint64 { return asOfSearches.Load() }
 func (e *Engine) LoadSurveyOnly(ctx context.Context, parent string, months []schema.Month) error {
 	_, err := e.load(ctx, selector{kind: selFamily, id: parent, surveyOnly: true}, months)
 	return err
+}
+
+// SetAlertPointReads sets whether company-wide alerts read the months before m−1 as alert
+// points only (selector.points), and returns the function that restores it.
+func SetAlertPointReads(on bool) (restore func()) {
+	old := alertPointReads
+	alertPointReads = on
+	return func() { alertPointReads = old }
+}
+
+// AlertPointsOf returns the alert points of every branch with data in month m company-wide,
+// read as alert points only (points) or as whole cards, live or as of e's moment.
+func AlertPointsOf(ctx context.Context, e *Engine, m schema.Month, points bool) (map[string]kpi.AlertPoint, error) {
+	md, _, err := e.loadVersions(ctx, selector{kind: selSubtree, id: schema.Root, points: points}, []schema.Month{m})
+	if err != nil {
+		return nil, err
+	}
+	ms := kpi.DeclineMetrics(e.cat)
+	out := map[string]kpi.AlertPoint{}
+	for b, c := range e.monthCards(md, m) {
+		out[b] = c.AlertPoint(e.cfg, ms)
+	}
+	return out, nil
 }

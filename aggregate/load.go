@@ -71,6 +71,40 @@ type selector struct {
 	list map[string]bool // selList: the branches
 	// surveyOnly loads the survey family only (small-area estimates need nothing else).
 	surveyOnly bool
+	// points loads what alert points (kpi.Card.AlertPoint of kpi.DeclineMetrics) read: the
+	// survey's moments without the enterprise ones and the window family's branch totals
+	// without its stores; no complaints, churn or bases. A branch with none of these is then
+	// missing, where a full load gives it a point with no reportable value: alerts treat the
+	// two alike (a gap), and the small-area estimates skip a child without a value.
+	points bool
+}
+
+// reads reports whether a load with s reads family f.
+func (s selector) reads(f Family) bool {
+	switch f {
+	case FamilySurvey:
+		return true
+	case FamilyWindow:
+		return !s.surveyOnly
+	case FamilyBase:
+		return !s.surveyOnly && !s.points && s.kind != selList
+	}
+	return !s.surveyOnly && !s.points // complaints, churn
+}
+
+// rows is the condition a load with s puts on the rows of family f besides the branches ("" for
+// none): for points, the survey's moments without the enterprise ones, the window's branch
+// totals.
+func (s selector) rows(f Family) string {
+	switch {
+	case !s.points:
+		return ""
+	case f == FamilySurvey:
+		return "item NOT LIKE " + quote(kpi.EnterprisePrefix+"%")
+	case f == FamilyWindow:
+		return "store_id = ''"
+	}
+	return ""
 }
 
 type selKind int
@@ -345,31 +379,42 @@ func (l *loader) fetchFrom(ctx context.Context, sel selector, months []schema.Mo
 		return a + " AND " + b
 	}
 	g, gctx := errgroup.WithContext(ctx)
-	if from, vf, ok := src(FamilySurvey); ok {
+	// src's table (or subquery) and the condition on its rows of family f, when sel reads f.
+	read := func(f Family) (from, where string, ok bool) {
+		if !sel.reads(f) {
+			return "", "", false
+		}
+		from, vf, ok := src(f)
+		if r := sel.rows(f); r != "" {
+			vf = and(vf, r)
+		}
+		return from, and(vf, sel.where()), ok
+	}
+	if from, where, ok := read(FamilySurvey); ok {
 		g.Go(func() (err error) {
-			survey, err = l.loadSurvey(gctx, from, and(vf, sel.where()))
+			survey, err = l.loadSurvey(gctx, from, where)
 			return err
 		})
 	}
-	if from, vf, ok := src(FamilyWindow); ok && !sel.surveyOnly {
+	if from, where, ok := read(FamilyWindow); ok {
 		g.Go(func() (err error) {
-			window, stores, err = l.loadWindow(gctx, from, and(vf, sel.where()))
+			window, stores, err = l.loadWindow(gctx, from, where)
 			return err
 		})
 	}
-	if from, vf, ok := src(FamilyComplaints); ok && !sel.surveyOnly {
+	if from, where, ok := read(FamilyComplaints); ok {
 		g.Go(func() (err error) {
-			complaints, err = l.loadComplaints(gctx, from, and(vf, sel.where()))
+			complaints, err = l.loadComplaints(gctx, from, where)
 			return err
 		})
 	}
-	if from, vf, ok := src(FamilyChurn); ok && !sel.surveyOnly {
+	if from, where, ok := read(FamilyChurn); ok {
 		g.Go(func() (err error) {
-			churn, err = l.loadChurn(gctx, from, and(vf, sel.where()))
+			churn, err = l.loadChurn(gctx, from, where)
 			return err
 		})
 	}
-	if from, vf, ok := src(FamilyBase); ok && sel.kind != selList && !sel.surveyOnly {
+	if from, vf, ok := src(FamilyBase); ok && sel.reads(FamilyBase) {
 		g.Go(func() (err error) {
 			bases, err = l.loadBases(gctx, from, and(vf, subtreeCond(sel.id)), sel)
 			return err

@@ -30,7 +30,7 @@ func init() {
     --drain end to end with projections, and ClickHouse's own Kafka table engine on the same
     topic. Prints events/s, the ratios and peak RSS. Uses CSAT_KAFKA_* and CSAT_CLICKHOUSE_*.
 
-csat bench kpi [--load] [--scale X] [--runs N] [--database csat_bench] [--only WORDS]
+csat bench kpi [--load] [--scale X] [--runs N] [--database csat_bench] [--only WORDS] [--cpuprofile F]
     With --load, fills the database (default csat_bench) with the national data set (31
     provinces, ~3,000 counties, 24 months, 2M survey responses, 50M ratings at scale 1; the
     front line's ~39,000 stores, ~310,000 staff and ~21,000 agents at every scale) and
@@ -40,7 +40,7 @@ csat bench kpi [--load] [--scale X] [--runs N] [--database csat_bench] [--only W
     15th of the last month (fast, and the reference path for the card), a current card under 50
     concurrent as-of clients, the front line's reads (a city's stores, a store's staff, unit
     cards; with CSAT_FRONTLINE on), a one-month rebuild, and RSS. --only times just the
-    operations whose name contains one of the words.
+    operations whose name contains one of the words; --cpuprofile writes a CPU profile of them.
 
 csat bench api --month M [--url U] [--clients 100] [--duration 20s] [--token T]
     Loads a running csat serve with concurrent clients (KPI cards of random known branches,
@@ -169,6 +169,7 @@ func benchKPI(ctx context.Context, a *app, fs *flag.FlagSet, args []string) erro
 	fs.Float64Var(&cfg.Scale, "scale", 1, "event counts relative to the national data set")
 	fs.IntVar(&cfg.Runs, "runs", cfg.Runs, "timed repetitions of each operation")
 	fs.StringVar(&cfg.Only, "only", "", "time only the operations whose name contains one of these comma-separated words")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the timed operations (not the load) to this file")
 	if err := fs.Parse(args); err != nil {
 		return usagef("%v", err)
 	}
@@ -207,6 +208,10 @@ func benchKPI(ctx context.Context, a *app, fs *flag.FlagSet, args []string) erro
 		return err
 	}
 	fmt.Fprintf(a.stdout, "front-line projection (CSAT_FRONTLINE): %v; the rebuild recomputes it when on\n", a.cfg.KPI.Frontline)
+	if *cpuProfile != "" {
+		stop := profileDrains(*cpuProfile, "", a.stderr)()
+		defer stop()
+	}
 	return aggbench.Run(ctx, eng, cfg, a.stdout)
 }
 
