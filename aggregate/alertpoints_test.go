@@ -176,4 +176,3 @@ func companyAlertsJSON(t *testing.T, ctx context.Context, e func() *aggregate.En
 	}
 	return string(b)
 }
-
