@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 	"time"
 
@@ -20,7 +21,8 @@ import (
 // complaints, churn or bases). For every month, live and as of a moment between two batches,
 // with and without the smoothed values, the points so read equal those of whole cards — a branch
 // the points read does not see (one with complaints only) has no reportable value in its whole
-// card — and the alerts of the last month are the same with full reads.
+// card — and the alerts of the last month (whose short-plank improvement reads the month
+// before it, read as points) are the same with full reads.
 func TestAlertPointReads(t *testing.T) {
 	conn, _ := chtest.New(t)
 	ctx := context.Background()
@@ -94,7 +96,11 @@ func TestAlertPointReads(t *testing.T) {
 		cfg := kpi.DefaultConfig()
 		cfg.MinSample = 1
 		cfg.SmoothedAlerts = smoothed
-		e := aggregate.NewEngine(conn, cfg, testCatalog(), nil, nil)
+		sc, err := kpi.DefaultScorecard(testCatalog())
+		if err != nil {
+			t.Fatal(err)
+		}
+		e := aggregate.NewEngine(conn, cfg, testCatalog(), sc, nil)
 		for _, view := range []struct {
 			name string
 			e    func() *aggregate.Engine // a new engine with empty caches
@@ -140,8 +146,9 @@ func TestAlertPointReads(t *testing.T) {
 			if got != want {
 				t.Errorf("%s: alerts with point reads\n%s\nwith whole cards\n%s", name, got, want)
 			}
-			if got == "[]" {
-				t.Errorf("%s: no alerts: the comparison shows nothing", name)
+			// m's short-plank improvement reads m−1's survey, which the points read gives.
+			if !strings.Contains(got, `"rule":"below_base","branch":"GD-GZ-TH","metric":"short_plank_improvement"`) {
+				t.Errorf("%s: no below_base alert of GD-GZ-TH's short-plank improvement: the comparison shows less than it should\n%s", name, got)
 			}
 		}
 	}

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"maps"
 	"runtime"
-	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -185,9 +184,7 @@ func (e *Engine) companyAlerts(ctx context.Context, m schema.Month) ([]kpi.Alert
 	for range min(alertLoaders, len(chunks)) {
 		lwg.Go(func() {
 			for chunk := range todo {
-				// The months before m−1 give alert points only: what those read (selector.points).
-				sel := selector{kind: selSubtree, id: schema.Root, points: alertPointReads && !slices.ContainsFunc(chunk, func(mo schema.Month) bool { return need[mo] })}
-				md, cv, err := e.loadVersions(lctx, sel, chunk)
+				md, cv, err := e.loadAlertMonths(lctx, chunk, m)
 				if err != nil {
 					lonce.Do(func() { lerr = err })
 					cancel()
@@ -280,6 +277,44 @@ func (e *Engine) companyAlerts(ctx context.Context, m schema.Month) ([]kpi.Alert
 		e.st.amu.Unlock()
 	}
 	return out, nil
+}
+
+// loadAlertMonths reads the months of chunk for the company-wide alerts of month m, with the
+// committed versions read (none as of a moment). Only m's cards are whole (below_base and
+// lead_lost read them); every other month gives alert points, and m−1 also m's short-plank
+// improvement, which reads its own survey moments of the catalog items: those months are read
+// as alert points only (selector.points, unless alertPointReads is off).
+func (e *Engine) loadAlertMonths(ctx context.Context, chunk []schema.Month, m schema.Month) (monthData, map[familyMonth]uint64, error) {
+	all := selector{kind: selSubtree, id: schema.Root}
+	if !alertPointReads {
+		return e.loadVersions(ctx, all, chunk)
+	}
+	var whole, points []schema.Month
+	for _, mo := range chunk {
+		if mo == m {
+			whole = append(whole, mo)
+		} else {
+			points = append(points, mo)
+		}
+	}
+	md, vers := monthData{}, map[familyMonth]uint64{}
+	for _, part := range []struct {
+		months []schema.Month
+		points bool
+	}{{points, true}, {whole, false}} {
+		if len(part.months) == 0 {
+			continue
+		}
+		sel := all
+		sel.points = part.points
+		d, v, err := e.loadVersions(ctx, sel, part.months)
+		if err != nil {
+			return nil, nil, err
+		}
+		maps.Copy(md, d)
+		maps.Copy(vers, v)
+	}
+	return md, vers, nil
 }
 
 // evict keeps at most cacheMonths entries: those nearest to m.
