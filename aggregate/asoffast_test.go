@@ -182,6 +182,7 @@ func fastAsOfProperty(t *testing.T, ctx context.Context, conn driver.Conn, cfg c
 	}
 	markAll(t, conn, []schema.Month{oct}, clock)
 	pruned0, skipped0 := aggregate.AsOfPruneCounts()
+	one0, two0 := aggregate.AsOfSides()
 	var kept uint64
 	if err := conn.QueryRow(ctx, "SELECT toUInt64(uniqExact(version)) FROM kpi_window").Scan(&kept); err != nil {
 		t.Fatal(err)
@@ -235,6 +236,11 @@ func fastAsOfProperty(t *testing.T, ctx context.Context, conn driver.Conn, cfg c
 	pruned, skipped := aggregate.AsOfPruneCounts()
 	if pruned == pruned0 || skipped == skipped0 {
 		t.Errorf("seed %d: the reads bounded %d raw tables by their stamps and skipped %d: want some of each", seed, pruned-pruned0, skipped-skipped0)
+	}
+	// Some corrections had only new events (no term over the base's rows), others copies of
+	// events the base holds.
+	if one, two := aggregate.AsOfSides(); one == one0 || two == two0 {
+		t.Errorf("seed %d: %d corrections one-sided, %d two-sided: want some of each", seed, one-one0, two-two0)
 	}
 }
 

@@ -132,3 +132,7 @@ func AlertPointsOf(ctx context.Context, e *Engine, m schema.Month, points bool) 
 	}
 	return out, nil
 }
+
+// AsOfSides returns how many corrections had no term over their base's rows (every event that
+// differed was new since the base) and how many had one.
+func AsOfSides() (oneSided, twoSided uint64) { return asOfOneSided.Load(), asOfTwoSided.Load() }
