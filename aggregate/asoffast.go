@@ -243,7 +243,8 @@ func eventsToCorrect(ctx context.Context, conn driver.Conn, f Family, m schema.M
 		if scope != "" {
 			// The rows of those events, and whether one of each is among the base's rows (the
 			// base's term scans exactly these rows, restricted to the base's).
-			q = fmt.Sprintf("SELECT event_id, max(1%s) FROM %s WHERE month = %d%s%s AND event_id IN (SELECT e FROM (%s)) GROUP BY event_id LIMIT %d",
+			// GLOBAL: on a cluster the search runs once, on the initiator (see dedupSemi).
+			q = fmt.Sprintf("SELECT event_id, max(1%s) FROM %s WHERE month = %d%s%s AND event_id GLOBAL IN (SELECT e FROM (%s)) GROUP BY event_id LIMIT %d",
 				base.rows(t), target.table(t), uint32(m), scope, monthRange, diff, maxInlineEvents+1)
 		}
 		var ids, seen []string

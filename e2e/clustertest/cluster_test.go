@@ -133,7 +133,8 @@ func TestShardsMerge(t *testing.T) {
 	want := w.expected(t)
 	ref := reference(t, w)
 	proj := aggregate.NewProjector(conn, projectorConfig(), testLogger(), nil)
-	in, err := ingest.New(ingestConfig(traffic.Unique("cluster-grp")), w.dec, w.topics, conn, testLogger(), nil, ingest.WithProjector(proj))
+	group := traffic.Unique("cluster-grp")
+	in, err := ingest.New(ingestConfig(group), w.dec, w.topics, conn, testLogger(), nil, ingest.WithProjector(proj))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -192,6 +193,7 @@ func TestShardsMerge(t *testing.T) {
 		checkOneVersion(t, fmt.Sprintf("shard %d", i+1), n)
 	}
 	compareKPIs(t, conn, ref)
+	compareAsOf(t, ctx, conn, w, group, proj)
 }
 
 // checkOneVersion fails unless every projection's local table on one server holds at most two

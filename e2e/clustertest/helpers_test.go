@@ -471,3 +471,80 @@ func checkSchema(t *testing.T, conn driver.Conn, db string) {
 		}
 	}
 }
+
+// compareAsOf checks, through the Distributed tables, reads as of a moment between two drains:
+// after the moment it produces new events and copies of events already ingested (resends) and
+// drains them with the projector; then, for the company and for the subtree of the first county
+// (whose corrections search for the events that differ below the root), in every projected
+// month, the fast path (a kept base plus its correction) equals the reference path over the raw
+// rows, and the moment cuts the data.
+func compareAsOf(t *testing.T, ctx context.Context, conn driver.Conn, w *world, group string, proj *aggregate.Projector) {
+	t.Helper()
+	time.Sleep(1100 * time.Millisecond) // ingested_at has a resolution of one second
+	at := time.Now().UTC().Truncate(time.Second)
+	time.Sleep(1100 * time.Millisecond)
+	g := traffic.NewGen(12, w.topics)
+	loc, err := time.LoadLocation("Asia/Shanghai")
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().In(loc)
+	g.Now = time.Date(now.Year(), now.Month()-1, 10, 12, 0, 0, 0, loc)
+	var more []kafka.Message
+	for range 2000 {
+		more = append(more, g.Next())
+	}
+	for i := 0; i < len(w.msgs); i += 50 {
+		o := w.msgs[i]
+		more = append(more, kafka.Message{Topic: o.Topic, Key: []byte(fmt.Sprintf("late-resend-%d", i)), Value: o.Value})
+	}
+	if err := traffic.Produce(ctx, kafkatest.Writer(t), more); err != nil {
+		t.Fatal(err)
+	}
+	in, err := ingest.New(ingestConfig(group), w.dec, w.topics, conn, testLogger(), nil, ingest.WithProjector(proj))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := in.Drain(ctx); err != nil {
+		t.Fatalf("second drain: %v", err)
+	}
+
+	e := aggregate.NewEngine(conn, kpi.DefaultConfig(), schema.DefaultCatalog(), nil, nil)
+	var county string
+	if err := conn.QueryRow(ctx, "SELECT min(branch_id) FROM hotline_feedback WHERE length(splitByChar('-', branch_id)) = 3").Scan(&county); err != nil {
+		t.Fatal(err)
+	}
+	compared, cut := 0, false
+	for _, m := range months(t, conn) {
+		live, err := e.SubtreeData(ctx, schema.Root, m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, root := range []string{schema.Root, county} {
+			fast, err := e.AsOf(at).SubtreeData(ctx, root, m)
+			if err != nil {
+				t.Fatalf("fast as of %s, %s %s: %v", at, root, m, err)
+			}
+			ref, err := e.AsOfReference(at).SubtreeData(ctx, root, m)
+			if err != nil {
+				t.Fatalf("reference as of %s, %s %s: %v", at, root, m, err)
+			}
+			if len(fast) != len(ref) {
+				t.Errorf("as of %s, %s %s: %d branches fast, %d by the raw rows", at, root, m, len(fast), len(ref))
+			}
+			for b, w := range ref {
+				compared++
+				if diff := approx.Diff(fast[b], w); diff != "" {
+					t.Errorf("as of %s, %s %s, %s: fast differs from the raw rows: %s", at, root, m, b, diff)
+				}
+				if w.Window.HotlineN < live[b].Window.HotlineN {
+					cut = true
+				}
+			}
+		}
+	}
+	if compared == 0 || !cut {
+		t.Fatalf("as of %s: %d (branch, month) pairs compared, rows after the moment: %v; want both", at, compared, cut)
+	}
+	t.Logf("as of %s: fast equals the raw rows on %d (branch, month) pairs", at.Format(time.TimeOnly), compared)
+}
