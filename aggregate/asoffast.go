@@ -391,18 +391,24 @@ func correctionSQL(f Family, m schema.Month, spec famSpec, base, target sqlGen, 
 			spec.plain(), target.table(f.Table()), uint32(m), baseVersion, where), nil
 	}
 	arms := []corrArm{{target.withOnly(only.target), false}}
-	for _, c := range only.base {
-		if c != " AND 0" {
-			arms = append(arms, corrArm{base.withOnly(only.base), true})
-			break
-		}
-	}
-	if len(arms) == 1 {
-		asOfOneSided.Add(1)
-	} else {
+	if keepsEvents(only.base) {
+		arms = append(arms, corrArm{base.withOnly(only.base), true})
 		asOfTwoSided.Add(1)
+	} else {
+		asOfOneSided.Add(1)
 	}
 	return correctionArms(f, m, spec, target, baseVersion, where, arms)
+}
+
+// keepsEvents reports whether a restriction of raw tables to events (sqlGen.only, " AND 0" for a
+// table with none) keeps some event of some table.
+func keepsEvents(only map[string]string) bool {
+	for _, c := range only {
+		if c != " AND 0" {
+			return true
+		}
+	}
+	return false
 }
 
 // corrArm is one term of a correction: P over g's rows (g.only restricting them to some

@@ -165,16 +165,6 @@ type freshFold struct {
 	added        [][]uint64 // per set, the hashes of the new rows' events
 }
 
-// hasAgain reports whether some table has events to correct both ways.
-func (ff *freshFold) hasAgain() bool {
-	for _, c := range ff.again {
-		if c != " AND 0" {
-			return true
-		}
-	}
-	return false
-}
-
 // release unlocks the fold's seen sets, advancing them to version v when v is not 0 (the fold's
 // version is written: its rows' ids are now all in).
 func (ff *freshFold) release(v uint64) {
@@ -305,7 +295,7 @@ FROM %s WHERE month = %d AND (1%s) != (1%s) GROUP BY event_id LIMIT %d`,
 func freshInsertSQL(g sqlGen, base sqlGen, f Family, m schema.Month, v, prev uint64, ff *freshFold) (string, error) {
 	spec := famSpecs[f]
 	arms := []corrArm{{g.withOnly(ff.fresh), false}}
-	if ff.hasAgain() {
+	if keepsEvents(ff.again) {
 		arms = append(arms, corrArm{g.withOnly(ff.again), false}, corrArm{base.withOnly(ff.again), true})
 	}
 	sel, err := correctionArms(f, m, spec, g, prev, "1", arms)

@@ -322,13 +322,6 @@ func maxPerFamilyMonth(ctx context.Context, conn driver.Conn, table, col string)
 	return out, nil
 }
 
-// frontlineFirst moves list's first front-line recompute to the front, the others keeping
-// their order. It is the costliest recompute (on the ingest benchmark's month as much as every
-// other family together), and two months of one family never run at once: started first, it
-// runs beside the other families instead of after them (a refresh of the benchmark's two
-// months: its first month beside the rest, its second after the first, rather than both after
-// the rest). Its other months stay where they were: started early, they would hold a
-// concurrency slot while they wait for the first.
 // refreshOrder sorts the stale (family, month) pairs of a refresh: the newest month first — the
 // live month managers watch; a past month's late events wait for it — then in Families() order:
 // the costly survey (with drivers) and window first, so that the concurrent recomputes end
@@ -349,6 +342,13 @@ func refreshOrder(stale []familyMonth) {
 	})
 }
 
+// frontlineFirst moves list's first front-line recompute to the front, the others keeping
+// their order. It is the costliest recompute (on the ingest benchmark's month as much as every
+// other family together), and two months of one family never run at once: started first, it
+// runs beside the other families instead of after them (a refresh of the benchmark's two
+// months: its first month beside the rest, its second after the first, rather than both after
+// the rest). Its other months stay where they were: started early, they would hold a
+// concurrency slot while they wait for the first.
 func frontlineFirst(list []familyMonth) []familyMonth {
 	i := slices.IndexFunc(list, func(fm familyMonth) bool { return fm.family == FamilyFrontline })
 	if i <= 0 {
